@@ -1,0 +1,28 @@
+using TorchSharp;
+
+namespace Experiments;
+
+/// <summary>
+/// One experiment: a model, the data it trains on and how it trains. The source generator emits one
+/// implementation per YAML file under <c>experiments/</c>; the runner only ever sees this interface.
+/// </summary>
+public interface IExperiment
+{
+    /// <summary>The name used on the command line and in results, e.g. <c>seed-recipe</c> (the file name).</summary>
+    string Name { get; }
+
+    /// <summary>Free text from the YAML file's <c>description</c> key, or an empty string.</summary>
+    string Description { get; }
+
+    /// <summary>The YAML file the experiment was generated from, relative to the project that generated it.</summary>
+    string SourceFile { get; }
+
+    /// <summary>The dataset the experiment trains and evaluates on, e.g. <c>mnist</c>.</summary>
+    string Dataset { get; }
+
+    /// <summary>Everything that decides how the model is built and trained.</summary>
+    ExperimentSettings Settings { get; }
+
+    /// <summary>Creates a fresh, untrained model.</summary>
+    torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel();
+}
