@@ -25,4 +25,7 @@ public interface IExperiment
 
     /// <summary>Creates a fresh, untrained model.</summary>
     torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel();
+
+    /// <summary>Trains a fresh model on <see cref="ExperimentContext.Data"/> and evaluates it on the test split.</summary>
+    ExperimentResult Run(ExperimentContext context);
 }

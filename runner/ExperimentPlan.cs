@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Reflection;
+using Experiments.Data;
+using Experiments.Results;
+using Experiments.Runner.Commands;
+using Experiments.Running;
+using Spectre.Console;
+
+namespace Experiments.Runner;
+
+/// <summary>
+/// Runs a list of experiments for the <c>all</c> and <c>run</c> commands: loads each dataset once, shows progress,
+/// prints the results table and writes the result files.
+/// </summary>
+internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
+{
+    public int Execute(IReadOnlyList<IExperiment> experiments, CancellationToken cancellationToken)
+    {
+        if (experiments.Count == 0)
+        {
+            console.MarkupLine("[yellow]No experiments to run.[/] Add a YAML file under experiments/ and build.");
+            return 0;
+        }
+
+        var dataRoot = options.DataRoot ?? DefaultDataRoot();
+        console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/]");
+        using var store = new DatasetStore(new DatasetStoreOptions
+        {
+            DataRoot = dataRoot,
+            AllowDownload = options.Download,
+            Log = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
+        });
+        var datasets = new DatasetCache(store);
+        foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
+        {
+            var clock = Stopwatch.StartNew();
+            if (datasets.TryLoad(name, out var data, out var error))
+            {
+                console.MarkupLineInterpolated($"Loaded [bold]{name}[/]: {data.Train.Count} training and {data.Test.Count} test images of {data.Train.Rows}x{data.Train.Columns} pixels ({clock.Elapsed.TotalSeconds:F1} s)");
+            }
+            else
+            {
+                console.MarkupLineInterpolated($"[red]Cannot load {name}:[/] {error.Message}");
+            }
+        }
+
+        var session = new ExperimentSession(datasets.Load);
+        var results = new List<ExperimentResult>();
+        var cancelled = false;
+        try
+        {
+            if (console.Profile.Capabilities.Interactive)
+            {
+                RunWithProgressBars(session, experiments, results, cancellationToken);
+            }
+            else
+            {
+                RunWithLog(session, experiments, results, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            cancelled = true;
+            console.MarkupLine("[yellow]Cancelled:[/] keeping the results of the experiments that finished.");
+        }
+
+        console.WriteLine();
+        console.Write(BuildTable(results));
+        foreach (var failed in results.Where(r => r.Status == ExperimentStatus.Failed))
+        {
+            console.MarkupLineInterpolated($"[red]{failed.Experiment} failed:[/] {failed.Error}");
+        }
+
+        var written = WriteResultFiles(results);
+        if (cancelled)
+        {
+            return RunnerApp.Cancelled;
+        }
+
+        return written && results.All(r => r.Status == ExperimentStatus.Completed) ? 0 : RunnerApp.ExperimentFailed;
+    }
+
+    private void RunWithProgressBars(ExperimentSession session, IReadOnlyList<IExperiment> experiments, List<ExperimentResult> results, CancellationToken cancellationToken)
+    {
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(progress =>
+            {
+                var tasks = experiments.ToDictionary(e => e, e => progress.AddTask(Markup.Escape(e.Name), autoStart: false, maxValue: e.Settings.Epochs));
+                foreach (var experiment in experiments)
+                {
+                    var task = tasks[experiment];
+                    task.StartTask();
+                    var reporter = new SynchronousProgress<EpochReport>(report =>
+                    {
+                        task.Value = report.Epoch;
+                        task.Description = Markup.Escape($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}");
+                    });
+                    var result = session.Run(experiment, reporter, cancellationToken);
+                    results.Add(result);
+                    task.Description = Markup.Escape(experiment.Name) + "  " + Outcome(result);
+                    task.Value = task.MaxValue;
+                    task.StopTask();
+                }
+            });
+    }
+
+    private void RunWithLog(ExperimentSession session, IReadOnlyList<IExperiment> experiments, List<ExperimentResult> results, CancellationToken cancellationToken)
+    {
+        var index = 0;
+        foreach (var experiment in experiments)
+        {
+            index++;
+            console.MarkupLineInterpolated($"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
+            var reporter = new SynchronousProgress<EpochReport>(report =>
+                console.MarkupLineInterpolated($"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}"));
+            var result = session.Run(experiment, reporter, cancellationToken);
+            results.Add(result);
+            console.MarkupLine("      " + Outcome(result));
+        }
+    }
+
+    private static string Outcome(ExperimentResult result) => result.Status == ExperimentStatus.Completed && result.Test is { } test
+        ? Markup.Escape($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s")
+        : "[red]failed[/]";
+
+    private static Table BuildTable(IReadOnlyList<ExperimentResult> results)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("Results");
+        for (var column = 0; column < ResultTable.Headers.Count; column++)
+        {
+            var header = new TableColumn(Markup.Escape(ResultTable.Headers[column]));
+            table.AddColumn(ResultTable.IsNumeric(column) ? header.RightAligned() : header);
+        }
+
+        foreach (var (result, row) in results.Zip(ResultTable.Rows(results)))
+        {
+            var cells = row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray();
+            cells[^1] = new Markup(result.Status == ExperimentStatus.Completed ? "[green]completed[/]" : "[red]failed[/]");
+            table.AddRow(cells);
+        }
+
+        return table;
+    }
+
+    private bool WriteResultFiles(IReadOnlyList<ExperimentResult> results)
+    {
+        try
+        {
+            var paths = ResultFiles.WriteLatest(options.Results, results);
+            console.MarkupLineInterpolated($"Results written to [blue]{string.Join(" and ", paths)}[/]");
+            return true;
+        }
+        catch (IOException exception)
+        {
+            console.MarkupLineInterpolated($"[red]Could not write the result files:[/] {exception.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>The repository's data/ folder (recorded at build time), else data/ under the current directory.</summary>
+    internal static string DefaultDataRoot()
+    {
+        var root = typeof(ExperimentPlan).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
+        var candidate = root is null ? null : Path.Combine(root, "data");
+        return candidate is not null && Directory.Exists(candidate) ? candidate : "data";
+    }
+
+    /// <summary>Loads each dataset once; remembers a failure so it is not retried (or re-downloaded) per experiment.</summary>
+    private sealed class DatasetCache(DatasetStore store)
+    {
+        private readonly Dictionary<string, Exception> failures = new(StringComparer.Ordinal);
+
+        public bool TryLoad(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ImageDataset? data, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out Exception? error)
+        {
+            try
+            {
+                data = Load(name);
+                error = null;
+                return true;
+            }
+            catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
+            {
+                data = null;
+                error = exception;
+                return false;
+            }
+        }
+
+        public ImageDataset Load(string name)
+        {
+            if (failures.TryGetValue(name, out var failure))
+            {
+                throw failure;
+            }
+
+            try
+            {
+                return store.Load(name);
+            }
+            catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
+            {
+                failures[name] = exception;
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

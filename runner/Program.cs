@@ -1,0 +1,5 @@
+using Experiments.Generated;
+using Experiments.Runner;
+using Spectre.Console;
+
+return RunnerApp.Run(args, AnsiConsole.Console, ExperimentCatalog.All);

@@ -1,0 +1,207 @@
+using System.Text;
+using System.Text.Json;
+
+namespace Experiments.Results;
+
+/// <summary>
+/// Writes <c>latest.json</c> and <c>latest.md</c> into a results directory, each atomically (written to a
+/// temporary file, then renamed), so a reader never sees half a file and a failed write keeps the old one.
+/// </summary>
+public static class ResultFiles
+{
+    public const string JsonFileName = "latest.json";
+    public const string MarkdownFileName = "latest.md";
+
+    /// <summary>Writes both files; returns their paths.</summary>
+    public static IReadOnlyList<string> WriteLatest(string directory, IReadOnlyList<ExperimentResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Cannot create the results directory '{directory}': {exception.Message}", exception);
+        }
+
+        var json = Path.Combine(directory, JsonFileName);
+        var markdown = Path.Combine(directory, MarkdownFileName);
+        WriteAtomically(json, ToJson(results));
+        WriteAtomically(markdown, Encoding.UTF8.GetBytes(ToMarkdown(results)));
+        return [json, markdown];
+    }
+
+    /// <summary>The results as a JSON array, one object per experiment.</summary>
+    public static byte[] ToJson(IReadOnlyList<ExperimentResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartArray();
+            foreach (var result in results)
+            {
+                WriteResult(writer, result);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        stream.WriteByte((byte)'\n');
+        return stream.ToArray();
+    }
+
+    /// <summary>The results table in GitHub-flavoured Markdown.</summary>
+    public static string ToMarkdown(IReadOnlyList<ExperimentResult> results)
+    {
+        var builder = new StringBuilder();
+        var headers = ResultTable.Headers;
+        builder.Append("| ").AppendJoin(" | ", headers).Append(" |\n");
+        builder.Append('|');
+        for (var column = 0; column < headers.Count; column++)
+        {
+            builder.Append(ResultTable.IsNumeric(column) ? " ---: |" : " --- |");
+        }
+
+        builder.Append('\n');
+        foreach (var row in ResultTable.Rows(results))
+        {
+            builder.Append("| ").AppendJoin(" | ", row.Select(EscapeCell)).Append(" |\n");
+        }
+
+        foreach (var failed in results.Where(r => r.Error is not null))
+        {
+            builder.Append('\n').Append("**").Append(failed.Experiment).Append("** failed: ").Append(failed.Error!.ReplaceLineEndings(" ")).Append('\n');
+        }
+
+        return builder.ToString();
+    }
+
+    private static string EscapeCell(string cell) => cell.Replace("|", "\\|", StringComparison.Ordinal);
+
+    private static void WriteResult(Utf8JsonWriter writer, ExperimentResult result)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("experiment", result.Experiment);
+        writer.WriteString("dataset", result.Dataset);
+        writer.WriteString("status", result.Status.ToString().ToLowerInvariant());
+        writer.WriteStartObject("hyperparameters");
+        foreach (var (name, value) in result.Hyperparameters)
+        {
+            writer.WritePropertyName(name);
+            WriteValue(writer, value);
+        }
+
+        writer.WriteEndObject();
+        WriteNumber(writer, "accuracy", result.Test?.Accuracy);
+        WriteNumber(writer, "loss", result.Test?.Loss);
+        WriteNumber(writer, "trainSeconds", result.TrainSeconds);
+        WriteNumber(writer, "evaluationSeconds", result.EvaluationSeconds);
+        writer.WriteStartArray("epochs");
+        foreach (var epoch in result.Epochs)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("epoch", epoch.Epoch);
+            WriteNumber(writer, "trainLoss", epoch.TrainLoss);
+            WriteNumber(writer, "seconds", epoch.Seconds);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        if (result.Test is { } test)
+        {
+            writer.WriteStartArray("perClassAccuracy");
+            foreach (var accuracy in test.PerClassAccuracy)
+            {
+                WriteNumber(writer, null, accuracy);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteStartArray("confusionMatrix");
+            foreach (var row in test.ConfusionMatrix)
+            {
+                writer.WriteStartArray();
+                foreach (var count in row)
+                {
+                    writer.WriteNumberValue(count);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        if (result.Error is not null)
+        {
+            writer.WriteString("error", result.Error);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteValue(Utf8JsonWriter writer, object value)
+    {
+        switch (value)
+        {
+            case int i:
+                writer.WriteNumberValue(i);
+                break;
+            case long l:
+                writer.WriteNumberValue(l);
+                break;
+            case double d:
+                WriteNumber(writer, null, d);
+                break;
+            default:
+                writer.WriteStringValue(ExperimentSettings.Format(value));
+                break;
+        }
+    }
+
+    /// <summary>Writes a number, or null where JSON has no number (NaN, infinities, missing).</summary>
+    private static void WriteNumber(Utf8JsonWriter writer, string? name, double? value)
+    {
+        if (name is not null)
+        {
+            writer.WritePropertyName(name);
+        }
+
+        if (value is { } v && double.IsFinite(v))
+        {
+            writer.WriteNumberValue(v);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+
+    private static void WriteAtomically(string path, byte[] content)
+    {
+        var temporary = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            File.WriteAllBytes(temporary, content);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            throw new IOException($"Cannot write '{path}': {exception.Message}", exception);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the temporary file is harmless.
+        }
+    }
+}

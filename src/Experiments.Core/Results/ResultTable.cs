@@ -1,0 +1,55 @@
+using System.Globalization;
+
+namespace Experiments.Results;
+
+/// <summary>
+/// The results table as text cells, shared by the console table and the Markdown file so both show the same
+/// columns and the same (invariant-culture) numbers.
+/// </summary>
+public static class ResultTable
+{
+    /// <summary>Column headers, in order.</summary>
+    public static IReadOnlyList<string> Headers { get; } =
+    [
+        "Experiment", "Dataset", "Optimizer", "LR", "Batch", "Epochs", "Output", "Accuracy (%)", "Loss", "Train (s)", "Status",
+    ];
+
+    /// <summary>Whether a column holds numbers (right-aligned).</summary>
+    public static bool IsNumeric(int column) => column is >= 3 and <= 5 or >= 7 and <= 9;
+
+    /// <summary>One row of cells per result, in the order given.</summary>
+    public static IReadOnlyList<IReadOnlyList<string>> Rows(IEnumerable<ExperimentResult> results) =>
+        results.Select(Row).ToList();
+
+    public static IReadOnlyList<string> Row(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var values = result.Hyperparameters.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+        string Value(string key) => values.TryGetValue(key, out var value) ? ExperimentSettings.Format(value) : "";
+        return
+        [
+            result.Experiment,
+            result.Dataset,
+            Optimizer(values),
+            Value("learningRate"),
+            Value("batchSize"),
+            Value("epochs"),
+            Value("outputActivation"),
+            Number(result.Test?.Accuracy, "F2"),
+            Number(result.Test?.Loss, "F4"),
+            Number(result.Status == ExperimentStatus.Completed ? result.TrainSeconds : null, "F2"),
+            result.Status.ToString().ToLowerInvariant(),
+        ];
+    }
+
+    private static string Optimizer(Dictionary<string, object> values)
+    {
+        var name = values.TryGetValue("optimizer", out var optimizer) ? ExperimentSettings.Format(optimizer) : "";
+        return values.TryGetValue("momentum", out var momentum) && momentum is double m && m != 0
+            ? $"{name} (momentum {ExperimentSettings.Format(m)})"
+            : name;
+    }
+
+    private static string Number(double? value, string format) =>
+        value is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
+}

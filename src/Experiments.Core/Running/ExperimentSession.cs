@@ -1,0 +1,48 @@
+using System.Diagnostics;
+using Experiments.Data;
+
+namespace Experiments.Running;
+
+/// <summary>
+/// Runs experiments one after another, each on its dataset (loaded once and shared), and turns every failure of
+/// one experiment into a failed result so the others still run.
+/// </summary>
+public sealed class ExperimentSession
+{
+    private readonly Func<string, ImageDataset> loadDataset;
+
+    /// <param name="loadDataset">Returns the dataset of that name; expected to cache, as it is called per experiment.</param>
+    public ExperimentSession(Func<string, ImageDataset> loadDataset)
+    {
+        this.loadDataset = loadDataset;
+    }
+
+    /// <summary>Runs one experiment. Cancellation propagates; every other exception becomes a failed result.</summary>
+    public ExperimentResult Run(IExperiment experiment, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var data = loadDataset(experiment.Dataset);
+            var context = new ExperimentContext(data) { Progress = progress, CancellationToken = cancellationToken };
+            return experiment.Run(context);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception exception)
+        {
+            return new ExperimentResult
+            {
+                Experiment = experiment.Name,
+                Dataset = experiment.Dataset,
+                Status = ExperimentStatus.Failed,
+                Hyperparameters = experiment.Settings.ToNamedValues(),
+                TrainSeconds = clock.Elapsed.TotalSeconds,
+                Error = exception is DataException or ArgumentException ? exception.Message : exception.ToString(),
+            };
+        }
+    }
+}
