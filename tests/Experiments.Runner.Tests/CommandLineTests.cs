@@ -1,0 +1,124 @@
+using System.Text.Json;
+using Experiments.Generated;
+using Spectre.Console.Testing;
+
+namespace Experiments.Runner.Tests;
+
+/// <summary>The command line, end to end, on the experiments this repository ships and the MNIST it ships.</summary>
+public sealed class CommandLineTests
+{
+    private static (int ExitCode, string Output) Run(params string[] args)
+    {
+        var console = new TestConsole().Width(200);
+        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All);
+        return (exitCode, console.Output);
+    }
+
+    [Fact]
+    public void Catalog_holds_every_yaml_file_of_the_experiments_folder()
+    {
+        var files = Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "experiments"), "*.yaml", SearchOption.AllDirectories)
+            .Select(Path.GetFileNameWithoutExtension)
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(files, ExperimentCatalog.All.Select(e => e.Name));
+        Assert.Contains(ExperimentCatalog.All, e => e.Name == "seed-recipe");
+        Assert.Contains(ExperimentCatalog.All, e => e.Name == "seed-literal-softmax");
+    }
+
+    [Fact]
+    public void List_shows_every_experiment()
+    {
+        var (exitCode, output) = Run("list");
+        Assert.Equal(0, exitCode);
+        foreach (var experiment in ExperimentCatalog.All)
+        {
+            Assert.Contains(experiment.Name, output, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void All_trains_every_shipped_experiment_and_writes_latest_json_and_md()
+    {
+        using var results = new TemporaryDirectory();
+        var (exitCode, output) = Run("all", "--data-root", RepositoryPaths.Data, "--results", results.Path);
+
+        Assert.True(exitCode == 0, output);
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(results.Path, "latest.json")));
+        var rows = json.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("experiment").GetString()!);
+        Assert.Equal(ExperimentCatalog.All.Select(e => e.Name).Order(StringComparer.Ordinal), rows.Keys.Order(StringComparer.Ordinal));
+        foreach (var (name, row) in rows)
+        {
+            var experiment = ExperimentCatalog.All.Single(e => e.Name == name);
+            Assert.Equal("completed", row.GetProperty("status").GetString());
+            Assert.Equal("mnist", row.GetProperty("dataset").GetString());
+            Assert.Equal(experiment.Settings.LearningRate, row.GetProperty("hyperparameters").GetProperty("learningRate").GetDouble());
+            Assert.Equal(experiment.Settings.Epochs, row.GetProperty("epochs").GetArrayLength());
+            Assert.True(row.GetProperty("trainSeconds").GetDouble() > 0);
+            Assert.InRange(row.GetProperty("loss").GetDouble(), 0, 10);
+        }
+
+        // The blog post's recipe lands in its band; the softmax pitfall far below it; a tuned recipe above 92%.
+        Assert.InRange(rows["seed-recipe"].GetProperty("accuracy").GetDouble(), 81.5, 83.5);
+        Assert.InRange(rows["seed-literal-softmax"].GetProperty("accuracy").GetDouble(), 30, 48);
+        Assert.Contains(rows.Values, r => r.GetProperty("accuracy").GetDouble() >= 92.0);
+
+        var markdown = File.ReadAllText(Path.Combine(results.Path, "latest.md"));
+        foreach (var name in rows.Keys)
+        {
+            Assert.Contains("| " + name + " |", markdown, StringComparison.Ordinal);
+            Assert.Contains(name, output, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("Accuracy", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_with_an_unknown_name_fails_with_a_suggestion_and_runs_nothing()
+    {
+        using var results = new TemporaryDirectory();
+        var (exitCode, output) = Run("run", "seed-recipee", "--results", results.Path);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains("No experiment matches 'seed-recipee'", output, StringComparison.Ordinal);
+        Assert.Contains("did you mean 'seed-recipe'", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(results.Path, "latest.json")));
+    }
+
+    [Fact]
+    public void Unknown_command_and_missing_arguments_are_usage_errors()
+    {
+        Assert.NotEqual(0, Run("train").ExitCode);
+        Assert.NotEqual(0, Run("run").ExitCode);
+        Assert.NotEqual(0, Run("all", "--results").ExitCode);
+    }
+
+    [Fact]
+    public void Missing_dataset_marks_experiments_failed_names_the_files_and_still_writes_results()
+    {
+        using var dataRoot = new TemporaryDirectory();
+        using var results = new TemporaryDirectory();
+        var (exitCode, output) = Run("run", "seed-recipe", "--data-root", dataRoot.Path, "--results", results.Path);
+
+        Assert.Equal(RunnerApp.ExperimentFailed, exitCode);
+        Assert.Contains("train-images-idx3-ubyte", output, StringComparison.Ordinal);
+        Assert.Contains("--download", output, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(results.Path, "latest.json")));
+        var row = Assert.Single(json.RootElement.EnumerateArray());
+        Assert.Equal("failed", row.GetProperty("status").GetString());
+        Assert.Contains("train-images-idx3-ubyte", row.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unwritable_results_location_is_reported_and_fails_the_run()
+    {
+        using var scratch = new TemporaryDirectory();
+        var blocker = Path.Combine(scratch.Path, "not-a-directory");
+        File.WriteAllText(blocker, "a file where the results directory should be");
+        using var dataRoot = new TemporaryDirectory();
+
+        var (exitCode, output) = Run("run", "seed-recipe", "--data-root", dataRoot.Path, "--results", blocker);
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("Could not write the result files", output, StringComparison.Ordinal);
+        Assert.Equal("a file where the results directory should be", File.ReadAllText(blocker));
+    }
+}
