@@ -1,0 +1,446 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.IO.Compression;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+
+namespace Experiments.Data;
+
+/// <summary>Where datasets are looked for, whether they may be downloaded, and how.</summary>
+public sealed record DatasetStoreOptions
+{
+    /// <summary>The command that fetches missing datasets, quoted in error messages.</summary>
+    public const string DefaultDownloadCommand = "dotnet run --project runner -- all --download";
+
+    /// <summary>Datasets live in <c>DataRoot/&lt;name&gt;/</c>; downloads go there too.</summary>
+    public string DataRoot { get; init; } = "data";
+
+    /// <summary>Further roots searched, after <see cref="DataRoot"/>, for <c>&lt;root&gt;/&lt;name&gt;/</c> (read only).</summary>
+    public IReadOnlyList<string> SystemSearchDirectories { get; init; } = ["/usr/share/datasets"];
+
+    /// <summary>Fetch missing files from the mirrors into <c>DataRoot/&lt;name&gt;/</c>.</summary>
+    public bool AllowDownload { get; init; }
+
+    /// <summary>Used for downloads when set (the store does not dispose it); otherwise the store makes its own.</summary>
+    public HttpClient? HttpClient { get; init; }
+
+    /// <summary>Time allowed for one file's download when the store makes its own <see cref="HttpClient"/>.</summary>
+    public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When set, replaces every dataset's own mirrors (tests use a local server).</summary>
+    public IReadOnlyList<Uri>? Mirrors { get; init; }
+
+    /// <summary>The datasets the store knows; <see cref="KnownDatasets.All"/> when null.</summary>
+    public IReadOnlyList<DatasetInfo>? Datasets { get; init; }
+
+    /// <summary>JSON file remembering verified files; null disables it. Defaults to <see cref="DefaultVerificationCachePath"/>.</summary>
+    public string? VerificationCachePath { get; init; } = DefaultVerificationCachePath;
+
+    /// <summary>Receives one line per notable step (file verified, download attempt and failure, ...).</summary>
+    public Action<string>? Log { get; init; }
+
+    /// <summary>Quoted in "not found" and checksum errors as the way to fetch the files.</summary>
+    public string DownloadCommand { get; init; } = DefaultDownloadCommand;
+
+    /// <summary><c>$XDG_CACHE_HOME/experiments/verified-data.json</c>, else <c>~/.cache/experiments/verified-data.json</c>.</summary>
+    public static string? DefaultVerificationCachePath
+    {
+        get
+        {
+            string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+            string? root = !string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg) ? xdg : null;
+            if (root is null)
+            {
+                string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+                root = string.IsNullOrEmpty(home) ? null : Path.Combine(home, ".cache");
+            }
+
+            return root is null ? null : Path.Combine(root, "experiments", "verified-data.json");
+        }
+    }
+}
+
+/// <summary>The four files of a dataset, as found (or downloaded).</summary>
+public sealed record DatasetFilePaths(string TrainImages, string TrainLabels, string TestImages, string TestLabels);
+
+/// <summary>
+/// Finds, downloads, verifies and loads datasets. Each dataset is loaded once per store and shared; the store owns
+/// the loaded datasets and disposes them with itself. Thread-safe.
+/// </summary>
+public sealed class DatasetStore : IDisposable
+{
+    private readonly ConcurrentDictionary<string, Lazy<ImageDataset>> _loaded = new(StringComparer.OrdinalIgnoreCase);
+    private readonly VerificationCache _cache;
+    private readonly Lock _gate = new();
+    private HttpClient? _ownedClient;
+    private bool _disposed;
+
+    public DatasetStore(DatasetStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options;
+        _cache = new VerificationCache(options.VerificationCachePath, options.Log);
+    }
+
+    public DatasetStoreOptions Options { get; }
+
+    public IReadOnlyList<DatasetInfo> Datasets => Options.Datasets ?? KnownDatasets.All;
+
+    /// <summary>The dataset's description (files, hashes, class names).</summary>
+    /// <exception cref="UnknownDatasetException">The name is not known.</exception>
+    public DatasetInfo GetInfo(string name) => KnownDatasets.Find(Datasets, name);
+
+    /// <summary>
+    /// The dataset as tensors, read and verified on the first call and shared afterwards. Do not dispose it: the
+    /// store does.
+    /// </summary>
+    /// <exception cref="DataException">Unknown name, missing files, failed download, or an invalid file.</exception>
+    public ImageDataset Load(string name)
+    {
+        var info = GetInfo(name);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var lazy = _loaded.GetOrAdd(info.Name, _ => new Lazy<ImageDataset>(() => Read(info).ToImageDataset(), LazyThreadSafetyMode.ExecutionAndPublication));
+        try
+        {
+            return lazy.Value;
+        }
+        catch
+        {
+            // Do not remember failures: the user may fix the files and try again with the same store.
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<ImageDataset>>(info.Name, lazy));
+            throw;
+        }
+    }
+
+    /// <summary>Reads and verifies the dataset into byte buffers, without tensors (and without caching them).</summary>
+    public RawImageDataset Read(string name) => Read(GetInfo(name));
+
+    /// <summary>Finds the dataset's files, downloading the missing ones when allowed. Does not verify files already present.</summary>
+    public DatasetFilePaths Locate(string name) => Locate(GetInfo(name));
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _ownedClient?.Dispose();
+        }
+
+        foreach (var lazy in _loaded.Values)
+        {
+            if (lazy.IsValueCreated)
+            {
+                lazy.Value.Dispose();
+            }
+        }
+
+        _loaded.Clear();
+    }
+
+    private RawImageDataset Read(DatasetInfo info)
+    {
+        var started = Stopwatch.StartNew();
+        var paths = Locate(info);
+        int classes = info.ClassNames.Count;
+        var trainImages = ReadVerified(info.TrainImages, paths.TrainImages, (s, hash) => IdxReader.ReadImages(s, paths.TrainImages, hash), i => i.Sha256);
+        var trainLabels = ReadVerified(info.TrainLabels, paths.TrainLabels, (s, hash) => IdxReader.ReadLabels(s, paths.TrainLabels, classes, hash), l => l.Sha256);
+        var testImages = ReadVerified(info.TestImages, paths.TestImages, (s, hash) => IdxReader.ReadImages(s, paths.TestImages, hash), i => i.Sha256);
+        var testLabels = ReadVerified(info.TestLabels, paths.TestLabels, (s, hash) => IdxReader.ReadLabels(s, paths.TestLabels, classes, hash), l => l.Sha256);
+        var raw = new RawImageDataset(info.Name, info.ClassNames, trainImages, trainLabels, testImages, testLabels);
+        Log($"{info.Name}: {trainImages.Count} train and {testImages.Count} test images of {trainImages.Rows}x{trainImages.Columns} read in {started.Elapsed.TotalSeconds:0.000} s");
+        return raw;
+    }
+
+    /// <summary>
+    /// Reads a file through <paramref name="read"/>, hashing it in the same pass unless the cache already vouches
+    /// for this very file (same path, size and last-write time), then checks the hash.
+    /// </summary>
+    private T ReadVerified<T>(DatasetFile file, string path, Func<FileStream, bool, T> read, Func<T, string?> sha256)
+    {
+        using var stream = IdxReader.OpenRead(path);
+        string fullPath = Path.GetFullPath(path);
+        var before = FileStamp.Of(stream.SafeFileHandle);
+        bool cached = _cache.IsVerified(fullPath, before, file.Sha256);
+        var result = read(stream, !cached);
+        if (cached)
+        {
+            Log($"{path}: verified earlier (verification cache)");
+            return result;
+        }
+
+        string actual = sha256(result) ?? throw new InvalidOperationException("the reader did not hash the file");
+        if (!string.Equals(actual, file.Sha256, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DataChecksumException(
+                path,
+                file.Sha256,
+                actual,
+                $"The file is corrupt or not the expected one: delete it and run with --download ({Options.DownloadCommand}) to fetch it again.");
+        }
+
+        Log($"{path}: SHA-256 verified");
+        if (FileStamp.Of(stream.SafeFileHandle) == before)
+        {
+            _cache.Record(fullPath, before, actual);
+        }
+
+        return result;
+    }
+
+    private DatasetFilePaths Locate(DatasetInfo info)
+    {
+        var directories = SearchDirectories(info);
+        var found = new Dictionary<DatasetFile, string>();
+        var missing = new List<DatasetFile>();
+        foreach (var file in info.Files)
+        {
+            string? path = directories
+                .SelectMany(d => new[] { Path.Combine(d, file.GzipName), Path.Combine(d, file.Name) })
+                .FirstOrDefault(File.Exists);
+            if (path is null)
+            {
+                missing.Add(file);
+            }
+            else
+            {
+                found[file] = path;
+            }
+        }
+
+        if (missing.Count > 0)
+        {
+            if (!Options.AllowDownload)
+            {
+                throw NotFound(info, missing, directories);
+            }
+
+            string target = directories[0];
+            foreach (var file in missing)
+            {
+                found[file] = Download(info, file, target);
+            }
+        }
+
+        return new DatasetFilePaths(found[info.TrainImages], found[info.TrainLabels], found[info.TestImages], found[info.TestLabels]);
+    }
+
+    private List<string> SearchDirectories(DatasetInfo info)
+    {
+        var directories = new List<string> { Path.Combine(Options.DataRoot, info.Name) };
+        foreach (string root in Options.SystemSearchDirectories)
+        {
+            string directory = Path.Combine(root, info.Name);
+            if (!directories.Any(d => string.Equals(Path.GetFullPath(d), Path.GetFullPath(directory), StringComparison.Ordinal)))
+            {
+                directories.Add(directory);
+            }
+        }
+
+        return directories;
+    }
+
+    private DatasetNotFoundException NotFound(DatasetInfo info, List<DatasetFile> missing, List<string> directories)
+    {
+        var text = new System.Text.StringBuilder();
+        text.Append(missing.Count == info.Files.Count
+            ? $"Dataset '{info.Name}' was not found: all {missing.Count} of its files are missing:"
+            : $"Dataset '{info.Name}' is incomplete: {missing.Count} of its {info.Files.Count} files are missing:");
+        text.AppendLine();
+        foreach (var file in missing)
+        {
+            text.AppendLine($"  {file.GzipName} (or uncompressed {file.Name})");
+        }
+
+        text.AppendLine($"Searched: {string.Join(", ", directories.Select(d => d + Path.DirectorySeparatorChar))}");
+        text.AppendLine($"To download them into {directories[0]}{Path.DirectorySeparatorChar} (checked against their SHA-256), run:");
+        text.Append($"  {Options.DownloadCommand}");
+        if (info.DebianPackage is not null)
+        {
+            text.AppendLine();
+            text.AppendLine($"Or install Debian's copy: sudo apt-get install {info.DebianPackage}");
+            text.Append($"  (it installs /usr/share/datasets/{info.Name}/; run with --data-root /usr/share/datasets if that directory is not searched)");
+        }
+
+        return new DatasetNotFoundException(info.Name, [.. missing.Select(f => f.Name)], directories, text.ToString());
+    }
+
+    /// <summary>
+    /// Fetches <c>file.gz</c> from each mirror in turn into a temporary file beside the target, checks that it
+    /// decompresses to the expected SHA-256, and only then renames it to its real name.
+    /// </summary>
+    private string Download(DatasetInfo info, DatasetFile file, string directory)
+    {
+        string target = Path.Combine(directory, file.GzipName);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DatasetDownloadException(info.Name, file.GzipName, [], $"Cannot create {directory} to download {info.Name}'s {file.GzipName} into: {e.Message}");
+        }
+
+        var mirrors = Options.Mirrors ?? info.Mirrors;
+        var failures = new List<string>();
+        foreach (var mirror in mirrors)
+        {
+            var url = new Uri(WithTrailingSlash(mirror), file.GzipName);
+            string temp = Path.Combine(directory, $".{file.GzipName}.{Guid.NewGuid():N}.download");
+            try
+            {
+                Log($"downloading {url} to {target}");
+                var started = Stopwatch.StartNew();
+                long bytes = Fetch(url, temp);
+                string? problem = CheckDownload(temp, file.Sha256);
+                if (problem is not null)
+                {
+                    throw new InvalidDataException(problem);
+                }
+
+                var stamp = FileStamp.Of(temp);
+                File.Move(temp, target, overwrite: false);
+                Log($"downloaded {url} ({bytes} bytes, SHA-256 verified) in {started.Elapsed.TotalSeconds:0.0} s");
+                _cache.Record(Path.GetFullPath(target), stamp, file.Sha256);
+                return target;
+            }
+            catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException or TaskCanceledException or UnauthorizedAccessException)
+            {
+                if (File.Exists(target))
+                {
+                    // Another process put the file in place meanwhile: it is verified when read.
+                    Log($"{target} appeared while downloading it; using it");
+                    return target;
+                }
+
+                string reason = Describe(e);
+                failures.Add($"{url}: {reason}");
+                Log($"download of {url} failed: {reason}");
+            }
+            finally
+            {
+                TryDelete(temp);
+            }
+        }
+
+        string message = mirrors.Count == 0
+            ? $"Cannot download {info.Name}'s {file.GzipName}: no mirror is configured."
+            : $"Cannot download {info.Name}'s {file.GzipName} into {directory}{Path.DirectorySeparatorChar}: every mirror failed:{Environment.NewLine}"
+                + string.Join(Environment.NewLine, failures.Select(f => "  " + f));
+        throw new DatasetDownloadException(info.Name, file.GzipName, failures, message);
+    }
+
+    /// <summary>Downloads <paramref name="url"/> into a new file; throws on HTTP errors and cut-off bodies.</summary>
+    private long Fetch(Uri url, string path)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Experiments", "1.0"));
+
+        // ResponseContentRead: the client's timeout covers the whole body, and a body shorter than its
+        // Content-Length fails here. Dataset files are small enough (at most a few tens of MB) to buffer.
+        using var response = Client().Send(request, HttpCompletionOption.ResponseContentRead);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd(), null, response.StatusCode);
+        }
+
+        using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+        response.Content.CopyTo(output, null, CancellationToken.None);
+        output.Flush(flushToDisk: true);
+        return output.Length;
+    }
+
+    /// <summary>Null when the file is gzip data that decompresses to <paramref name="sha256"/>; else what is wrong.</summary>
+    private static string? CheckDownload(string path, string sha256)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        Span<byte> magic = stackalloc byte[2];
+        int n = stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false);
+        if (n < 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+        {
+            stream.Position = 0;
+            var start = new byte[Math.Min(16, stream.Length)];
+            stream.ReadExactly(start);
+            return $"not gzip data ({stream.Length} bytes starting with {Convert.ToHexString(start)})";
+        }
+
+        stream.Position = 0;
+        using var gzip = new GZipStream(stream, CompressionMode.Decompress);
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 20];
+        long total = 0;
+        try
+        {
+            while ((n = gzip.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                hash.AppendData(buffer, 0, n);
+                total += n;
+            }
+        }
+        catch (InvalidDataException)
+        {
+            return $"corrupt gzip data: decompression failed after {total} bytes of output";
+        }
+
+        string actual = Convert.ToHexStringLower(hash.GetHashAndReset());
+        return string.Equals(actual, sha256, StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"SHA-256 mismatch: the {total} decompressed bytes hash to {actual} but {sha256} is expected (corrupt or truncated download)";
+    }
+
+    private HttpClient Client()
+    {
+        if (Options.HttpClient is { } client)
+        {
+            return client;
+        }
+
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _ownedClient ??= new HttpClient { Timeout = Options.DownloadTimeout };
+        }
+    }
+
+    /// <summary>An exception's message followed by its inner exceptions' (e.g. "... : Connection refused").</summary>
+    private static string Describe(Exception e)
+    {
+        if (e is TaskCanceledException)
+        {
+            return "timed out";
+        }
+
+        var parts = new List<string>();
+        for (Exception? current = e; current is not null; current = current.InnerException)
+        {
+            string message = current.Message.TrimEnd('.', ' ');
+            if (!parts.Any(p => p.Contains(message, StringComparison.Ordinal)))
+            {
+                parts.Add(message);
+            }
+        }
+
+        return string.Join(": ", parts);
+    }
+
+    private static Uri WithTrailingSlash(Uri mirror) =>
+        mirror.AbsolutePath.EndsWith('/') ? mirror : new UriBuilder(mirror) { Path = mirror.AbsolutePath + "/" }.Uri;
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more to do: the temporary name is never mistaken for the real file.
+        }
+    }
+
+    private void Log(string message) => Options.Log?.Invoke(message);
+}

@@ -1,0 +1,189 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
+using System.Security.Cryptography;
+using Experiments.Data;
+
+namespace Experiments.Core.Tests.Data;
+
+/// <summary>A fresh directory under the system temp directory, deleted with everything in it on dispose.</summary>
+internal sealed class TempDir : IDisposable
+{
+    public TempDir()
+    {
+        Path = Directory.CreateTempSubdirectory("experiments-data-tests-").FullName;
+    }
+
+    public string Path { get; }
+
+    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}
+
+/// <summary>Writes IDX content, gzip, hashes and whole synthetic datasets.</summary>
+internal static class Idx
+{
+    public static byte[] Header(byte type, params uint[] dims)
+    {
+        var header = new byte[4 + (4 * dims.Length)];
+        header[2] = type;
+        header[3] = (byte)dims.Length;
+        for (int i = 0; i < dims.Length; i++)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(header.AsSpan(4 + (4 * i)), dims[i]);
+        }
+
+        return header;
+    }
+
+    /// <summary>An images file with deterministic pixels: pixel k of the file is (k * 7 + seed) mod 256.</summary>
+    public static byte[] Images(int count, int rows, int columns, int seed = 0)
+    {
+        var header = Header(0x08, (uint)count, (uint)rows, (uint)columns);
+        var content = new byte[header.Length + (count * rows * columns)];
+        header.CopyTo(content, 0);
+        for (int k = 0; k < count * rows * columns; k++)
+        {
+            content[header.Length + k] = (byte)((k * 7) + seed);
+        }
+
+        return content;
+    }
+
+    public static byte[] Labels(params byte[] labels) => [.. Header(0x08, (uint)labels.Length), .. labels];
+
+    public static byte[] Gzip(byte[] content)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            gzip.Write(content);
+        }
+
+        return output.ToArray();
+    }
+
+    public static byte[] Gunzip(byte[] compressed)
+    {
+        using var gzip = new GZipStream(new MemoryStream(compressed), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        gzip.CopyTo(output);
+        return output.ToArray();
+    }
+
+    public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
+
+    public static string Write(string path, byte[] content)
+    {
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+}
+
+/// <summary>
+/// A tiny dataset in the standard four-file layout (3 classes, 5 train and 2 test images of 4x3), with a matching
+/// <see cref="DatasetInfo"/> so the store can verify it.
+/// </summary>
+internal sealed class SyntheticDataset
+{
+    public const string Name = "tiny";
+
+    public SyntheticDataset(IReadOnlyList<Uri>? mirrors = null)
+    {
+        Contents = new Dictionary<string, byte[]>
+        {
+            [KnownDatasets.TrainImagesFile] = Idx.Images(5, 4, 3, seed: 1),
+            [KnownDatasets.TrainLabelsFile] = Idx.Labels(2, 0, 1, 2, 0),
+            [KnownDatasets.TestImagesFile] = Idx.Images(2, 4, 3, seed: 2),
+            [KnownDatasets.TestLabelsFile] = Idx.Labels(1, 2),
+        };
+        Info = new DatasetInfo(
+            Name,
+            ["zero", "one", "two"],
+            File(KnownDatasets.TrainImagesFile),
+            File(KnownDatasets.TrainLabelsFile),
+            File(KnownDatasets.TestImagesFile),
+            File(KnownDatasets.TestLabelsFile),
+            mirrors ?? []);
+    }
+
+    /// <summary>Decompressed content by standard file name.</summary>
+    public Dictionary<string, byte[]> Contents { get; }
+
+    public DatasetInfo Info { get; }
+
+    /// <summary>Writes the four files, gzip-compressed or raw, into <c>root/tiny/</c>; returns that directory.</summary>
+    public string WriteTo(string root, bool gzip = true, IEnumerable<string>? only = null)
+    {
+        string directory = Path.Combine(root, Name);
+        foreach (var (name, content) in Contents)
+        {
+            if (only is null || only.Contains(name))
+            {
+                Idx.Write(Path.Combine(directory, gzip ? name + ".gz" : name), gzip ? Idx.Gzip(content) : content);
+            }
+        }
+
+        return directory;
+    }
+
+    private DatasetFile File(string name) => new(name, Idx.Sha256(Contents[name]));
+}
+
+internal static class Repo
+{
+    /// <summary>The checkout's root: the nearest directory above the test binaries that holds Experiments.sln.</summary>
+    public static string Root { get; } = FindRoot();
+
+    public static string MnistDirectory => Path.Combine(Root, "data", "mnist");
+
+    private static string FindRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Experiments.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"no Experiments.sln above {AppContext.BaseDirectory}");
+    }
+}
+
+/// <summary>Collects a store's log lines (thread-safe).</summary>
+internal sealed class LogLines
+{
+    private readonly List<string> _lines = [];
+
+    public Action<string> Sink => line =>
+    {
+        lock (_lines)
+        {
+            _lines.Add(line);
+        }
+    };
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    public int Count(string fragment) => Lines.Count(l => l.Contains(fragment, StringComparison.Ordinal));
+}
