@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Reflection;
 using Experiments.Data;
 using Experiments.Results;
@@ -23,6 +22,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
 
         var dataRoot = options.DataRoot ?? DefaultDataRoot();
+        TorchSharp.torch.set_num_threads(options.Threads);
         console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/]");
         using var store = new DatasetStore(new DatasetStoreOptions
         {
@@ -33,12 +33,8 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         var datasets = new DatasetCache(store);
         foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
         {
-            var clock = Stopwatch.StartNew();
-            if (datasets.TryLoad(name, out var data, out var error))
-            {
-                console.MarkupLineInterpolated($"Loaded [bold]{name}[/]: {data.Train.Count} training and {data.Test.Count} test images of {data.Train.Rows}x{data.Train.Columns} pixels ({clock.Elapsed.TotalSeconds:F1} s)");
-            }
-            else
+            // The store logs what it read and verified; only a failure needs saying here.
+            if (!datasets.TryLoad(name, out _, out var error))
             {
                 console.MarkupLineInterpolated($"[red]Cannot load {name}:[/] {error.Message}");
             }

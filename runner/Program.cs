@@ -2,4 +2,11 @@ using Experiments.Generated;
 using Experiments.Runner;
 using Spectre.Console;
 
-return RunnerApp.Run(args, AnsiConsole.Console, ExperimentCatalog.All);
+var console = AnsiConsole.Console;
+if (Console.IsOutputRedirected)
+{
+    // Spectre assumes 80 columns when it cannot ask a terminal; logs and files have room for the whole table.
+    console.Profile.Width = 160;
+}
+
+return RunnerApp.Run(args, console, ExperimentCatalog.All);

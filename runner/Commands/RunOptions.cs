@@ -20,8 +20,18 @@ public class RunOptions : CommandSettings
     [Description("Download a dataset that is not on disk (from its usual mirrors; verified by SHA-256).")]
     public bool Download { get; init; }
 
+    [CommandOption("--threads <N>")]
+    [Description("Threads TorchSharp uses for its math. Default 1: a linear model on mini-batches is bound by per-step overhead, and extra threads spin-wait when the machine is busy.")]
+    [DefaultValue(1)]
+    public int Threads { get; init; } = 1;
+
     public override ValidationResult Validate()
     {
+        if (Threads < 1)
+        {
+            return ValidationResult.Error($"--threads must be at least 1, but is {Threads}");
+        }
+
         if (string.IsNullOrWhiteSpace(Results))
         {
             return ValidationResult.Error("--results needs a directory");

@@ -89,6 +89,10 @@ public sealed class CommandLineTests
         Assert.NotEqual(0, Run("train").ExitCode);
         Assert.NotEqual(0, Run("run").ExitCode);
         Assert.NotEqual(0, Run("all", "--results").ExitCode);
+
+        var (exitCode, output) = Run("all", "--threads", "0");
+        Assert.NotEqual(0, exitCode);
+        Assert.Contains("--threads must be at least 1, but is 0", output, StringComparison.Ordinal);
     }
 
     [Fact]
