@@ -132,9 +132,11 @@ internal sealed class ExperimentParser
     /// <summary>Reads the single document of the file into a tree, or reports why it cannot.</summary>
     private YamlTreeNode? ReadDocument()
     {
+        Parser? parser = null;
         try
         {
-            var parser = new Parser(new StringReader(text.ToString()));
+            // YamlDotNet keeps a leading U+FEFF as part of the first key; skip it (ToPosition adds it back to columns).
+            parser = new Parser(new StringReader(text.ToString(TextSpan.FromBounds(bomShift, text.Length))));
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
@@ -162,6 +164,14 @@ internal sealed class ExperimentParser
         catch (UnsupportedYamlException exception)
         {
             Report(DiagnosticDescriptors.UnsupportedYaml, Span(exception.Start, exception.End), exception.Message);
+            return null;
+        }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet throws this instead of a YamlException on some malformed input (an unclosed '[' or '{'
+            // followed by more lines, text after '...'): point at the last element it could read.
+            var last = parser?.Current;
+            Report(DiagnosticDescriptors.InvalidYaml, last is null ? FileStart() : Span(last.Start, last.End), "YAML syntax error: the YAML cannot be read past this point (look for an unclosed '[', '{' or quote, or text after '...')");
             return null;
         }
     }

@@ -1,0 +1,181 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Experiments.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Experiments.Generators.Tests;
+
+/// <summary>The shipped experiment files generate code that compiles with no diagnostic at all.</summary>
+public sealed class CompileCleanTests
+{
+    [Fact]
+    public void ShippedExperimentsCompileWithoutAnyDiagnostic()
+    {
+        var files = ShippedFiles();
+        Assert.NotEmpty(files);
+
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory);
+
+        Assert.Empty(run.AssertGeneratorDidNotThrow());
+        var compilation = run.AssertCompilesClean();
+        Assert.Equal(files.Length + 1, run.Result.GeneratedSources.Length);
+
+        // Every generated type exists and the runner types implement the interface.
+        var experimentInterface = compilation.GetTypeByMetadataName("Experiments.IExperiment");
+        Assert.NotNull(experimentInterface);
+        foreach (var file in files)
+        {
+            var prefix = Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(file.Path))!;
+            var runner = compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Experiment");
+            Assert.NotNull(runner);
+            Assert.Contains(runner!.AllInterfaces, i => SymbolEqualityComparer.Default.Equals(i, experimentInterface));
+            Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Model"));
+            Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Hyperparameters"));
+
+            var source = run.Source(prefix + ".Experiment.g.cs");
+            var relative = "experiments/" + Path.GetFileName(file.Path);
+            Assert.Contains($"public string SourceFile => \"{relative}\";", source, StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
+    /// The generator is built against Roslyn 4.14 so that older compilers can load it; its code must compile there
+    /// too (this test runs that compiler), and with any language version from C# 11, the first that can set the
+    /// required members of ExperimentSettings.
+    /// </summary>
+    [Theory]
+    [InlineData(LanguageVersion.CSharp11)]
+    [InlineData(LanguageVersion.CSharp12)]
+    [InlineData(LanguageVersion.CSharp13)]
+    [InlineData(LanguageVersion.Preview)]
+    public void ShippedExperimentsCompileWithEveryLanguageVersionFromCSharp11(LanguageVersion version)
+    {
+        var parseOptions = GeneratorHarness.ParseOptions.WithLanguageVersion(version);
+        var driver = GeneratorHarness.CreateDriver(ShippedFiles(), RepositoryPaths.ExperimentsDirectory, parseOptions);
+        var run = GeneratorHarness.Run(driver, GeneratorHarness.CreateCompilation());
+
+        run.AssertCompilesClean();
+        Assert.All(run.Output.SyntaxTrees, tree => Assert.Equal(version.MapSpecifiedToEffectiveVersion(), ((CSharpParseOptions)tree.Options).LanguageVersion));
+    }
+
+    [Fact]
+    public void CatalogListsEachShippedExperimentInNameOrder()
+    {
+        var files = ShippedFiles();
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory);
+        run.AssertCompilesClean();
+
+        var expected = files
+            .Select(f => Path.GetFileNameWithoutExtension(f.Path))
+            .OrderBy(name => name, StringComparer.Ordinal)
+            .Select(name => Parsing.Naming.ToTypePrefix(name) + "Experiment")
+            .ToList();
+        var listed = Regex.Matches(run.Catalog, @"new (\w+)\(\),").Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(expected, listed);
+    }
+
+    [Fact]
+    public void ShippedValuesAppearAsConstants()
+    {
+        var files = ShippedFiles();
+        var compilation = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory).AssertCompilesClean();
+
+        var tuned = compilation.GetTypeByMetadataName("Experiments.Generated.TunedSgdHyperparameters");
+        Assert.NotNull(tuned);
+        Assert.Equal(0.05, Constant(tuned!, "LearningRate"));
+        Assert.Equal(0.9, Constant(tuned!, "Momentum"));
+        Assert.Equal(10, Constant(tuned!, "Epochs"));
+        Assert.Equal(784, Constant(tuned!, "InputSize"));
+        Assert.Equal(0L, Constant(tuned!, "Seed"));
+        Assert.Equal("mnist", Constant(tuned!, "Dataset"));
+    }
+
+    [Theory]
+    [InlineData("de-DE")]
+    [InlineData("fr-FR")]
+    [InlineData("tr-TR")]
+    [InlineData("ar-SA")]
+    [InlineData("synthetic")]
+    public void OutputDoesNotDependOnTheCurrentCulture(string cultureName)
+    {
+        var broken = new InMemoryAdditionalText(RepositoryPaths.ExperimentsDirectory + "broken.yaml", "learningRate: fast\nepochs: 1.5\nmomentum: 2,5\n");
+        var files = ShippedFiles().Append(broken).ToArray();
+        var invariant = WithCulture(CultureInfo.InvariantCulture, () => GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory));
+
+        var culture = CreateCulture(cultureName);
+        var localized = WithCulture(culture, () =>
+        {
+            var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory);
+
+            // Compile (and format the messages) under the culture too.
+            Assert.Empty(run.CompilationDiagnostics);
+            return run;
+        });
+
+        Assert.Equal(Sources(invariant), Sources(localized));
+        Assert.Equal(
+            invariant.GeneratorDiagnostics.Select(d => d.ToString()).Order(StringComparer.Ordinal),
+            localized.GeneratorDiagnostics.Select(d => d.ToString()).Order(StringComparer.Ordinal));
+
+        var seedRecipe = localized.Source("SeedRecipe.Experiment.g.cs");
+        Assert.Contains("public const double LearningRate = 0.001;", seedRecipe, StringComparison.Ordinal);
+        Assert.Contains("public const double Momentum = 0.0;", seedRecipe, StringComparison.Ordinal);
+        Assert.DoesNotContain("0,001", seedRecipe, StringComparison.Ordinal);
+        Assert.Contains("public const double Momentum = 0.9;", localized.Source("TunedSgd.Experiment.g.cs"), StringComparison.Ordinal);
+
+        // A value written with a decimal comma is refused rather than read the local way.
+        Assert.Contains(localized.GeneratorDiagnostics, d => d.Id == "EXP0003" && d.GetMessage(culture).Contains("'2,5'", StringComparison.Ordinal));
+    }
+
+    /// <summary>de-DE and friends from ICU; "synthetic" is a culture with every number symbol changed.</summary>
+    private static CultureInfo CreateCulture(string name)
+    {
+        if (name != "synthetic")
+        {
+            var culture = CultureInfo.GetCultureInfo(name);
+            if (name is "de-DE" or "fr-FR")
+            {
+                Assert.Equal(",", culture.NumberFormat.NumberDecimalSeparator);
+            }
+
+            return culture;
+        }
+
+        var synthetic = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        synthetic.NumberFormat.NumberDecimalSeparator = ",";
+        synthetic.NumberFormat.NumberGroupSeparator = ".";
+        synthetic.NumberFormat.NegativeSign = "\u2212";
+        synthetic.NumberFormat.PositiveSign = "\u002B\u002B";
+        synthetic.NumberFormat.NaNSymbol = "nichts";
+        synthetic.NumberFormat.PositiveInfinitySymbol = "unendlich";
+        return synthetic;
+    }
+
+    private static T WithCulture<T>(CultureInfo culture, Func<T> action)
+    {
+        var (previous, previousUi) = (CultureInfo.CurrentCulture, CultureInfo.CurrentUICulture);
+        CultureInfo.CurrentCulture = culture;
+        CultureInfo.CurrentUICulture = culture;
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+            CultureInfo.CurrentUICulture = previousUi;
+        }
+    }
+
+    private static List<(string HintName, string Text)> Sources(GeneratorRun run) =>
+        run.Result.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())).OrderBy(s => s.HintName, StringComparer.Ordinal).ToList();
+
+    private static object? Constant(INamedTypeSymbol type, string name) =>
+        type.GetMembers(name).OfType<IFieldSymbol>().Single().ConstantValue;
+
+    internal static InMemoryAdditionalText[] ShippedFiles() =>
+        RepositoryPaths.ShippedExperimentFiles()
+            .Select(path => new InMemoryAdditionalText(path, GeneratorHarness.FromBytes(System.IO.File.ReadAllBytes(path))))
+            .ToArray();
+}

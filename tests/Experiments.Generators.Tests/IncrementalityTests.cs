@@ -1,0 +1,300 @@
+using System.Collections;
+using System.Reflection;
+using Experiments.Generators.Model;
+using Experiments.Generators.Parsing;
+using Experiments.Generators.Tests.Infrastructure;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Experiments.Generators.Tests;
+
+/// <summary>The pipeline re-runs only what an edit affects, and caches on plain values.</summary>
+public sealed class IncrementalityTests
+{
+    private const string SourceOutput = "SourceOutput";
+
+    private static readonly string[] AllSteps =
+    [
+        ExperimentGenerator.TrackingNames.Settings,
+        ExperimentGenerator.TrackingNames.Parse,
+        ExperimentGenerator.TrackingNames.FileDiagnostics,
+        ExperimentGenerator.TrackingNames.ExperimentSet,
+        ExperimentGenerator.TrackingNames.Experiments,
+        ExperimentGenerator.TrackingNames.Catalog,
+    ];
+
+    private readonly InMemoryAdditionalText alpha = GeneratorHarness.File("alpha.yaml", GeneratorHarness.ValidYaml);
+    private readonly InMemoryAdditionalText beta = GeneratorHarness.File("beta.yaml", DiagnosticTests.WithLine(5, "epochs: 6"));
+    private readonly InMemoryAdditionalText gamma = GeneratorHarness.File("gamma.yaml", DiagnosticTests.WithLine(7, "learningRate: 0.5"));
+
+    [Fact]
+    public void FirstRunProducesEveryStep()
+    {
+        var (_, result) = FirstRun();
+
+        foreach (var name in AllSteps)
+        {
+            Assert.True(result.TrackedSteps.ContainsKey(name), $"Step {name} was not tracked");
+        }
+
+        Assert.Equal(3, result.TrackedSteps[ExperimentGenerator.TrackingNames.Parse].Length);
+        Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Parse), o => Assert.Equal(IncrementalStepRunReason.New, o.Reason));
+        Assert.Equal(4, result.GeneratedSources.Length);
+    }
+
+    [Fact]
+    public void EditingOneFileReparsesOnlyThatFile()
+    {
+        var (driver, first) = FirstRun();
+        var edited = new InMemoryAdditionalText(beta.Path, DiagnosticTests.WithLine(5, "epochs: 7"));
+
+        driver = driver.ReplaceAdditionalText(beta, edited).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        var parse = ParseReasons(result);
+        Assert.Equal(IncrementalStepRunReason.Modified, parse[beta.Path]);
+        Assert.Equal(IncrementalStepRunReason.Cached, parse[alpha.Path]);
+        Assert.Equal(IncrementalStepRunReason.Cached, parse[gamma.Path]);
+
+        var experiments = ExperimentReasons(result);
+        Assert.Equal(IncrementalStepRunReason.Modified, experiments["beta"]);
+        Assert.Contains(experiments["alpha"], new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged });
+        Assert.Contains(experiments["gamma"], new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged });
+
+        // The catalog's entries did not change, so its step reran but produced an equal value.
+        Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Catalog), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+
+        // Only beta's source output ran again; the others were served from the cache.
+        var outputs = result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs).ToList();
+        Assert.Contains(outputs, o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Equal(Source(first, "Alpha"), Source(result, "Alpha"));
+        Assert.Equal(Source(first, "Gamma"), Source(result, "Gamma"));
+        Assert.Contains("public const int Epochs = 7;", Source(result, "Beta"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddingCSharpCodeReusesEveryStep()
+    {
+        var (driver, first) = FirstRun();
+        var compilation = GeneratorHarness.CreateCompilation()
+            .AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace User; public class Unrelated { }", GeneratorHarness.ParseOptions));
+
+        driver = driver.RunGenerators(compilation);
+        var result = driver.GetRunResult().Results.Single();
+
+        foreach (var (name, steps) in result.TrackedSteps)
+        {
+            Assert.All(steps.SelectMany(s => s.Outputs), o => Assert.True(
+                o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                $"Step {name} ran with reason {o.Reason}"));
+        }
+
+        foreach (var (name, steps) in result.TrackedOutputSteps)
+        {
+            Assert.All(steps.SelectMany(s => s.Outputs), o => Assert.True(
+                o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+                $"Output {name} ran with reason {o.Reason}"));
+        }
+
+        Assert.Equal(first.GeneratedSources.Select(s => s.SourceText.ToString()), result.GeneratedSources.Select(s => s.SourceText.ToString()));
+    }
+
+    [Fact]
+    public void WhitespaceAndCommentEditsChangeNoExperiment()
+    {
+        var (driver, first) = FirstRun();
+        var reformatted = "# A comment added on top\n\n" + DiagnosticTests.WithLine(5, "epochs:      6   # trailing comment").Replace("\n", "   \n", StringComparison.Ordinal) + "\n# the end\n";
+        var edited = new InMemoryAdditionalText(beta.Path, reformatted);
+
+        driver = driver.ReplaceAdditionalText(beta, edited).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        // The file was parsed again, to an equal value, so nothing after the parse ran.
+        var parse = ParseReasons(result);
+        Assert.Equal(IncrementalStepRunReason.Unchanged, parse[beta.Path]);
+        Assert.Equal(IncrementalStepRunReason.Cached, parse[alpha.Path]);
+
+        var experiments = ExperimentReasons(result);
+        Assert.Equal(3, experiments.Count);
+        Assert.All(experiments.Values, reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
+        foreach (var name in new[] { ExperimentGenerator.TrackingNames.ExperimentSet, ExperimentGenerator.TrackingNames.Catalog, ExperimentGenerator.TrackingNames.FileDiagnostics })
+        {
+            Assert.All(AllOutputs(result, name), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{name}: {o.Reason}"));
+        }
+
+        Assert.All(result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs), o => Assert.True(
+            o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
+            o.Reason.ToString()));
+        Assert.Equal(Source(first, "Beta"), Source(result, "Beta"));
+    }
+
+    [Fact]
+    public void ReplacingAFileWithEqualTextIsUnchanged()
+    {
+        var (driver, _) = FirstRun();
+        var copy = new InMemoryAdditionalText(gamma.Path, gamma.GetText()!.ToString());
+
+        driver = driver.ReplaceAdditionalText(gamma, copy).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Equal(IncrementalStepRunReason.Unchanged, ParseReasons(result)[gamma.Path]);
+        Assert.All(ExperimentReasons(result).Values, reason => Assert.Equal(IncrementalStepRunReason.Cached, reason));
+    }
+
+    [Fact]
+    public void RemovingAFileRemovesItsExperimentAndUpdatesTheCatalog()
+    {
+        var (driver, _) = FirstRun();
+
+        driver = driver.RemoveAdditionalTexts([gamma]).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.Equal(new[] { "Alpha.Experiment.g.cs", "Beta.Experiment.g.cs", "ExperimentCatalog.g.cs" }, result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        Assert.DoesNotContain("Gamma", result.GeneratedSources.Single(s => s.HintName == GeneratorHarness.CatalogHintName).SourceText.ToString(), StringComparison.Ordinal);
+        Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Catalog), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+    }
+
+    [Fact]
+    public void FixingABadFileAddsItsExperiment()
+    {
+        var bad = GeneratorHarness.File("delta.yaml", DiagnosticTests.WithLine(7, "learningRate: fast"));
+        var driver = GeneratorHarness.CreateDriver([alpha, bad]).RunGenerators(GeneratorHarness.CreateCompilation());
+        Assert.Single(driver.GetRunResult().Diagnostics, d => d.Id == "EXP0003");
+
+        var fixedFile = new InMemoryAdditionalText(bad.Path, GeneratorHarness.ValidYaml);
+        driver = driver.ReplaceAdditionalText(bad, fixedFile).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult();
+
+        Assert.Empty(result.Diagnostics);
+        Assert.Contains(result.Results.Single().GeneratedSources, s => s.HintName == "Delta.Experiment.g.cs");
+        Assert.Equal(IncrementalStepRunReason.New, ExperimentReasons(result.Results.Single())["delta"]);
+    }
+
+    [Fact]
+    public void UnrelatedBuildPropertiesLeaveTheSettingsUnchanged()
+    {
+        var (driver, _) = FirstRun();
+        var options = new TestOptionsProvider(new Dictionary<string, string>
+        {
+            ["build_property.ExperimentsDirectory"] = GeneratorHarness.ExperimentsDirectory,
+            ["build_property.Configuration"] = "Release",
+        });
+
+        driver = driver.WithUpdatedAnalyzerConfigOptions(options).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Settings), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        Assert.All(ExperimentReasons(result).Values, reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
+    }
+
+    [Fact]
+    public void StepOutputsHoldNoCompilerObjects()
+    {
+        var (_, result) = FirstRun(extra: GeneratorHarness.File("broken.yaml", "learningRate: fast\n"));
+        var visited = new HashSet<object>(ReferenceEqualityComparer.Instance);
+        var visitedTypes = new HashSet<Type>();
+
+        foreach (var name in AllSteps)
+        {
+            foreach (var (value, _) in AllOutputs(result, name))
+            {
+                Visit(value, name);
+            }
+        }
+
+        // The walk reached the interesting types, so it did look inside them.
+        Assert.Contains(typeof(ParsedExperiment), visitedTypes);
+        Assert.Contains(typeof(ExperimentSpec), visitedTypes);
+        Assert.Contains(typeof(Diagnostics.DiagnosticInfo), visitedTypes);
+
+        void Visit(object? node, string step)
+        {
+            if (node is null || !visited.Add(node))
+            {
+                return;
+            }
+
+            var type = node.GetType();
+            visitedTypes.Add(type);
+            Assert.False(
+                node is Compilation or ISymbol or SyntaxNode or SyntaxTree or SemanticModel or Location or AdditionalText or Diagnostic,
+                $"Step {step} holds a {type}, which is not cacheable by value");
+            if (type.IsPrimitive || type.IsEnum || node is string)
+            {
+                return;
+            }
+
+            // Every user type in the graph compares by value.
+            if (type.Assembly == typeof(ExperimentGenerator).Assembly)
+            {
+                Assert.True(
+                    type.GetInterfaces().Any(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEquatable<>) && i.GetGenericArguments()[0] == type),
+                    $"Step {step} holds a {type}, which does not implement IEquatable<{type.Name}>");
+            }
+
+            if (node is IEnumerable items)
+            {
+                foreach (var item in items)
+                {
+                    Visit(item, step);
+                }
+
+                return;
+            }
+
+            for (var current = type; current is not null && current != typeof(object); current = current.BaseType)
+            {
+                foreach (var field in current.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+                {
+                    Visit(field.GetValue(node), step);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void StepOutputsOfTwoIndependentRunsAreEqualByValue()
+    {
+        var (_, first) = FirstRun();
+        var (_, second) = FirstRun();
+
+        foreach (var name in AllSteps)
+        {
+            var left = AllOutputs(first, name).Select(o => o.Value).ToList();
+            var right = AllOutputs(second, name).Select(o => o.Value).ToList();
+            Assert.Equal(left.Count, right.Count);
+            for (var i = 0; i < left.Count; i++)
+            {
+                Assert.NotSame(left[i], right[i]);
+                Assert.True(Equals(left[i], right[i]), $"Step {name}, output {i}: {left[i]} != {right[i]}");
+                Assert.Equal(left[i].GetHashCode(), right[i].GetHashCode());
+            }
+        }
+    }
+
+    private (GeneratorDriver Driver, GeneratorRunResult Result) FirstRun(AdditionalText? extra = null)
+    {
+        AdditionalText[] files = extra is null ? [alpha, beta, gamma] : [alpha, beta, gamma, extra];
+        var driver = GeneratorHarness.CreateDriver(files).RunGenerators(GeneratorHarness.CreateCompilation());
+        return (driver, driver.GetRunResult().Results.Single());
+    }
+
+    private static IEnumerable<(object Value, IncrementalStepRunReason Reason)> AllOutputs(GeneratorRunResult result, string stepName) =>
+        result.TrackedSteps.TryGetValue(stepName, out var steps) ? steps.SelectMany(s => s.Outputs) : [];
+
+    /// <summary>The reason the Parse step ran, per file.</summary>
+    private static Dictionary<string, IncrementalStepRunReason> ParseReasons(GeneratorRunResult result) =>
+        result.TrackedSteps[ExperimentGenerator.TrackingNames.Parse]
+            .Select(step => step.Outputs.Single())
+            .ToDictionary(o => ((ParsedExperiment)o.Value).FilePath, o => o.Reason);
+
+    /// <summary>The reason the Experiments step produced each experiment, by name.</summary>
+    private static Dictionary<string, IncrementalStepRunReason> ExperimentReasons(GeneratorRunResult result) =>
+        result.TrackedSteps[ExperimentGenerator.TrackingNames.Experiments]
+            .SelectMany(step => step.Outputs)
+            .Where(o => o.Reason != IncrementalStepRunReason.Removed)
+            .ToDictionary(o => ((ExperimentSpec)o.Value).Name, o => o.Reason);
+
+    private static string Source(GeneratorRunResult result, string prefix) =>
+        result.GeneratedSources.Single(s => s.HintName == prefix + ".Experiment.g.cs").SourceText.ToString();
+}

@@ -1,0 +1,135 @@
+using System.Collections.Immutable;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Experiments.Generators.Tests.Infrastructure;
+
+/// <summary>Runs <see cref="ExperimentGenerator"/> in memory and compiles what it generates.</summary>
+internal static class GeneratorHarness
+{
+    /// <summary>The experiments folder the in-memory files live in.</summary>
+    public const string ExperimentsDirectory = "/project/experiments/";
+
+    public const string CatalogHintName = "ExperimentCatalog.g.cs";
+
+    /// <summary>A valid experiment file; line N of the file is <c>ValidLines[N - 1]</c>.</summary>
+    public static readonly string[] ValidLines =
+    [
+        "description: test experiment",
+        "dataset: mnist",
+        "inputSize: 784",
+        "numClasses: 10",
+        "epochs: 5",
+        "batchSize: 100",
+        "learningRate: 0.001",
+    ];
+
+    public static readonly string ValidYaml = string.Join("\n", ValidLines) + "\n";
+
+    /// <summary>Latest C#, and documentation comments checked (so badly formed XML in them is a warning).</summary>
+    public static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default
+        .WithLanguageVersion(LanguageVersion.Latest)
+        .WithDocumentationMode(DocumentationMode.Diagnose);
+
+    /// <summary>A library with nullable on and every warning wave enabled.</summary>
+    public static readonly CSharpCompilationOptions CompilationOptions = new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)
+        .WithNullableContextOptions(NullableContextOptions.Enable)
+        .WithWarningLevel(9999)
+        .WithDeterministic(true)
+        .WithSpecificDiagnosticOptions(new Dictionary<string, ReportDiagnostic>
+        {
+            // Nullable warnings as errors, as in the repository's build.
+            ["CS8600"] = ReportDiagnostic.Error,
+            ["CS8602"] = ReportDiagnostic.Error,
+            ["CS8618"] = ReportDiagnostic.Error,
+            ["CS8625"] = ReportDiagnostic.Error,
+        });
+
+    private static readonly Lazy<ImmutableArray<MetadataReference>> LazyReferences = new(LoadReferences);
+
+    /// <summary>Every assembly of the test's app context, plus TorchSharp and Experiments.Core.</summary>
+    public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
+
+    /// <summary>An empty library compilation that the generated code is added to.</summary>
+    public static CSharpCompilation CreateCompilation(params SyntaxTree[] trees) =>
+        CSharpCompilation.Create("GeneratedExperiments", trees, References, CompilationOptions);
+
+    public static InMemoryAdditionalText File(string fileName, string content) =>
+        new(ExperimentsDirectory + fileName, content);
+
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> files, string? experimentsDirectory = ExperimentsDirectory, CSharpParseOptions? parseOptions = null) =>
+        CSharpGeneratorDriver.Create(
+            new[] { new ExperimentGenerator().AsSourceGenerator() },
+            additionalTexts: files,
+            parseOptions: parseOptions ?? ParseOptions,
+            optionsProvider: TestOptionsProvider.WithExperimentsDirectory(experimentsDirectory),
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    public static GeneratorRun Run(params AdditionalText[] files) => Run(CreateCompilation(), files);
+
+    public static GeneratorRun Run(Compilation compilation, IEnumerable<AdditionalText> files, string? experimentsDirectory = ExperimentsDirectory) =>
+        Run(CreateDriver(files, experimentsDirectory), compilation);
+
+    public static GeneratorRun Run(GeneratorDriver driver, Compilation compilation)
+    {
+        driver = driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        return new GeneratorRun(driver, driver.GetRunResult(), output, diagnostics);
+    }
+
+    /// <summary>A file's text as the compiler reads it from disk: bytes, encoding detected, any BOM removed.</summary>
+    public static SourceText FromBytes(byte[] bytes)
+    {
+        using var stream = new MemoryStream(bytes);
+        return SourceText.From(stream, Encoding.UTF8);
+    }
+
+    private static ImmutableArray<MetadataReference> LoadReferences()
+    {
+        var paths = ((string?)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Append(typeof(TorchSharp.torch).Assembly.Location)
+            .Append(typeof(Experiments.IExperiment).Assembly.Location)
+            .Where(path => path.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+            .Distinct(StringComparer.Ordinal)
+            .OrderBy(path => path, StringComparer.Ordinal);
+        return paths.Select(path => (MetadataReference)MetadataReference.CreateFromFile(path)).ToImmutableArray();
+    }
+}
+
+/// <summary>What one run of the generator produced.</summary>
+internal sealed record GeneratorRun(GeneratorDriver Driver, GeneratorDriverRunResult RunResult, Compilation Output, ImmutableArray<Diagnostic> Diagnostics)
+{
+    public GeneratorRunResult Result => RunResult.Results.Single();
+
+    /// <summary>Diagnostics the generator reported (EXP…), plus any the driver reported about it (CS8784/CS8785).</summary>
+    public ImmutableArray<Diagnostic> GeneratorDiagnostics => Diagnostics.AddRange(Result.Diagnostics).Distinct().ToImmutableArray();
+
+    public IEnumerable<string> HintNames => Result.GeneratedSources.Select(s => s.HintName);
+
+    public string Source(string hintName) => Result.GeneratedSources.Single(s => s.HintName == hintName).SourceText.ToString();
+
+    public string Catalog => Source(GeneratorHarness.CatalogHintName);
+
+    /// <summary>Diagnostics of the compilation with the generated code, of every severity.</summary>
+    public ImmutableArray<Diagnostic> CompilationDiagnostics => Output.GetDiagnostics();
+
+    /// <summary>Fails if the generator threw, and returns its diagnostics.</summary>
+    public ImmutableArray<Diagnostic> AssertGeneratorDidNotThrow()
+    {
+        Assert.Null(Result.Exception);
+        Assert.DoesNotContain(GeneratorDiagnostics, d => d.Id is "CS8784" or "CS8785");
+        Assert.DoesNotContain(GeneratorDiagnostics, d => d.Id == "EXP0010");
+        return GeneratorDiagnostics;
+    }
+
+    /// <summary>Fails unless the generated code compiles with no diagnostic at all, and returns the compilation.</summary>
+    public Compilation AssertCompilesClean()
+    {
+        AssertGeneratorDidNotThrow();
+        var diagnostics = CompilationDiagnostics;
+        Assert.True(diagnostics.IsEmpty, "The generated code does not compile cleanly:\n" + string.Join("\n", diagnostics) + "\n\n" + string.Join("\n\n", Result.GeneratedSources.Select(s => s.HintName + ":\n" + s.SourceText)));
+        return Output;
+    }
+}

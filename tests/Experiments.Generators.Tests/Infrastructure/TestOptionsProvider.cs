@@ -1,0 +1,43 @@
+using System.Collections.Immutable;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Experiments.Generators.Tests.Infrastructure;
+
+/// <summary>Supplies <c>build_property.*</c> values, as MSBuild does through the generated .editorconfig.</summary>
+internal sealed class TestOptionsProvider : AnalyzerConfigOptionsProvider
+{
+    private static readonly DictionaryOptions NoOptions = new(ImmutableDictionary<string, string>.Empty);
+
+    public TestOptionsProvider(IReadOnlyDictionary<string, string> globalOptions)
+    {
+        GlobalOptions = new DictionaryOptions(globalOptions.ToImmutableDictionary());
+    }
+
+    public override AnalyzerConfigOptions GlobalOptions { get; }
+
+    /// <summary>Options with <c>build_property.ExperimentsDirectory</c> set, or none when it is null.</summary>
+    public static TestOptionsProvider WithExperimentsDirectory(string? experimentsDirectory) =>
+        new(experimentsDirectory is null
+            ? ImmutableDictionary<string, string>.Empty
+            : ImmutableDictionary<string, string>.Empty.Add("build_property.ExperimentsDirectory", experimentsDirectory));
+
+    public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => NoOptions;
+
+    public override AnalyzerConfigOptions GetOptions(AdditionalText textFile) => NoOptions;
+
+    private sealed class DictionaryOptions : AnalyzerConfigOptions
+    {
+        private readonly ImmutableDictionary<string, string> values;
+
+        public DictionaryOptions(ImmutableDictionary<string, string> values)
+        {
+            this.values = values;
+        }
+
+        public override bool TryGetValue(string key, [NotNullWhen(true)] out string? value) => values.TryGetValue(key, out value);
+
+        public override IEnumerable<string> Keys => values.Keys;
+    }
+}
