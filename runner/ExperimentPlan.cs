@@ -1,7 +1,6 @@
 using System.Reflection;
 using Experiments.Data;
 using Experiments.Results;
-using Experiments.Runner.Commands;
 using Experiments.Running;
 using Spectre.Console;
 
@@ -21,6 +20,17 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return 0;
         }
 
+        // Find out now, not after an hour of training, that the results cannot be written.
+        try
+        {
+            ResultFiles.EnsureWritable(options.Results);
+        }
+        catch (IOException exception)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            return RunnerApp.UsageError;
+        }
+
         var dataRoot = options.DataRoot ?? DefaultDataRoot();
         TorchSharp.torch.set_num_threads(options.Threads);
         console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/]");
@@ -28,16 +38,16 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         {
             DataRoot = dataRoot,
             AllowDownload = options.Download,
+            DownloadCommand = DownloadCommand(),
             Log = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
         });
+
+        // Load every dataset before the progress display starts; the store logs what it read and verified, and a
+        // failure shows up once, as the reason its experiments failed.
         var datasets = new DatasetCache(store);
         foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
         {
-            // The store logs what it read and verified; only a failure needs saying here.
-            if (!datasets.TryLoad(name, out _, out var error))
-            {
-                console.MarkupLineInterpolated($"[red]Cannot load {name}:[/] {error.Message}");
-            }
+            datasets.TryLoad(name);
         }
 
         var session = new ExperimentSession(datasets.Load);
@@ -57,14 +67,20 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         catch (OperationCanceledException)
         {
             cancelled = true;
-            console.MarkupLine("[yellow]Cancelled:[/] keeping the results of the experiments that finished.");
+            console.MarkupLine("[yellow]Cancelled.[/]");
         }
 
         console.WriteLine();
         console.Write(BuildTable(results));
-        foreach (var failed in results.Where(r => r.Status == ExperimentStatus.Failed))
+        foreach (var failure in results.Where(r => r.Status == ExperimentStatus.Failed).GroupBy(r => r.Error, StringComparer.Ordinal))
         {
-            console.MarkupLineInterpolated($"[red]{failed.Experiment} failed:[/] {failed.Error}");
+            console.MarkupLineInterpolated($"[red]{string.Join(", ", failure.Select(r => r.Experiment))} failed:[/] {failure.Key}");
+        }
+
+        if (cancelled && results.Count == 0)
+        {
+            console.MarkupLine("No experiment finished, so the result files were left as they were.");
+            return RunnerApp.Cancelled;
         }
 
         var written = WriteResultFiles(results);
@@ -75,6 +91,18 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         return written && results.All(r => r.Status == ExperimentStatus.Completed) ? 0 : RunnerApp.ExperimentFailed;
     }
+
+    /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>
+    private string DownloadCommand()
+    {
+        var command = DatasetStoreOptions.DefaultDownloadCommand;
+        return options.DataRoot is null ? command : $"{command} --data-root {ShellQuote(options.DataRoot)}";
+    }
+
+    private static string ShellQuote(string value) =>
+        value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '~')
+            ? value
+            : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
     private void RunWithProgressBars(ExperimentSession session, IReadOnlyList<IExperiment> experiments, List<ExperimentResult> results, CancellationToken cancellationToken)
     {
@@ -164,24 +192,23 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         return candidate is not null && Directory.Exists(candidate) ? candidate : "data";
     }
 
-    /// <summary>Loads each dataset once; remembers a failure so it is not retried (or re-downloaded) per experiment.</summary>
+    /// <summary>
+    /// Loads each dataset once and remembers a failure, so a missing dataset is looked for (or downloaded) once per
+    /// run rather than once per experiment. (The store itself forgets failures, so a long-lived store can retry.)
+    /// </summary>
     private sealed class DatasetCache(DatasetStore store)
     {
         private readonly Dictionary<string, Exception> failures = new(StringComparer.Ordinal);
 
-        public bool TryLoad(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out ImageDataset? data, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out Exception? error)
+        public void TryLoad(string name)
         {
             try
             {
-                data = Load(name);
-                error = null;
-                return true;
+                Load(name);
             }
-            catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
+            catch (Exception exception) when (IsDataProblem(exception))
             {
-                data = null;
-                error = exception;
-                return false;
+                // Remembered; reported as the reason each of its experiments failed.
             }
         }
 
@@ -196,12 +223,15 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             {
                 return store.Load(name);
             }
-            catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
+            catch (Exception exception) when (IsDataProblem(exception))
             {
                 failures[name] = exception;
                 throw;
             }
         }
+
+        private static bool IsDataProblem(Exception exception) =>
+            exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException;
     }
 
     /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>

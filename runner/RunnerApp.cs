@@ -1,34 +1,65 @@
-using Experiments.Runner.Commands;
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Experiments.Running;
 using Spectre.Console;
-using Spectre.Console.Cli;
 
 namespace Experiments.Runner;
 
-/// <summary>The command-line application: <c>all</c>, <c>run</c> and <c>list</c>.</summary>
+/// <summary>
+/// The command line: <c>all</c>, <c>run</c> and <c>list</c>, parsed by System.CommandLine; output through
+/// Spectre.Console so that tests can capture it.
+/// </summary>
 public static class RunnerApp
 {
     /// <summary>Exit code when at least one experiment failed.</summary>
     public const int ExperimentFailed = 1;
 
-    /// <summary>Exit code for bad arguments or an experiment name that matches nothing.</summary>
+    /// <summary>Exit code for bad arguments, an experiment name that matches nothing, or unusable results folder.</summary>
     public const int UsageError = 2;
+
+    /// <summary>Exit code for an unexpected failure of the runner itself (e.g. TorchSharp cannot start).</summary>
+    public const int InternalError = 3;
 
     /// <summary>Exit code when the run was cancelled (Ctrl+C).</summary>
     public const int Cancelled = 130;
 
+    private const string ApplicationName = "dotnet run --project runner --";
+
     public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(console);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         void OnCancel(object? sender, ConsoleCancelEventArgs e)
         {
-            e.Cancel = true;
+            // The first Ctrl+C stops after the current training step and keeps finished results; a second one
+            // (e.g. while a dataset downloads, which does not watch the token) ends the process at once.
+            e.Cancel = !cancellation.IsCancellationRequested;
             cancellation.Cancel();
         }
 
         Console.CancelKeyPress += OnCancel;
         try
         {
-            return Create(console, catalog).Run(args, cancellation.Token);
+            var parseResult = CreateCommand(console, catalog, cancellation.Token).Parse(args);
+            if (parseResult.Errors.Count > 0)
+            {
+                foreach (var error in parseResult.Errors)
+                {
+                    console.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+                }
+
+                console.MarkupLineInterpolated($"Run '{ApplicationName} --help' for the commands and options.");
+                return UsageError;
+            }
+
+            var output = console.Profile.Out.Writer;
+            return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] the runner failed: {exception}");
+            return InternalError;
         }
         finally
         {
@@ -36,34 +67,122 @@ public static class RunnerApp
         }
     }
 
-    public static CommandApp Create(IAnsiConsole console, IReadOnlyList<IExperiment> catalog)
+    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken)
     {
-        var registrar = new TypeRegistrar();
-        registrar.RegisterInstance(typeof(IAnsiConsole), console);
-        registrar.RegisterInstance(typeof(ExperimentCatalogView), new ExperimentCatalogView(catalog));
-        var app = new CommandApp(registrar);
-        app.Configure(config =>
+        var dataRoot = new Option<string>("--data-root")
         {
-            config.SetApplicationName("dotnet run --project runner --");
-            config.ConfigureConsole(console);
-            config.Settings.Console = console;
-            config.SetExceptionHandler((exception, _) =>
+            Description = "Folder holding one folder per dataset (mnist/, fashion-mnist/). Default: the repository's data/.",
+            HelpName = "DIR",
+        };
+        var results = new Option<string>("--results")
+        {
+            Description = "Where latest.json and latest.md are written.",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => "results",
+        };
+        var download = new Option<bool>("--download")
+        {
+            Description = "Download a dataset that is not on disk (from its usual mirrors; verified by SHA-256).",
+        };
+        var threads = new Option<int>("--threads")
+        {
+            Description = "Threads TorchSharp uses for its math. 1 by default: a linear model on mini-batches is bound by per-step overhead, and extra threads spin-wait when the machine is busy.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 1,
+        };
+        threads.Validators.Add(result =>
+        {
+            // A value that is not a number is reported by the parser itself.
+            if (result.Tokens is [var token] && int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value < 1)
+            {
+                result.AddError($"--threads must be at least 1, but is {value}");
+            }
+        });
+        dataRoot.Validators.Add(result => RequireText(result, "--data-root"));
+        results.Validators.Add(result => RequireText(result, "--results"));
+
+        RunOptions Options(ParseResult parse) =>
+            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads));
+
+        var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
+        {
+            dataRoot, results, download, threads,
+        };
+        all.SetAction(parse => new ExperimentPlan(console, Options(parse)).Execute(catalog, cancellationToken));
+
+        var names = new Argument<string[]>("NAME")
+        {
+            Description = "Experiment names or globs, e.g. seed-recipe or 'seed-*'.",
+            Arity = ArgumentArity.OneOrMore,
+        };
+        var run = new Command("run", "Train and evaluate the experiments whose names match (globs: * and ?).")
+        {
+            names, dataRoot, results, download, threads,
+        };
+        run.SetAction(parse =>
+        {
+            var patterns = parse.GetValue(names)!;
+            if (patterns.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
+            {
+                // Names never start with '-': this is an option the parser took for a name.
+                console.MarkupLineInterpolated($"[red]error:[/] Unrecognized option '{unknownOption}'; the options of run are --data-root, --results, --download and --threads");
+                return UsageError;
+            }
+
+            IReadOnlyList<IExperiment> selected;
+            try
+            {
+                selected = ExperimentSelector.Select(catalog, patterns);
+            }
+            catch (ArgumentException exception)
             {
                 console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
                 return UsageError;
-            });
-            config.AddCommand<AllCommand>("all")
-                .WithDescription("Train and evaluate every experiment, then print and save the results table.");
-            config.AddCommand<RunCommand>("run")
-                .WithDescription("Train and evaluate the experiments whose names match (globs: * and ?).")
-                .WithExample("run", "seed-recipe")
-                .WithExample("run", "seed-*", "--results", "results/seed");
-            config.AddCommand<ListCommand>("list")
-                .WithDescription("List the experiments generated from experiments/*.yaml.");
+            }
+
+            return new ExperimentPlan(console, Options(parse)).Execute(selected, cancellationToken);
         });
-        return app;
+
+        var list = new Command("list", "List the experiments generated from experiments/*.yaml.");
+        list.SetAction(_ => ListExperiments(console, catalog));
+
+        return new RootCommand("Typed ML experiments from YAML files: train, evaluate and compare them.")
+        {
+            all, run, list,
+        };
+    }
+
+    private static void RequireText(OptionResult result, string name)
+    {
+        var value = result.GetValueOrDefault<string>();
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            result.AddError($"{name} needs a directory");
+        }
+        else if (value.StartsWith("--", StringComparison.Ordinal))
+        {
+            result.AddError($"{name} needs a directory, but is followed by the option '{value}'");
+        }
+    }
+
+    private static int ListExperiments(IAnsiConsole console, IReadOnlyList<IExperiment> catalog)
+    {
+        var table = new Table().Border(TableBorder.Rounded);
+        table.AddColumn("Experiment");
+        table.AddColumn("Dataset");
+        table.AddColumn("Description");
+        table.AddColumn("File");
+        foreach (var experiment in catalog)
+        {
+            table.AddRow(
+                new Text(experiment.Name),
+                new Text(experiment.Dataset),
+                new Text(experiment.Description),
+                new Text(experiment.SourceFile));
+        }
+
+        console.Write(table);
+        console.MarkupLineInterpolated($"{catalog.Count} experiments.");
+        return 0;
     }
 }
-
-/// <summary>The experiments the runner knows, as a service for the commands.</summary>
-public sealed record ExperimentCatalogView(IReadOnlyList<IExperiment> Experiments);

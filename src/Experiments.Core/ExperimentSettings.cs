@@ -5,8 +5,11 @@ namespace Experiments;
 /// <summary>The optimizer that updates the model's parameters.</summary>
 public enum OptimizerKind
 {
-    /// <summary>Stochastic gradient descent, with optional (heavy-ball) momentum.</summary>
+    /// <summary>Stochastic gradient descent; <see cref="ExperimentSettings.Momentum"/> may add heavy-ball momentum.</summary>
     Sgd,
+
+    /// <summary>Stochastic gradient descent with heavy-ball momentum (<see cref="ExperimentSettings.Momentum"/> &gt; 0).</summary>
+    Momentum,
 }
 
 /// <summary>What the model's <c>forward</c> applies to the linear layer's output.</summary>
@@ -37,7 +40,7 @@ public sealed record ExperimentSettings
 
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
 
-    /// <summary>Momentum factor of SGD; 0 disables it.</summary>
+    /// <summary>Momentum factor of SGD, in [0, 1); 0 disables it.</summary>
     public double Momentum { get; init; }
 
     /// <summary>Seeds the initial weights and the per-epoch shuffles.</summary>

@@ -81,7 +81,7 @@ public sealed class CompileCleanTests
         var files = ShippedFiles();
         var compilation = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory).AssertCompilesClean();
 
-        var tuned = compilation.GetTypeByMetadataName("Experiments.Generated.TunedSgdHyperparameters");
+        var tuned = compilation.GetTypeByMetadataName("Experiments.Generated.TunedMomentumHyperparameters");
         Assert.NotNull(tuned);
         Assert.Equal(0.05, Constant(tuned!, "LearningRate"));
         Assert.Equal(0.9, Constant(tuned!, "Momentum"));
@@ -89,6 +89,7 @@ public sealed class CompileCleanTests
         Assert.Equal(784, Constant(tuned!, "InputSize"));
         Assert.Equal(0L, Constant(tuned!, "Seed"));
         Assert.Equal("mnist", Constant(tuned!, "Dataset"));
+        Assert.Equal(1, Constant(tuned!, "Optimizer")); // OptimizerKind.Momentum
     }
 
     [Theory]
@@ -122,7 +123,7 @@ public sealed class CompileCleanTests
         Assert.Contains("public const double LearningRate = 0.001;", seedRecipe, StringComparison.Ordinal);
         Assert.Contains("public const double Momentum = 0.0;", seedRecipe, StringComparison.Ordinal);
         Assert.DoesNotContain("0,001", seedRecipe, StringComparison.Ordinal);
-        Assert.Contains("public const double Momentum = 0.9;", localized.Source("TunedSgd.Experiment.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("public const double Momentum = 0.9;", localized.Source("TunedMomentum.Experiment.g.cs"), StringComparison.Ordinal);
 
         // A value written with a decimal comma is refused rather than read the local way.
         Assert.Contains(localized.GeneratorDiagnostics, d => d.Id == "EXP0003" && d.GetMessage(culture).Contains("'2,5'", StringComparison.Ordinal));
@@ -170,6 +171,32 @@ public sealed class CompileCleanTests
 
     private static List<(string HintName, string Text)> Sources(GeneratorRun run) =>
         run.Result.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())).OrderBy(s => s.HintName, StringComparer.Ordinal).ToList();
+
+    [Fact]
+    public void ExperimentNamesAndUserTypesThatShadowTheRuntimesNamesStillCompile()
+    {
+        // 'i.yaml' makes a class IExperiment; the user's own Experiments.Trainer, Linear and Tensor would capture
+        // unqualified names in the generated code.
+        var userCode = CSharpSyntaxTree.ParseText(
+            """
+            namespace Experiments
+            {
+                internal sealed class Trainer { }
+                internal sealed class Linear { }
+                internal sealed class Tensor { }
+            }
+            """,
+            GeneratorHarness.ParseOptions);
+        var files = new[] { "i", "trainer", "tensor", "linear", "experiment-settings", "output-activation", "optimizer-kind", "experiment-catalog", "nn" }
+            .Select(name => GeneratorHarness.File(name + ".yaml", GeneratorHarness.ValidYaml + "optimizer: momentum\noutputActivation: softmax\n"))
+            .ToArray();
+
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(userCode), files);
+
+        Assert.Empty(run.GeneratorDiagnostics);
+        run.AssertCompilesClean();
+        Assert.Contains("new IExperiment(),", run.Catalog, StringComparison.Ordinal);
+    }
 
     private static object? Constant(INamedTypeSymbol type, string name) =>
         type.GetMembers(name).OfType<IFieldSymbol>().Single().ConstantValue;

@@ -95,11 +95,35 @@ public sealed class DiagnosticTests
             {
                 (8, "momentum must be a number from 0 to 1 (exclusive), but is '1'"),
                 (9, "seed must be a non-negative whole number, but is '-1'"),
-                (10, "optimizer must be one of 'sgd', but is 'adam'"),
+                (10, "optimizer must be one of 'sgd', 'momentum', but is 'adam'"),
                 (11, "outputActivation must be one of 'none', 'softmax', but is 'softmx' (did you mean 'softmax'?)"),
             },
             diagnostics.Select(d => (d.Location.GetLineSpan().StartLinePosition.Line + 1, d.GetMessage())));
         Assert.All(diagnostics, d => Assert.Equal("EXP0003", d.Id));
+    }
+
+    [Fact]
+    public void OptimizerMomentumNeedsAPositiveFactor()
+    {
+        var diagnostic = Assert.Single(RunBad("bad.yaml", GeneratorHarness.ValidYaml + "optimizer: momentum\nmomentum: 0\n"));
+
+        Assert.Equal("EXP0003", diagnostic.Id);
+        Assert.Equal(9, diagnostic.Location.GetLineSpan().StartLinePosition.Line + 1);
+        Assert.Equal("momentum must be greater than 0 with optimizer 'momentum' (use 'optimizer: sgd' for plain SGD), but is '0'", diagnostic.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("optimizer: momentum\n", 1, 0.9)]
+    [InlineData("optimizer: momentum\nmomentum: 0.5\n", 1, 0.5)]
+    [InlineData("optimizer: sgd\nmomentum: 0.5\n", 0, 0.5)]
+    [InlineData("", 0, 0.0)]
+    public void MomentumDefaultsDependOnTheOptimizer(string keys, int optimizer, double momentum)
+    {
+        var compilation = GeneratorHarness.Run(GeneratorHarness.File("m.yaml", GeneratorHarness.ValidYaml + keys)).AssertCompilesClean();
+        var type = compilation.GetTypeByMetadataName("Experiments.Generated.MHyperparameters")!;
+
+        Assert.Equal(optimizer, ((IFieldSymbol)type.GetMembers("Optimizer").Single()).ConstantValue);
+        Assert.Equal(momentum, ((IFieldSymbol)type.GetMembers("Momentum").Single()).ConstantValue);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Experiments.Generators.Model;
 using Experiments.Generators.Parsing;
+using Experiments.Spelling;
 
 namespace Experiments.Generators.Tests;
 

@@ -6,6 +6,7 @@ using FsCheck.Fluent;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
+using Experiments.Spelling;
 
 namespace Experiments.Generators.Tests;
 

@@ -7,10 +7,12 @@ namespace Experiments.Runner.Tests;
 /// <summary>The command line, end to end, on the experiments this repository ships and the MNIST it ships.</summary>
 public sealed class CommandLineTests
 {
-    private static (int ExitCode, string Output) Run(params string[] args)
+    private static (int ExitCode, string Output) Run(params string[] args) => Run(CancellationToken.None, args);
+
+    private static (int ExitCode, string Output) Run(CancellationToken cancellationToken, params string[] args)
     {
         var console = new TestConsole().Width(200);
-        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All);
+        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All, cancellationToken);
         return (exitCode, console.Output);
     }
 
@@ -83,16 +85,40 @@ public sealed class CommandLineTests
         Assert.False(File.Exists(Path.Combine(results.Path, "latest.json")));
     }
 
-    [Fact]
-    public void Unknown_command_and_missing_arguments_are_usage_errors()
+    [Theory]
+    [InlineData("Unrecognized command or argument 'train'", "train")]
+    [InlineData("Required command was not provided", "--results", "x")]
+    [InlineData("Required argument missing for command: 'run'", "run")]
+    [InlineData("Required argument missing for option: '--results'", "all", "--results")]
+    [InlineData("--data-root needs a directory, but is followed by the option '--download'", "all", "--data-root", "--download")]
+    [InlineData("Unrecognized command or argument '--data-rot'", "all", "--data-rot", "/tmp")]
+    [InlineData("Unrecognized option '--data-rot'", "run", "seed-recipe", "--data-rot", "/tmp")]
+    [InlineData("Unrecognized command or argument '--bogus'", "all", "--bogus")]
+    [InlineData("Unrecognized command or argument '--results'", "list", "--results", "x")]
+    [InlineData("--threads must be at least 1, but is 0", "all", "--threads", "0")]
+    [InlineData("Cannot parse argument 'x' for option '--threads'", "all", "--threads", "x")]
+    [InlineData("--results needs a directory", "all", "--results", " ")]
+    public void Bad_arguments_are_usage_errors_that_name_the_problem_and_run_nothing(string expected, params string[] args)
     {
-        Assert.NotEqual(0, Run("train").ExitCode);
-        Assert.NotEqual(0, Run("run").ExitCode);
-        Assert.NotEqual(0, Run("all", "--results").ExitCode);
+        // In an empty current directory, so that a default results/ written by mistake would show.
+        using var scratch = new TemporaryDirectory();
+        var previous = Directory.GetCurrentDirectory();
+        Directory.SetCurrentDirectory(scratch.Path);
+        int exitCode;
+        string output;
+        try
+        {
+            (exitCode, output) = Run(args);
+        }
+        finally
+        {
+            Directory.SetCurrentDirectory(previous);
+        }
 
-        var (exitCode, output) = Run("all", "--threads", "0");
-        Assert.NotEqual(0, exitCode);
-        Assert.Contains("--threads must be at least 1, but is 0", output, StringComparison.Ordinal);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(scratch.Path));
     }
 
     [Fact]
@@ -112,17 +138,42 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void Unwritable_results_location_is_reported_and_fails_the_run()
+    public void Missing_dataset_hint_fetches_into_the_same_data_root()
+    {
+        using var dataRoot = new TemporaryDirectory();
+        using var results = new TemporaryDirectory();
+        var (_, output) = Run("run", "seed-recipe", "--data-root", dataRoot.Path, "--results", results.Path);
+        Assert.Contains($"dotnet run --project runner -- all --download --data-root {dataRoot.Path}", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Unwritable_results_location_fails_before_training_and_keeps_what_is_there()
     {
         using var scratch = new TemporaryDirectory();
         var blocker = Path.Combine(scratch.Path, "not-a-directory");
         File.WriteAllText(blocker, "a file where the results directory should be");
-        using var dataRoot = new TemporaryDirectory();
 
-        var (exitCode, output) = Run("run", "seed-recipe", "--data-root", dataRoot.Path, "--results", blocker);
+        var (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", blocker);
 
-        Assert.NotEqual(0, exitCode);
-        Assert.Contains("Could not write the result files", output, StringComparison.Ordinal);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains($"Cannot write results into '{blocker}'", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
         Assert.Equal("a file where the results directory should be", File.ReadAllText(blocker));
+    }
+
+    [Fact]
+    public void Cancelling_before_any_experiment_finishes_leaves_the_previous_results_alone()
+    {
+        using var results = new TemporaryDirectory();
+        var latest = Path.Combine(results.Path, "latest.json");
+        File.WriteAllText(latest, "[\"previous run\"]");
+        using var cancellation = new CancellationTokenSource();
+        cancellation.Cancel();
+
+        var (exitCode, output) = Run(cancellation.Token, "run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path);
+
+        Assert.Equal(RunnerApp.Cancelled, exitCode);
+        Assert.Contains("result files were left as they were", output, StringComparison.Ordinal);
+        Assert.Equal("[\"previous run\"]", File.ReadAllText(latest));
     }
 }

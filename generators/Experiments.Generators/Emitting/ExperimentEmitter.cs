@@ -22,13 +22,21 @@ internal static class ExperimentEmitter
         var writer = new SourceWriter();
         WriteHeader(writer, $"from {spec.SourceFile}");
 
-        // Types of namespace Experiments need no alias: code in Experiments.Generated finds them before any alias.
+        writer.WriteLine($"namespace {Namespace};");
+        writer.WriteLine();
+
+        // Inside the namespace, these aliases win over same-named types of the user's project (even in namespace
+        // Experiments). Only types generated into this namespace could shadow them, and those always end in
+        // Hyperparameters, Model or Experiment, so IExperiment alone is written out in full.
+        writer.WriteLine("using ExperimentContext = global::Experiments.ExperimentContext;");
+        writer.WriteLine("using ExperimentResult = global::Experiments.ExperimentResult;");
+        writer.WriteLine("using ExperimentSettings = global::Experiments.ExperimentSettings;");
         writer.WriteLine("using Linear = global::TorchSharp.Modules.Linear;");
+        writer.WriteLine("using OptimizerKind = global::Experiments.OptimizerKind;");
+        writer.WriteLine("using OutputActivation = global::Experiments.OutputActivation;");
         writer.WriteLine("using Tensor = global::TorchSharp.torch.Tensor;");
         writer.WriteLine("using Trainer = global::Experiments.Training.Trainer;");
         writer.WriteLine("using static global::TorchSharp.torch;");
-        writer.WriteLine();
-        writer.WriteLine($"namespace {Namespace};");
         writer.WriteLine();
         WriteHyperparameters(writer, spec);
         writer.WriteLine();
@@ -185,7 +193,7 @@ internal static class ExperimentEmitter
     {
         var hyperparameters = spec.TypePrefix + "Hyperparameters";
         writer.WriteLine($"/// <summary>Experiment <c>{Xml(spec.Name)}</c>{Summary(spec.Description)}</summary>");
-        using (writer.Block($"public sealed class {spec.TypePrefix}Experiment : IExperiment"))
+        using (writer.Block($"public sealed class {spec.TypePrefix}Experiment : global::Experiments.IExperiment"))
         {
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public string Name => {Literal(spec.Name)};");

@@ -85,8 +85,14 @@ internal static class ExperimentSchema
     public static readonly KeyDefinition Epochs = new("epochs", ValueKind.Integer, true, null, 1, false, 100_000, false, ImmutableArray<string>.Empty, "Passes over the training set.");
     public static readonly KeyDefinition BatchSize = new("batchSize", ValueKind.Integer, true, null, 1, false, 1_000_000, false, ImmutableArray<string>.Empty, "Images per mini-batch (the last batch of an epoch may be smaller).");
     public static readonly KeyDefinition LearningRate = new("learningRate", ValueKind.Number, true, null, 0, true, null, false, ImmutableArray<string>.Empty, "Step size of the optimizer.");
-    public static readonly KeyDefinition Optimizer = new("optimizer", ValueKind.Choice, false, "sgd", null, false, null, false, ImmutableArray.Create("sgd"), "The optimizer: stochastic gradient descent.");
-    public static readonly KeyDefinition Momentum = new("momentum", ValueKind.Number, false, "0", 0, false, 1, true, ImmutableArray<string>.Empty, "Momentum factor of SGD; 0 turns it off.");
+    public const string Sgd = "sgd";
+    public const string MomentumOptimizer = "momentum";
+
+    /// <summary>The momentum factor <c>optimizer: momentum</c> uses when the file does not set <c>momentum</c>.</summary>
+    public const double DefaultMomentum = 0.9;
+
+    public static readonly KeyDefinition Optimizer = new("optimizer", ValueKind.Choice, false, Sgd, null, false, null, false, ImmutableArray.Create(Sgd, MomentumOptimizer), "The optimizer: 'sgd' (stochastic gradient descent) or 'momentum' (SGD with momentum).");
+    public static readonly KeyDefinition Momentum = new("momentum", ValueKind.Number, false, "0", 0, false, 1, true, ImmutableArray<string>.Empty, "Momentum factor of SGD (heavy ball): default 0 with 'sgd', 0.9 with 'momentum'.");
     public static readonly KeyDefinition Seed = new("seed", ValueKind.Integer, false, "0", 0, false, null, false, ImmutableArray<string>.Empty, "Seeds the initial weights and the shuffles, so a run can be repeated exactly.");
     public static readonly KeyDefinition OutputActivation = new("outputActivation", ValueKind.Choice, false, "none", null, false, null, false, ImmutableArray.Create("none", "softmax"), "What forward applies to the logits: 'none' (right for CrossEntropyLoss) or 'softmax' (the blog post's pitfall).");
 

@@ -11,6 +11,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using Experiments.Spelling;
 
 namespace Experiments.Generators.Parsing;
 
@@ -105,6 +106,20 @@ internal sealed class ExperimentParser
             Report(DiagnosticDescriptors.DatasetMismatch, Span(values.Node(ExperimentSchema.NumClasses)!), "numClasses", Invariant(numClasses), dataset, $"{datasetClasses} classes");
         }
 
+        var optimizer = values.Choice(ExperimentSchema.Optimizer);
+        var momentum = values.Number(ExperimentSchema.Momentum);
+        if (optimizer == ExperimentSchema.MomentumOptimizer)
+        {
+            if (values.Node(ExperimentSchema.Momentum) is not { } momentumNode)
+            {
+                momentum = ExperimentSchema.DefaultMomentum;
+            }
+            else if (momentum == 0)
+            {
+                Report(DiagnosticDescriptors.InvalidValue, Span(momentumNode), "momentum", "greater than 0 with optimizer 'momentum' (use 'optimizer: sgd' for plain SGD)", momentumNode.Describe());
+            }
+        }
+
         if (diagnostics.Count > 0)
         {
             return null;
@@ -122,8 +137,8 @@ internal sealed class ExperimentParser
             Epochs = (int)values.Integer(ExperimentSchema.Epochs),
             BatchSize = (int)values.Integer(ExperimentSchema.BatchSize),
             LearningRate = values.Number(ExperimentSchema.LearningRate),
-            Optimizer = values.Choice(ExperimentSchema.Optimizer),
-            Momentum = values.Number(ExperimentSchema.Momentum),
+            Optimizer = optimizer,
+            Momentum = momentum,
             Seed = values.Integer(ExperimentSchema.Seed),
             OutputActivation = values.Choice(ExperimentSchema.OutputActivation),
         };

@@ -12,19 +12,30 @@ public static class ResultFiles
     public const string JsonFileName = "latest.json";
     public const string MarkdownFileName = "latest.md";
 
+    /// <summary>
+    /// Creates <paramref name="directory"/> if needed and checks that files can be created in it, so a run can fail
+    /// before it trains rather than after. Throws <see cref="IOException"/> naming the directory and the reason.
+    /// </summary>
+    public static void EnsureWritable(string directory)
+    {
+        try
+        {
+            Directory.CreateDirectory(directory);
+            var probe = Path.Combine(directory, ".write-test-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Cannot write results into '{directory}': {exception.Message}", exception);
+        }
+    }
+
     /// <summary>Writes both files; returns their paths.</summary>
     public static IReadOnlyList<string> WriteLatest(string directory, IReadOnlyList<ExperimentResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        try
-        {
-            Directory.CreateDirectory(directory);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            throw new IOException($"Cannot create the results directory '{directory}': {exception.Message}", exception);
-        }
-
+        EnsureWritable(directory);
         var json = Path.Combine(directory, JsonFileName);
         var markdown = Path.Combine(directory, MarkdownFileName);
         WriteAtomically(json, ToJson(results));

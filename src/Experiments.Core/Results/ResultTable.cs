@@ -45,9 +45,13 @@ public static class ResultTable
     private static string Optimizer(Dictionary<string, object> values)
     {
         var name = values.TryGetValue("optimizer", out var optimizer) ? ExperimentSettings.Format(optimizer) : "";
-        return values.TryGetValue("momentum", out var momentum) && momentum is double m && m != 0
-            ? $"{name} (momentum {ExperimentSettings.Format(m)})"
-            : name;
+        if (values.TryGetValue("momentum", out var momentum) && momentum is double m && m != 0)
+        {
+            var factor = ExperimentSettings.Format(m);
+            return name == "momentum" ? $"momentum {factor}" : $"{name} (momentum {factor})";
+        }
+
+        return name;
     }
 
     private static string Number(double? value, string format) =>

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Experiments.Spelling;
 
 namespace Experiments.Running;
 
@@ -21,8 +22,9 @@ public static class ExperimentSelector
             if (matches.Count == 0)
             {
                 var names = catalog.Select(e => e.Name).ToList();
-                var closest = names.OrderBy(n => Distance(n, pattern)).FirstOrDefault();
-                var hint = closest is null ? "there are no experiments" : $"did you mean '{closest}'? Known experiments: {string.Join(", ", names)}";
+                var closest = EditDistance.Closest(pattern, names);
+                var known = names.Count == 0 ? "there are no experiments" : "known experiments: " + string.Join(", ", names);
+                var hint = closest is null ? known : $"did you mean '{closest}'? {char.ToUpperInvariant(known[0])}{known[1..]}";
                 throw new ArgumentException($"No experiment matches '{pattern}'; {hint}");
             }
 
@@ -34,22 +36,4 @@ public static class ExperimentSelector
 
     private static Regex ToRegex(string pattern) =>
         new("^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
-
-    private static int Distance(string a, string b)
-    {
-        var previous = Enumerable.Range(0, b.Length + 1).ToArray();
-        for (var i = 1; i <= a.Length; i++)
-        {
-            var current = new int[b.Length + 1];
-            current[0] = i;
-            for (var j = 1; j <= b.Length; j++)
-            {
-                current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            }
-
-            previous = current;
-        }
-
-        return previous[b.Length];
-    }
 }

@@ -16,7 +16,10 @@ namespace Experiments.Training;
 /// </remarks>
 public static class Trainer
 {
-    /// <summary>Trains and evaluates <paramref name="experiment"/>; failures are returned as a failed result.</summary>
+    /// <summary>
+    /// Trains and evaluates <paramref name="experiment"/>. Throws when the experiment does not fit the dataset or
+    /// training fails; <see cref="Running.ExperimentSession"/> turns that into a failed result.
+    /// </summary>
     public static ExperimentResult Run(IExperiment experiment, ExperimentContext context)
     {
         ArgumentNullException.ThrowIfNull(experiment);
@@ -66,7 +69,7 @@ public static class Trainer
 
     private static optim.Optimizer CreateOptimizer(nn.Module<Tensor, Tensor> model, ExperimentSettings settings) => settings.Optimizer switch
     {
-        OptimizerKind.Sgd => optim.SGD(model.parameters(), settings.LearningRate, settings.Momentum),
+        OptimizerKind.Sgd or OptimizerKind.Momentum => optim.SGD(model.parameters(), settings.LearningRate, settings.Momentum),
         _ => throw new NotSupportedException($"Optimizer {settings.Optimizer} is not supported"),
     };
 

@@ -37,4 +37,12 @@ public sealed class ExperimentSelectorTests
         Assert.Contains("'tuned-sdg'", error.Message, StringComparison.Ordinal);
         Assert.Contains("did you mean 'tuned-sgd'", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_pattern_far_from_every_name_gets_the_list_but_no_guess()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Names("nope"));
+        Assert.DoesNotContain("did you mean", error.Message, StringComparison.Ordinal);
+        Assert.Contains("known experiments: seed-literal-softmax, seed-recipe, tuned-sgd", error.Message, StringComparison.Ordinal);
+    }
 }

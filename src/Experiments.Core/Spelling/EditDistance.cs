@@ -1,9 +1,12 @@
 using System;
 using System.Collections.Generic;
 
-namespace Experiments.Generators.Parsing;
+namespace Experiments.Spelling;
 
-/// <summary>Finds the valid word a misspelt one was probably meant to be.</summary>
+/// <summary>
+/// Finds the valid word a misspelt one was probably meant to be. Compiled into the generator too (linked from its
+/// project), so it sticks to what netstandard2.0 offers.
+/// </summary>
 internal static class EditDistance
 {
     /// <summary>

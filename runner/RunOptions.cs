@@ -1,0 +1,8 @@
+namespace Experiments.Runner;
+
+/// <summary>What the <c>all</c> and <c>run</c> commands were asked to do.</summary>
+/// <param name="DataRoot">Folder with one folder per dataset; null means the repository's data/.</param>
+/// <param name="Results">Where latest.json and latest.md go.</param>
+/// <param name="Download">Whether a missing dataset may be downloaded.</param>
+/// <param name="Threads">Threads TorchSharp uses for its math.</param>
+internal sealed record RunOptions(string? DataRoot, string Results, bool Download, int Threads);
