@@ -1,12 +1,12 @@
 using System.Text;
 using Experiments.Generators.Parsing;
 using Experiments.Generators.Tests.Infrastructure;
+using Experiments.Spelling;
 using FsCheck;
 using FsCheck.Fluent;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
-using Experiments.Spelling;
 
 namespace Experiments.Generators.Tests;
 

@@ -7,11 +7,11 @@ using System.Linq;
 using System.Threading;
 using Experiments.Generators.Diagnostics;
 using Experiments.Generators.Model;
+using Experiments.Spelling;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
-using Experiments.Spelling;
 
 namespace Experiments.Generators.Parsing;
 
