@@ -1,8 +1,10 @@
+using System.Globalization;
 using System.Reflection;
 using Experiments.Data;
 using Experiments.Results;
 using Experiments.Running;
 using Spectre.Console;
+using static System.FormattableString;
 
 namespace Experiments.Runner;
 
@@ -119,7 +121,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     var reporter = new SynchronousProgress<EpochReport>(report =>
                     {
                         task.Value = report.Epoch;
-                        task.Description = Markup.Escape($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}");
+                        task.Description = Markup.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}"));
                     });
                     var result = session.Run(experiment, reporter, cancellationToken);
                     results.Add(result);
@@ -138,7 +140,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             index++;
             console.MarkupLineInterpolated($"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
             var reporter = new SynchronousProgress<EpochReport>(report =>
-                console.MarkupLineInterpolated($"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}"));
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}"));
             var result = session.Run(experiment, reporter, cancellationToken);
             results.Add(result);
             console.MarkupLine("      " + Outcome(result));
@@ -146,7 +148,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     }
 
     private static string Outcome(ExperimentResult result) => result.Status == ExperimentStatus.Completed && result.Test is { } test
-        ? Markup.Escape($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s")
+        ? Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s"))
         : "[red]failed[/]";
 
     private static Table BuildTable(IReadOnlyList<ExperimentResult> results)

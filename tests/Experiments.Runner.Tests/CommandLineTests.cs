@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Experiments.Generated;
 using Spectre.Console.Testing;
@@ -175,5 +176,26 @@ public sealed class CommandLineTests
         Assert.Equal(RunnerApp.Cancelled, exitCode);
         Assert.Contains("result files were left as they were", output, StringComparison.Ordinal);
         Assert.Equal("[\"previous run\"]", File.ReadAllText(latest));
+    }
+
+    [Fact]
+    public void Numbers_on_the_console_use_the_invariant_culture()
+    {
+        using var results = new TemporaryDirectory();
+        var previous = CultureInfo.CurrentCulture;
+        CultureInfo.CurrentCulture = CultureInfo.GetCultureInfo("de-DE");
+        try
+        {
+            var (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path);
+
+            Assert.Equal(0, exitCode);
+            Assert.Matches(@"train loss \d\.\d{4}", output);
+            Assert.Matches(@"\d\d\.\d\d% in \d+\.\d\d s", output);
+            Assert.DoesNotMatch(@"\d,\d", output);
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = previous;
+        }
     }
 }

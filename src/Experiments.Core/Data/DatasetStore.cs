@@ -152,7 +152,7 @@ public sealed class DatasetStore : IDisposable
         var testImages = ReadVerified(info.TestImages, paths.TestImages, (s, hash) => IdxReader.ReadImages(s, paths.TestImages, hash), i => i.Sha256);
         var testLabels = ReadVerified(info.TestLabels, paths.TestLabels, (s, hash) => IdxReader.ReadLabels(s, paths.TestLabels, classes, hash), l => l.Sha256);
         var raw = new RawImageDataset(info.Name, info.ClassNames, trainImages, trainLabels, testImages, testLabels);
-        Log($"{info.Name}: {trainImages.Count} train and {testImages.Count} test images of {trainImages.Rows}x{trainImages.Columns} read in {started.Elapsed.TotalSeconds:0.000} s");
+        Log(FormattableString.Invariant($"{info.Name}: {trainImages.Count} train and {testImages.Count} test images of {trainImages.Rows}x{trainImages.Columns} read in {started.Elapsed.TotalSeconds:0.000} s"));
         return raw;
     }
 
@@ -304,7 +304,7 @@ public sealed class DatasetStore : IDisposable
 
                 var stamp = FileStamp.Of(temp);
                 File.Move(temp, target, overwrite: false);
-                Log($"downloaded {url} ({bytes} bytes, SHA-256 verified) in {started.Elapsed.TotalSeconds:0.0} s");
+                Log(FormattableString.Invariant($"downloaded {url} ({bytes} bytes, SHA-256 verified) in {started.Elapsed.TotalSeconds:0.0} s"));
                 _cache.Record(Path.GetFullPath(target), stamp, file.Sha256);
                 return target;
             }
