@@ -75,7 +75,7 @@ public sealed class LibStdCxxDetectionTests
     [Fact]
     public void RunPathOriginComesBeforeTheSystemAndOtherArchitecturesAreSkipped()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var system = File.ReadAllBytes(TestFiles.SystemLibStdCxx);
         var arm = (byte[])system.Clone();
         TestFiles.WriteU16(arm, 18, ElfFile.EmAArch64);
@@ -93,7 +93,7 @@ public sealed class LibStdCxxDetectionTests
     [Fact]
     public void LdLibraryPathComesFirst()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var custom = temp.Write("lib/libstdc++.so.6", File.ReadAllBytes(TestFiles.SystemLibStdCxx));
 
         var candidates = ElfVersionPatcher.LibStdCxxCandidates(null, [], Path.Combine(temp.Path, "lib") + ":/nonexistent", ElfVersionPatcher.RunLdconfig());
@@ -105,7 +105,7 @@ public sealed class LibStdCxxDetectionTests
     [Fact]
     public void ALibraryWithoutVersionDefinitionsIsReported()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var notElf = temp.Write("libstdc++.so.6", [1, 2, 3]);
         var problems = new List<string>();
 

@@ -44,7 +44,7 @@ public sealed class MalformedInputTests
     public void IsRefusedWithAClearMessageAndLeftByteIdentical(string name)
     {
         var (make, message) = Cases[name];
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var content = make(TestFiles.OriginalLibTorchSharp());
         var path = temp.Write("libLibTorchSharp.so", content);
         var timestamp = File.GetLastWriteTimeUtc(path);

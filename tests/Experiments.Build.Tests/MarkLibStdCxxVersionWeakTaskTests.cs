@@ -11,7 +11,7 @@ public sealed class MarkLibStdCxxVersionWeakTaskTests
     [Fact]
     public void PatchesWhenTheLibStdCxxLacksTheVersionAndLogsOnceAtHighImportance()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var path = temp.Write("bin/runtimes/linux-x64/native/libLibTorchSharp.so", TestFiles.OriginalLibTorchSharp());
         var engine = new RecordingBuildEngine();
 
@@ -38,7 +38,7 @@ public sealed class MarkLibStdCxxVersionWeakTaskTests
     [Fact]
     public void LeavesTheFileAloneWhenTheLibStdCxxHasTheVersion()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var original = TestFiles.OriginalLibTorchSharp();
         var path = temp.Write("libLibTorchSharp.so", original);
         var newer = temp.Write("gcc13/libstdc++.so.6", WithGlibcxx3432(File.ReadAllBytes(TestFiles.SystemLibStdCxx)));
@@ -57,7 +57,7 @@ public sealed class MarkLibStdCxxVersionWeakTaskTests
     [Fact]
     public void ForcePatchesRegardlessOfTheLibStdCxx()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var path = temp.Write("libLibTorchSharp.so", TestFiles.OriginalLibTorchSharp());
         var engine = new RecordingBuildEngine();
 
@@ -72,7 +72,7 @@ public sealed class MarkLibStdCxxVersionWeakTaskTests
     [Fact]
     public void RefusesAFileInsideTheNuGetPackageFolder()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var original = TestFiles.OriginalLibTorchSharp();
         var path = temp.Write("packages/torchsharp/0.107.0/runtimes/linux-x64/native/libLibTorchSharp.so", original);
         var engine = new RecordingBuildEngine();
@@ -91,7 +91,7 @@ public sealed class MarkLibStdCxxVersionWeakTaskTests
     [Fact]
     public void WarnsNamingTheFileWhenTheStructureIsUnexpected()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var content = TestFiles.OriginalLibTorchSharp();
         var other = ElfFile.Parse(content).SymbolsWithVersion(2).Single(s => s.Name == "_ZNSt8ios_baseD2Ev").Index;
         TestFiles.WriteU16(content, ElfFile.Parse(content).Sections.Single(s => s.Name == ".gnu.version").Offset + (other * 2L), 18);
@@ -112,7 +112,7 @@ public sealed class MarkLibStdCxxVersionWeakTaskTests
     [Fact]
     public void WarnsWhenTheLibStdCxxLacksOtherRequiredVersionsToo()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var original = TestFiles.OriginalLibTorchSharp();
         var path = temp.Write("libLibTorchSharp.so", original);
         var engine = new RecordingBuildEngine();

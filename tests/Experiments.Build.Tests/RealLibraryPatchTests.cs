@@ -40,7 +40,7 @@ public sealed class RealLibraryPatchTests
     [Fact]
     public void MarkWeakChangesExactlyTheOneFlagsByteAndIsIdempotent()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var original = TestFiles.OriginalLibTorchSharp();
         var path = temp.Write("libLibTorchSharp.so", original);
         var timestamp = new DateTime(2024, 1, 2, 3, 4, 5, DateTimeKind.Utc);
@@ -73,7 +73,7 @@ public sealed class RealLibraryPatchTests
     [Fact]
     public void MarkWeakReplacesAHardLinkInsteadOfWritingThroughIt()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var original = TestFiles.OriginalLibTorchSharp();
         var source = temp.Write("package/libLibTorchSharp.so", original);
         var output = Path.Combine(temp.Path, "output-libLibTorchSharp.so");
@@ -89,7 +89,7 @@ public sealed class RealLibraryPatchTests
     [Fact]
     public void ReadelfAgreesThatThePatchedCopyIsWeak()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var path = temp.Write("libLibTorchSharp.so", TestFiles.OriginalLibTorchSharp());
         ElfVersionPatcher.MarkWeak(path);
 

@@ -15,7 +15,7 @@ public sealed class TargetsIntegrationTests
     public void BuildPatchesOnceKeepsItAcrossIncrementalBuildsRepatchesARecopyAndPublishes()
     {
         Assert.True(TestFiles.MachineLacksGlibcxx3432(), "this test expects a machine whose libstdc++ lacks GLIBCXX_3.4.32");
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var project = Path.Combine(temp.Path, "app", "app.csproj");
         Directory.CreateDirectory(Path.GetDirectoryName(project)!);
         File.WriteAllText(project, $"""
@@ -72,7 +72,7 @@ public sealed class TargetsIntegrationTests
     [Fact]
     public void AProjectWithoutTorchSharpDoesNotCompileOrRunTheTask()
     {
-        using var temp = new TempDirectory();
+        using var temp = new TemporaryDirectory();
         var project = Path.Combine(temp.Path, "lib", "lib.csproj");
         Directory.CreateDirectory(Path.GetDirectoryName(project)!);
         File.WriteAllText(project, $"""
@@ -98,7 +98,7 @@ public sealed class TargetsIntegrationTests
         Assert.False(File.Exists(Path.Combine(temp.Path, "lib", "obj", "Debug", "netstandard2.0", "LibStdCxxCompat.stamp")));
     }
 
-    private static string DotNet(TempDirectory temp, string command, string project, string extra = "")
+    private static string DotNet(TemporaryDirectory temp, string command, string project, string extra = "")
     {
         // A clean environment: the test host runs under `dotnet test`, whose MSBuild variables must not leak in.
         var environment = new Dictionary<string, string?>

@@ -4,7 +4,7 @@ namespace Experiments.Core.Tests.Data;
 
 public sealed class DownloadTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TemporaryDirectory _temp = new();
     private readonly SyntheticDataset _tiny = new();
     private readonly LogLines _log = new();
     private readonly TestHttpServer _server;
@@ -45,7 +45,7 @@ public sealed class DownloadTests : IDisposable
         string name = parts[1][..^3];
         if (parts[0] == "mnist")
         {
-            string real = Path.Combine(Repo.MnistDirectory, parts[1]);
+            string real = Path.Combine(RepositoryPaths.MnistDirectory, parts[1]);
             return File.Exists(real) ? TestResponse.Ok(File.ReadAllBytes(real)) : TestResponse.NotFound();
         }
 

@@ -4,7 +4,7 @@ namespace Experiments.Core.Tests.Data;
 
 public sealed class IdxReaderTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TemporaryDirectory _temp = new();
 
     public void Dispose() => _temp.Dispose();
 

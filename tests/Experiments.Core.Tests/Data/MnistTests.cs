@@ -8,7 +8,7 @@ namespace Experiments.Core.Tests.Data;
 /// <summary>Reads the MNIST files shipped in the repository's data/mnist/ (never writes there).</summary>
 public sealed class MnistTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TemporaryDirectory _temp = new();
     private readonly LogLines _log = new();
     private readonly ITestOutputHelper _output;
 
@@ -45,10 +45,10 @@ public sealed class MnistTests : IDisposable
     {
         var mnist = KnownDatasets.Mnist;
 
-        var trainImages = IdxReader.ReadImages(Path.Combine(Repo.MnistDirectory, "train-images-idx3-ubyte.gz"));
-        var trainLabels = IdxReader.ReadLabels(Path.Combine(Repo.MnistDirectory, "train-labels-idx1-ubyte.gz"), 10);
-        var testImages = IdxReader.ReadImages(Path.Combine(Repo.MnistDirectory, "t10k-images-idx3-ubyte.gz"));
-        var testLabels = IdxReader.ReadLabels(Path.Combine(Repo.MnistDirectory, "t10k-labels-idx1-ubyte.gz"), 10);
+        var trainImages = IdxReader.ReadImages(Path.Combine(RepositoryPaths.MnistDirectory, "train-images-idx3-ubyte.gz"));
+        var trainLabels = IdxReader.ReadLabels(Path.Combine(RepositoryPaths.MnistDirectory, "train-labels-idx1-ubyte.gz"), 10);
+        var testImages = IdxReader.ReadImages(Path.Combine(RepositoryPaths.MnistDirectory, "t10k-images-idx3-ubyte.gz"));
+        var testLabels = IdxReader.ReadLabels(Path.Combine(RepositoryPaths.MnistDirectory, "t10k-labels-idx1-ubyte.gz"), 10);
 
         Assert.Equal(mnist.TrainImages.Sha256, trainImages.Sha256);
         Assert.Equal(mnist.TrainLabels.Sha256, trainLabels.Sha256);
@@ -60,7 +60,7 @@ public sealed class MnistTests : IDisposable
     [Fact]
     public void The_store_reads_the_shipped_gzip_files_and_then_trusts_its_cache()
     {
-        string dataRoot = Path.Combine(Repo.Root, "data");
+        string dataRoot = Path.Combine(RepositoryPaths.Root, "data");
         var cold = Stopwatch.StartNew();
         using (var store = Store(dataRoot))
         {
@@ -84,7 +84,7 @@ public sealed class MnistTests : IDisposable
     public void The_uncompressed_files_work_too()
     {
         string directory = Directory.CreateDirectory(_temp.Combine("data", "mnist")).FullName;
-        foreach (string gz in Directory.GetFiles(Repo.MnistDirectory, "*.gz"))
+        foreach (string gz in Directory.GetFiles(RepositoryPaths.MnistDirectory, "*.gz"))
         {
             using var input = new GZipStream(File.OpenRead(gz), CompressionMode.Decompress);
             using var output = File.Create(Path.Combine(directory, Path.GetFileNameWithoutExtension(gz)));
@@ -111,7 +111,7 @@ public sealed class MnistTests : IDisposable
         }
 
         native.Stop();
-        using var store = Store(Path.Combine(Repo.Root, "data"));
+        using var store = Store(Path.Combine(RepositoryPaths.Root, "data"));
         var cold = Stopwatch.StartNew();
         var dataset = store.Load("mnist");
         cold.Stop();

@@ -5,30 +5,6 @@ using Experiments.Data;
 
 namespace Experiments.Core.Tests.Data;
 
-/// <summary>A fresh directory under the system temp directory, deleted with everything in it on dispose.</summary>
-internal sealed class TempDir : IDisposable
-{
-    public TempDir()
-    {
-        Path = Directory.CreateTempSubdirectory("experiments-data-tests-").FullName;
-    }
-
-    public string Path { get; }
-
-    public string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
-    }
-}
-
 /// <summary>Writes IDX content, gzip, hashes and whole synthetic datasets.</summary>
 internal static class Idx
 {
@@ -138,27 +114,6 @@ internal sealed class SyntheticDataset
     }
 
     private DatasetFile File(string name) => new(name, Idx.Sha256(Contents[name]));
-}
-
-internal static class Repo
-{
-    /// <summary>The checkout's root: the nearest directory above the test binaries that holds Experiments.sln.</summary>
-    public static string Root { get; } = FindRoot();
-
-    public static string MnistDirectory => Path.Combine(Root, "data", "mnist");
-
-    private static string FindRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Experiments.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"no Experiments.sln above {AppContext.BaseDirectory}");
-    }
 }
 
 /// <summary>Collects a store's log lines (thread-safe).</summary>

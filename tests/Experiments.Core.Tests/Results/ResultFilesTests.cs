@@ -96,7 +96,7 @@ public sealed class ResultFilesTests
     [Fact]
     public void WriteLatest_replaces_both_files_and_leaves_no_temporary_file()
     {
-        using var directory = new TempDir();
+        using var directory = new TemporaryDirectory();
         var target = Path.Combine(directory.Path, "nested", "results");
         ResultFiles.WriteLatest(target, [Completed("old", 10)]);
         ResultFiles.WriteLatest(target, [Completed("new", 20)]);
@@ -109,7 +109,7 @@ public sealed class ResultFilesTests
     [Fact]
     public void WriteLatest_into_a_path_that_is_a_file_fails_clearly_and_keeps_the_file()
     {
-        using var directory = new TempDir();
+        using var directory = new TemporaryDirectory();
         var blocker = Path.Combine(directory.Path, "results");
         File.WriteAllText(blocker, "keep me");
         var error = Assert.Throws<IOException>(() => ResultFiles.WriteLatest(blocker, [Completed("a", 1)]));

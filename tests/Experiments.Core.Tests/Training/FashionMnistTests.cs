@@ -17,7 +17,7 @@ public sealed class FashionMnistTests
         Assert.True(
             File.Exists(Path.Combine(DebianDirectory, "train-images-idx3-ubyte.gz")),
             "Fashion-MNIST is missing: run 'sudo apt-get install -y dataset-fashion-mnist' (as .ci/run does)");
-        using var emptyRoot = new TempDir();
+        using var emptyRoot = new TemporaryDirectory();
         using var store = new DatasetStore(new DatasetStoreOptions { DataRoot = emptyRoot.Path, VerificationCachePath = null });
 
         var data = store.Load("fashion-mnist");

@@ -12,7 +12,7 @@ public sealed class MnistFixture : IDisposable
     {
         store = new DatasetStore(new DatasetStoreOptions
         {
-            DataRoot = Path.Combine(Repo.Root, "data"),
+            DataRoot = Path.Combine(RepositoryPaths.Root, "data"),
             SystemSearchDirectories = [],
             VerificationCachePath = null,
         });

@@ -1,9 +1,15 @@
-namespace Experiments.Generators.Tests.Infrastructure;
+namespace Experiments.Tests;
 
+/// <summary>Places in the checkout, found from the test binaries (shared by every test project).</summary>
 internal static class RepositoryPaths
 {
     /// <summary>The folder holding Experiments.sln, found by walking up from the test's output folder.</summary>
     public static string Root { get; } = FindRoot();
+
+    /// <summary>The data folder the repository ships (data/).</summary>
+    public static string Data => Path.Combine(Root, "data");
+
+    public static string MnistDirectory => Path.Combine(Data, "mnist");
 
     /// <summary>The shipped experiment files' folder, with a trailing separator as MSBuild passes it.</summary>
     public static string ExperimentsDirectory => Path.Combine(Root, "experiments") + Path.DirectorySeparatorChar;
