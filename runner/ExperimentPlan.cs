@@ -41,18 +41,25 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             DataRoot = dataRoot,
             AllowDownload = options.Download,
             DownloadCommand = DownloadCommand(),
+            RememberFailures = true,
             Log = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
         });
 
-        // Load every dataset before the progress display starts; the store logs what it read and verified, and a
-        // failure shows up once, as the reason its experiments failed.
-        var datasets = new DatasetCache(store);
+        // Load every dataset before the progress display starts; the store logs what it read and verified, and
+        // remembers a failure, which then shows up once, as the reason its experiments failed.
         foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
         {
-            datasets.TryLoad(name);
+            try
+            {
+                store.Load(name);
+            }
+            catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
+            {
+                // Reported per experiment by the session.
+            }
         }
 
-        var session = new ExperimentSession(datasets.Load);
+        var session = new ExperimentSession(store.Load);
         var results = new List<ExperimentResult>();
         var cancelled = false;
         try
@@ -192,48 +199,6 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
         var candidate = root is null ? null : Path.Combine(root, "data");
         return candidate is not null && Directory.Exists(candidate) ? candidate : "data";
-    }
-
-    /// <summary>
-    /// Loads each dataset once and remembers a failure, so a missing dataset is looked for (or downloaded) once per
-    /// run rather than once per experiment. (The store itself forgets failures, so a long-lived store can retry.)
-    /// </summary>
-    private sealed class DatasetCache(DatasetStore store)
-    {
-        private readonly Dictionary<string, Exception> failures = new(StringComparer.Ordinal);
-
-        public void TryLoad(string name)
-        {
-            try
-            {
-                Load(name);
-            }
-            catch (Exception exception) when (IsDataProblem(exception))
-            {
-                // Remembered; reported as the reason each of its experiments failed.
-            }
-        }
-
-        public ImageDataset Load(string name)
-        {
-            if (failures.TryGetValue(name, out var failure))
-            {
-                throw failure;
-            }
-
-            try
-            {
-                return store.Load(name);
-            }
-            catch (Exception exception) when (IsDataProblem(exception))
-            {
-                failures[name] = exception;
-                throw;
-            }
-        }
-
-        private static bool IsDataProblem(Exception exception) =>
-            exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException;
     }
 
     /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>

@@ -36,6 +36,12 @@ public sealed record DatasetStoreOptions
     /// <summary>JSON file remembering verified files; null disables it. Defaults to <see cref="DefaultVerificationCachePath"/>.</summary>
     public string? VerificationCachePath { get; init; } = DefaultVerificationCachePath;
 
+    /// <summary>
+    /// When true, a dataset that failed to load fails again at once, without another search or download (for a run
+    /// of many experiments); when false (the default), every <see cref="DatasetStore.Load"/> tries afresh.
+    /// </summary>
+    public bool RememberFailures { get; init; }
+
     /// <summary>Receives one line per notable step (file verified, download attempt and failure, ...).</summary>
     public Action<string>? Log { get; init; }
 
@@ -104,9 +110,9 @@ public sealed class DatasetStore : IDisposable
         {
             return lazy.Value;
         }
-        catch
+        catch when (!Options.RememberFailures)
         {
-            // Do not remember failures: the user may fix the files and try again with the same store.
+            // Forget the failure: the user may fix the files and try again with the same store.
             _loaded.TryRemove(new KeyValuePair<string, Lazy<ImageDataset>>(info.Name, lazy));
             throw;
         }

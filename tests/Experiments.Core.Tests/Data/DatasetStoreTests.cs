@@ -5,7 +5,7 @@ namespace Experiments.Core.Tests.Data;
 
 public sealed class DatasetStoreTests : IDisposable
 {
-    private readonly TempDir _temp = new();
+    private readonly TemporaryDirectory _temp = new();
     private readonly SyntheticDataset _tiny = new();
     private readonly LogLines _log = new();
 
@@ -100,6 +100,21 @@ public sealed class DatasetStoreTests : IDisposable
             e.Message);
         Assert.Equal(4, e.MissingFiles.Count);
         Assert.Equal([data, Path.Combine(system, "mnist")], e.SearchedDirectories);
+    }
+
+    [Fact]
+    public void Load_retries_a_failed_dataset_unless_told_to_remember_failures()
+    {
+        using var forgetful = Store();
+        Assert.Throws<DatasetNotFoundException>(() => forgetful.Load(SyntheticDataset.Name));
+        _tiny.WriteTo(_temp.Combine("data"), gzip: true);
+        Assert.Equal(5, forgetful.Load(SyntheticDataset.Name).Train.Count); // the files appeared: found now
+
+        using var remembering = new DatasetStore(forgetful.Options with { DataRoot = _temp.Combine("other"), RememberFailures = true });
+        var first = Assert.Throws<DatasetNotFoundException>(() => remembering.Load(SyntheticDataset.Name));
+        _tiny.WriteTo(_temp.Combine("other"), gzip: true);
+        var second = Assert.Throws<DatasetNotFoundException>(() => remembering.Load(SyntheticDataset.Name));
+        Assert.Same(first, second); // not searched again
     }
 
     [Fact]
