@@ -11,7 +11,7 @@ namespace Experiments.Generators.Tests;
 /// </summary>
 public sealed class DiagnosticTests
 {
-    private const string AllKeys = "description, dataset, inputSize, numClasses, epochs, batchSize, learningRate, optimizer, momentum, seed, outputActivation";
+    private const string AllKeys = "description, dataset, inputSize, numClasses, epochs, batchSize, learningRate, optimizer, momentum, seed, outputActivation, extends, sweepLimit";
 
     [Fact]
     public void MisspeltKeySuggestsTheRealOne()
@@ -22,11 +22,8 @@ public sealed class DiagnosticTests
         AssertAt(unknown, "bad.yaml", line: 7, column: 1, endLine: 7, endColumn: 12);
         Assert.Equal($"Unknown key 'learingRate' (did you mean 'learningRate'?); valid keys are: {AllKeys}", unknown.GetMessage());
 
-        // The real key is then missing, which is reported at the start of the mapping.
-        var missing = Single(diagnostics, "EXP0004");
-        AssertAt(missing, "bad.yaml", line: 1, column: 1);
-        Assert.Equal("Required key 'learningRate' is missing (a positive number)", missing.GetMessage());
-        Assert.Equal(2, diagnostics.Length);
+        // The real key is then missing too, but a file with errors is not checked further: no cascade of errors.
+        Assert.Single(diagnostics);
     }
 
     [Fact]
@@ -60,7 +57,7 @@ public sealed class DiagnosticTests
     [InlineData(5, "epochs: \"5\"", 9, "epochs must be a whole number from 1 to 100000, but is the quoted text '5'")]
     [InlineData(5, "epochs: '5'", 9, "epochs must be a whole number from 1 to 100000, but is the quoted text '5'")]
     [InlineData(5, "epochs:", 8, "epochs must be a whole number from 1 to 100000, but is empty")]
-    [InlineData(5, "epochs: [5]", 9, "epochs must be a whole number from 1 to 100000, but is a list")]
+    [InlineData(5, "epochs: [[5]]", 10, "epochs must be a whole number from 1 to 100000, but is a list")]
     [InlineData(5, "epochs: {a: 5}", 9, "epochs must be a whole number from 1 to 100000, but is a mapping")]
     [InlineData(6, "batchSize: 0", 12, "batchSize must be a whole number from 1 to 1000000, but is '0'")]
     [InlineData(6, "batchSize: -100", 12, "batchSize must be a whole number from 1 to 1000000, but is '-100'")]
@@ -75,7 +72,6 @@ public sealed class DiagnosticTests
     [InlineData(2, "dataset: mnst", 10, "dataset must be one of 'mnist', 'fashion-mnist', but is 'mnst' (did you mean 'mnist'?)")]
     [InlineData(2, "dataset: MNIST", 10, "dataset must be one of 'mnist', 'fashion-mnist', but is 'MNIST' (did you mean 'mnist'?)")]
     [InlineData(2, "dataset: cifar10", 10, "dataset must be one of 'mnist', 'fashion-mnist', but is 'cifar10'")]
-    [InlineData(1, "description: [a, b]", 14, "description must be text, but is a list")]
     public void InvalidValueIsReportedAtTheValue(int line, string replacement, int column, string message)
     {
         var diagnostic = Assert.Single(RunBad("bad.yaml", WithLine(line, replacement)));
@@ -297,7 +293,8 @@ public sealed class DiagnosticTests
     [InlineData("- ", "")]
     public void DeeplyNestedYamlIsRefusedWithoutOverflowingTheStack(string open, string close)
     {
-        const int depth = 10_000;
+        // Block lists indent one more space per level: 1,000 levels stay under the file size limit.
+        var depth = open == "- " ? 1_000 : 10_000;
         var builder = new StringBuilder("epochs: ");
         for (var i = 0; i < depth; i++)
         {

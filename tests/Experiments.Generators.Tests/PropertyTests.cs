@@ -1,4 +1,6 @@
 using System.Text;
+using Experiments.Generators.Diagnostics;
+using Experiments.Generators.Model;
 using Experiments.Generators.Parsing;
 using Experiments.Generators.Tests.Infrastructure;
 using Experiments.Spelling;
@@ -121,9 +123,9 @@ public sealed class PropertyTests
     {
         foreach (var text in ValidFiles)
         {
-            var parsed = ExperimentParser.Parse("/project/experiments/base.yaml", SourceText.From(text), GeneratorHarness.ExperimentsDirectory, CancellationToken.None);
-            Assert.Empty(parsed.Diagnostics);
-            Assert.NotNull(parsed.Spec);
+            var (spec, diagnostics) = ParseAndResolve("/project/experiments/base.yaml", SourceText.From(text));
+            Assert.Empty(diagnostics);
+            Assert.NotNull(spec);
         }
     }
 
@@ -157,6 +159,14 @@ public sealed class PropertyTests
         static string Cap(string s) => s.Length > 40 ? s[..40] : s;
     }
 
+    /// <summary>Parses one file and resolves it on its own, as the generator's steps do.</summary>
+    private static (ExperimentSpec? Spec, IReadOnlyList<DiagnosticInfo> Diagnostics) ParseAndResolve(string path, SourceText text)
+    {
+        var document = ExperimentParser.Parse(path, text, GeneratorHarness.ExperimentsDirectory, CancellationToken.None);
+        var set = ExperimentSet.Create([document], new GeneratorSettings(GeneratorHarness.ExperimentsDirectory));
+        return (set.Experiments.FirstOrDefault(), document.Diagnostics.Concat(set.Diagnostics).ToList());
+    }
+
     /// <summary>The property every input must have; returns whether the input was a valid experiment.</summary>
     private static bool CheckFile(string text)
     {
@@ -181,7 +191,7 @@ public sealed class PropertyTests
             Assert.False(string.IsNullOrWhiteSpace(diagnostic.GetMessage()));
         }
 
-        var direct = ExperimentParser.Parse(file.Path, sourceText, GeneratorHarness.ExperimentsDirectory, CancellationToken.None);
+        var direct = ParseAndResolve(file.Path, sourceText);
         Assert.Equal(direct.Spec is null, direct.Diagnostics.Count > 0);
 
         if (diagnostics.IsEmpty)

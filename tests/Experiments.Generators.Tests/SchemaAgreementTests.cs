@@ -37,6 +37,6 @@ public sealed class SchemaAgreementTests
     {
         var settings = new ExperimentSettings { InputSize = 784, NumClasses = 10, Epochs = 1, BatchSize = 1, LearningRate = 0.1 };
         var runtimeKeys = settings.ToNamedValues().Select(p => p.Key).ToList();
-        Assert.Equal(ExperimentSchema.Keys.Select(k => k.Name).Where(k => k is not "description" and not "dataset"), runtimeKeys);
+        Assert.Equal(ExperimentSchema.Keys.Where(k => k.Role == KeyRole.Setting).Select(k => k.Name), runtimeKeys);
     }
 }
