@@ -571,7 +571,7 @@ public sealed class DiagnosticTests
     private static Diagnostic Single(IEnumerable<Diagnostic> diagnostics, string id) => Assert.Single(diagnostics, d => d.Id == id);
 
     /// <summary>Checks the diagnostic's file and its 1-based start (and optionally end) line and column.</summary>
-    private static void AssertAt(Diagnostic diagnostic, string fileName, int line, int column, int? endLine = null, int? endColumn = null)
+    internal static void AssertAt(Diagnostic diagnostic, string fileName, int line, int column, int? endLine = null, int? endColumn = null)
     {
         var span = diagnostic.Location.GetLineSpan();
         Assert.Equal(GeneratorHarness.ExperimentsDirectory + fileName, span.Path);
