@@ -94,7 +94,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotUtf8 = Error(
         "EXP0017",
         "Experiment file is not UTF-8",
-        "The file is not valid UTF-8 (the compiler fell back to '{0}', which would change its letters); save it as UTF-8");
+        "The file is not valid UTF-8: {0}; save it as UTF-8");
 
     public static readonly DiagnosticDescriptor FileTooLarge = Error(
         "EXP0018",

@@ -90,11 +90,19 @@ internal sealed class ExperimentParser
             return false;
         }
 
-        // The compiler reads a file that is not valid UTF-8 (nor has a UTF-16/32 byte-order mark) with a legacy
-        // 8-bit code page instead, which would turn bytes into the wrong letters without a word.
+        // The compiler decodes bytes that are not valid UTF-8 as U+FFFD (or, given another code page, reads the
+        // file in it): either would change the file's text without a word, so refuse it and point at the spot.
         if (source.Encoding is { } encoding && encoding.CodePage is not (65001 or 1200 or 1201 or 12000 or 12001))
         {
-            Report(DiagnosticDescriptors.NotUtf8, FileStart(), encoding.WebName);
+            Report(DiagnosticDescriptors.NotUtf8, FileStart(), $"the compiler read it as '{encoding.WebName}'");
+            return false;
+        }
+
+        var replacement = source.ToString().IndexOf('\uFFFD');
+        if (replacement >= 0)
+        {
+            var span = new TextSpan(replacement, 1);
+            Report(DiagnosticDescriptors.NotUtf8, new SourceLocation(filePath, span, source.Lines.GetLinePositionSpan(span)), "these bytes could not be decoded (the compiler shows them as U+FFFD, the replacement character)");
             return false;
         }
 
