@@ -370,8 +370,8 @@ public sealed class DiagnosticTests
         Assert.All(diagnostics, d => Assert.Equal("EXP0007", d.Id));
         AssertAt(diagnostics[0], "a-b.yaml", line: 1, column: 1);
         AssertAt(diagnostics[1], "a_b.yaml", line: 1, column: 1);
-        Assert.Equal("Experiment name 'a-b' (C# class prefix 'AB') is also produced by 'experiments/a_b.yaml'; rename one of the files", diagnostics[0].GetMessage());
-        Assert.Equal("Experiment name 'a_b' (C# class prefix 'AB') is also produced by 'experiments/a-b.yaml'; rename one of the files", diagnostics[1].GetMessage());
+        Assert.Equal("Experiment 'a-b' gets the C# class prefix 'AB', as does 'experiments/a_b.yaml'; rename one of the files", diagnostics[0].GetMessage());
+        Assert.Equal("Experiment 'a_b' gets the C# class prefix 'AB', as does 'experiments/a-b.yaml'; rename one of the files", diagnostics[1].GetMessage());
 
         run.AssertCompilesClean();
         Assert.Equal(new[] { "ExperimentCatalog.g.cs", "Other.Experiment.g.cs", "Zeta.Experiment.g.cs" }, run.HintNames.Order(StringComparer.Ordinal));

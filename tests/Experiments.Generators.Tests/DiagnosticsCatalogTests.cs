@@ -181,9 +181,9 @@ public sealed partial class DiagnosticsCatalogTests
         switch (id)
         {
             case "EXP0017":
-                // Text as a host that falls back to Latin-1 hands it over: 'é' stays one byte, read as Latin-1.
+                // The bytes of the page's printf, read as the compiler reads a file: 'é' is the single byte 0xE9.
                 var bytes = Encoding.Latin1.GetBytes("description: Caf\u00e9" + Rest);
-                var latin1 = SourceText.From(Encoding.Latin1.GetString(bytes), Encoding.Latin1);
+                var latin1 = GeneratorHarness.FromBytes(bytes);
                 return RunLab([new InMemoryAdditionalText(LabExperiments + "cafe.yaml", latin1)]).AssertGeneratorDidNotThrow().Select(BuildLine);
 
             case "EXP0018":

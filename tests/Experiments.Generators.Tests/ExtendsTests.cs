@@ -70,7 +70,7 @@ public sealed class ExtendsTests
 
         var diagnostic = Assert.Single(run.AssertGeneratorDidNotThrow());
         Assert.Equal("EXP0012", diagnostic.Id);
-        Assert.Equal("extends names 'seed-recipe', but there is no experiment file '/project/experiments/seed-recipe' (did you mean 'seed-recipe.yaml'?)", diagnostic.GetMessage());
+        Assert.Equal("extends names 'seed-recipe', but there is no experiment file 'experiments/seed-recipe' (did you mean 'seed-recipe.yaml'?)", diagnostic.GetMessage());
         DiagnosticTests.AssertAt(diagnostic, "child.yaml", line: 2, column: 10, endLine: 2, endColumn: 21);
         Assert.Contains("SeedRecipe.Experiment.g.cs", run.HintNames);
         Assert.DoesNotContain("Child.Experiment.g.cs", run.HintNames);

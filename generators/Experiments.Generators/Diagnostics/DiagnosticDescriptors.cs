@@ -44,7 +44,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DuplicateName = Error(
         "EXP0007",
         "Two experiment files give the same name",
-        "Experiment name '{0}' (C# class prefix '{1}') is also produced by '{2}'; rename one of the files");
+        "Experiment '{0}' gets the C# class prefix '{1}', as does '{2}'; rename one of the files");
 
     public static readonly DiagnosticDescriptor DatasetMismatch = Error(
         "EXP0008",

@@ -144,8 +144,19 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             var wanted = ExperimentPaths.FileName(path);
             var closest = siblings.FirstOrDefault(s => s == wanted + ".yaml" || s == wanted + ".yml")
                 ?? EditDistance.Closest(wanted, siblings);
-            Report(DiagnosticDescriptors.BaseNotFound, extends.Location, extends.Value, path, closest is null ? string.Empty : $" (did you mean '{closest}'?)");
+            Report(DiagnosticDescriptors.BaseNotFound, extends.Location, extends.Value, Relative(path), closest is null ? string.Empty : $" (did you mean '{closest}'?)");
             return null;
+        }
+
+        /// <summary>A path as experiments' <c>SourceFile</c> is: from the folder that holds the experiments folder.</summary>
+        private string Relative(string path)
+        {
+            if (settings.ExperimentsDirectory is { } directory && path.StartsWith(directory, StringComparison.Ordinal))
+            {
+                return ExperimentPaths.FileName(directory.TrimEnd('/')) + "/" + path.Substring(directory.Length);
+            }
+
+            return path;
         }
 
         private void ReportCycle(List<ExperimentDocument> cycle)
