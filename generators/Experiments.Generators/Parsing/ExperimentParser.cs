@@ -156,7 +156,7 @@ internal sealed class ExperimentParser
         catch (YamlException exception)
         {
             var message = exception.Message.Trim();
-            Report(DiagnosticDescriptors.InvalidYaml, Span(exception.Start, exception.End), "YAML syntax error: " + message);
+            Report(DiagnosticDescriptors.InvalidYaml, Span(exception.Start, exception.End), "YAML syntax error: " + message + SyntaxHint(message));
             return null;
         }
         catch (UnsupportedYamlException exception)
@@ -172,6 +172,22 @@ internal sealed class ExperimentParser
             Report(DiagnosticDescriptors.InvalidYaml, last is null ? FileStart() : Span(last.Start, last.End), "YAML syntax error: the YAML cannot be read past this point (look for an unclosed '[', '{' or quote, or text after '...')");
             return null;
         }
+    }
+
+    /// <summary>What usually causes the parser's most common complaints, in the terms of an experiment file.</summary>
+    private string SyntaxHint(string message)
+    {
+        if (text.ToString().IndexOf('\t') >= 0 && message.IndexOf("cannot start any token", StringComparison.Ordinal) >= 0)
+        {
+            return " (YAML does not allow tabs for indentation; use spaces)";
+        }
+
+        if (message.IndexOf("mapping", StringComparison.OrdinalIgnoreCase) >= 0)
+        {
+            return " (check the indentation: every key of an experiment file starts at the beginning of its line, and a value that holds ': ' must be quoted)";
+        }
+
+        return string.Empty;
     }
 
     private YamlTreeNode? ReportEmpty()
