@@ -253,6 +253,25 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void ABillionLaughsIsRefusedAtTheFirstAliasWithoutExpandingIt()
+    {
+        // Each level lists the previous one ten times: expanded, the last would be 10^9 values of a sweep.
+        var builder = new StringBuilder(GeneratorHarness.ValidYaml.Replace("learningRate: 0.001\n", string.Empty, StringComparison.Ordinal));
+        builder.Append("seed: &l0 [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n");
+        for (var level = 1; level <= 9; level++)
+        {
+            builder.Append("learningRate: &l").Append(level).Append(" [").Append(string.Join(", ", Enumerable.Repeat("*l" + (level - 1), 10))).Append("]\n");
+        }
+
+        var diagnostics = RunBad("laughs.yaml", builder.ToString());
+
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("EXP0009", diagnostic.Id);
+        Assert.Equal("YAML aliases ('*l0') are not supported in experiment files; write the value out", diagnostic.GetMessage());
+        AssertAt(diagnostic, "laughs.yaml", line: 8, column: 20);
+    }
+
+    [Fact]
     public void AliasIsRefused()
     {
         var yaml = WithLine(1, "description: &a some text") + "seed: *a\n";
