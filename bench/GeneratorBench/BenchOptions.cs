@@ -11,6 +11,7 @@ internal sealed record BenchOptions
           --sizes 10,100,1000      numbers of experiment files
           --repeat 5               measured runs of each in-process case (also cold processes)
           --warmup 3               unmeasured runs before the in-process cases
+          --warmup-seconds 3       seconds of runs over every size first, so the JIT has optimised the generator
           --build-repeat 3         measured `dotnet build` runs of each build case (0 skips the builds)
           --update-benchmarks-md   write the results into BENCHMARKS.md at the repository root
           --note "text"            a sentence on the conditions (load) added to BENCHMARKS.md
@@ -23,6 +24,8 @@ internal sealed record BenchOptions
     public int Repeat { get; init; } = 5;
 
     public int Warmup { get; init; } = 3;
+
+    public int WarmupSeconds { get; init; } = 3;
 
     public int BuildRepeat { get; init; } = 3;
 
@@ -49,6 +52,7 @@ internal sealed record BenchOptions
                 "--sizes" => options with { Sizes = Value().Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Integer).ToList() },
                 "--repeat" => options with { Repeat = Integer(Value()) },
                 "--warmup" => options with { Warmup = Integer(Value()) },
+                "--warmup-seconds" => options with { WarmupSeconds = Integer(Value()) },
                 "--build-repeat" => options with { BuildRepeat = Integer(Value()) },
                 "--update-benchmarks-md" => options with { UpdateBenchmarksMarkdown = true },
                 "--note" => options with { Note = Value() },
@@ -64,7 +68,7 @@ internal sealed record BenchOptions
             }
         }
 
-        if (options.Sizes.Count == 0 || options.Sizes.Any(s => s < 1) || options.Repeat < 1 || options.Warmup < 0 || options.BuildRepeat < 0)
+        if (options.Sizes.Count == 0 || options.Sizes.Any(s => s < 1) || options.Repeat < 1 || options.Warmup < 0 || options.WarmupSeconds < 0 || options.BuildRepeat < 0)
         {
             throw new ArgumentException("Sizes and --repeat must be at least 1; --warmup and --build-repeat at least 0.");
         }

@@ -22,11 +22,13 @@ if (options.ColdChild is { } coldCount)
 
 var repositoryRoot = options.RepositoryRoot ?? FindRepositoryRoot();
 var loadBefore = LoadAverage();
-var command = "dotnet run -c Release --project bench/GeneratorBench -- " + string.Join(" ", args);
+var command = "dotnet run -c Release --project bench/GeneratorBench -- " + string.Join(" ", args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? "\"" + a + "\"" : a));
 
 Console.WriteLine($"Generator benchmark: sizes {string.Join(", ", options.Sizes)}; {options.Repeat} runs in process, {options.BuildRepeat} builds; repository {repositoryRoot}");
 Console.WriteLine($"Load average before: {loadBefore}");
 
+Console.WriteLine($"Warming up the JIT for {options.WarmupSeconds} s");
+InProcessBench.WarmUp(options.Sizes, TimeSpan.FromSeconds(options.WarmupSeconds));
 var inProcess = new List<InProcessResult>();
 foreach (var size in options.Sizes)
 {
