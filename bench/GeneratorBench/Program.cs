@@ -22,7 +22,9 @@ if (options.ColdChild is { } coldCount)
 
 var repositoryRoot = options.RepositoryRoot ?? FindRepositoryRoot();
 var loadBefore = LoadAverage();
-var command = "dotnet run -c Release --project bench/GeneratorBench -- " + string.Join(" ", args.Select(a => a.Contains(' ', StringComparison.Ordinal) ? "\"" + a + "\"" : a));
+// The note is quoted in the load line already; the command shows where it went.
+var shown = args.Select((a, i) => i > 0 && args[i - 1] == "--note" ? "\"…\"" : a.Contains(' ', StringComparison.Ordinal) ? "\"" + a + "\"" : a);
+var command = "dotnet run -c Release --project bench/GeneratorBench -- " + string.Join(" ", shown);
 
 Console.WriteLine($"Generator benchmark: sizes {string.Join(", ", options.Sizes)}; {options.Repeat} runs in process, {options.BuildRepeat} builds; repository {repositoryRoot}");
 Console.WriteLine($"Load average before: {loadBefore}");
