@@ -41,7 +41,8 @@ public static class RunnerApp
         Console.CancelKeyPress += OnCancel;
         try
         {
-            var parseResult = CreateCommand(console, catalog, cancellation.Token).Parse(args);
+            var commandLine = string.Join(' ', args.Select(ExperimentPlan.ShellQuote).Prepend("experiments"));
+            var parseResult = CreateCommand(console, catalog, commandLine, cancellation.Token).Parse(args);
             if (parseResult.Errors.Count > 0)
             {
                 foreach (var error in parseResult.Errors)
@@ -67,7 +68,7 @@ public static class RunnerApp
         }
     }
 
-    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken)
+    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, CancellationToken cancellationToken)
     {
         var dataRoot = new Option<string>("--data-root")
         {
@@ -76,7 +77,7 @@ public static class RunnerApp
         };
         var results = new Option<string>("--results")
         {
-            Description = "Where latest.json and latest.md are written.",
+            Description = "Where the run history (experiments.db), latest.json, latest.md and the pictures go.",
             HelpName = "DIR",
             DefaultValueFactory = _ => "results",
         };
@@ -102,7 +103,7 @@ public static class RunnerApp
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads));
+            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads), commandLine);
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
