@@ -147,10 +147,16 @@ public static class RunnerApp
         var list = new Command("list", "List the experiments generated from experiments/*.yaml.");
         list.SetAction(_ => ListExperiments(console, catalog));
 
-        return new RootCommand("Typed ML experiments from YAML files: train, evaluate and compare them.")
+        var root = new RootCommand("Typed ML experiments from YAML files: train, evaluate and compare them.")
         {
             all, run, list,
         };
+        foreach (var command in HistoryCommands.Create(console))
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
     }
 
     private static void RequireText(OptionResult result, string name)
