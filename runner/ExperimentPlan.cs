@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Reflection;
 using Experiments.Data;
 using Experiments.History;
+using Experiments.Reporting;
 using Experiments.Results;
 using Experiments.Running;
 using Spectre.Console;
@@ -121,6 +122,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated($"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
         }
 
+        var pictures = cancelled || results.Count == 0 || WritePictures(recording.RunId, results);
         if (cancelled && results.Count == 0)
         {
             console.MarkupLine("No experiment finished, so the result files were left as they were.");
@@ -133,7 +135,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return RunnerApp.Cancelled;
         }
 
-        return written && !recording.Failed && status == RunStatus.Completed ? 0 : RunnerApp.ExperimentFailed;
+        return written && pictures && !recording.Failed && status == RunStatus.Completed ? 0 : RunnerApp.ExperimentFailed;
     }
 
     /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>
@@ -223,6 +225,24 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         catch (IOException exception)
         {
             console.MarkupLineInterpolated($"[red]Could not write the result files:[/] {exception.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>Draws the run's pictures into results/RUN/; a failure is reported (the results are kept either way).</summary>
+    private bool WritePictures(long runId, IReadOnlyList<ExperimentResult> results)
+    {
+        var directory = Path.Combine(options.Results, runId.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            var pictures = RunPlots.Write(directory, results);
+            console.MarkupLineInterpolated($"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
+            return true;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Drawing is the last, optional step: whatever went wrong there, the results are already safe.
+            console.MarkupLineInterpolated($"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
             return false;
         }
     }
