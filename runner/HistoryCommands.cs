@@ -93,7 +93,37 @@ internal static class HistoryCommands
             return 0;
         }));
 
-        return [runs, show, compare, history, export];
+        var reportResults = ResultsOption();
+        var reportRun = RunOption();
+        var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file. Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
+        var report = new Command("report", "Write one run (default: the latest) as a self-contained HTML file: tables and embedded pictures.")
+        {
+            reportRun, reportOutput, reportResults,
+        };
+        report.SetAction(parse =>
+        {
+            var resultsDirectory = parse.GetValue(reportResults)!;
+            return WithStore(console, resultsDirectory, store =>
+            {
+                var run = parse.GetValue(reportRun) is { } id ? FindRun(store, id) : LatestRun(store);
+                var stored = store.ResultsOfRun(run.Id);
+                var runDirectory = Path.Combine(resultsDirectory, HistoryTables.Id(run.Id));
+                var pictures = RunPlots.Write(runDirectory, stored.Select(r => r.Result).ToList());
+                var html = HtmlReport.Render(run, stored, Comparison.AgainstPrevious(store, stored), pictures);
+                var file = parse.GetValue(reportOutput) ?? Path.Combine(runDirectory, HtmlReport.FileName);
+                var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+                if (folder is not null)
+                {
+                    Directory.CreateDirectory(folder);
+                }
+
+                Results.AtomicFile.Write(file, System.Text.Encoding.UTF8.GetBytes(html));
+                console.MarkupLineInterpolated($"Report of run {run.Id} ({stored.Count} results, {pictures.Count} pictures) written to [blue]{file}[/]");
+                return 0;
+            });
+        });
+
+        return [runs, show, compare, history, export, report];
     }
 
     /// <summary>The full commit id of a git ref in the checkout the runner was built from, or null.</summary>

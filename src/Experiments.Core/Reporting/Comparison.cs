@@ -66,6 +66,18 @@ public static class Comparison
         return (label, rows);
     }
 
+    /// <summary>Each result of one run against the same experiment's previous result (from an earlier run).</summary>
+    public static IReadOnlyList<ComparisonRow> AgainstPrevious(ResultStore store, IReadOnlyList<StoredResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(results);
+        return results.Select(current =>
+        {
+            var history = store.ResultsOf(current.Experiment);
+            return Row(current, history.LastOrDefault(r => r.RunId < current.RunId), history.Where(r => r.RunId <= current.RunId).ToList());
+        }).ToList();
+    }
+
     public static ComparisonRow Row(StoredResult current, StoredResult? baseline, IReadOnlyList<StoredResult> history)
     {
         ArgumentNullException.ThrowIfNull(current);
