@@ -103,7 +103,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         catch (OperationCanceledException)
         {
             cancelled = true;
-            console.MarkupLine("[yellow]Cancelled.[/]");
+            console.MarkupLine("[yellow]Interrupted:[/] the experiments that finished are kept, and the run is recorded as interrupted.");
         }
 
         console.WriteLine();

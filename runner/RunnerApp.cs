@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Experiments.Running;
 using Spectre.Console;
 
@@ -21,8 +22,11 @@ public static class RunnerApp
     /// <summary>Exit code for an unexpected failure of the runner itself (e.g. TorchSharp cannot start).</summary>
     public const int InternalError = 3;
 
-    /// <summary>Exit code when the run was cancelled (Ctrl+C).</summary>
+    /// <summary>Exit code when the run was cancelled with Ctrl+C (SIGINT): 128 + 2, as shells report it.</summary>
     public const int Cancelled = 130;
+
+    /// <summary>Exit code when the run was stopped with SIGTERM (e.g. by a CI timeout or systemd): 128 + 15.</summary>
+    public const int Terminated = 143;
 
     private const string ApplicationName = "dotnet run --project runner --";
 
@@ -37,6 +41,19 @@ public static class RunnerApp
             e.Cancel = !cancellation.IsCancellationRequested;
             cancellation.Cancel();
         }
+
+        // SIGTERM (kill, CI timeouts, container stops) stops the same way as the first Ctrl+C; a second one ends the
+        // process at once (the runtime's default).
+        var terminated = false;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            if (!cancellation.IsCancellationRequested)
+            {
+                context.Cancel = true;
+                terminated = true;
+                cancellation.Cancel();
+            }
+        });
 
         Console.CancelKeyPress += OnCancel;
         try
@@ -55,7 +72,8 @@ public static class RunnerApp
             }
 
             var output = console.Profile.Out.Writer;
-            return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false });
+            var exitCode = parseResult.Invoke(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false });
+            return exitCode == Cancelled && terminated ? Terminated : exitCode;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
