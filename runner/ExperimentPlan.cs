@@ -193,7 +193,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
     private static string Outcome(ExperimentResult result) => result.Status == ExperimentStatus.Completed && result.Test is { } test
         ? Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s"))
-        : "[red]failed[/]";
+        : $"[red]{Markup.Escape(RunStatus.Of(result.Status))}[/]";
 
     private static Table BuildTable(IReadOnlyList<ExperimentResult> results)
     {
@@ -207,7 +207,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         foreach (var (result, row) in results.Zip(ResultTable.Rows(results)))
         {
             var cells = row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray();
-            cells[^1] = new Markup(result.Status == ExperimentStatus.Completed ? "[green]completed[/]" : "[red]failed[/]");
+            cells[^1] = new Markup(result.Status == ExperimentStatus.Completed ? "[green]completed[/]" : $"[red]{Markup.Escape(RunStatus.Of(result.Status))}[/]");
             table.AddRow(cells);
         }
 
