@@ -27,7 +27,7 @@ public sealed class ResultStore : IDisposable
     private ResultStore(SqliteConnection connection, string path)
     {
         this.connection = connection;
-        Path = path;
+        this.Path = path;
     }
 
     /// <summary>The database file.</summary>
@@ -42,8 +42,54 @@ public sealed class ResultStore : IDisposable
     /// <summary>Opens the store in <paramref name="directory"/> to record runs, creating the directory and the store if needed.</summary>
     public static ResultStore OpenOrCreate(string directory) => Open(directory, create: true);
 
-    /// <summary>Opens an existing store to read it; a missing one is a <see cref="StoreException"/> that says how to make one.</summary>
-    public static ResultStore OpenExisting(string directory) => Open(directory, create: false);
+    /// <summary>
+    /// Opens an existing store to read it; a missing one is a <see cref="StoreException"/> that says how to make one.
+    /// In a folder this process cannot write (where SQLite cannot create its WAL index), the store is opened
+    /// read-only and immutable: everything checkpointed is readable, writes fail.
+    /// </summary>
+    public static ResultStore OpenExisting(string directory)
+    {
+        try
+        {
+            return Open(directory, create: false);
+        }
+        catch (StoreException exception) when (exception.InnerException is SqliteException { SqliteErrorCode: 8 or 14 })
+        {
+            return OpenImmutable(PathIn(directory));
+        }
+    }
+
+    private static ResultStore OpenImmutable(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = new Uri(System.IO.Path.GetFullPath(path)).AbsoluteUri + "?immutable=1",
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            var version = Scalar<long>(connection, "PRAGMA user_version");
+            CheckVersion(path, version);
+            if (Scalar<long>(connection, "PRAGMA application_id") != ApplicationId || version < Schema.Current)
+            {
+                throw new StoreException($"The run history '{path}' cannot be read from a folder this process cannot write: it is not at schema version {Schema.Current}, and upgrading it needs write access");
+            }
+
+            return new ResultStore(connection, path);
+        }
+        catch (SqliteException exception)
+        {
+            connection.Dispose();
+            throw Describe(exception, path, "open");
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
 
     private static ResultStore Open(string directory, bool create)
     {

@@ -269,6 +269,28 @@ public sealed class ResultStoreTests
     }
 
     [Fact]
+    public void A_store_in_a_write_protected_folder_can_still_be_read_but_not_written()
+    {
+        using var directory = new TemporaryDirectory();
+        var results = directory.Combine("results with space");
+        using (var store = ResultStore.OpenOrCreate(results))
+        {
+            store.AddResult(store.StartRun(StoreSamples.Info(), Start), StoreSamples.Completed("kept", 75));
+        }
+
+        var before = Snapshot(results);
+        using (new WriteProtection(results))
+        {
+            using var readOnly = ResultStore.OpenExisting(results);
+            Assert.Equal("kept", Assert.Single(readOnly.LatestResults()).Experiment);
+            Assert.Single(readOnly.Runs());
+            var error = Assert.Throws<StoreException>(() => readOnly.StartRun(StoreSamples.Info(), Start));
+            Assert.Contains(results, error.Message, StringComparison.Ordinal);
+            Assert.Equal(before, Snapshot(results));
+        }
+    }
+
+    [Fact]
     public void Threads_with_their_own_connections_writing_at_once_lose_nothing()
     {
         using var directory = new TemporaryDirectory();
