@@ -195,6 +195,8 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         ? Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s"))
         : $"[red]{Markup.Escape(RunStatus.Of(result.Status))}[/]";
 
+    private static readonly int AccuracyColumn = ResultTable.Headers.ToList().IndexOf("Accuracy (%)");
+
     private static Table BuildTable(IReadOnlyList<ExperimentResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Results");
@@ -204,9 +206,26 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             table.AddColumn(ResultTable.IsNumeric(column) ? header.RightAligned() : header);
         }
 
+        // A sweep's rows are adjacent (catalog order); an empty row sets each sweep apart, and its most accurate
+        // member's accuracy is bold.
+        var leaders = ResultTable.SweepLeaders(results);
+        string? previousSweep = null;
+        var first = true;
         foreach (var (result, row) in results.Zip(ResultTable.Rows(results)))
         {
+            var sweep = ResultTable.SweepOf(result.Experiment);
+            if (!first && sweep != previousSweep)
+            {
+                table.AddEmptyRow();
+            }
+
+            (previousSweep, first) = (sweep, false);
             var cells = row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray();
+            if (leaders.Contains(result))
+            {
+                cells[AccuracyColumn] = new Text(row[AccuracyColumn], new Style(decoration: Decoration.Bold));
+            }
+
             cells[^1] = new Markup(result.Status == ExperimentStatus.Completed ? "[green]completed[/]" : $"[red]{Markup.Escape(RunStatus.Of(result.Status))}[/]");
             table.AddRow(cells);
         }

@@ -207,7 +207,7 @@ public static class RunnerApp
         }
 
         console.Write(table);
-        console.MarkupLineInterpolated($"{catalog.Count} experiments.");
+        console.MarkupLineInterpolated($"{catalog.Count} experiment{(catalog.Count == 1 ? "" : "s")}.");
         return 0;
     }
 }

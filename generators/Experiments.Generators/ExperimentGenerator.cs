@@ -48,9 +48,9 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(fileDiagnostics, static (output, diagnostics) => Report(output, diagnostics));
 
         var experimentSet = parsed
-            .Where(static file => file.Spec is not null)
             .Collect()
-            .Select(static (files, _) => ExperimentSet.Create(files))
+            .Combine(settings)
+            .Select(static (pair, _) => ExperimentSet.Create(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.ExperimentSet);
         context.RegisterSourceOutput(experimentSet.Select(static (set, _) => set.Diagnostics), static (output, diagnostics) => Report(output, diagnostics));
 

@@ -1,4 +1,5 @@
 using System;
+using Experiments.Generators.Parsing;
 using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Experiments.Generators;
@@ -14,7 +15,7 @@ internal sealed record GeneratorSettings(string? ExperimentsDirectory)
     public static GeneratorSettings From(AnalyzerConfigOptions options)
     {
         options.TryGetValue(ExperimentsDirectoryProperty, out var directory);
-        return new GeneratorSettings(string.IsNullOrWhiteSpace(directory) ? null : Normalize(directory!).TrimEnd('/') + "/");
+        return new GeneratorSettings(string.IsNullOrWhiteSpace(directory) ? null : ExperimentPaths.Normalize(directory!) + "/");
     }
 
     public static bool IsYaml(string path) =>
@@ -22,7 +23,5 @@ internal sealed record GeneratorSettings(string? ExperimentsDirectory)
 
     /// <summary>Whether an additional file is an experiment: any YAML file under the experiments folder (or any YAML file when no folder is set).</summary>
     public bool Includes(string path) =>
-        ExperimentsDirectory is null || Normalize(path).StartsWith(ExperimentsDirectory, StringComparison.Ordinal);
-
-    private static string Normalize(string path) => path.Replace('\\', '/');
+        ExperimentsDirectory is null || ExperimentPaths.Normalize(path).StartsWith(ExperimentsDirectory, StringComparison.Ordinal);
 }

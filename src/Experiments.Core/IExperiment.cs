@@ -17,6 +17,12 @@ public interface IExperiment
     /// <summary>The YAML file the experiment was generated from, relative to the project that generated it.</summary>
     string SourceFile { get; }
 
+    /// <summary>
+    /// For one combination of a sweep (a YAML file whose keys hold lists), the sweep's name (the file name);
+    /// null for an experiment that is not part of a sweep. The runner selects and groups a sweep's members by it.
+    /// </summary>
+    string? Sweep => null;
+
     /// <summary>The dataset the experiment trains and evaluates on, e.g. <c>mnist</c>.</summary>
     string Dataset { get; }
 

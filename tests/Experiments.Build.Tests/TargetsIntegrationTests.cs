@@ -100,23 +100,8 @@ public sealed class TargetsIntegrationTests
 
     private static string DotNet(TemporaryDirectory temp, string command, string project, string extra = "")
     {
-        // A clean environment: the test host runs under `dotnet test`, whose MSBuild variables must not leak in.
-        var environment = new Dictionary<string, string?>
-        {
-            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
-            ["DOTNET_NOLOGO"] = "1",
-        };
-        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>())
-        {
-            if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
-            {
-                environment[key] = null;
-            }
-        }
-
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var options = command == "msbuild" ? "-nodeReuse:false" : "--disable-build-servers -nodeReuse:false";
-        var (exitCode, output) = TestFiles.Run(dotnet, $"{command} \"{project}\" {options} {extra}", temp.Path, environment);
+        var (exitCode, output) = TestFiles.DotNet($"{command} \"{project}\" {options} {extra}", temp.Path);
         Assert.True(exitCode == 0, $"dotnet {command} failed:\n{output}");
         Assert.DoesNotContain("warning LSCC", output, StringComparison.Ordinal);
         return output;

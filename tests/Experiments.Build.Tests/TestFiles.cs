@@ -80,6 +80,29 @@ internal static class TestFiles
     public static void WriteAscii(byte[] data, long at, string text) => Encoding.ASCII.GetBytes(text).CopyTo(data, at);
 
     /// <summary>Runs a program and returns its exit code and combined output.</summary>
+    /// <summary>
+    /// Runs the dotnet CLI in a clean environment: the test host runs under `dotnet test`, whose MSBuild variables
+    /// must not leak into a nested build.
+    /// </summary>
+    public static (int ExitCode, string Output) DotNet(string arguments, string workingDirectory)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+        };
+        foreach (var key in Environment.GetEnvironmentVariables().Keys.Cast<string>())
+        {
+            if (key.StartsWith("MSBUILD", StringComparison.OrdinalIgnoreCase) || key.StartsWith("VSTEST", StringComparison.OrdinalIgnoreCase))
+            {
+                environment[key] = null;
+            }
+        }
+
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        return Run(dotnet, arguments, workingDirectory, environment);
+    }
+
     public static (int ExitCode, string Output) Run(string fileName, string arguments, string? workingDirectory = null, IDictionary<string, string?>? environment = null)
     {
         var info = new System.Diagnostics.ProcessStartInfo(fileName, arguments)

@@ -19,14 +19,16 @@ public sealed class CompileCleanTests
 
         Assert.Empty(run.AssertGeneratorDidNotThrow());
         var compilation = run.AssertCompilesClean();
-        Assert.Equal(files.Length + 1, run.Result.GeneratedSources.Length);
+        var prefixes = CatalogPrefixes(run);
+        Assert.Equal(prefixes.Count + 1, run.Result.GeneratedSources.Length);
 
-        // Every generated type exists and the runner types implement the interface.
+        // Every file gives at least one experiment (a sweep gives several), and every generated type exists and
+        // the runner types implement the interface.
+        Assert.All(files, file => Assert.Contains(prefixes, p => FilePrefix(p) == Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(file.Path))));
         var experimentInterface = compilation.GetTypeByMetadataName("Experiments.IExperiment");
         Assert.NotNull(experimentInterface);
-        foreach (var file in files)
+        foreach (var prefix in prefixes)
         {
-            var prefix = Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(file.Path))!;
             var runner = compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Experiment");
             Assert.NotNull(runner);
             Assert.Contains(runner!.AllInterfaces, i => SymbolEqualityComparer.Default.Equals(i, experimentInterface));
@@ -34,6 +36,7 @@ public sealed class CompileCleanTests
             Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Hyperparameters"));
 
             var source = run.Source(prefix + ".Experiment.g.cs");
+            var file = files.Single(f => Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(f.Path)) == FilePrefix(prefix));
             var relative = "experiments/" + Path.GetFileName(file.Path);
             Assert.Contains($"public string SourceFile => \"{relative}\";", source, StringComparison.Ordinal);
         }
@@ -62,17 +65,20 @@ public sealed class CompileCleanTests
     [Fact]
     public void CatalogListsEachShippedExperimentInNameOrder()
     {
-        var files = ShippedFiles();
-        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory);
+        var shipped = ShippedFiles();
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), shipped, RepositoryPaths.ExperimentsDirectory);
         run.AssertCompilesClean();
 
-        var expected = files
+        var expected = shipped
             .Select(f => Path.GetFileNameWithoutExtension(f.Path))
             .OrderBy(name => name, StringComparer.Ordinal)
-            .Select(name => Parsing.Naming.ToTypePrefix(name) + "Experiment")
+            .Select(name => Parsing.Naming.ToTypePrefix(name)!)
             .ToList();
-        var listed = Regex.Matches(run.Catalog, @"new (\w+)\(\),").Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(expected, listed);
+
+        // In file-name order; a sweep's members (Prefix_...) are adjacent, right where its file's name sorts.
+        var files = CatalogPrefixes(run).Select(FilePrefix).ToList();
+        var runs = files.Where((prefix, i) => i == 0 || prefix != files[i - 1]).ToList();
+        Assert.Equal(expected, runs);
     }
 
     [Fact]
@@ -197,6 +203,13 @@ public sealed class CompileCleanTests
         run.AssertCompilesClean();
         Assert.Contains("new IExperiment(),", run.Catalog, StringComparison.Ordinal);
     }
+
+    /// <summary>The type prefix of every experiment in the catalog, in order.</summary>
+    private static List<string> CatalogPrefixes(GeneratorRun run) =>
+        Regex.Matches(run.Catalog, @"new (\w+)Experiment\(\),").Select(m => m.Groups[1].Value).ToList();
+
+    /// <summary>The file's part of a type prefix: a sweep member's prefix adds "_" and its values.</summary>
+    private static string FilePrefix(string prefix) => prefix.Split('_')[0];
 
     private static object? Constant(INamedTypeSymbol type, string name) =>
         type.GetMembers(name).OfType<IFieldSymbol>().Single().ConstantValue;

@@ -109,9 +109,10 @@ public sealed class IncrementalityTests
         driver = driver.ReplaceAdditionalText(beta, edited).RunGenerators(GeneratorHarness.CreateCompilation());
         var result = driver.GetRunResult().Results.Single();
 
-        // The file was parsed again, to an equal value, so nothing after the parse ran.
+        // The file was parsed again; its keys moved (the parse keeps their locations for diagnostics), but the
+        // experiment they resolve to is equal, so nothing after the resolution ran.
         var parse = ParseReasons(result);
-        Assert.Equal(IncrementalStepRunReason.Unchanged, parse[beta.Path]);
+        Assert.Equal(IncrementalStepRunReason.Modified, parse[beta.Path]);
         Assert.Equal(IncrementalStepRunReason.Cached, parse[alpha.Path]);
 
         var experiments = ExperimentReasons(result);
@@ -126,6 +127,54 @@ public sealed class IncrementalityTests
             o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
             o.Reason.ToString()));
         Assert.Equal(Source(first, "Beta"), Source(result, "Beta"));
+    }
+
+    [Fact]
+    public void EditingABaseReemitsItsChildrenAndNothingElse()
+    {
+        var child = GeneratorHarness.File("child.yaml", "extends: beta.yaml\nseed: 9\n");
+        var (driver, first) = FirstRun(child);
+        var edited = new InMemoryAdditionalText(beta.Path, DiagnosticTests.WithLine(6, "batchSize: 50"));
+
+        driver = driver.ReplaceAdditionalText(beta, edited).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        var parse = ParseReasons(result);
+        Assert.Equal(IncrementalStepRunReason.Modified, parse[beta.Path]);
+        Assert.Equal(IncrementalStepRunReason.Cached, parse[child.Path]);
+        var experiments = ExperimentReasons(result);
+        Assert.Equal(IncrementalStepRunReason.Modified, experiments["beta"]);
+        Assert.Equal(IncrementalStepRunReason.Modified, experiments["child"]);
+        Assert.Contains(experiments["alpha"], new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged });
+        Assert.Contains(experiments["gamma"], new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged });
+        Assert.Contains("public const int BatchSize = 50;", Source(result, "Child"), StringComparison.Ordinal);
+        Assert.Equal(Source(first, "Alpha"), Source(result, "Alpha"));
+    }
+
+    [Fact]
+    public void EditingOneValueOfASweepReemitsOnlyTheCombinationsItTouches()
+    {
+        var sweep = GeneratorHarness.File("sweep.yaml", DiagnosticTests.WithLine(7, "learningRate: [0.1, 0.2]"));
+        var (driver, first) = FirstRun(sweep);
+        var edited = new InMemoryAdditionalText(sweep.Path, DiagnosticTests.WithLine(7, "learningRate: [0.1, 0.3]"));
+
+        driver = driver.ReplaceAdditionalText(sweep, edited).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        var reasons = result.TrackedSteps[ExperimentGenerator.TrackingNames.Experiments]
+            .SelectMany(step => step.Outputs)
+            .Select(o => (Name: ((ExperimentSpec)o.Value).Name, o.Reason))
+            .ToList();
+        Assert.Contains(reasons, r => r.Name == "sweep/learningRate=0.1" && r.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged);
+        Assert.Contains(reasons, r => r.Name == "sweep/learningRate=0.3" && r.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified);
+        Assert.DoesNotContain(reasons, r => r.Name == "sweep/learningRate=0.2" && r.Reason != IncrementalStepRunReason.Removed);
+        Assert.All(reasons.Where(r => !r.Name.StartsWith("sweep/", StringComparison.Ordinal)), r => Assert.True(r.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
+
+        // Only the new combination's source and the catalog (which lists it) were produced again.
+        var outputs = result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs).ToList();
+        Assert.Equal(2, outputs.Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
+        Assert.Equal(Source(first, "Sweep_LearningRate0p1"), Source(result, "Sweep_LearningRate0p1"));
+        Assert.DoesNotContain(result.GeneratedSources, s => s.HintName.StartsWith("Sweep_LearningRate0p2", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -203,7 +252,7 @@ public sealed class IncrementalityTests
         }
 
         // The walk reached the interesting types, so it did look inside them.
-        Assert.Contains(typeof(ParsedExperiment), visitedTypes);
+        Assert.Contains(typeof(ExperimentDocument), visitedTypes);
         Assert.Contains(typeof(ExperimentSpec), visitedTypes);
         Assert.Contains(typeof(Diagnostics.DiagnosticInfo), visitedTypes);
 
@@ -286,7 +335,7 @@ public sealed class IncrementalityTests
     private static Dictionary<string, IncrementalStepRunReason> ParseReasons(GeneratorRunResult result) =>
         result.TrackedSteps[ExperimentGenerator.TrackingNames.Parse]
             .Select(step => step.Outputs.Single())
-            .ToDictionary(o => ((ParsedExperiment)o.Value).FilePath, o => o.Reason);
+            .ToDictionary(o => ((ExperimentDocument)o.Value).FilePath, o => o.Reason);
 
     /// <summary>The reason the Experiments step produced each experiment, by name.</summary>
     private static Dictionary<string, IncrementalStepRunReason> ExperimentReasons(GeneratorRunResult result) =>

@@ -1,4 +1,6 @@
 using System.Text;
+using Experiments.Generators.Diagnostics;
+using Experiments.Generators.Model;
 using Experiments.Generators.Parsing;
 using Experiments.Generators.Tests.Infrastructure;
 using Experiments.Spelling;
@@ -44,13 +46,15 @@ public sealed class PropertyTests
         "\u2028", "\u2029", "\u0085", "\0", "\u0001", "\\", "\\n", "\\u2028", "\\x85", "\\N", "é", "中文", "\U0001F600", "\uD800", "\uDC00", "0", "1", "9", ".", "e",
         "-1", "1e-5", "1e999", ".inf", ".nan", "0x10", "784", "10", "100000000000", "epochs", "learningRate", "description", "dataset", "mnist",
         "fashion-mnist", "softmax", "momentum: 0.5\n", "seed: 7\n", "*/", "/*", "<summary>", "&amp;", "{0}", "\"\"\"",
+        "[0.1, 0.2]", "[1, 2, 3]", ", 0.3", "[]", "extends: ", "extends: fuzz.yaml\n", "extends: ../x.yaml\n", "sweepLimit: 1\n", "\uFFFD",
     ];
 
     /// <summary>Valid files the edits start from: the shipped ones and one that sets every key.</summary>
     private static readonly string[] ValidFiles =
     [
         GeneratorHarness.ValidYaml,
-        .. RepositoryPaths.ShippedExperimentFiles().Select(File.ReadAllText),
+        // Files that extend another are not valid alone.
+        .. RepositoryPaths.ShippedExperimentFiles().Select(File.ReadAllText).Where(text => !text.Contains("\nextends:", StringComparison.Ordinal)),
         """
         # every key
         description: |
@@ -121,9 +125,9 @@ public sealed class PropertyTests
     {
         foreach (var text in ValidFiles)
         {
-            var parsed = ExperimentParser.Parse("/project/experiments/base.yaml", SourceText.From(text), GeneratorHarness.ExperimentsDirectory, CancellationToken.None);
-            Assert.Empty(parsed.Diagnostics);
-            Assert.NotNull(parsed.Spec);
+            var (spec, diagnostics) = ParseAndResolve("/project/experiments/base.yaml", SourceText.From(text));
+            Assert.Empty(diagnostics);
+            Assert.NotNull(spec);
         }
     }
 
@@ -157,6 +161,14 @@ public sealed class PropertyTests
         static string Cap(string s) => s.Length > 40 ? s[..40] : s;
     }
 
+    /// <summary>Parses one file and resolves it on its own, as the generator's steps do.</summary>
+    private static (ExperimentSpec? Spec, IReadOnlyList<DiagnosticInfo> Diagnostics) ParseAndResolve(string path, SourceText text)
+    {
+        var document = ExperimentParser.Parse(path, text, GeneratorHarness.ExperimentsDirectory, CancellationToken.None);
+        var set = ExperimentSet.Create([document], new GeneratorSettings(GeneratorHarness.ExperimentsDirectory));
+        return (set.Experiments.FirstOrDefault(), document.Diagnostics.Concat(set.Diagnostics).ToList());
+    }
+
     /// <summary>The property every input must have; returns whether the input was a valid experiment.</summary>
     private static bool CheckFile(string text)
     {
@@ -181,15 +193,17 @@ public sealed class PropertyTests
             Assert.False(string.IsNullOrWhiteSpace(diagnostic.GetMessage()));
         }
 
-        var direct = ExperimentParser.Parse(file.Path, sourceText, GeneratorHarness.ExperimentsDirectory, CancellationToken.None);
+        var direct = ParseAndResolve(file.Path, sourceText);
         Assert.Equal(direct.Spec is null, direct.Diagnostics.Count > 0);
 
         if (diagnostics.IsEmpty)
         {
             Assert.NotNull(direct.Spec);
-            Assert.Contains("Fuzz.Experiment.g.cs", run.HintNames);
+            // One experiment, or one per combination of a sweep (Fuzz_...).
+            var generated = run.HintNames.Where(h => h.StartsWith("Fuzz", StringComparison.Ordinal)).ToList();
+            Assert.NotEmpty(generated);
             var problems = run.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
-            Assert.True(problems.Count == 0, "The generated code does not compile: " + string.Join("; ", problems) + "\n" + context + "\n" + run.Source("Fuzz.Experiment.g.cs"));
+            Assert.True(problems.Count == 0, "The generated code does not compile: " + string.Join("; ", problems) + "\n" + context + "\n" + run.Source(generated[0]));
             return true;
         }
 

@@ -22,8 +22,13 @@ public sealed class CommandLineTests
     {
         var files = Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "experiments"), "*.yaml", SearchOption.AllDirectories)
             .Select(Path.GetFileNameWithoutExtension)
+            .Where(name => !name!.StartsWith('_'))
             .Order(StringComparer.Ordinal);
-        Assert.Equal(files, ExperimentCatalog.All.Select(e => e.Name));
+
+        // One entry per file, or per combination of a sweep (named "file/key=value", marked with the file's name).
+        Assert.Equal(files, ExperimentCatalog.All.Select(e => e.Sweep ?? e.Name).Distinct());
+        Assert.All(ExperimentCatalog.All.Where(e => e.Sweep is not null), e => Assert.StartsWith(e.Sweep + "/", e.Name, StringComparison.Ordinal));
+        Assert.Equal(3, ExperimentCatalog.All.Count(e => e.Sweep == "lr-sweep"));
         Assert.Contains(ExperimentCatalog.All, e => e.Name == "seed-recipe");
         Assert.Contains(ExperimentCatalog.All, e => e.Name == "seed-literal-softmax");
     }
@@ -64,6 +69,10 @@ public sealed class CommandLineTests
         Assert.InRange(rows["seed-recipe"].GetProperty("accuracy").GetDouble(), 81.5, 83.5);
         Assert.InRange(rows["seed-literal-softmax"].GetProperty("accuracy").GetDouble(), 30, 48);
         Assert.Contains(rows.Values, r => r.GetProperty("accuracy").GetDouble() >= 92.0);
+
+        // lr-sweep extends seed-recipe: its member at the same learning rate is the same experiment, bit for bit.
+        Assert.Equal(rows["seed-recipe"].GetProperty("accuracy").GetDouble(), rows["lr-sweep/learningRate=0.001"].GetProperty("accuracy").GetDouble());
+        Assert.Equal(rows["seed-recipe"].GetProperty("loss").GetDouble(), rows["lr-sweep/learningRate=0.001"].GetProperty("loss").GetDouble());
 
         var markdown = File.ReadAllText(Path.Combine(results.Path, "latest.md"));
         foreach (var name in rows.Keys)

@@ -20,8 +20,8 @@ public sealed class ReliabilityTests
         using var results = new TemporaryDirectory();
         using var runner = new RunnerProcess("all", "--data-root", RepositoryPaths.Data, "--results", results.Path);
 
-        // "[2/3]" is printed after the first experiment's result was recorded.
-        runner.WaitForOutput("[2/3]");
+        // "[2/N]" is printed after the first experiment's result was recorded.
+        runner.WaitForOutput($"[2/{ExperimentCatalog.All.Count}]");
         runner.Signal(signal);
         Assert.Equal(exitCode, runner.WaitForExit());
         Assert.Contains("Interrupted:", runner.Output, StringComparison.Ordinal);

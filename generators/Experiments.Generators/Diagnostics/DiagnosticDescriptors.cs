@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Microsoft.CodeAnalysis;
 
 namespace Experiments.Generators.Diagnostics;
@@ -5,6 +6,9 @@ namespace Experiments.Generators.Diagnostics;
 /// <summary>Every diagnostic the experiment generator reports. Ids are stable: never reuse or renumber one.</summary>
 internal static class DiagnosticDescriptors
 {
+    /// <summary>Where <c>docs/diagnostics.md</c> is published; each id links to its section (<c>#exp0001</c>).</summary>
+    public const string HelpLinkBase = "https://github.com/experiments-dotnet/experiments/blob/main/docs/diagnostics.md";
+
     private const string Category = "Experiments";
 
     public static readonly DiagnosticDescriptor InvalidYaml = Error(
@@ -40,7 +44,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor DuplicateName = Error(
         "EXP0007",
         "Two experiment files give the same name",
-        "Experiment name '{0}' (C# class prefix '{1}') is also produced by '{2}'; rename one of the files");
+        "Experiment '{0}' gets the C# class prefix '{1}', as does '{2}'; rename one of the files");
 
     public static readonly DiagnosticDescriptor DatasetMismatch = Error(
         "EXP0008",
@@ -62,11 +66,46 @@ internal static class DiagnosticDescriptors
         "Experiment file name cannot be used as a name",
         "The file name '{0}' cannot be used as an experiment name: {1}");
 
-    private static readonly DiagnosticDescriptor[] All =
-    [
+    public static readonly DiagnosticDescriptor BaseNotFound = Error(
+        "EXP0012",
+        "The file named by 'extends' does not exist",
+        "extends names '{0}', but there is no experiment file '{1}'{2}");
+
+    public static readonly DiagnosticDescriptor ExtendsCycle = Error(
+        "EXP0013",
+        "Experiment files extend each other in a cycle",
+        "extends forms a cycle: {0}; remove 'extends' from one of these files");
+
+    public static readonly DiagnosticDescriptor BaseOutsideExperiments = Error(
+        "EXP0014",
+        "The file named by 'extends' is outside the experiments folder",
+        "extends names '{0}', which is outside the experiments folder '{1}'; only experiment files can be extended");
+
+    public static readonly DiagnosticDescriptor SweepTooLarge = Error(
+        "EXP0015",
+        "Sweep expands to too many experiments",
+        "The lists in this file expand to {0} experiments ({1}), more than the limit of {2}; shorten a list or raise 'sweepLimit'");
+
+    public static readonly DiagnosticDescriptor InvalidSweep = Error(
+        "EXP0016",
+        "Invalid list of values (sweep)",
+        "{0} holds a list, but {1}");
+
+    public static readonly DiagnosticDescriptor NotUtf8 = Error(
+        "EXP0017",
+        "Experiment file is not UTF-8",
+        "The file is not valid UTF-8: {0}; save it as UTF-8");
+
+    public static readonly DiagnosticDescriptor FileTooLarge = Error(
+        "EXP0018",
+        "Experiment file is too large",
+        "The file holds {0} characters, more than the {1} an experiment file may have");
+
+    /// <summary>Every descriptor, in id order.</summary>
+    public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InvalidYaml, UnknownKey, InvalidValue, MissingKey, DuplicateKey, NotAMapping,
         DuplicateName, DatasetMismatch, UnsupportedYaml, InternalError, InvalidFileName,
-    ];
+        BaseNotFound, ExtendsCycle, BaseOutsideExperiments, SweepTooLarge, InvalidSweep, NotUtf8, FileTooLarge);
 
     public static DiagnosticDescriptor ById(string id)
     {
@@ -87,5 +126,6 @@ internal static class DiagnosticDescriptors
         message,
         Category,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: true);
+        isEnabledByDefault: true,
+        helpLinkUri: HelpLinkBase + "#" + id.ToLowerInvariant());
 }

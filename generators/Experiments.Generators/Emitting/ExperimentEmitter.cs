@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Linq;
 using System.Text;
 using Experiments.Generators.Model;
 using Experiments.Generators.Parsing;
@@ -16,6 +17,21 @@ internal static class ExperimentEmitter
 
     public const string CatalogHintName = "ExperimentCatalog.g.cs";
 
+    /// <summary>The runtime types generated code names, aliased by their short name, sorted.</summary>
+    private static readonly string[] Aliases = new[]
+        {
+            "global::Experiments.ExperimentContext",
+            "global::Experiments.ExperimentResult",
+            "global::Experiments.ExperimentSettings",
+            "global::TorchSharp.Modules.Linear",
+            "global::TorchSharp.torch.Tensor",
+            "global::Experiments.Training.Trainer",
+        }
+        .Concat(ExperimentSchema.EmittedKeys.Select(k => k.EnumType).OfType<string>())
+        .Distinct()
+        .OrderBy(a => a.Substring(a.LastIndexOf('.') + 1), System.StringComparer.Ordinal)
+        .ToArray();
+
     /// <summary>The hyperparameters, model and runner classes of one experiment.</summary>
     public static SourceText EmitExperiment(ExperimentSpec spec)
     {
@@ -28,14 +44,11 @@ internal static class ExperimentEmitter
         // Inside the namespace, these aliases win over same-named types of the user's project (even in namespace
         // Experiments). Only types generated into this namespace could shadow them, and those always end in
         // Hyperparameters, Model or Experiment, so IExperiment alone is written out in full.
-        writer.WriteLine("using ExperimentContext = global::Experiments.ExperimentContext;");
-        writer.WriteLine("using ExperimentResult = global::Experiments.ExperimentResult;");
-        writer.WriteLine("using ExperimentSettings = global::Experiments.ExperimentSettings;");
-        writer.WriteLine("using Linear = global::TorchSharp.Modules.Linear;");
-        writer.WriteLine("using OptimizerKind = global::Experiments.OptimizerKind;");
-        writer.WriteLine("using OutputActivation = global::Experiments.OutputActivation;");
-        writer.WriteLine("using Tensor = global::TorchSharp.torch.Tensor;");
-        writer.WriteLine("using Trainer = global::Experiments.Training.Trainer;");
+        foreach (var alias in Aliases)
+        {
+            writer.WriteLine($"using {alias.Substring(alias.LastIndexOf('.') + 1)} = {alias};");
+        }
+
         writer.WriteLine("using static global::TorchSharp.torch;");
         writer.WriteLine();
         WriteHyperparameters(writer, spec);
@@ -83,52 +96,56 @@ internal static class ExperimentEmitter
 
     private static void WriteHyperparameters(SourceWriter writer, ExperimentSpec spec)
     {
-        writer.WriteLine($"/// <summary>The hyperparameters of experiment <c>{Xml(spec.Name)}</c>, from <c>{Xml(spec.SourceFile)}</c>.</summary>");
+        writer.WriteLine($"/// <summary>The hyperparameters of experiment <c>{Xml(spec.Name)}</c>, from <c>{Xml(spec.SourceFile)}</c>{Inheritance(spec)}.</summary>");
         using (writer.Block($"public static class {spec.TypePrefix}Hyperparameters"))
         {
-            WriteConstant(writer, ExperimentSchema.Description, "string", "Description", Literal(spec.Description));
-            WriteConstant(writer, ExperimentSchema.Dataset, "string", "Dataset", Literal(spec.Dataset));
-            WriteConstant(writer, ExperimentSchema.InputSize, "int", "InputSize", Integer(spec.InputSize));
-            WriteConstant(writer, ExperimentSchema.NumClasses, "int", "NumClasses", Integer(spec.NumClasses));
-            WriteConstant(writer, ExperimentSchema.Epochs, "int", "Epochs", Integer(spec.Epochs));
-            WriteConstant(writer, ExperimentSchema.BatchSize, "int", "BatchSize", Integer(spec.BatchSize));
-            WriteConstant(writer, ExperimentSchema.LearningRate, "double", "LearningRate", Number(spec.LearningRate));
-            WriteConstant(writer, ExperimentSchema.Optimizer, "OptimizerKind", "Optimizer", "global::Experiments.OptimizerKind." + Member(spec.Optimizer));
-            WriteConstant(writer, ExperimentSchema.Momentum, "double", "Momentum", Number(spec.Momentum));
-            WriteConstant(writer, ExperimentSchema.Seed, "long", "Seed", spec.Seed.ToString(CultureInfo.InvariantCulture));
-            WriteConstant(writer, ExperimentSchema.OutputActivation, "OutputActivation", "OutputActivation", "global::Experiments.OutputActivation." + Member(spec.OutputActivation));
+            foreach (var key in ExperimentSchema.EmittedKeys)
+            {
+                writer.WriteLine($"/// <summary><c>{key.Name}</c>: {Xml(key.Summary)}</summary>");
+                writer.WriteLine($"public const {TypeName(key)} {key.PropertyName} = {ValueLiteral(key, spec.Get(key))};");
+                writer.WriteLine();
+            }
+
             writer.WriteLine("/// <summary>All of the above, as the settings the trainer reads.</summary>");
             writer.WriteLine("public static ExperimentSettings Settings { get; } = new()");
             using (writer.Block(closing: "};"))
             {
-                writer.WriteLine("InputSize = InputSize,");
-                writer.WriteLine("NumClasses = NumClasses,");
-                writer.WriteLine("Epochs = Epochs,");
-                writer.WriteLine("BatchSize = BatchSize,");
-                writer.WriteLine("LearningRate = LearningRate,");
-                writer.WriteLine("Optimizer = Optimizer,");
-                writer.WriteLine("Momentum = Momentum,");
-                writer.WriteLine("Seed = Seed,");
-                writer.WriteLine("OutputActivation = OutputActivation,");
+                foreach (var key in ExperimentSchema.EmittedKeys)
+                {
+                    if (key.Role == KeyRole.Setting)
+                    {
+                        writer.WriteLine($"{key.PropertyName} = {key.PropertyName},");
+                    }
+                }
             }
         }
     }
 
-    private static void WriteConstant(SourceWriter writer, KeyDefinition key, string type, string name, string value)
+    /// <summary>The type of a constant: enums by their alias (declared at the top of the file), others by keyword.</summary>
+    private static string TypeName(KeyDefinition key) =>
+        key.EnumType is { } enumType ? enumType.Substring(enumType.LastIndexOf('.') + 1) : key.CSharpType;
+
+    /// <summary>The C# literal of a canonical value. Enum members are written in full: a constant named like its enum would hide the type (CS0110).</summary>
+    private static string ValueLiteral(KeyDefinition key, string value) => key.Kind switch
     {
-        writer.WriteLine($"/// <summary><c>{key.Name}</c>: {Xml(key.Summary)}</summary>");
-        writer.WriteLine($"public const {type} {name} = {value};");
-        writer.WriteLine();
-    }
+        ValueKind.Integer => long.Parse(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) + (key.IntegerType == "long" ? "L" : string.Empty),
+        ValueKind.Number => Number(double.Parse(value, CultureInfo.InvariantCulture)),
+        ValueKind.Boolean => value == "true" ? "true" : "false",
+        ValueKind.Choice when key.EnumType is not null => key.EnumType + "." + Member(value),
+        _ => Literal(value),
+    };
+
+    private static string Inheritance(ExperimentSpec spec) =>
+        spec.BaseFiles.Count == 0 ? string.Empty : " extending <c>" + Xml(string.Join(", ", spec.BaseFiles)) + "</c>";
 
     private static void WriteModel(SourceWriter writer, ExperimentSpec spec)
     {
         var hyperparameters = spec.TypePrefix + "Hyperparameters";
         var model = spec.TypePrefix + "Model";
-        var softmax = spec.OutputActivation == "softmax";
+        var softmax = spec.Get(ExperimentSchema.OutputActivation) == "softmax";
         writer.WriteLine("/// <summary>");
         writer.WriteLine($"/// Multinomial logistic regression for experiment <c>{Xml(spec.Name)}</c>: one linear layer from");
-        writer.WriteLine($"/// {spec.InputSize.ToString(CultureInfo.InvariantCulture)} inputs to {spec.NumClasses.ToString(CultureInfo.InvariantCulture)} classes.");
+        writer.WriteLine($"/// {spec.Get(ExperimentSchema.InputSize)} inputs to {spec.Get(ExperimentSchema.NumClasses)} classes.");
         writer.WriteLine("/// </summary>");
         using (writer.Block($"public sealed class {model} : nn.Module<Tensor, Tensor>"))
         {
@@ -192,7 +209,7 @@ internal static class ExperimentEmitter
     private static void WriteRunner(SourceWriter writer, ExperimentSpec spec)
     {
         var hyperparameters = spec.TypePrefix + "Hyperparameters";
-        writer.WriteLine($"/// <summary>Experiment <c>{Xml(spec.Name)}</c>{Summary(spec.Description)}</summary>");
+        writer.WriteLine($"/// <summary>Experiment <c>{Xml(spec.Name)}</c>{Summary(spec.Get(ExperimentSchema.Description))}</summary>");
         using (writer.Block($"public sealed class {spec.TypePrefix}Experiment : global::Experiments.IExperiment"))
         {
             writer.WriteLine("/// <inheritdoc/>");
@@ -204,6 +221,13 @@ internal static class ExperimentEmitter
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public string SourceFile => {Literal(spec.SourceFile)};");
             writer.WriteLine();
+            if (spec.Sweep is { } sweep)
+            {
+                writer.WriteLine("/// <inheritdoc/>");
+                writer.WriteLine($"public string? Sweep => {Literal(sweep)};");
+                writer.WriteLine();
+            }
+
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public string Dataset => {hyperparameters}.Dataset;");
             writer.WriteLine();
@@ -220,8 +244,6 @@ internal static class ExperimentEmitter
 
     /// <summary>A C# string literal that reads back as exactly <paramref name="value"/>.</summary>
     public static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);
-
-    private static string Integer(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>A double literal that round-trips: "R" format, with ".0" where it would read as an integer.</summary>
     public static string Number(double value)

@@ -1,12 +1,16 @@
 namespace Experiments.Generators.Model;
 
 /// <summary>
-/// Everything the emitter needs to write one experiment, as plain values. Produced by the parser from one YAML
-/// file; value equality lets the incremental pipeline skip re-emitting an experiment whose file did not change.
+/// Everything the emitter needs to write one experiment, as plain values: produced from a file after
+/// <c>extends</c> is followed and sweeps are expanded. Value equality lets the incremental pipeline skip
+/// re-emitting an experiment whose inputs did not change.
 /// </summary>
 internal sealed record ExperimentSpec
 {
-    /// <summary>The name on the command line and in results: the file name without extension.</summary>
+    /// <summary>
+    /// The name on the command line and in results: the file name without extension, followed for a sweep by the
+    /// swept values, e.g. <c>lr-sweep/learningRate=0.01,batchSize=100</c>.
+    /// </summary>
     public required string Name { get; init; }
 
     /// <summary>The C# identifier every generated type of this experiment starts with, e.g. <c>SeedRecipe</c>.</summary>
@@ -15,25 +19,15 @@ internal sealed record ExperimentSpec
     /// <summary>The YAML file, relative to the folder that holds the experiments folder, with '/' separators.</summary>
     public required string SourceFile { get; init; }
 
-    public required string Description { get; init; }
+    /// <summary>For a member of a sweep, the name of the file that declares it (the sweep's name); otherwise null.</summary>
+    public string? Sweep { get; init; }
 
-    public required string Dataset { get; init; }
+    /// <summary>The files this one extends, nearest first, relative like <see cref="SourceFile"/>.</summary>
+    public required EquatableArray<string> BaseFiles { get; init; }
 
-    public required int InputSize { get; init; }
+    /// <summary>The value of every emitted key (<see cref="ExperimentSchema.EmittedKeys"/>), canonical, in that order.</summary>
+    public required EquatableArray<string> Values { get; init; }
 
-    public required int NumClasses { get; init; }
-
-    public required int Epochs { get; init; }
-
-    public required int BatchSize { get; init; }
-
-    public required double LearningRate { get; init; }
-
-    public required string Optimizer { get; init; }
-
-    public required double Momentum { get; init; }
-
-    public required long Seed { get; init; }
-
-    public required string OutputActivation { get; init; }
+    /// <summary>The canonical value of <paramref name="key"/>.</summary>
+    public string Get(KeyDefinition key) => Values[ExperimentSchema.EmittedKeys.IndexOf(key)];
 }

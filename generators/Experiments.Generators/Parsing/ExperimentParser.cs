@@ -16,7 +16,7 @@ using YamlDotNet.Core.Events;
 namespace Experiments.Generators.Parsing;
 
 /// <summary>
-/// Turns one experiment file into an <see cref="ExperimentSpec"/> and diagnostics. Never throws for bad input:
+/// Turns one experiment file into an <see cref="ExperimentDocument"/> and diagnostics. Never throws for bad input:
 /// every problem becomes a diagnostic that points at the file, line and column.
 /// </summary>
 internal sealed class ExperimentParser
@@ -28,6 +28,7 @@ internal sealed class ExperimentParser
     private readonly SourceText text;
     private readonly int bomShift;
     private readonly ImmutableArray<DiagnosticInfo>.Builder diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
+    private SourceLocation? mappingStart;
 
     private ExperimentParser(string filePath, SourceText text)
     {
@@ -36,112 +37,94 @@ internal sealed class ExperimentParser
         bomShift = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
     }
 
+    /// <summary>Files larger than this are refused: an experiment file is a dozen lines.</summary>
+    public const int MaxLength = 1_000_000;
+
     /// <summary>Parses <paramref name="text"/>, the content of <paramref name="filePath"/>.</summary>
     /// <param name="experimentsDirectory">The experiments folder, to name the file relative to it; may be null.</param>
-    public static ParsedExperiment Parse(string filePath, SourceText? text, string? experimentsDirectory, CancellationToken cancellationToken)
+    public static ExperimentDocument Parse(string filePath, SourceText? text, string? experimentsDirectory, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var parser = new ExperimentParser(filePath, text ?? SourceText.From(string.Empty));
-        ExperimentSpec? spec = null;
+        var name = Path.GetFileNameWithoutExtension(filePath);
+        var typePrefix = Naming.ToTypePrefix(name);
+        var entries = ImmutableArray<DocumentEntry>.Empty;
         try
         {
+            if (typePrefix is null)
+            {
+                parser.Report(DiagnosticDescriptors.InvalidFileName, parser.FileStart(), name, "it must contain at least one ASCII letter or digit");
+            }
+
             if (text is null)
             {
                 parser.Report(DiagnosticDescriptors.InvalidYaml, parser.FileStart(), "The file could not be read");
             }
-            else
+            else if (parser.CheckText(text))
             {
-                spec = parser.ParseFile(experimentsDirectory);
+                entries = parser.ReadEntries();
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             // A bug in the generator must surface as a diagnostic on the file, not as CS8785 with no output.
             parser.Report(DiagnosticDescriptors.InternalError, parser.FileStart(), exception.GetType().Name + ": " + exception.Message);
-            spec = null;
         }
 
-        var found = parser.diagnostics.ToImmutable();
-        return new ParsedExperiment(filePath, found.IsEmpty ? spec : null, new EquatableArray<DiagnosticInfo>(found));
+        return new ExperimentDocument(
+            filePath,
+            name,
+            typePrefix,
+            RelativeSourcePath(filePath, experimentsDirectory),
+            parser.mappingStart ?? parser.FileStart(),
+            new EquatableArray<DocumentEntry>(entries),
+            new EquatableArray<DiagnosticInfo>(parser.diagnostics.ToImmutable()));
     }
 
-    private ExperimentSpec? ParseFile(string? experimentsDirectory)
+    /// <summary>Refuses text that is too large or was not UTF-8; true when the text can be parsed.</summary>
+    private bool CheckText(SourceText source)
     {
-        var name = Path.GetFileNameWithoutExtension(filePath);
-        var typePrefix = Naming.ToTypePrefix(name);
-        if (typePrefix is null)
+        if (source.Length > MaxLength)
         {
-            Report(DiagnosticDescriptors.InvalidFileName, FileStart(), name, "it must contain at least one ASCII letter or digit");
+            Report(DiagnosticDescriptors.FileTooLarge, FileStart(), source.Length.ToString(CultureInfo.InvariantCulture), MaxLength.ToString(CultureInfo.InvariantCulture));
+            return false;
         }
 
+        // The compiler decodes bytes that are not valid UTF-8 as U+FFFD (or, given another code page, reads the
+        // file in it): either would change the file's text without a word, so refuse it and point at the spot.
+        if (source.Encoding is { } encoding && encoding.CodePage is not (65001 or 1200 or 1201 or 12000 or 12001))
+        {
+            Report(DiagnosticDescriptors.NotUtf8, FileStart(), $"the compiler read it as '{encoding.WebName}'");
+            return false;
+        }
+
+        var replacement = source.ToString().IndexOf('\uFFFD');
+        if (replacement >= 0)
+        {
+            var span = new TextSpan(replacement, 1);
+            Report(DiagnosticDescriptors.NotUtf8, new SourceLocation(filePath, span, source.Lines.GetLinePositionSpan(span)), "these bytes could not be decoded (the compiler shows them as U+FFFD, the replacement character)");
+            return false;
+        }
+
+        return true;
+    }
+
+    private ImmutableArray<DocumentEntry> ReadEntries()
+    {
         var root = ReadDocument();
         if (root is null)
         {
-            return null;
+            return ImmutableArray<DocumentEntry>.Empty;
         }
 
         if (root is not YamlMappingNode mapping)
         {
             Report(DiagnosticDescriptors.NotAMapping, Span(root), $"An experiment file must be a mapping of keys such as 'learningRate: 0.001', but this one holds {root.Describe()}");
-            return null;
+            return ImmutableArray<DocumentEntry>.Empty;
         }
 
-        var values = ReadKeys(mapping);
-        if (typePrefix is null || diagnostics.Count > 0)
-        {
-            return null;
-        }
-
-        var dataset = values.Choice(ExperimentSchema.Dataset);
-        var inputSize = values.Integer(ExperimentSchema.InputSize);
-        var numClasses = values.Integer(ExperimentSchema.NumClasses);
-        var (datasetInputs, datasetClasses) = ExperimentSchema.DatasetShape(dataset);
-        if (inputSize != datasetInputs)
-        {
-            Report(DiagnosticDescriptors.DatasetMismatch, Span(values.Node(ExperimentSchema.InputSize)!), "inputSize", Invariant(inputSize), dataset, $"{datasetInputs} pixels per image");
-        }
-
-        if (numClasses != datasetClasses)
-        {
-            Report(DiagnosticDescriptors.DatasetMismatch, Span(values.Node(ExperimentSchema.NumClasses)!), "numClasses", Invariant(numClasses), dataset, $"{datasetClasses} classes");
-        }
-
-        var optimizer = values.Choice(ExperimentSchema.Optimizer);
-        var momentum = values.Number(ExperimentSchema.Momentum);
-        if (optimizer == ExperimentSchema.MomentumOptimizer)
-        {
-            if (values.Node(ExperimentSchema.Momentum) is not { } momentumNode)
-            {
-                momentum = ExperimentSchema.DefaultMomentum;
-            }
-            else if (momentum == 0)
-            {
-                Report(DiagnosticDescriptors.InvalidValue, Span(momentumNode), "momentum", "greater than 0 with optimizer 'momentum' (use 'optimizer: sgd' for plain SGD)", momentumNode.Describe());
-            }
-        }
-
-        if (diagnostics.Count > 0)
-        {
-            return null;
-        }
-
-        return new ExperimentSpec
-        {
-            Name = name,
-            TypePrefix = typePrefix,
-            SourceFile = RelativeSourcePath(experimentsDirectory),
-            Description = values.Text(ExperimentSchema.Description),
-            Dataset = dataset,
-            InputSize = (int)inputSize,
-            NumClasses = (int)numClasses,
-            Epochs = (int)values.Integer(ExperimentSchema.Epochs),
-            BatchSize = (int)values.Integer(ExperimentSchema.BatchSize),
-            LearningRate = values.Number(ExperimentSchema.LearningRate),
-            Optimizer = optimizer,
-            Momentum = momentum,
-            Seed = values.Integer(ExperimentSchema.Seed),
-            OutputActivation = values.Choice(ExperimentSchema.OutputActivation),
-        };
+        mappingStart = Span(mapping.Start, mapping.Start);
+        return ReadKeys(mapping);
     }
 
     /// <summary>Reads the single document of the file into a tree, or reports why it cannot.</summary>
@@ -173,7 +156,7 @@ internal sealed class ExperimentParser
         catch (YamlException exception)
         {
             var message = exception.Message.Trim();
-            Report(DiagnosticDescriptors.InvalidYaml, Span(exception.Start, exception.End), "YAML syntax error: " + message);
+            Report(DiagnosticDescriptors.InvalidYaml, Span(exception.Start, exception.End), "YAML syntax error: " + message + SyntaxHint(message));
             return null;
         }
         catch (UnsupportedYamlException exception)
@@ -189,6 +172,22 @@ internal sealed class ExperimentParser
             Report(DiagnosticDescriptors.InvalidYaml, last is null ? FileStart() : Span(last.Start, last.End), "YAML syntax error: the YAML cannot be read past this point (look for an unclosed '[', '{' or quote, or text after '...')");
             return null;
         }
+    }
+
+    /// <summary>What usually causes the parser's most common complaints, in the terms of an experiment file.</summary>
+    private string SyntaxHint(string message)
+    {
+        if (text.ToString().IndexOf('\t') >= 0 && message.IndexOf("cannot start any token", StringComparison.Ordinal) >= 0)
+        {
+            return " (YAML does not allow tabs for indentation; use spaces)";
+        }
+
+        if (message.IndexOf("mapping", StringComparison.OrdinalIgnoreCase) >= 0)
+        {
+            return " (check the indentation: every key of an experiment file starts at the beginning of its line, and a value that holds ': ' must be quoted)";
+        }
+
+        return string.Empty;
     }
 
     private YamlTreeNode? ReportEmpty()
@@ -264,9 +263,9 @@ internal sealed class ExperimentParser
         }
     }
 
-    private KeyValues ReadKeys(YamlMappingNode mapping)
+    private ImmutableArray<DocumentEntry> ReadKeys(YamlMappingNode mapping)
     {
-        var values = new KeyValues();
+        var entries = ImmutableArray.CreateBuilder<DocumentEntry>();
         var seen = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
         foreach (var (keyNode, valueNode) in mapping.Entries)
         {
@@ -286,7 +285,7 @@ internal sealed class ExperimentParser
             var definition = ExperimentSchema.Find(key.Value);
             if (definition is null)
             {
-                var suggestion = Suggest(key.Value);
+                var suggestion = EditDistance.Closest(key.Value, ExperimentSchema.Keys.Select(k => k.Name));
                 Report(
                     DiagnosticDescriptors.UnknownKey,
                     Span(key),
@@ -296,26 +295,62 @@ internal sealed class ExperimentParser
                 continue;
             }
 
-            var value = ReadValue(definition, valueNode);
-            if (value is not null)
+            var entry = valueNode is YamlSequenceNode list ? ReadSweep(definition, list) : ReadSingle(definition, valueNode);
+            if (entry is not null)
             {
-                values.Set(definition, valueNode, value);
+                entries.Add(entry);
             }
         }
 
-        foreach (var definition in ExperimentSchema.Keys)
-        {
-            if (definition.Required && !seen.ContainsKey(definition.Name))
-            {
-                Report(DiagnosticDescriptors.MissingKey, Span(mapping.Start, mapping.Start), definition.Name, definition.Expectation);
-            }
-        }
-
-        return values;
+        return entries.ToImmutable();
     }
 
-    /// <summary>Converts a value node to the key's type, or reports why it cannot and returns null.</summary>
-    private object? ReadValue(KeyDefinition key, YamlTreeNode node)
+    private DocumentEntry? ReadSingle(KeyDefinition key, YamlTreeNode node)
+    {
+        var value = ReadValue(key, node);
+        return value is null ? null : new DocumentEntry(key.Name, ImmutableArray.Create(value).ToEquatableArray(), false, Span(node));
+    }
+
+    /// <summary>A list value: one experiment per item. Every item must be a valid value, and appear once.</summary>
+    private DocumentEntry? ReadSweep(KeyDefinition key, YamlSequenceNode list)
+    {
+        if (!key.Sweepable)
+        {
+            Report(DiagnosticDescriptors.InvalidSweep, Span(list), key.Name, "it cannot be swept: give one value, not a list");
+            return null;
+        }
+
+        if (list.Items.Length == 0)
+        {
+            Report(DiagnosticDescriptors.InvalidSweep, Span(list), key.Name, "the list is empty: give at least one value");
+            return null;
+        }
+
+        var values = ImmutableArray.CreateBuilder<string>();
+        var valid = true;
+        foreach (var item in list.Items)
+        {
+            var value = ReadValue(key, item);
+            if (value is null)
+            {
+                valid = false;
+            }
+            else if (values.Contains(value))
+            {
+                Report(DiagnosticDescriptors.InvalidSweep, Span(item), key.Name, $"the value {value} is listed twice");
+                valid = false;
+            }
+            else
+            {
+                values.Add(value);
+            }
+        }
+
+        return valid ? new DocumentEntry(key.Name, values.ToEquatableArray(), true, Span(list)) : null;
+    }
+
+    /// <summary>Converts a value node to the key's canonical text, or reports why it cannot and returns null.</summary>
+    private string? ReadValue(KeyDefinition key, YamlTreeNode node)
     {
         if (node is not YamlScalarNode scalar)
         {
@@ -343,10 +378,18 @@ internal sealed class ExperimentParser
                 var suggestion = EditDistance.Closest(scalar.Value, key.Choices);
                 return Invalid(key, node, suggestion is null ? null : $" (did you mean '{suggestion}'?)");
 
+            case ValueKind.Boolean:
+                return scalar.Value switch
+                {
+                    "true" or "True" or "TRUE" => "true",
+                    "false" or "False" or "FALSE" => "false",
+                    _ => Invalid(key, node),
+                };
+
             case ValueKind.Integer:
                 if (long.TryParse(scalar.Value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var integer) && InRange(key, integer))
                 {
-                    return integer;
+                    return Invariant(integer);
                 }
 
                 return Invalid(key, node);
@@ -355,7 +398,7 @@ internal sealed class ExperimentParser
                 if (double.TryParse(scalar.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
                     && !double.IsNaN(number) && !double.IsInfinity(number) && InRange(key, number))
                 {
-                    return number;
+                    return number.ToString("R", CultureInfo.InvariantCulture);
                 }
 
                 return Invalid(key, node);
@@ -369,16 +412,13 @@ internal sealed class ExperimentParser
         (key.Minimum is not { } min || (key.MinimumExclusive ? value > min : value >= min))
         && (key.Maximum is not { } max || (key.MaximumExclusive ? value < max : value <= max));
 
-    private object? Invalid(KeyDefinition key, YamlTreeNode node, string? hint = null)
+    private string? Invalid(KeyDefinition key, YamlTreeNode node, string? hint = null)
     {
         Report(DiagnosticDescriptors.InvalidValue, Span(node), key.Name, key.Expectation, node.Describe() + hint);
         return null;
     }
 
-    private static string? Suggest(string unknownKey) =>
-        EditDistance.Closest(unknownKey, ExperimentSchema.Keys.Select(k => k.Name));
-
-    private string RelativeSourcePath(string? experimentsDirectory)
+    private static string RelativeSourcePath(string filePath, string? experimentsDirectory)
     {
         var fileName = Path.GetFileName(filePath);
         if (string.IsNullOrEmpty(experimentsDirectory))
@@ -428,27 +468,6 @@ internal sealed class ExperimentParser
     }
 
     private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
-
-    /// <summary>The valid values read from a file, by key.</summary>
-    private sealed class KeyValues
-    {
-        private readonly Dictionary<string, (YamlTreeNode Node, object Value)> values = new(StringComparer.Ordinal);
-
-        public void Set(KeyDefinition key, YamlTreeNode node, object value) => values[key.Name] = (node, value);
-
-        public YamlTreeNode? Node(KeyDefinition key) => values.TryGetValue(key.Name, out var entry) ? entry.Node : null;
-
-        public long Integer(KeyDefinition key) => (long)Get(key, s => long.Parse(s, CultureInfo.InvariantCulture));
-
-        public double Number(KeyDefinition key) => (double)Get(key, s => double.Parse(s, CultureInfo.InvariantCulture));
-
-        public string Text(KeyDefinition key) => (string)Get(key, s => s);
-
-        public string Choice(KeyDefinition key) => (string)Get(key, s => s);
-
-        private object Get(KeyDefinition key, Func<string, object> parseDefault) =>
-            values.TryGetValue(key.Name, out var entry) ? entry.Value : parseDefault(key.Default ?? throw new InvalidOperationException($"Required key '{key.Name}' has no value"));
-    }
 
     private sealed class UnsupportedYamlException : Exception
     {

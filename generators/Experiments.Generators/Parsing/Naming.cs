@@ -39,4 +39,38 @@ internal static class Naming
 
         return builder.ToString();
     }
+
+    /// <summary>
+    /// The part a swept value adds to a type name: the key in PascalCase and the value with '.' as 'p' and '-' as
+    /// 'm' (<c>learningRate</c>, <c>0.01</c> → <c>LearningRate0p01</c>; <c>1E-05</c> → <c>1Em05</c>), or a word in
+    /// PascalCase (<c>optimizer</c>, <c>momentum</c> → <c>OptimizerMomentum</c>).
+    /// </summary>
+    public static string ToSweepPart(string key, string value)
+    {
+        var builder = new StringBuilder(ToTypePrefix(key));
+        if (value.Length > 0 && char.IsLetter(value[0]))
+        {
+            // A word (a choice, true/false): PascalCase, as enum members are written.
+            return builder.Append(ToTypePrefix(value)).ToString();
+        }
+
+        foreach (var c in value)
+        {
+            if (c is (>= 'a' and <= 'z') or (>= 'A' and <= 'Z') or (>= '0' and <= '9'))
+            {
+                builder.Append(c);
+            }
+            else
+            {
+                builder.Append(c switch
+                {
+                    '.' => "p",
+                    '-' => "m",
+                    _ => string.Empty,
+                });
+            }
+        }
+
+        return builder.ToString();
+    }
 }

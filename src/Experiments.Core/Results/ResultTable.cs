@@ -42,6 +42,37 @@ public static class ResultTable
         ];
     }
 
+    /// <summary>The sweep an experiment belongs to (the part of its name before '/'), or null.</summary>
+    public static string? SweepOf(string experiment)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        var slash = experiment.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? null : experiment[..slash];
+    }
+
+    /// <summary>
+    /// The most accurate completed member of each sweep with more than one member, so tables can mark it. Ties go
+    /// to the first.
+    /// </summary>
+    public static IReadOnlySet<ExperimentResult> SweepLeaders(IEnumerable<ExperimentResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var leaders = new HashSet<ExperimentResult>(ReferenceEqualityComparer.Instance);
+        foreach (var sweep in results.Where(r => SweepOf(r.Experiment) is not null).GroupBy(r => SweepOf(r.Experiment)))
+        {
+            var best = sweep
+                .Where(r => r.Status == ExperimentStatus.Completed && r.Test is { } test && double.IsFinite(test.Accuracy))
+                .OrderByDescending(r => r.Test!.Accuracy)
+                .FirstOrDefault();
+            if (best is not null && sweep.Count() > 1)
+            {
+                leaders.Add(best);
+            }
+        }
+
+        return leaders;
+    }
+
     private static string Optimizer(Dictionary<string, object> values)
     {
         var name = values.TryGetValue("optimizer", out var optimizer) ? ExperimentSettings.Format(optimizer) : "";

@@ -3,7 +3,10 @@ using Experiments.Spelling;
 
 namespace Experiments.Running;
 
-/// <summary>Picks experiments by name or glob (<c>*</c> any run of characters, <c>?</c> one character).</summary>
+/// <summary>
+/// Picks experiments by name or glob (<c>*</c> any run of characters, <c>?</c> one character); the name of a
+/// sweep picks all of its members.
+/// </summary>
 public static class ExperimentSelector
 {
     /// <summary>
@@ -18,7 +21,7 @@ public static class ExperimentSelector
         foreach (var pattern in patterns)
         {
             var regex = ToRegex(pattern);
-            var matches = catalog.Where(e => regex.IsMatch(e.Name)).ToList();
+            var matches = catalog.Where(e => regex.IsMatch(e.Name) || (e.Sweep is { } sweep && regex.IsMatch(sweep))).ToList();
             if (matches.Count == 0)
             {
                 var names = catalog.Select(e => e.Name).ToList();

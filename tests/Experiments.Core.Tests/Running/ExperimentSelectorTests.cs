@@ -45,4 +45,21 @@ public sealed class ExperimentSelectorTests
         Assert.DoesNotContain("did you mean", error.Message, StringComparison.Ordinal);
         Assert.Contains("known experiments: seed-literal-softmax, seed-recipe, tuned-sgd", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_sweeps_name_selects_every_member_and_a_member_alone_selects_itself()
+    {
+        IReadOnlyList<IExperiment> catalog =
+        [
+            new TestExperiment(TestExperiment.BlogRecipe, name: "lr/learningRate=0.1", sweep: "lr"),
+            new TestExperiment(TestExperiment.BlogRecipe, name: "lr/learningRate=1", sweep: "lr"),
+            new TestExperiment(TestExperiment.BlogRecipe, name: "lr-other"),
+        ];
+        IEnumerable<string> Select(params string[] patterns) => ExperimentSelector.Select(catalog, patterns).Select(e => e.Name);
+
+        Assert.Equal(["lr/learningRate=0.1", "lr/learningRate=1"], Select("lr"));
+        Assert.Equal(["lr/learningRate=1"], Select("lr/learningRate=1"));
+        Assert.Equal(["lr/learningRate=0.1", "lr/learningRate=1"], Select("lr/*"));
+        Assert.Equal(["lr/learningRate=0.1", "lr/learningRate=1", "lr-other"], Select("lr*"));
+    }
 }

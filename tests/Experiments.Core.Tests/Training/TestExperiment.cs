@@ -4,7 +4,7 @@ using TorchSharp;
 namespace Experiments.Core.Tests.Training;
 
 /// <summary>A hand-written experiment, as the generator would write one, for tests of the runtime.</summary>
-internal sealed class TestExperiment(ExperimentSettings settings, string dataset = "mnist", string name = "test") : IExperiment
+internal sealed class TestExperiment(ExperimentSettings settings, string dataset = "mnist", string name = "test", string? sweep = null) : IExperiment
 {
     public static ExperimentSettings BlogRecipe { get; } = new()
     {
@@ -18,6 +18,8 @@ internal sealed class TestExperiment(ExperimentSettings settings, string dataset
     public string Name => name;
 
     public string Description => "test";
+
+    public string? Sweep => sweep;
 
     public string SourceFile => "test.yaml";
 
