@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Reflection;
 using Experiments.Data;
+using Experiments.History;
+using Experiments.Reporting;
 using Experiments.Results;
 using Experiments.Running;
 using Spectre.Console;
@@ -33,9 +35,28 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return RunnerApp.UsageError;
         }
 
+        RunRecording recording;
+        try
+        {
+            recording = RunRecording.Start(console, options.Results, options.CommandLine, experiments);
+        }
+        catch (StoreException exception)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            return RunnerApp.UsageError;
+        }
+
+        using (recording)
+        {
+            return Execute(experiments, recording, cancellationToken);
+        }
+    }
+
+    private int Execute(IReadOnlyList<IExperiment> experiments, RunRecording recording, CancellationToken cancellationToken)
+    {
         var dataRoot = options.DataRoot ?? DefaultDataRoot();
         TorchSharp.torch.set_num_threads(options.Threads);
-        console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/]");
+        console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
         using var store = new DatasetStore(new DatasetStoreOptions
         {
             DataRoot = dataRoot,
@@ -61,22 +82,28 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         var session = new ExperimentSession(store.Load);
         var results = new List<ExperimentResult>();
+        void Finished(ExperimentResult result)
+        {
+            results.Add(result);
+            recording.Record(result);
+        }
+
         var cancelled = false;
         try
         {
             if (console.Profile.Capabilities.Interactive)
             {
-                RunWithProgressBars(session, experiments, results, cancellationToken);
+                RunWithProgressBars(session, experiments, Finished, cancellationToken);
             }
             else
             {
-                RunWithLog(session, experiments, results, cancellationToken);
+                RunWithLog(session, experiments, Finished, cancellationToken);
             }
         }
         catch (OperationCanceledException)
         {
             cancelled = true;
-            console.MarkupLine("[yellow]Cancelled.[/]");
+            console.MarkupLine("[yellow]Interrupted:[/] the experiments that finished are kept, and the run is recorded as interrupted.");
         }
 
         console.WriteLine();
@@ -86,6 +113,16 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated($"[red]{string.Join(", ", failure.Select(r => r.Experiment))} failed:[/] {failure.Key}");
         }
 
+        var status = cancelled ? RunStatus.Interrupted
+            : results.All(r => r.Status == ExperimentStatus.Completed) ? RunStatus.Completed
+            : RunStatus.Failed;
+        recording.Finish(status);
+        if (!recording.Failed)
+        {
+            console.MarkupLineInterpolated($"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
+        }
+
+        var pictures = cancelled || results.Count == 0 || WritePictures(recording.RunId, results);
         if (cancelled && results.Count == 0)
         {
             console.MarkupLine("No experiment finished, so the result files were left as they were.");
@@ -98,7 +135,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return RunnerApp.Cancelled;
         }
 
-        return written && results.All(r => r.Status == ExperimentStatus.Completed) ? 0 : RunnerApp.ExperimentFailed;
+        return written && pictures && !recording.Failed && status == RunStatus.Completed ? 0 : RunnerApp.ExperimentFailed;
     }
 
     /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>
@@ -108,12 +145,12 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         return options.DataRoot is null ? command : $"{command} --data-root {ShellQuote(options.DataRoot)}";
     }
 
-    private static string ShellQuote(string value) =>
+    internal static string ShellQuote(string value) =>
         value.Length > 0 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '/' or '.' or '-' or '_' or '~')
             ? value
             : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private void RunWithProgressBars(ExperimentSession session, IReadOnlyList<IExperiment> experiments, List<ExperimentResult> results, CancellationToken cancellationToken)
+    private void RunWithProgressBars(ExperimentSession session, IReadOnlyList<IExperiment> experiments, Action<ExperimentResult> finished, CancellationToken cancellationToken)
     {
         console.Progress()
             .AutoClear(false)
@@ -131,7 +168,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                         task.Description = Markup.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}"));
                     });
                     var result = session.Run(experiment, reporter, cancellationToken);
-                    results.Add(result);
+                    finished(result);
                     task.Description = Markup.Escape(experiment.Name) + "  " + Outcome(result);
                     task.Value = task.MaxValue;
                     task.StopTask();
@@ -139,7 +176,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             });
     }
 
-    private void RunWithLog(ExperimentSession session, IReadOnlyList<IExperiment> experiments, List<ExperimentResult> results, CancellationToken cancellationToken)
+    private void RunWithLog(ExperimentSession session, IReadOnlyList<IExperiment> experiments, Action<ExperimentResult> finished, CancellationToken cancellationToken)
     {
         var index = 0;
         foreach (var experiment in experiments)
@@ -149,14 +186,14 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             var reporter = new SynchronousProgress<EpochReport>(report =>
                 console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}"));
             var result = session.Run(experiment, reporter, cancellationToken);
-            results.Add(result);
+            finished(result);
             console.MarkupLine("      " + Outcome(result));
         }
     }
 
     private static string Outcome(ExperimentResult result) => result.Status == ExperimentStatus.Completed && result.Test is { } test
         ? Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s"))
-        : "[red]failed[/]";
+        : $"[red]{Markup.Escape(RunStatus.Of(result.Status))}[/]";
 
     private static readonly int AccuracyColumn = ResultTable.Headers.ToList().IndexOf("Accuracy (%)");
 
@@ -189,7 +226,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                 cells[AccuracyColumn] = new Text(row[AccuracyColumn], new Style(decoration: Decoration.Bold));
             }
 
-            cells[^1] = new Markup(result.Status == ExperimentStatus.Completed ? "[green]completed[/]" : "[red]failed[/]");
+            cells[^1] = new Markup(result.Status == ExperimentStatus.Completed ? "[green]completed[/]" : $"[red]{Markup.Escape(RunStatus.Of(result.Status))}[/]");
             table.AddRow(cells);
         }
 
@@ -207,6 +244,24 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         catch (IOException exception)
         {
             console.MarkupLineInterpolated($"[red]Could not write the result files:[/] {exception.Message}");
+            return false;
+        }
+    }
+
+    /// <summary>Draws the run's pictures into results/RUN/; a failure is reported (the results are kept either way).</summary>
+    private bool WritePictures(long runId, IReadOnlyList<ExperimentResult> results)
+    {
+        var directory = Path.Combine(options.Results, runId.ToString(CultureInfo.InvariantCulture));
+        try
+        {
+            var pictures = RunPlots.Write(directory, results);
+            console.MarkupLineInterpolated($"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
+            return true;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Drawing is the last, optional step: whatever went wrong there, the results are already safe.
+            console.MarkupLineInterpolated($"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
             return false;
         }
     }

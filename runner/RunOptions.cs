@@ -5,4 +5,5 @@ namespace Experiments.Runner;
 /// <param name="Results">Where latest.json and latest.md go.</param>
 /// <param name="Download">Whether a missing dataset may be downloaded.</param>
 /// <param name="Threads">Threads TorchSharp uses for its math.</param>
-internal sealed record RunOptions(string? DataRoot, string Results, bool Download, int Threads);
+/// <param name="CommandLine">The command as typed, recorded with the run.</param>
+internal sealed record RunOptions(string? DataRoot, string Results, bool Download, int Threads, string CommandLine);

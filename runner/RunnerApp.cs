@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Experiments.Running;
 using Spectre.Console;
 
@@ -21,8 +22,11 @@ public static class RunnerApp
     /// <summary>Exit code for an unexpected failure of the runner itself (e.g. TorchSharp cannot start).</summary>
     public const int InternalError = 3;
 
-    /// <summary>Exit code when the run was cancelled (Ctrl+C).</summary>
+    /// <summary>Exit code when the run was cancelled with Ctrl+C (SIGINT): 128 + 2, as shells report it.</summary>
     public const int Cancelled = 130;
+
+    /// <summary>Exit code when the run was stopped with SIGTERM (e.g. by a CI timeout or systemd): 128 + 15.</summary>
+    public const int Terminated = 143;
 
     private const string ApplicationName = "dotnet run --project runner --";
 
@@ -38,10 +42,24 @@ public static class RunnerApp
             cancellation.Cancel();
         }
 
+        // SIGTERM (kill, CI timeouts, container stops) stops the same way as the first Ctrl+C; a second one ends the
+        // process at once (the runtime's default).
+        var terminated = false;
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            if (!cancellation.IsCancellationRequested)
+            {
+                context.Cancel = true;
+                terminated = true;
+                cancellation.Cancel();
+            }
+        });
+
         Console.CancelKeyPress += OnCancel;
         try
         {
-            var parseResult = CreateCommand(console, catalog, cancellation.Token).Parse(args);
+            var commandLine = string.Join(' ', args.Select(ExperimentPlan.ShellQuote).Prepend("experiments"));
+            var parseResult = CreateCommand(console, catalog, commandLine, cancellation.Token).Parse(args);
             if (parseResult.Errors.Count > 0)
             {
                 foreach (var error in parseResult.Errors)
@@ -54,7 +72,8 @@ public static class RunnerApp
             }
 
             var output = console.Profile.Out.Writer;
-            return parseResult.Invoke(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false });
+            var exitCode = parseResult.Invoke(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false });
+            return exitCode == Cancelled && terminated ? Terminated : exitCode;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -67,7 +86,7 @@ public static class RunnerApp
         }
     }
 
-    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken)
+    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, CancellationToken cancellationToken)
     {
         var dataRoot = new Option<string>("--data-root")
         {
@@ -76,7 +95,7 @@ public static class RunnerApp
         };
         var results = new Option<string>("--results")
         {
-            Description = "Where latest.json and latest.md are written.",
+            Description = "Where the run history (experiments.db), latest.json, latest.md and the pictures go.",
             HelpName = "DIR",
             DefaultValueFactory = _ => "results",
         };
@@ -102,7 +121,7 @@ public static class RunnerApp
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads));
+            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads), commandLine);
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
@@ -146,10 +165,16 @@ public static class RunnerApp
         var list = new Command("list", "List the experiments generated from experiments/*.yaml.");
         list.SetAction(_ => ListExperiments(console, catalog));
 
-        return new RootCommand("Typed ML experiments from YAML files: train, evaluate and compare them.")
+        var root = new RootCommand("Typed ML experiments from YAML files: train, evaluate and compare them.")
         {
             all, run, list,
         };
+        foreach (var command in HistoryCommands.Create(console))
+        {
+            root.Subcommands.Add(command);
+        }
+
+        return root;
     }
 
     private static void RequireText(OptionResult result, string name)

@@ -1,4 +1,5 @@
 using Experiments.Data;
+using TorchSharp;
 
 namespace Experiments;
 
@@ -17,6 +18,12 @@ public sealed class ExperimentContext
     public IProgress<EpochReport>? Progress { get; init; }
 
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>
+    /// Called with the model after every epoch (may be null); it counts towards the training time, so it only copies
+    /// what it needs (<see cref="ModelWeights.CaptureParameters"/>), to measure learning curves after training.
+    /// </summary>
+    public Action<torch.nn.Module<torch.Tensor, torch.Tensor>>? EpochCompleted { get; init; }
 }
 
 /// <summary>Progress of a training run, reported after each epoch.</summary>

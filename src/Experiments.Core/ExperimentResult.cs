@@ -8,7 +8,14 @@ public enum ExperimentStatus
 }
 
 /// <summary>Train loss and duration of one epoch.</summary>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double Seconds);
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double Seconds)
+{
+    /// <summary>Mean test cross-entropy of the model as it was after this epoch (for learning curves), if measured.</summary>
+    public double? TestLoss { get; init; }
+
+    /// <summary>Test accuracy in percent of the model as it was after this epoch (for learning curves), if measured.</summary>
+    public double? TestAccuracy { get; init; }
+}
 
 /// <summary>Test-set metrics of a trained model.</summary>
 public sealed record Evaluation
@@ -42,6 +49,12 @@ public sealed record ExperimentResult
     public IReadOnlyList<EpochMetrics> Epochs { get; init; } = [];
 
     public Evaluation? Test { get; init; }
+
+    /// <summary>Metrics on a validation split carved from the training set, when the experiment has one.</summary>
+    public Evaluation? Validation { get; init; }
+
+    /// <summary>The trained linear layer's weights (one row per class), for pictures of what the model learned.</summary>
+    public ModelWeights? Weights { get; init; }
 
     /// <summary>Wall time of every epoch, end to end.</summary>
     public double TrainSeconds { get; init; }

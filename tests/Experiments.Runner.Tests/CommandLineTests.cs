@@ -82,6 +82,24 @@ public sealed class CommandLineTests
         }
 
         Assert.Contains("Accuracy", output, StringComparison.Ordinal);
+
+        // The run and every result are in the run history, with the YAML file's hash and the learned weights.
+        using var store = Experiments.History.ResultStore.OpenExisting(results.Path);
+        var run = Assert.Single(store.Runs());
+        Assert.Equal(Experiments.History.RunStatus.Completed, run.Status);
+        Assert.Equal($"experiments all --data-root {RepositoryPaths.Data} --results {results.Path}", run.Info.CommandLine);
+        Assert.NotNull(run.EndedAt);
+        Assert.Contains($"Run {run.Id} (completed) recorded in", output, StringComparison.Ordinal);
+        foreach (var stored in store.ResultsOfRun(run.Id))
+        {
+            var experiment = ExperimentCatalog.All.Single(e => e.Name == stored.Experiment);
+            var yaml = File.ReadAllBytes(Path.Combine(RepositoryPaths.Root, experiment.SourceFile));
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(yaml)), stored.SourceSha256);
+            Assert.Equal(rows[stored.Experiment].GetProperty("accuracy").GetDouble(), stored.Result.Test!.Accuracy);
+            Assert.Equal((10, 784), (stored.Result.Weights!.Rows, stored.Result.Weights.Columns));
+            Assert.Equal(experiment.Settings.Epochs, stored.Result.Epochs.Count);
+            Assert.Equal(stored.Result.Test.Accuracy, stored.Result.Epochs[^1].TestAccuracy); // the last epoch's model is the one tested
+        }
     }
 
     [Fact]

@@ -38,8 +38,8 @@ public static class ResultFiles
         EnsureWritable(directory);
         var json = Path.Combine(directory, JsonFileName);
         var markdown = Path.Combine(directory, MarkdownFileName);
-        WriteAtomically(json, ToJson(results));
-        WriteAtomically(markdown, Encoding.UTF8.GetBytes(ToMarkdown(results)));
+        AtomicFile.Write(json, ToJson(results));
+        AtomicFile.Write(markdown, Encoding.UTF8.GetBytes(ToMarkdown(results)));
         return [json, markdown];
     }
 
@@ -91,12 +91,24 @@ public static class ResultFiles
 
     private static string EscapeCell(string cell) => cell.Replace("|", "\\|", StringComparison.Ordinal);
 
-    private static void WriteResult(Utf8JsonWriter writer, ExperimentResult result)
+    /// <summary>
+    /// Writes one result as latest.json does; <paramref name="writeIdentity"/>, when given, writes the status and
+    /// whatever else the caller adds instead of the enum's status.
+    /// </summary>
+    internal static void WriteResult(Utf8JsonWriter writer, ExperimentResult result, Action<Utf8JsonWriter>? writeIdentity = null)
     {
         writer.WriteStartObject();
         writer.WriteString("experiment", result.Experiment);
         writer.WriteString("dataset", result.Dataset);
-        writer.WriteString("status", result.Status.ToString().ToLowerInvariant());
+        if (writeIdentity is null)
+        {
+            writer.WriteString("status", result.Status.ToString().ToLowerInvariant());
+        }
+        else
+        {
+            writeIdentity(writer);
+        }
+
         writer.WriteStartObject("hyperparameters");
         foreach (var (name, value) in result.Hyperparameters)
         {
@@ -107,6 +119,12 @@ public static class ResultFiles
         writer.WriteEndObject();
         WriteNumber(writer, "accuracy", result.Test?.Accuracy);
         WriteNumber(writer, "loss", result.Test?.Loss);
+        if (result.Validation is { } validation)
+        {
+            WriteNumber(writer, "validationAccuracy", validation.Accuracy);
+            WriteNumber(writer, "validationLoss", validation.Loss);
+        }
+
         WriteNumber(writer, "trainSeconds", result.TrainSeconds);
         WriteNumber(writer, "evaluationSeconds", result.EvaluationSeconds);
         writer.WriteStartArray("epochs");
@@ -116,6 +134,16 @@ public static class ResultFiles
             writer.WriteNumber("epoch", epoch.Epoch);
             WriteNumber(writer, "trainLoss", epoch.TrainLoss);
             WriteNumber(writer, "seconds", epoch.Seconds);
+            if (epoch.TestLoss is { } testLoss)
+            {
+                WriteNumber(writer, "testLoss", testLoss);
+            }
+
+            if (epoch.TestAccuracy is { } testAccuracy)
+            {
+                WriteNumber(writer, "testAccuracy", testAccuracy);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -186,33 +214,6 @@ public static class ResultFiles
         else
         {
             writer.WriteNullValue();
-        }
-    }
-
-    private static void WriteAtomically(string path, byte[] content)
-    {
-        var temporary = path + ".tmp-" + Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        try
-        {
-            File.WriteAllBytes(temporary, content);
-            File.Move(temporary, path, overwrite: true);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temporary);
-            throw new IOException($"Cannot write '{path}': {exception.Message}", exception);
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the temporary file is harmless.
         }
     }
 }

@@ -17,6 +17,12 @@ public sealed class ExperimentSession
         this.loadDataset = loadDataset;
     }
 
+    /// <summary>
+    /// Whether to measure test loss and accuracy of every epoch's model, after training (so not in its timing), for
+    /// learning curves. On by default; costs one evaluation of the test split per epoch.
+    /// </summary>
+    public bool MeasureCurves { get; init; } = true;
+
     /// <summary>Runs one experiment. Cancellation propagates; every other exception becomes a failed result.</summary>
     public ExperimentResult Run(IExperiment experiment, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -25,8 +31,15 @@ public sealed class ExperimentSession
         try
         {
             var data = loadDataset(experiment.Dataset);
-            var context = new ExperimentContext(data) { Progress = progress, CancellationToken = cancellationToken };
-            return experiment.Run(context);
+            var snapshots = new List<float[][]>();
+            var context = new ExperimentContext(data)
+            {
+                Progress = progress,
+                CancellationToken = cancellationToken,
+                EpochCompleted = MeasureCurves ? model => snapshots.Add(ModelWeights.CaptureParameters(model)) : null,
+            };
+            var result = experiment.Run(context);
+            return MeasureCurves ? LearningCurves.AddTestCurves(result, experiment, snapshots, data.Test, cancellationToken) : result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -41,6 +41,7 @@ public static class Trainer
                 var trainLoss = TrainEpoch(model, optimizer, lossFunction, context.Data.Train, settings.BatchSize, shuffleGenerator, context.CancellationToken);
                 epochs.Add(new EpochMetrics(epoch, trainLoss, epochClock.Elapsed.TotalSeconds));
                 context.Progress?.Report(new EpochReport(epoch, settings.Epochs, trainLoss));
+                context.EpochCompleted?.Invoke(model);
             }
         }
 
@@ -57,6 +58,7 @@ public static class Trainer
             Test = test,
             TrainSeconds = trainSeconds,
             EvaluationSeconds = evaluationClock.Elapsed.TotalSeconds,
+            Weights = ModelWeights.Capture(model),
         };
     }
 

@@ -1,0 +1,42 @@
+using Experiments.Reporting;
+using Spectre.Console;
+
+namespace Experiments.Runner;
+
+/// <summary>Renders a <see cref="TextTable"/> on the console: better in green, worse in red, notes in yellow.</summary>
+internal static class ConsoleTables
+{
+    public static void Write(IAnsiConsole console, TextTable table, bool showTitle = true)
+    {
+        var rendered = new Table().Border(TableBorder.Rounded);
+        if (showTitle)
+        {
+            rendered.Title(Markup.Escape(table.Title));
+        }
+
+        for (var column = 0; column < table.Headers.Count; column++)
+        {
+            var header = new TableColumn(Markup.Escape(table.Headers[column]));
+            rendered.AddColumn(table.NumericColumns.Contains(column) ? header.RightAligned() : header);
+        }
+
+        foreach (var row in table.Rows)
+        {
+            rendered.AddRow(row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Markup(Markup.Escape(cell.Text), Style(cell.Mark))).ToArray());
+        }
+
+        console.Write(rendered);
+        foreach (var note in table.Notes)
+        {
+            console.MarkupLineInterpolated($"[grey]{note}[/]");
+        }
+    }
+
+    private static Style Style(CellMark mark) => mark switch
+    {
+        CellMark.Better => new Style(Color.Green, decoration: Decoration.Bold),
+        CellMark.Worse => new Style(Color.Red, decoration: Decoration.Bold),
+        CellMark.Note => new Style(Color.Yellow),
+        _ => Spectre.Console.Style.Plain,
+    };
+}

@@ -1,0 +1,221 @@
+using System.CommandLine;
+using Experiments.History;
+using Experiments.Reporting;
+using Spectre.Console;
+
+namespace Experiments.Runner;
+
+/// <summary>The commands that read the run history: <c>runs</c>, <c>show</c>, <c>compare</c>, <c>history</c>, <c>export</c> and <c>report</c>.</summary>
+internal static class HistoryCommands
+{
+    public static IEnumerable<Command> Create(IAnsiConsole console)
+    {
+        var results = ResultsOption();
+        var runs = new Command("runs", "List the recorded runs.") { results };
+        runs.SetAction(parse => WithStore(console, parse.GetValue(results)!, store =>
+        {
+            var list = store.Runs();
+            var best = list.ToDictionary(r => r.Id, r => store.ResultsOfRun(r.Id).Select(x => x.Result.Test?.Accuracy).Where(a => a is { } v && double.IsFinite(v)).DefaultIfEmpty(null).Max());
+            ConsoleTables.Write(console, HistoryTables.Runs(list, best));
+            console.MarkupLineInterpolated($"{list.Count} run(s) in {store.Path}");
+            return 0;
+        }));
+
+        var showResults = ResultsOption();
+        var runId = new Argument<long>("RUN") { Description = "The run's id (see 'runs')." };
+        var show = new Command("show", "Show one run in full: where it ran, its results, per-class accuracy.") { runId, showResults };
+        show.SetAction(parse => WithStore(console, parse.GetValue(showResults)!, store =>
+        {
+            var run = FindRun(store, parse.GetValue(runId));
+            var stored = store.ResultsOfRun(run.Id);
+            ConsoleTables.Write(console, HistoryTables.RunFacts(run));
+            ConsoleTables.Write(console, HistoryTables.Results("Results", stored));
+            ConsoleTables.Write(console, HistoryTables.PerClassAccuracy(stored));
+            return 0;
+        }));
+
+        var compareResults = ResultsOption();
+        var baseline = new Option<string>("--baseline")
+        {
+            Description = "What to compare with: a run id, an experiment name, or a git ref (commit, branch, tag). Default: each experiment's previous run.",
+            HelpName = "RUN|REF|EXPERIMENT",
+        };
+        var compareFormat = FormatOption("table", "table", "md", "csv", "json");
+        var compare = new Command("compare", "The latest result of each experiment against a baseline, with changes beyond run-to-run noise highlighted.")
+        {
+            baseline, compareFormat, compareResults,
+        };
+        compare.SetAction(parse => WithStore(console, parse.GetValue(compareResults)!, store =>
+        {
+            var (label, rows) = Comparison.Compare(store, parse.GetValue(baseline), ResolveGitRef);
+            Emit(console, Comparison.Table(label, rows), parse.GetValue(compareFormat)!);
+            return 0;
+        }));
+
+        var historyResults = ResultsOption();
+        var experiment = new Argument<string>("EXPERIMENT") { Description = "The experiment's name." };
+        var historyFormat = FormatOption("table", "table", "md", "csv", "json");
+        var history = new Command("history", "One experiment's results over time, marking where its YAML file changed.")
+        {
+            experiment, historyFormat, historyResults,
+        };
+        history.SetAction(parse => WithStore(console, parse.GetValue(historyResults)!, store =>
+        {
+            var name = parse.GetValue(experiment)!;
+            var stored = HistoryTables.RequireResults(store, name);
+            Emit(console, HistoryTables.History(name, stored, store.Runs().ToDictionary(r => r.Id)), parse.GetValue(historyFormat)!);
+            return 0;
+        }));
+
+        var exportResults = ResultsOption();
+        var exportFormat = FormatOption(null, "md", "csv", "json");
+        exportFormat.Required = true;
+        var exportRun = RunOption();
+        var output = new Option<string>("--output") { Description = "Write to this file (atomically) instead of the console.", HelpName = "FILE" };
+        var export = new Command("export", "One run's results (default: the latest run) as Markdown, CSV or JSON.")
+        {
+            exportFormat, exportRun, output, exportResults,
+        };
+        export.SetAction(parse => WithStore(console, parse.GetValue(exportResults)!, store =>
+        {
+            var run = parse.GetValue(exportRun) is { } id ? FindRun(store, id) : LatestRun(store);
+            var text = RunExport.Write(parse.GetValue(exportFormat)!, run, store.ResultsOfRun(run.Id));
+            if (parse.GetValue(output) is { } file)
+            {
+                Results.AtomicFile.Write(file, System.Text.Encoding.UTF8.GetBytes(text));
+                console.MarkupLineInterpolated($"Run {run.Id} exported to [blue]{file}[/]");
+            }
+            else
+            {
+                console.Profile.Out.Writer.Write(text);
+            }
+
+            return 0;
+        }));
+
+        var reportResults = ResultsOption();
+        var reportRun = RunOption();
+        var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file. Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
+        var report = new Command("report", "Write one run (default: the latest) as a self-contained HTML file: tables and embedded pictures.")
+        {
+            reportRun, reportOutput, reportResults,
+        };
+        report.SetAction(parse =>
+        {
+            var resultsDirectory = parse.GetValue(reportResults)!;
+            return WithStore(console, resultsDirectory, store =>
+            {
+                var run = parse.GetValue(reportRun) is { } id ? FindRun(store, id) : LatestRun(store);
+                var stored = store.ResultsOfRun(run.Id);
+                var runDirectory = Path.Combine(resultsDirectory, HistoryTables.Id(run.Id));
+                var pictures = RunPlots.Write(runDirectory, stored.Select(r => r.Result).ToList());
+                var html = HtmlReport.Render(run, stored, Comparison.AgainstPrevious(store, stored), pictures);
+                var file = parse.GetValue(reportOutput) ?? Path.Combine(runDirectory, HtmlReport.FileName);
+                var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+                if (folder is not null)
+                {
+                    Directory.CreateDirectory(folder);
+                }
+
+                Results.AtomicFile.Write(file, System.Text.Encoding.UTF8.GetBytes(html));
+                console.MarkupLineInterpolated($"Report of run {run.Id} ({stored.Count} results, {pictures.Count} pictures) written to [blue]{file}[/]");
+                return 0;
+            });
+        });
+
+        return [runs, show, compare, history, export, report];
+    }
+
+    /// <summary>The full commit id of a git ref in the checkout the runner was built from, or null.</summary>
+    internal static string? ResolveGitRef(string reference) =>
+        reference.StartsWith('-') ? null : RunInfo.Git(RepositoryInfo.Root ?? Directory.GetCurrentDirectory(), "rev-parse", "--verify", "--quiet", "--end-of-options", reference + "^{commit}")?.Trim();
+
+    internal static Option<string> ResultsOption()
+    {
+        var option = new Option<string>("--results")
+        {
+            Description = "The results folder holding the run history (experiments.db).",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => "results",
+        };
+        option.Validators.Add(result =>
+        {
+            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+            {
+                result.AddError("--results needs a directory");
+            }
+        });
+        return option;
+    }
+
+    internal static Option<long?> RunOption()
+    {
+        var option = new Option<long?>("--run") { Description = "The run's id (see 'runs'); default: the latest run.", HelpName = "ID" };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<long?>() is < 1 and var value)
+            {
+                result.AddError($"--run must be a run id (1 or more), but is {value}");
+            }
+        });
+        return option;
+    }
+
+    private static Option<string> FormatOption(string? defaultValue, params string[] formats)
+    {
+        var option = new Option<string>("--format")
+        {
+            Description = "Output format: " + string.Join(", ", formats) + ".",
+            HelpName = string.Join('|', formats),
+        };
+        if (defaultValue is not null)
+        {
+            option.DefaultValueFactory = _ => defaultValue;
+        }
+
+        option.AcceptOnlyFromAmong(formats);
+        return option;
+    }
+
+    private static void Emit(IAnsiConsole console, TextTable table, string format)
+    {
+        if (format == "table")
+        {
+            ConsoleTables.Write(console, table);
+        }
+        else
+        {
+            console.Profile.Out.Writer.Write(table.Format(format));
+        }
+    }
+
+    internal static RunRecord FindRun(ResultStore store, long id)
+    {
+        if (store.Run(id) is { } run)
+        {
+            return run;
+        }
+
+        var runs = store.Runs();
+        var known = runs.Count == 0 ? "there are no runs" : $"runs are {runs[0].Id} to {runs[^1].Id}";
+        throw new ArgumentException($"There is no run {id} in '{store.Path}' ({known})");
+    }
+
+    internal static RunRecord LatestRun(ResultStore store) =>
+        store.Runs().LastOrDefault() ?? throw new StoreException($"The run history '{store.Path}' holds no runs yet: record one with 'all' or 'run'");
+
+    /// <summary>Opens the store, runs <paramref name="action"/>, and turns a bad store or argument into a clear error (exit 2).</summary>
+    internal static int WithStore(IAnsiConsole console, string resultsDirectory, Func<ResultStore, int> action)
+    {
+        try
+        {
+            using var store = ResultStore.OpenExisting(resultsDirectory);
+            return action(store);
+        }
+        catch (Exception exception) when (exception is StoreException or ArgumentException or IOException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            return RunnerApp.UsageError;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using Experiments.History;
+using Spectre.Console;
+
+namespace Experiments.Runner;
+
+/// <summary>
+/// Records one <c>all</c>/<c>run</c> in the run history: the run when it starts, each result as soon as it is
+/// known (so an interruption keeps what finished), and how the run ended. A failure to record is reported once and
+/// remembered; training goes on and latest.json is still written.
+/// </summary>
+internal sealed class RunRecording : IDisposable
+{
+    private readonly IAnsiConsole console;
+    private readonly ResultStore store;
+    private readonly IReadOnlyDictionary<string, ExperimentSource> sources;
+
+    private RunRecording(IAnsiConsole console, ResultStore store, long runId, IReadOnlyDictionary<string, ExperimentSource> sources)
+    {
+        this.console = console;
+        this.store = store;
+        RunId = runId;
+        this.sources = sources;
+    }
+
+    public long RunId { get; }
+
+    public string StorePath => store.Path;
+
+    /// <summary>Whether a result or the run's end could not be recorded.</summary>
+    public bool Failed { get; private set; }
+
+    /// <summary>Opens the store and records the run's start; throws <see cref="StoreException"/> when the store cannot be used.</summary>
+    public static RunRecording Start(IAnsiConsole console, string resultsDirectory, string commandLine, IReadOnlyList<IExperiment> experiments)
+    {
+        var repositoryRoot = RepositoryInfo.Root;
+        var store = ResultStore.OpenOrCreate(resultsDirectory);
+        try
+        {
+            // Hash the YAML files now: an edit during a long run must not be credited to this run's results.
+            var sources = experiments.ToDictionary(
+                e => e.Name,
+                e => new ExperimentSource(e.SourceFile, repositoryRoot is null ? null : ResultStore.HashFile(Path.Combine(repositoryRoot, e.SourceFile))),
+                StringComparer.Ordinal);
+            var runId = store.StartRun(RunInfo.Capture(commandLine, repositoryRoot), DateTimeOffset.UtcNow);
+            return new RunRecording(console, store, runId, sources);
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    public void Record(ExperimentResult result)
+    {
+        try
+        {
+            store.AddResult(RunId, result, sources.GetValueOrDefault(result.Experiment));
+        }
+        catch (StoreException exception)
+        {
+            Report(exception);
+        }
+    }
+
+    public void Finish(string status)
+    {
+        try
+        {
+            store.FinishRun(RunId, status, DateTimeOffset.UtcNow);
+        }
+        catch (StoreException exception)
+        {
+            Report(exception);
+        }
+    }
+
+    public void Dispose() => store.Dispose();
+
+    private void Report(StoreException exception)
+    {
+        if (!Failed)
+        {
+            console.MarkupLineInterpolated($"[red]Could not record in the run history:[/] {exception.Message}");
+        }
+
+        Failed = true;
+    }
+}

@@ -1,0 +1,48 @@
+namespace Experiments.History;
+
+/// <summary>One run of the runner (<c>all</c> or <c>run</c>) as stored.</summary>
+public sealed record RunRecord
+{
+    public required long Id { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public DateTimeOffset? EndedAt { get; init; }
+
+    public required RunInfo Info { get; init; }
+
+    /// <summary>One of <see cref="RunStatus"/>'s words (or a newer one).</summary>
+    public required string Status { get; init; }
+
+    /// <summary>How many experiment results the run recorded.</summary>
+    public int ResultCount { get; init; }
+}
+
+/// <summary>One experiment's result as stored, with where it came from.</summary>
+public sealed record StoredResult
+{
+    public required long Id { get; init; }
+
+    public required long RunId { get; init; }
+
+    public required DateTimeOffset RecordedAt { get; init; }
+
+    /// <summary>The YAML file the experiment was generated from, as the catalog names it; null when unknown.</summary>
+    public string? SourceFile { get; init; }
+
+    /// <summary>SHA-256 (hex) of that file's content when the run started; null when the file could not be read.</summary>
+    public string? SourceSha256 { get; init; }
+
+    /// <summary>The stored status word (<c>completed</c>, <c>failed</c>, <c>diverged</c>, ...), kept even when this build does not know it.</summary>
+    public required string Status { get; init; }
+
+    /// <summary>The result. Its <see cref="ExperimentResult.Status"/> is <see cref="ExperimentStatus.Failed"/> for a status word this build does not know.</summary>
+    public required ExperimentResult Result { get; init; }
+
+    public string Experiment => Result.Experiment;
+}
+
+/// <summary>Where an experiment came from, recorded beside its result.</summary>
+/// <param name="SourceFile">The YAML file as the catalog names it.</param>
+/// <param name="Sha256">SHA-256 (hex) of the file's content, or null when it could not be read.</param>
+public sealed record ExperimentSource(string? SourceFile, string? Sha256);

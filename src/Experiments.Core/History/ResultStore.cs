@@ -1,0 +1,522 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using Microsoft.Data.Sqlite;
+
+namespace Experiments.History;
+
+/// <summary>
+/// The run history: an SQLite database (<c>experiments.db</c>, WAL mode) in the results directory with one row per
+/// run and one per experiment result. Every write is its own short transaction, so several processes can record
+/// into one store at once and a crash loses at most the result being written. A store that is corrupt, from a newer
+/// schema or not this framework's is refused with a <see cref="StoreException"/> and never changed.
+/// </summary>
+public sealed class ResultStore : IDisposable
+{
+    public const string FileName = "experiments.db";
+
+    /// <summary><c>PRAGMA application_id</c> of a store: "EXPR".</summary>
+    public const int ApplicationId = 0x45585052;
+
+    /// <summary>How long a write waits for another process's transaction before giving up.</summary>
+    private const int BusyTimeoutSeconds = 60;
+
+    private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
+
+    private readonly SqliteConnection connection;
+
+    private ResultStore(SqliteConnection connection, string path)
+    {
+        this.connection = connection;
+        this.Path = path;
+    }
+
+    /// <summary>The database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The schema version this build writes.</summary>
+    public static int SchemaVersion => Schema.Current;
+
+    /// <summary>The store's file in <paramref name="directory"/>.</summary>
+    public static string PathIn(string directory) => System.IO.Path.Combine(directory, FileName);
+
+    /// <summary>Opens the store in <paramref name="directory"/> to record runs, creating the directory and the store if needed.</summary>
+    public static ResultStore OpenOrCreate(string directory) => Open(directory, create: true);
+
+    /// <summary>
+    /// Opens an existing store to read it; a missing one is a <see cref="StoreException"/> that says how to make one.
+    /// In a folder this process cannot write (where SQLite cannot create its WAL index), the store is opened
+    /// read-only and immutable: everything checkpointed is readable, writes fail.
+    /// </summary>
+    public static ResultStore OpenExisting(string directory)
+    {
+        try
+        {
+            return Open(directory, create: false);
+        }
+        catch (StoreException exception) when (exception.InnerException is SqliteException { SqliteErrorCode: 8 or 14 })
+        {
+            return OpenImmutable(PathIn(directory));
+        }
+    }
+
+    private static ResultStore OpenImmutable(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = new Uri(System.IO.Path.GetFullPath(path)).AbsoluteUri + "?immutable=1",
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            var version = Scalar<long>(connection, "PRAGMA user_version");
+            CheckVersion(path, version);
+            if (Scalar<long>(connection, "PRAGMA application_id") != ApplicationId || version < Schema.Current)
+            {
+                throw new StoreException($"The run history '{path}' cannot be read from a folder this process cannot write: it is not at schema version {Schema.Current}, and upgrading it needs write access");
+            }
+
+            return new ResultStore(connection, path);
+        }
+        catch (SqliteException exception)
+        {
+            connection.Dispose();
+            throw Describe(exception, path, "open");
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private static ResultStore Open(string directory, bool create)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        var path = PathIn(directory);
+        if (Directory.Exists(path))
+        {
+            throw new StoreException($"'{path}' is a directory, not a run history; move it away or pass another --results");
+        }
+
+        var exists = File.Exists(path);
+        if (!exists && !create)
+        {
+            throw new StoreException($"No run history at '{path}': record runs with 'all' or 'run' first (with the same --results)");
+        }
+
+        if (exists)
+        {
+            CheckHeader(path);
+        }
+        else
+        {
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                throw new StoreException($"Cannot create the results directory '{directory}': {exception.Message}", exception);
+            }
+        }
+
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = BusyTimeoutSeconds,
+        }.ToString();
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
+            var applicationId = Scalar<long>(connection, "PRAGMA application_id");
+            var version = Scalar<long>(connection, "PRAGMA user_version");
+            if (applicationId != ApplicationId && (applicationId != 0 || version != 0 || Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema") > 0))
+            {
+                throw new StoreException($"'{path}' is an SQLite database, but not a run history of this framework (application id {applicationId}); it was left as it is: move it away or pass another --results");
+            }
+
+            CheckVersion(path, version);
+            if (exists)
+            {
+                var check = Scalar<string>(connection, "PRAGMA quick_check(1)");
+                if (!string.Equals(check, "ok", StringComparison.Ordinal))
+                {
+                    throw new StoreException($"The run history '{path}' is corrupt ({check}); it was left as it is: move it away (a new one is then started) or pass another --results");
+                }
+            }
+
+            Execute(connection, "PRAGMA journal_mode = WAL");
+            Execute(connection, "PRAGMA foreign_keys = ON");
+            Migrate(connection, path);
+            return new ResultStore(connection, path);
+        }
+        catch (SqliteException exception)
+        {
+            connection.Dispose();
+            throw Describe(exception, path, "open");
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Refuses a file that is not an SQLite database before SQLite sees it. An empty file is a new store.</summary>
+    private static void CheckHeader(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (stream.Length == 0)
+            {
+                return;
+            }
+
+            var header = new byte[SqliteHeader.Length];
+            var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+            if (read < header.Length || !header.AsSpan().SequenceEqual(SqliteHeader))
+            {
+                throw new StoreException($"The run history '{path}' is not an SQLite database (corrupt or another kind of file, {stream.Length} bytes); it was left as it is: move it away (a new one is then started) or pass another --results");
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreException($"Cannot read the run history '{path}': {exception.Message}", exception);
+        }
+    }
+
+    private static void CheckVersion(string path, long version)
+    {
+        if (version > Schema.Current)
+        {
+            throw new StoreException($"The run history '{path}' has schema version {version}, newer than this build understands ({Schema.Current}); it was left as it is: use a newer build of the runner, or pass another --results");
+        }
+    }
+
+    /// <summary>Brings the store to <see cref="Schema.Current"/> in one immediate transaction (so two processes cannot both migrate).</summary>
+    private static void Migrate(SqliteConnection connection, string path)
+    {
+        if (Scalar<long>(connection, "PRAGMA user_version") == Schema.Current)
+        {
+            return;
+        }
+
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var version = Scalar<long>(connection, "PRAGMA user_version", transaction);
+        CheckVersion(path, version);
+        for (var next = (int)version; next < Schema.Current; next++)
+        {
+            Execute(connection, Schema.Migrations[next], transaction);
+        }
+
+        Execute(connection, $"PRAGMA application_id = {ApplicationId}", transaction);
+        Execute(connection, $"PRAGMA user_version = {Schema.Current}", transaction);
+        transaction.Commit();
+    }
+
+    /// <summary>Records the start of a run (status <see cref="RunStatus.Running"/>); returns its id.</summary>
+    public long StartRun(RunInfo info, DateTimeOffset startedAt)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        return Write("record the run", command =>
+        {
+            command.CommandText = """
+                INSERT INTO runs (started_at, command_line, git_commit, git_dirty, machine, operating_system, dotnet_version, torchsharp_version, status)
+                VALUES ($started, $command, $commit, $dirty, $machine, $os, $dotnet, $torch, $status) RETURNING id
+                """;
+            command.Parameters.AddWithValue("$started", Timestamp(startedAt));
+            command.Parameters.AddWithValue("$command", info.CommandLine);
+            command.Parameters.AddWithValue("$commit", (object?)info.GitCommit ?? DBNull.Value);
+            command.Parameters.AddWithValue("$dirty", info.GitDirty is { } dirty ? (dirty ? 1 : 0) : DBNull.Value);
+            command.Parameters.AddWithValue("$machine", info.Machine);
+            command.Parameters.AddWithValue("$os", info.OperatingSystem);
+            command.Parameters.AddWithValue("$dotnet", info.DotnetVersion);
+            command.Parameters.AddWithValue("$torch", (object?)info.TorchSharpVersion ?? DBNull.Value);
+            command.Parameters.AddWithValue("$status", RunStatus.Running);
+            return (long)command.ExecuteScalar()!;
+        });
+    }
+
+    /// <summary>Records one experiment's result of run <paramref name="runId"/>; returns the result's id.</summary>
+    public long AddResult(long runId, ExperimentResult result, ExperimentSource? source = null, DateTimeOffset? recordedAt = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return Write($"record the result of '{result.Experiment}'", command =>
+        {
+            command.CommandText = """
+                INSERT INTO results (run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters, seed,
+                    test_accuracy, test_loss, validation_accuracy, validation_loss, train_seconds, evaluation_seconds, epochs, test, validation, error,
+                    weights, weights_rows, weights_columns)
+                VALUES ($run, $recorded, $experiment, $dataset, $source, $sha, $status, $hyperparameters, $seed,
+                    $testAccuracy, $testLoss, $validationAccuracy, $validationLoss, $train, $evaluation, $epochs, $test, $validation, $error,
+                    $weights, $rows, $columns)
+                RETURNING id
+                """;
+            var p = command.Parameters;
+            p.AddWithValue("$run", runId);
+            p.AddWithValue("$recorded", Timestamp(recordedAt ?? DateTimeOffset.UtcNow));
+            p.AddWithValue("$experiment", result.Experiment);
+            p.AddWithValue("$dataset", result.Dataset);
+            p.AddWithValue("$source", (object?)source?.SourceFile ?? DBNull.Value);
+            p.AddWithValue("$sha", (object?)source?.Sha256 ?? DBNull.Value);
+            p.AddWithValue("$status", RunStatus.Of(result.Status));
+            p.AddWithValue("$hyperparameters", StoredJson.Hyperparameters(result.Hyperparameters));
+            p.AddWithValue("$seed", Seed(result) is { } seed ? seed : DBNull.Value);
+            p.AddWithValue("$testAccuracy", Real(result.Test?.Accuracy));
+            p.AddWithValue("$testLoss", Real(result.Test?.Loss));
+            p.AddWithValue("$validationAccuracy", Real(result.Validation?.Accuracy));
+            p.AddWithValue("$validationLoss", Real(result.Validation?.Loss));
+            p.AddWithValue("$train", Real(result.TrainSeconds));
+            p.AddWithValue("$evaluation", Real(result.EvaluationSeconds));
+            p.AddWithValue("$epochs", StoredJson.Epochs(result.Epochs));
+            p.AddWithValue("$test", result.Test is { } test ? StoredJson.Evaluation(test) : DBNull.Value);
+            p.AddWithValue("$validation", result.Validation is { } validation ? StoredJson.Evaluation(validation) : DBNull.Value);
+            p.AddWithValue("$error", (object?)result.Error ?? DBNull.Value);
+            p.AddWithValue("$weights", result.Weights is { } weights ? MemoryMarshal.AsBytes(weights.AsSpan()).ToArray() : DBNull.Value);
+            p.AddWithValue("$rows", result.Weights is { } w1 ? w1.Rows : DBNull.Value);
+            p.AddWithValue("$columns", result.Weights is { } w2 ? w2.Columns : DBNull.Value);
+            return (long)command.ExecuteScalar()!;
+        });
+    }
+
+    /// <summary>Records how run <paramref name="runId"/> ended.</summary>
+    public void FinishRun(long runId, string status, DateTimeOffset endedAt)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        Write("record the end of the run", command =>
+        {
+            command.CommandText = "UPDATE runs SET status = $status, ended_at = $ended WHERE id = $id";
+            command.Parameters.AddWithValue("$status", status);
+            command.Parameters.AddWithValue("$ended", Timestamp(endedAt));
+            command.Parameters.AddWithValue("$id", runId);
+            return command.ExecuteNonQuery();
+        });
+    }
+
+    /// <summary>Every run, oldest first.</summary>
+    public IReadOnlyList<RunRecord> Runs() => ReadRuns(null);
+
+    /// <summary>The run with that id, or null.</summary>
+    public RunRecord? Run(long id) => ReadRuns(id).SingleOrDefault();
+
+    /// <summary>The results of one run, in the order they were recorded.</summary>
+    public IReadOnlyList<StoredResult> ResultsOfRun(long runId) => ReadResults("WHERE run_id = $value ORDER BY id", runId);
+
+    /// <summary>Every result of one experiment, oldest first.</summary>
+    public IReadOnlyList<StoredResult> ResultsOf(string experiment) => ReadResults("WHERE experiment = $value ORDER BY run_id, id", experiment);
+
+    /// <summary>The names of every experiment with a stored result, in ordinal order.</summary>
+    public IReadOnlyList<string> ExperimentNames() => Read("read the experiment names", command =>
+    {
+        command.CommandText = "SELECT DISTINCT experiment FROM results ORDER BY experiment";
+        using var reader = command.ExecuteReader();
+        var names = new List<string>();
+        while (reader.Read())
+        {
+            names.Add(reader.GetString(0));
+        }
+
+        return names.Order(StringComparer.Ordinal).ToList();
+    });
+
+    /// <summary>The latest stored result of every experiment (by experiment name, ordinal order).</summary>
+    public IReadOnlyList<StoredResult> LatestResults() =>
+        ReadResults("WHERE id IN (SELECT max(id) FROM results GROUP BY experiment)", null)
+            .OrderBy(r => r.Experiment, StringComparer.Ordinal).ToList();
+
+    /// <summary>Runs <c>PRAGMA integrity_check</c>; returns "ok" or SQLite's findings.</summary>
+    public string IntegrityCheck() => Read("check integrity", command =>
+    {
+        command.CommandText = "PRAGMA integrity_check";
+        return (string)command.ExecuteScalar()!;
+    });
+
+    public void Dispose() => connection.Dispose();
+
+    private IReadOnlyList<RunRecord> ReadRuns(long? id) => Read("read the runs", command =>
+    {
+        command.CommandText = """
+            SELECT r.id, r.started_at, r.ended_at, r.command_line, r.git_commit, r.git_dirty, r.machine, r.operating_system,
+                   r.dotnet_version, r.torchsharp_version, r.status, (SELECT count(*) FROM results x WHERE x.run_id = r.id)
+            FROM runs r
+            """ + (id is null ? "" : " WHERE r.id = $id") + " ORDER BY r.id";
+        if (id is not null)
+        {
+            command.Parameters.AddWithValue("$id", id);
+        }
+
+        using var reader = command.ExecuteReader();
+        var runs = new List<RunRecord>();
+        while (reader.Read())
+        {
+            runs.Add(new RunRecord
+            {
+                Id = reader.GetInt64(0),
+                StartedAt = ParseTimestamp(reader.GetString(1)),
+                EndedAt = reader.IsDBNull(2) ? null : ParseTimestamp(reader.GetString(2)),
+                Info = new RunInfo
+                {
+                    CommandLine = reader.GetString(3),
+                    GitCommit = reader.IsDBNull(4) ? null : reader.GetString(4),
+                    GitDirty = reader.IsDBNull(5) ? null : reader.GetInt64(5) != 0,
+                    Machine = reader.GetString(6),
+                    OperatingSystem = reader.GetString(7),
+                    DotnetVersion = reader.GetString(8),
+                    TorchSharpVersion = reader.IsDBNull(9) ? null : reader.GetString(9),
+                },
+                Status = reader.GetString(10),
+                ResultCount = reader.GetInt32(11),
+            });
+        }
+
+        return runs;
+    });
+
+    private IReadOnlyList<StoredResult> ReadResults(string where, object? value) => Read("read the results", command =>
+    {
+        command.CommandText = """
+            SELECT id, run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters,
+                   train_seconds, evaluation_seconds, epochs, test, validation, error, weights, weights_rows, weights_columns
+            FROM results
+            """ + " " + where;
+        if (value is not null)
+        {
+            command.Parameters.AddWithValue("$value", value);
+        }
+
+        using var reader = command.ExecuteReader();
+        var results = new List<StoredResult>();
+        while (reader.Read())
+        {
+            var status = reader.GetString(7);
+            var weights = reader.IsDBNull(15) ? null : new ModelWeights(
+                reader.GetInt32(16),
+                reader.GetInt32(17),
+                MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(15)).ToArray());
+            results.Add(new StoredResult
+            {
+                Id = reader.GetInt64(0),
+                RunId = reader.GetInt64(1),
+                RecordedAt = ParseTimestamp(reader.GetString(2)),
+                SourceFile = reader.IsDBNull(5) ? null : reader.GetString(5),
+                SourceSha256 = reader.IsDBNull(6) ? null : reader.GetString(6),
+                Status = status,
+                Result = new ExperimentResult
+                {
+                    Experiment = reader.GetString(3),
+                    Dataset = reader.GetString(4),
+                    Status = Enum.TryParse<ExperimentStatus>(status, ignoreCase: true, out var known) && Enum.IsDefined(known) ? known : ExperimentStatus.Failed,
+                    Hyperparameters = StoredJson.ReadHyperparameters(reader.GetString(8)),
+                    TrainSeconds = reader.IsDBNull(9) ? double.NaN : reader.GetDouble(9),
+                    EvaluationSeconds = reader.IsDBNull(10) ? double.NaN : reader.GetDouble(10),
+                    Epochs = StoredJson.ReadEpochs(reader.GetString(11)),
+                    Test = reader.IsDBNull(12) ? null : StoredJson.ReadEvaluation(reader.GetString(12)),
+                    Validation = reader.IsDBNull(13) ? null : StoredJson.ReadEvaluation(reader.GetString(13)),
+                    Error = reader.IsDBNull(14) ? null : reader.GetString(14),
+                    Weights = weights,
+                },
+            });
+        }
+
+        return results;
+    });
+
+    /// <summary>One write in its own immediate transaction (waits up to the busy timeout for other writers).</summary>
+    private T Write<T>(string what, Func<SqliteCommand, T> write)
+    {
+        try
+        {
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            var value = write(command);
+            transaction.Commit();
+            return value;
+        }
+        catch (SqliteException exception)
+        {
+            throw Describe(exception, Path, what);
+        }
+    }
+
+    private T Read<T>(string what, Func<SqliteCommand, T> read)
+    {
+        try
+        {
+            using var command = connection.CreateCommand();
+            return read(command);
+        }
+        catch (SqliteException exception)
+        {
+            throw Describe(exception, Path, what);
+        }
+        catch (Exception exception) when (exception is System.Text.Json.JsonException or FormatException or InvalidCastException or KeyNotFoundException or ArgumentException)
+        {
+            throw new StoreException($"The run history '{Path}' holds data this build cannot read ({exception.Message}) while trying to {what}; it was left as it is", exception);
+        }
+    }
+
+    /// <summary>Turns SQLite's error into a message that names the file, what was being done and what to do.</summary>
+    private static StoreException Describe(SqliteException exception, string path, string what)
+    {
+        var reason = exception.SqliteErrorCode switch
+        {
+            11 or 26 => $"The run history '{path}' is corrupt or not an SQLite database ({exception.Message}); it was left as it is: move it away (a new one is then started) or pass another --results",
+            5 or 6 => $"The run history '{path}' stayed locked by another process for over {BusyTimeoutSeconds} s (could not {what})",
+            8 or 14 or 23 => $"Cannot write the run history '{path}' (could not {what}): {exception.Message}; check the permissions of the file and its directory, or pass another --results",
+            13 => $"The disk holding the run history '{path}' is full (could not {what})",
+            _ => $"The run history '{path}' failed (could not {what}): {exception.Message}",
+        };
+        return new StoreException(reason, exception);
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static T Scalar<T>(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), CultureInfo.InvariantCulture);
+    }
+
+    private static long? Seed(ExperimentResult result) =>
+        result.Hyperparameters.FirstOrDefault(p => p.Key == "seed").Value switch
+        {
+            int i => i,
+            long l => l,
+            _ => null,
+        };
+
+    private static object Real(double? value) => value is { } v && double.IsFinite(v) ? v : DBNull.Value;
+
+    private static string Timestamp(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTimestamp(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
+    /// <summary>SHA-256 (lowercase hex) of a file's content, or null when it cannot be read.</summary>
+    public static string? HashFile(string path)
+    {
+        try
+        {
+            return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}

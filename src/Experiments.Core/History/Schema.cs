@@ -1,0 +1,62 @@
+namespace Experiments.History;
+
+/// <summary>
+/// The store's schema as an ordered list of migrations: migration <c>i</c> takes a store from version <c>i</c> to
+/// <c>i + 1</c> (<c>PRAGMA user_version</c>). Append, never edit: a store in the wild may be at any version.
+/// </summary>
+internal static class Schema
+{
+    public static IReadOnlyList<string> Migrations { get; } =
+    [
+        // 1: runs and one row per experiment result.
+        """
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            command_line TEXT NOT NULL,
+            git_commit TEXT,
+            git_dirty INTEGER,
+            machine TEXT NOT NULL,
+            operating_system TEXT NOT NULL,
+            dotnet_version TEXT NOT NULL,
+            torchsharp_version TEXT,
+            status TEXT NOT NULL
+        );
+        CREATE TABLE results (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER NOT NULL REFERENCES runs(id),
+            recorded_at TEXT NOT NULL,
+            experiment TEXT NOT NULL,
+            dataset TEXT NOT NULL,
+            source_file TEXT,
+            source_sha256 TEXT,
+            status TEXT NOT NULL,
+            hyperparameters TEXT NOT NULL,
+            seed INTEGER,
+            test_accuracy REAL,
+            test_loss REAL,
+            validation_accuracy REAL,
+            validation_loss REAL,
+            train_seconds REAL NOT NULL,
+            evaluation_seconds REAL NOT NULL,
+            epochs TEXT NOT NULL,
+            test TEXT,
+            validation TEXT,
+            error TEXT
+        );
+        """,
+
+        // 2: the learned weights (for the weight-template pictures) and an index for history and compare.
+        """
+        ALTER TABLE results ADD COLUMN weights BLOB;
+        ALTER TABLE results ADD COLUMN weights_rows INTEGER;
+        ALTER TABLE results ADD COLUMN weights_columns INTEGER;
+        CREATE INDEX results_by_experiment ON results(experiment, run_id);
+        CREATE INDEX results_by_run ON results(run_id);
+        """,
+    ];
+
+    /// <summary>The version this build writes and understands.</summary>
+    public static int Current => Migrations.Count;
+}

@@ -1,0 +1,186 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Experiments.History;
+
+/// <summary>
+/// The JSON the store keeps in its text columns: hyperparameters (an object, in order), epochs, and evaluations.
+/// Numbers JSON cannot hold (NaN, infinities) are written as null and read back as NaN.
+/// </summary>
+internal static class StoredJson
+{
+    public static string Hyperparameters(IReadOnlyList<KeyValuePair<string, object>> values) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        foreach (var (name, value) in values)
+        {
+            writer.WritePropertyName(name);
+            switch (value)
+            {
+                case int i:
+                    writer.WriteNumberValue(i);
+                    break;
+                case long l:
+                    writer.WriteNumberValue(l);
+                    break;
+                case double d:
+                    Number(writer, d);
+                    break;
+                case float f:
+                    Number(writer, f);
+                    break;
+                case bool b:
+                    writer.WriteBooleanValue(b);
+                    break;
+                default:
+                    writer.WriteStringValue(ExperimentSettings.Format(value));
+                    break;
+            }
+        }
+
+        writer.WriteEndObject();
+    });
+
+    /// <summary>Name/value pairs in stored order: integers as int (or long), other numbers as double, text as string.</summary>
+    public static IReadOnlyList<KeyValuePair<string, object>> ReadHyperparameters(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var values = new List<KeyValuePair<string, object>>();
+        foreach (var property in document.RootElement.EnumerateObject())
+        {
+            object value = property.Value.ValueKind switch
+            {
+                JsonValueKind.Number when IsInteger(property.Value.GetRawText()) && property.Value.TryGetInt32(out var i) => i,
+                JsonValueKind.Number when IsInteger(property.Value.GetRawText()) && property.Value.TryGetInt64(out var l) => l,
+                JsonValueKind.Number => property.Value.GetDouble(),
+                JsonValueKind.True => true,
+                JsonValueKind.False => false,
+                JsonValueKind.Null => double.NaN,
+                JsonValueKind.String => property.Value.GetString()!,
+                _ => property.Value.GetRawText(),
+            };
+            values.Add(new(property.Name, value));
+        }
+
+        return values;
+    }
+
+    public static string Epochs(IReadOnlyList<EpochMetrics> epochs) => Write(writer =>
+    {
+        writer.WriteStartArray();
+        foreach (var epoch in epochs)
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("epoch", epoch.Epoch);
+            writer.WritePropertyName("trainLoss");
+            Number(writer, epoch.TrainLoss);
+            writer.WritePropertyName("seconds");
+            Number(writer, epoch.Seconds);
+            if (epoch.TestLoss is { } testLoss)
+            {
+                writer.WritePropertyName("testLoss");
+                Number(writer, testLoss);
+            }
+
+            if (epoch.TestAccuracy is { } testAccuracy)
+            {
+                writer.WritePropertyName("testAccuracy");
+                Number(writer, testAccuracy);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+    });
+
+    public static IReadOnlyList<EpochMetrics> ReadEpochs(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.EnumerateArray().Select(e => new EpochMetrics(
+            e.GetProperty("epoch").GetInt32(),
+            ReadNumber(e.GetProperty("trainLoss")),
+            ReadNumber(e.GetProperty("seconds")))
+        {
+            TestLoss = e.TryGetProperty("testLoss", out var loss) ? ReadNumber(loss) : null,
+            TestAccuracy = e.TryGetProperty("testAccuracy", out var accuracy) ? ReadNumber(accuracy) : null,
+        }).ToList();
+    }
+
+    public static string Evaluation(Evaluation evaluation) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WritePropertyName("accuracy");
+        Number(writer, evaluation.Accuracy);
+        writer.WritePropertyName("loss");
+        Number(writer, evaluation.Loss);
+        writer.WriteNumber("count", evaluation.Count);
+        writer.WriteStartArray("perClassAccuracy");
+        foreach (var accuracy in evaluation.PerClassAccuracy)
+        {
+            Number(writer, accuracy);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("confusionMatrix");
+        foreach (var row in evaluation.ConfusionMatrix)
+        {
+            writer.WriteStartArray();
+            foreach (var count in row)
+            {
+                writer.WriteNumberValue(count);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    });
+
+    public static Evaluation ReadEvaluation(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        return new Evaluation
+        {
+            Accuracy = ReadNumber(root.GetProperty("accuracy")),
+            Loss = ReadNumber(root.GetProperty("loss")),
+            Count = root.GetProperty("count").GetInt32(),
+            PerClassAccuracy = root.GetProperty("perClassAccuracy").EnumerateArray().Select(ReadNumber).ToArray(),
+            ConfusionMatrix = root.GetProperty("confusionMatrix").EnumerateArray()
+                .Select(row => (IReadOnlyList<long>)row.EnumerateArray().Select(c => c.GetInt64()).ToArray()).ToArray(),
+        };
+    }
+
+    public static void Number(Utf8JsonWriter writer, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumberValue(value);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+
+    public static double ReadNumber(JsonElement element) => element.ValueKind == JsonValueKind.Null ? double.NaN : element.GetDouble();
+
+    private static bool IsInteger(string raw) => raw.All(c => char.IsAsciiDigit(c) || c == '-');
+
+    private static string Write(Action<Utf8JsonWriter> write)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream))
+        {
+            write(writer);
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>Invariant text of a double for SQL parameters and messages.</summary>
+    public static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,233 @@
+using System.Globalization;
+using Experiments.History;
+
+namespace Experiments.Reporting;
+
+/// <summary>How a result compares with its baseline.</summary>
+public enum Verdict
+{
+    /// <summary>No baseline to compare with.</summary>
+    New,
+
+    /// <summary>Accuracy rose by more than the noise band.</summary>
+    Better,
+
+    /// <summary>Accuracy fell by more than the noise band.</summary>
+    Worse,
+
+    /// <summary>The change is within the noise band.</summary>
+    WithinNoise,
+
+    /// <summary>One of the two has no test accuracy (failed, diverged, ...).</summary>
+    NotComparable,
+}
+
+/// <summary>One experiment's latest result against its baseline.</summary>
+public sealed record ComparisonRow(string Experiment, StoredResult Current, StoredResult? Baseline, double? AccuracyDelta, double? LossDelta, double? Noise, Verdict Verdict)
+{
+    /// <summary>The YAML file's content differs between the baseline and now.</summary>
+    public bool YamlChanged => Baseline is not null && !string.Equals(Baseline.SourceSha256, Current.SourceSha256, StringComparison.Ordinal);
+}
+
+/// <summary>
+/// <c>compare</c>: the latest result of each experiment against a baseline, with the change in test accuracy and
+/// loss, and whether the accuracy change is beyond run-to-run noise.
+/// </summary>
+/// <remarks>
+/// The noise band of an accuracy change: when the store holds at least <see cref="MinimumRepeats"/> completed
+/// results of the experiment with the same YAML content, twice their standard deviation (what reruns of this
+/// configuration actually vary by, e.g. across code versions and machines); otherwise 1.96 standard errors of the
+/// difference of two accuracies each measured on its test set (binomial: sqrt(p(1-p)/n)), the 95% band for two
+/// independent estimates. Either way it is at least 0.01 points, the resolution of the printed figures.
+/// </remarks>
+public static class Comparison
+{
+    public const int MinimumRepeats = 3;
+
+    /// <summary>Compares the latest result of every experiment in the store with the baseline <paramref name="baseline"/> names.</summary>
+    /// <param name="store">The run history.</param>
+    /// <param name="baseline">Null for each experiment's previous result; else a run id, an experiment name, or a git ref (see <see cref="BaselineResolver"/>).</param>
+    /// <param name="resolveGitRef">Turns a git ref into a full commit id, or null.</param>
+    public static (string BaselineLabel, IReadOnlyList<ComparisonRow> Rows) Compare(ResultStore store, string? baseline, Func<string, string?> resolveGitRef)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        var latest = store.LatestResults();
+        if (latest.Count == 0)
+        {
+            throw new StoreException($"The run history '{store.Path}' holds no results yet: record some with 'all' or 'run'");
+        }
+
+        var (label, pick) = BaselineResolver.Resolve(store, baseline, resolveGitRef);
+        var rows = latest.Select(current =>
+        {
+            var history = store.ResultsOf(current.Experiment);
+            return Row(current, pick(current, history), history);
+        }).ToList();
+        return (label, rows);
+    }
+
+    /// <summary>Each result of one run against the same experiment's previous result (from an earlier run).</summary>
+    public static IReadOnlyList<ComparisonRow> AgainstPrevious(ResultStore store, IReadOnlyList<StoredResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(results);
+        return results.Select(current =>
+        {
+            var history = store.ResultsOf(current.Experiment);
+            return Row(current, history.LastOrDefault(r => r.RunId < current.RunId), history.Where(r => r.RunId <= current.RunId).ToList());
+        }).ToList();
+    }
+
+    public static ComparisonRow Row(StoredResult current, StoredResult? baseline, IReadOnlyList<StoredResult> history)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(history);
+        if (baseline is null)
+        {
+            return new ComparisonRow(current.Experiment, current, null, null, null, null, Verdict.New);
+        }
+
+        var now = current.Result.Test;
+        var before = baseline.Result.Test;
+        if (now is null || before is null || !double.IsFinite(now.Accuracy) || !double.IsFinite(before.Accuracy))
+        {
+            return new ComparisonRow(current.Experiment, current, baseline, null, null, null, Verdict.NotComparable);
+        }
+
+        var delta = now.Accuracy - before.Accuracy;
+        var noise = NoiseBand(current, baseline, history);
+        var verdict = Math.Abs(delta) <= noise ? Verdict.WithinNoise : delta > 0 ? Verdict.Better : Verdict.Worse;
+        var lossDelta = double.IsFinite(now.Loss) && double.IsFinite(before.Loss) ? now.Loss - before.Loss : (double?)null;
+        return new ComparisonRow(current.Experiment, current, baseline, delta, lossDelta, noise, verdict);
+    }
+
+    /// <summary>The noise band, in accuracy points, that a change must exceed to count (see the class remarks).</summary>
+    public static double NoiseBand(StoredResult current, StoredResult baseline, IReadOnlyList<StoredResult> history)
+    {
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(history);
+        var repeats = history
+            .Where(r => r.SourceSha256 is not null && string.Equals(r.SourceSha256, current.SourceSha256, StringComparison.Ordinal))
+            .Select(r => r.Result.Test?.Accuracy ?? double.NaN)
+            .Where(double.IsFinite)
+            .ToList();
+        double band;
+        if (repeats.Count >= MinimumRepeats)
+        {
+            var mean = repeats.Average();
+            var deviation = Math.Sqrt(repeats.Sum(a => (a - mean) * (a - mean)) / (repeats.Count - 1));
+            band = 2 * deviation;
+        }
+        else
+        {
+            band = 1.96 * Math.Sqrt(Variance(current.Result.Test!) + Variance(baseline.Result.Test!));
+        }
+
+        return Math.Max(band, 0.01);
+
+        static double Variance(Evaluation evaluation)
+        {
+            var p = evaluation.Accuracy / 100;
+            return evaluation.Count > 0 ? 100 * 100 * p * (1 - p) / evaluation.Count : 0;
+        }
+    }
+
+    public static TextTable Table(string baselineLabel, IReadOnlyList<ComparisonRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var cells = rows.Select(row =>
+        {
+            var mark = row.Verdict switch
+            {
+                Verdict.Better => CellMark.Better,
+                Verdict.Worse => CellMark.Worse,
+                _ => CellMark.None,
+            };
+            return (IReadOnlyList<Cell>)
+            [
+                row.Experiment,
+                row.Baseline is null ? "-" : new Cell(HistoryTables.Id(row.Baseline.RunId), row.Baseline.RunId),
+                row.Baseline is null ? "-" : Cell.Of(row.Baseline.Result.Test?.Accuracy, "F2"),
+                new(HistoryTables.Id(row.Current.RunId), row.Current.RunId),
+                Cell.Of(row.Current.Result.Test?.Accuracy, "F2"),
+                Cell.Signed(row.AccuracyDelta, "F2", mark),
+                Cell.Of(row.Noise, "F2"),
+                Cell.Signed(row.LossDelta, "F4"),
+                row.Baseline is null ? "-" : row.YamlChanged ? new Cell("changed", null, CellMark.Note) : "same",
+                new(VerdictText(row), null, mark),
+            ];
+        }).ToList();
+        return new TextTable($"Latest results against {baselineLabel}", ["Experiment", "Baseline run", "Baseline (%)", "Run", "Accuracy (%)", "Change", "Noise ±", "Loss change", "YAML", "Verdict"], cells)
+        {
+            NumericColumns = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 },
+            Notes =
+            [
+                "Change and Noise ± are in accuracy points; a change beyond the noise band is 'better' or 'worse'.",
+                string.Create(CultureInfo.InvariantCulture, $"Noise band: twice the standard deviation of this experiment's results with the same YAML when the history holds {MinimumRepeats} or more, else 1.96 binomial standard errors of the two test accuracies."),
+            ],
+        };
+    }
+
+    private static string VerdictText(ComparisonRow row) => row.Verdict switch
+    {
+        Verdict.New => "new",
+        Verdict.Better => "better",
+        Verdict.Worse => "worse",
+        Verdict.WithinNoise => "within noise",
+        _ => $"not comparable ({row.Current.Status} vs {row.Baseline?.Status})",
+    };
+}
+
+/// <summary>What <c>compare --baseline</c> accepts: a run id, an experiment name, or a git ref (commit, branch, tag).</summary>
+public static class BaselineResolver
+{
+    /// <summary>Returns a label and a function that picks the baseline result of an experiment from its history (oldest first).</summary>
+    public static (string Label, Func<StoredResult, IReadOnlyList<StoredResult>, StoredResult?> Pick) Resolve(ResultStore store, string? baseline, Func<string, string?> resolveGitRef)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(resolveGitRef);
+        if (baseline is null)
+        {
+            return ("each experiment's previous run", (current, history) => history.LastOrDefault(r => r.RunId < current.RunId));
+        }
+
+        if (string.IsNullOrWhiteSpace(baseline))
+        {
+            throw new ArgumentException("--baseline needs a run id, an experiment name or a git ref");
+        }
+
+        var runs = store.Runs();
+        if (long.TryParse(baseline, NumberStyles.None, CultureInfo.InvariantCulture, out var runId) && baseline.Length < 10)
+        {
+            if (runs.All(r => r.Id != runId))
+            {
+                var known = runs.Count == 0 ? "there are no runs" : $"runs are {runs[0].Id} to {runs[^1].Id}";
+                throw new ArgumentException($"--baseline {baseline}: there is no run {baseline} in '{store.Path}' ({known})");
+            }
+
+            return ($"run {baseline}", (current, history) => history.LastOrDefault(r => r.RunId == runId));
+        }
+
+        if (store.ExperimentNames().Contains(baseline, StringComparer.Ordinal))
+        {
+            var reference = store.ResultsOf(baseline)[^1];
+            return ($"experiment {baseline} (run {HistoryTables.Id(reference.RunId)})", (_, _) => reference);
+        }
+
+        var commit = resolveGitRef(baseline)
+            ?? runs.Select(r => r.Info.GitCommit).FirstOrDefault(c => c is not null && baseline.Length >= 7 && c.StartsWith(baseline, StringComparison.OrdinalIgnoreCase));
+        if (commit is null)
+        {
+            throw new ArgumentException($"--baseline '{baseline}' is not a run id, an experiment in the run history, or a git ref (commit, branch or tag)");
+        }
+
+        var atCommit = runs.Where(r => string.Equals(r.Info.GitCommit, commit, StringComparison.OrdinalIgnoreCase)).Select(r => r.Id).ToHashSet();
+        if (atCommit.Count == 0)
+        {
+            throw new ArgumentException($"--baseline '{baseline}' is commit {commit[..Math.Min(10, commit.Length)]}, but no recorded run was made at that commit");
+        }
+
+        return ($"{baseline} (commit {commit[..Math.Min(10, commit.Length)]})", (_, history) => history.LastOrDefault(r => atCommit.Contains(r.RunId)));
+    }
+}

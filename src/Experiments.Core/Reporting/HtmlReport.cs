@@ -1,0 +1,142 @@
+using System.Net;
+using System.Text;
+using Experiments.History;
+
+namespace Experiments.Reporting;
+
+/// <summary>
+/// One run as a single self-contained HTML file: facts, results, the comparison with each experiment's previous
+/// result, per-class accuracy, and every picture embedded as a base64 PNG. No script, no external resource, so it
+/// opens the same from a CI artifact, an e-mail or a folder without network.
+/// </summary>
+public static class HtmlReport
+{
+    public const string FileName = "report.html";
+
+    private const string Style = """
+        body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #1b1b1b; line-height: 1.4; }
+        h1 { margin-bottom: 0.2rem; }
+        table { border-collapse: collapse; margin: 0.6rem 0 1.4rem; font-size: 0.9rem; }
+        th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
+        th { background: #f2f2f2; }
+        td.num { text-align: right; font-variant-numeric: tabular-nums; }
+        .better { color: #1a7f37; font-weight: bold; }
+        .worse { color: #cf222e; font-weight: bold; }
+        .note { color: #9a6700; }
+        figure { margin: 1rem 0; }
+        figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+        figcaption, p.note-line { color: #555; font-size: 0.85rem; }
+        """;
+
+    /// <summary>The report of <paramref name="run"/>.</summary>
+    /// <param name="run">The run.</param>
+    /// <param name="results">Its results.</param>
+    /// <param name="comparison">Each result against the experiment's previous result (may be empty).</param>
+    /// <param name="pictures">The run's pictures (<see cref="RunPlots.Draw"/>).</param>
+    public static string Render(RunRecord run, IReadOnlyList<StoredResult> results, IReadOnlyList<ComparisonRow> comparison, IReadOnlyList<RunPicture> pictures)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(comparison);
+        ArgumentNullException.ThrowIfNull(pictures);
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
+            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
+            .Append("<title>Run ").Append(HistoryTables.Id(run.Id)).Append(": experiment results</title>\n")
+            .Append("<style>\n").Append(Style).Append("</style>\n</head>\n<body>\n");
+        html.Append("<h1>Run ").Append(HistoryTables.Id(run.Id)).Append("</h1>\n<p>")
+            .Append(Encode(run.Status)).Append(", started ").Append(Encode(HistoryTables.Time(run.StartedAt))).Append(" UTC, ")
+            .Append(results.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append(" result(s)</p>\n");
+
+        Table(html, HistoryTables.RunFacts(run), "facts");
+        html.Append("<h2>Results</h2>\n");
+        Table(html, HistoryTables.Results("Results", results), "results");
+        if (comparison.Count > 0)
+        {
+            html.Append("<h2>Against each experiment's previous result</h2>\n");
+            Table(html, Comparison.Table("each experiment's previous result", comparison), "comparison");
+        }
+
+        html.Append("<h2>Test accuracy per class (%)</h2>\n");
+        Table(html, HistoryTables.PerClassAccuracy(results), "per-class");
+
+        html.Append("<h2>Learning curves and test accuracy</h2>\n");
+        foreach (var picture in pictures.Where(p => p.Experiment is null))
+        {
+            Figure(html, picture);
+        }
+
+        foreach (var group in pictures.Where(p => p.Experiment is not null).GroupBy(p => p.Experiment!, StringComparer.Ordinal))
+        {
+            html.Append("<h2>").Append(Encode(group.Key)).Append("</h2>\n");
+            foreach (var picture in group)
+            {
+                Figure(html, picture);
+            }
+        }
+
+        html.Append("</body>\n</html>\n");
+        return html.ToString();
+    }
+
+    private static void Table(StringBuilder html, TextTable table, string id)
+    {
+        html.Append("<table id=\"").Append(id).Append("\">\n<thead><tr>");
+        foreach (var header in table.Headers)
+        {
+            html.Append("<th>").Append(Encode(header)).Append("</th>");
+        }
+
+        html.Append("</tr></thead>\n<tbody>\n");
+        foreach (var row in table.Rows)
+        {
+            html.Append("<tr>");
+            for (var column = 0; column < row.Count; column++)
+            {
+                var cell = row[column];
+                var classes = new List<string>();
+                if (table.NumericColumns.Contains(column))
+                {
+                    classes.Add("num");
+                }
+
+                if (cell.Mark != CellMark.None)
+                {
+                    classes.Add(cell.Mark.ToString().ToLowerInvariant());
+                }
+
+                html.Append(classes.Count == 0 ? "<td>" : $"<td class=\"{string.Join(' ', classes)}\">").Append(Encode(cell.Text)).Append("</td>");
+            }
+
+            html.Append("</tr>\n");
+        }
+
+        html.Append("</tbody>\n</table>\n");
+        foreach (var note in table.Notes)
+        {
+            html.Append("<p class=\"note-line\">").Append(Encode(note)).Append("</p>\n");
+        }
+    }
+
+    private static void Figure(StringBuilder html, RunPicture picture)
+    {
+        var (width, height) = PngSize(picture.Png);
+        html.Append("<figure><img src=\"data:image/png;base64,").Append(Convert.ToBase64String(picture.Png))
+            .Append("\" alt=\"").Append(Encode(picture.Title)).Append('"');
+        if (width > 0)
+        {
+            html.Append(" width=\"").Append(width.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .Append("\" height=\"").Append(height.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('"');
+        }
+
+        html.Append("><figcaption>").Append(Encode(picture.Title)).Append(" (").Append(Encode(picture.RelativePath)).Append(")</figcaption></figure>\n");
+    }
+
+    /// <summary>Width and height from a PNG's IHDR chunk (bytes 16-23, big-endian); (0, 0) when it is not a PNG.</summary>
+    internal static (int Width, int Height) PngSize(byte[] png) =>
+        png.Length >= 24 && png[12] == 'I' && png[13] == 'H' && png[14] == 'D' && png[15] == 'R'
+            ? (System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(16)), System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(png.AsSpan(20)))
+            : (0, 0);
+
+    private static string Encode(string text) => WebUtility.HtmlEncode(text);
+}

@@ -1,0 +1,253 @@
+using System.Globalization;
+using System.Text;
+using ScottPlot;
+
+namespace Experiments.Reporting;
+
+/// <summary>One picture of a run: its file name (relative to the run's folder), a title, and the PNG.</summary>
+public sealed record RunPicture(string RelativePath, string Title, string? Experiment, byte[] Png);
+
+/// <summary>
+/// The pictures of a run, drawn with ScottPlot: learning curves of every experiment on shared axes (loss, accuracy),
+/// a bar chart of test accuracy, and per experiment its confusion matrix and the ten learned weight templates.
+/// </summary>
+public static class RunPlots
+{
+    public const string LossFile = "learning-curves-loss.png";
+    public const string AccuracyFile = "learning-curves-accuracy.png";
+    public const string TestAccuracyFile = "test-accuracy.png";
+    public const string ConfusionFile = "confusion-matrix.png";
+    public const string WeightsFile = "weight-templates.png";
+
+    /// <summary>Draws every picture the results allow (a failed experiment has no confusion matrix or weights).</summary>
+    public static IReadOnlyList<RunPicture> Draw(IReadOnlyList<ExperimentResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var pictures = new List<RunPicture>
+        {
+            new(LossFile, "Loss per epoch (solid: training, dashed: test)", null, LearningCurves(results, loss: true)),
+            new(AccuracyFile, "Test accuracy per epoch", null, LearningCurves(results, loss: false)),
+            new(TestAccuracyFile, "Test accuracy", null, TestAccuracyBars(results)),
+        };
+        foreach (var result in results)
+        {
+            var folder = FolderName(result.Experiment);
+            if (result.Test is { ConfusionMatrix.Count: > 0 } test)
+            {
+                pictures.Add(new($"{folder}/{ConfusionFile}", $"{result.Experiment}: confusion matrix", result.Experiment, ConfusionMatrix(result.Experiment, test)));
+            }
+
+            if (result.Weights is { } weights)
+            {
+                pictures.Add(new($"{folder}/{WeightsFile}", $"{result.Experiment}: learned weight templates", result.Experiment, WeightTemplates(result.Experiment, weights)));
+            }
+        }
+
+        return pictures;
+    }
+
+    /// <summary>Draws the pictures and writes each (atomically) under <paramref name="directory"/>; returns them.</summary>
+    public static IReadOnlyList<RunPicture> Write(string directory, IReadOnlyList<ExperimentResult> results)
+    {
+        var pictures = Draw(results);
+        foreach (var picture in pictures)
+        {
+            var path = Path.Combine(directory, picture.RelativePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            Results.AtomicFile.Write(path, picture.Png);
+        }
+
+        return pictures;
+    }
+
+    /// <summary>
+    /// A folder name for an experiment: the name itself when it is made of letters, digits, '.', '-' and '_';
+    /// otherwise those characters with the rest replaced by '_' and a short hash of the name, so names never collide.
+    /// </summary>
+    public static string FolderName(string experiment)
+    {
+        ArgumentNullException.ThrowIfNull(experiment);
+        var safe = new string(experiment.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' ? c : '_').ToArray());
+        if (safe == experiment && experiment is not ("." or ".."))
+        {
+            return experiment;
+        }
+
+        var hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(experiment)))[..8];
+        return $"{safe}-{hash}";
+    }
+
+    private static byte[] LearningCurves(IReadOnlyList<ExperimentResult> results, bool loss)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        var index = 0;
+        foreach (var result in results)
+        {
+            var color = palette.GetColor(index++);
+            if (loss)
+            {
+                AddLine(plot, result.Epochs.Select(e => (e.Epoch, e.TrainLoss)), color, $"{result.Experiment} (train)", dashed: false);
+                AddLine(plot, result.Epochs.Select(e => (e.Epoch, e.TestLoss ?? double.NaN)), color, $"{result.Experiment} (test)", dashed: true);
+            }
+            else
+            {
+                AddLine(plot, result.Epochs.Select(e => (e.Epoch, e.TestAccuracy ?? double.NaN)), color, result.Experiment, dashed: false);
+            }
+        }
+
+        plot.Title(loss ? "Loss per epoch" : "Test accuracy per epoch");
+        plot.XLabel("epoch");
+        plot.YLabel(loss ? "mean cross-entropy" : "test accuracy (%)");
+        plot.ShowLegend(loss ? Alignment.UpperRight : Alignment.LowerRight);
+        return plot.GetImageBytes(900, 540, ImageFormat.Png);
+    }
+
+    private static void AddLine(Plot plot, IEnumerable<(int Epoch, double Value)> points, Color color, string label, bool dashed)
+    {
+        var finite = points.Where(p => double.IsFinite(p.Value)).ToArray();
+        if (finite.Length == 0)
+        {
+            return;
+        }
+
+        var scatter = plot.Add.Scatter(finite.Select(p => (double)p.Epoch).ToArray(), finite.Select(p => p.Value).ToArray(), color);
+        scatter.LegendText = label;
+        scatter.LineWidth = 2;
+        scatter.MarkerSize = 5;
+        if (dashed)
+        {
+            scatter.LinePattern = LinePattern.Dashed;
+        }
+    }
+
+    private static byte[] TestAccuracyBars(IReadOnlyList<ExperimentResult> results)
+    {
+        var plot = new Plot();
+        var palette = new ScottPlot.Palettes.Category10();
+        var bars = results.Select((result, i) =>
+        {
+            var accuracy = result.Test?.Accuracy is { } a && double.IsFinite(a) ? a : 0;
+            return new Bar
+            {
+                Position = results.Count - 1 - i,
+                Value = accuracy,
+                FillColor = palette.GetColor(i),
+                Label = result.Test?.Accuracy is { } shown && double.IsFinite(shown)
+                    ? shown.ToString("F2", CultureInfo.InvariantCulture) + "%"
+                    : result.Status.ToString().ToLowerInvariant(),
+            };
+        }).ToArray();
+        var barPlot = plot.Add.Bars(bars);
+        barPlot.Horizontal = true;
+        plot.Axes.Left.SetTicks(results.Select((_, i) => (double)(results.Count - 1 - i)).ToArray(), results.Select(r => r.Experiment).ToArray());
+        plot.Axes.SetLimitsX(0, 110);
+        plot.Title("Test accuracy (%)");
+        plot.XLabel("test accuracy (%)");
+        plot.HideGrid();
+        return plot.GetImageBytes(900, Math.Max(240, 90 + 60 * results.Count), ImageFormat.Png);
+    }
+
+    private static byte[] ConfusionMatrix(string experiment, Evaluation test)
+    {
+        var n = test.ConfusionMatrix.Count;
+        var shares = new double[n, n];
+        for (var actual = 0; actual < n; actual++)
+        {
+            var row = test.ConfusionMatrix[actual];
+            var total = row.Sum();
+            for (var predicted = 0; predicted < n; predicted++)
+            {
+                shares[actual, predicted] = total == 0 ? 0 : 100.0 * row[predicted] / total;
+            }
+        }
+
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(shares);
+        heatmap.Colormap = new ScottPlot.Colormaps.Reversed(new ScottPlot.Colormaps.Blues()); // light: few, dark: most
+        heatmap.ManualRange = new ScottPlot.Range(0, 100);
+        heatmap.Rectangle = new CoordinateRect(-0.5, n - 0.5, -0.5, n - 0.5);
+        for (var actual = 0; actual < n; actual++)
+        {
+            for (var predicted = 0; predicted < n; predicted++)
+            {
+                var text = plot.Add.Text(test.ConfusionMatrix[actual][predicted].ToString(CultureInfo.InvariantCulture), predicted, n - 1 - actual);
+                text.LabelAlignment = Alignment.MiddleCenter;
+                text.LabelFontSize = n > 12 ? 8 : 12;
+                text.LabelFontColor = shares[actual, predicted] > 50 ? Colors.White : Colors.Black;
+            }
+        }
+
+        var labels = Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, n).Select(i => (double)i).ToArray(), labels);
+        plot.Axes.Left.SetTicks(Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray(), labels);
+        plot.Add.ColorBar(heatmap).Label = "% of the actual class";
+        plot.Title($"{experiment}: confusion matrix");
+        plot.XLabel("predicted class");
+        plot.YLabel("actual class");
+        plot.HideGrid();
+        plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
+        plot.Axes.SquareUnits();
+        return plot.GetImageBytes(720, 640, ImageFormat.Png);
+    }
+
+    private static byte[] WeightTemplates(string experiment, ModelWeights weights)
+    {
+        // Square images (28x28 for MNIST) in one mosaic, two rows of up to five, on one symmetric colour scale.
+        var side = (int)Math.Round(Math.Sqrt(weights.Columns));
+        var square = side * side == weights.Columns;
+        var (tileHeight, tileWidth) = square ? (side, side) : (1, weights.Columns);
+        var perRow = Math.Min(5, weights.Rows);
+        var tileRows = (weights.Rows + perRow - 1) / perRow;
+        const int Gap = 6;
+        var height = tileRows * tileHeight + (tileRows - 1) * Gap;
+        var width = perRow * tileWidth + (perRow - 1) * Gap;
+        var mosaic = new double[height, width];
+        for (var y = 0; y < height; y++)
+        {
+            for (var x = 0; x < width; x++)
+            {
+                mosaic[y, x] = double.NaN;
+            }
+        }
+
+        // The colour scale is symmetric around 0 and ends at the 99.5th percentile of |weight|, so that a few extreme
+        // border pixels do not wash out the templates (more extreme weights take the end colours).
+        var magnitudes = weights.Values.Where(float.IsFinite).Select(v => Math.Abs((double)v)).Order().ToArray();
+        var limit = magnitudes.Length == 0 ? 1 : Math.Max(magnitudes[(int)Math.Floor(0.995 * (magnitudes.Length - 1))], 1e-12);
+
+        for (var row = 0; row < weights.Rows; row++)
+        {
+            var top = row / perRow * (tileHeight + Gap);
+            var left = row % perRow * (tileWidth + Gap);
+            var template = weights.Row(row);
+            for (var i = 0; i < template.Length; i++)
+            {
+                mosaic[top + i / tileWidth, left + i % tileWidth] = Math.Clamp(template[i], -limit, limit);
+            }
+        }
+
+        var plot = new Plot();
+        var heatmap = plot.Add.Heatmap(mosaic);
+        heatmap.Colormap = new ScottPlot.Colormaps.Balance();
+        heatmap.ManualRange = new ScottPlot.Range(-limit, limit);
+        heatmap.NaNCellColor = Colors.White;
+        heatmap.Rectangle = new CoordinateRect(0, width, 0, height);
+        for (var row = 0; row < weights.Rows; row++)
+        {
+            var top = row / perRow * (tileHeight + Gap);
+            var left = row % perRow * (tileWidth + Gap);
+            var label = plot.Add.Text(row.ToString(CultureInfo.InvariantCulture), left + tileWidth / 2.0, height - top + 0.3);
+            label.LabelAlignment = Alignment.LowerCenter;
+            label.LabelFontSize = 14;
+        }
+
+        plot.Add.ColorBar(heatmap).Label = "weight (red: evidence for the class, blue: against)";
+        plot.Title($"{experiment}: learned weight templates, one per class");
+        plot.Axes.Frameless();
+        plot.HideGrid();
+        plot.Axes.SquareUnits();
+        plot.Axes.SetLimits(-1, width + 1, -1, height + 5);
+        return plot.GetImageBytes(960, 520, ImageFormat.Png);
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using Experiments.Generated;
+using Experiments.History;
+using Spectre.Console.Testing;
+
+namespace Experiments.Runner.Tests;
+
+/// <summary>runs, show, compare, history and export on stores written here (no training), and their errors.</summary>
+public sealed class HistoryCommandTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly TemporaryDirectory results = new();
+
+    public void Dispose() => results.Dispose();
+
+    private static (int ExitCode, string Output) Run(params string[] args)
+    {
+        var console = new TestConsole().Width(250);
+        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All);
+        return (exitCode, console.Output);
+    }
+
+    internal static ExperimentResult Result(string name, double accuracy) => new()
+    {
+        Experiment = name,
+        Dataset = "mnist",
+        Status = ExperimentStatus.Completed,
+        Hyperparameters = (new ExperimentSettings { InputSize = 784, NumClasses = 10, Epochs = 1, BatchSize = 100, LearningRate = 0.01 }).ToNamedValues(),
+        Epochs = [new EpochMetrics(1, 0.5, 0.1) { TestAccuracy = accuracy, TestLoss = 0.4 }],
+        Test = new Evaluation { Accuracy = accuracy, Loss = 0.4, PerClassAccuracy = [accuracy, accuracy], ConfusionMatrix = [[1, 0], [0, 1]], Count = 10_000 },
+        TrainSeconds = 1,
+    };
+
+    private void Record(params (string Name, double Accuracy, string Sha)[] rows)
+    {
+        using var store = ResultStore.OpenOrCreate(results.Path);
+        var run = store.StartRun(new RunInfo { CommandLine = "experiments all", Machine = "m", OperatingSystem = "os", DotnetVersion = ".NET", GitCommit = "abcdef1234567890" }, Start);
+        foreach (var (name, accuracy, sha) in rows)
+        {
+            store.AddResult(run, Result(name, accuracy), new ExperimentSource($"experiments/{name}.yaml", sha));
+        }
+
+        store.FinishRun(run, RunStatus.Completed, Start.AddSeconds(2));
+    }
+
+    [Fact]
+    public void Runs_show_history_compare_and_export_read_what_was_recorded()
+    {
+        Record(("seed-recipe", 82.5, "aaaa1111"), ("tuned-momentum", 92.4, "bbbb"));
+        Record(("seed-recipe", 90.0, "aaaa2222"), ("tuned-momentum", 92.3, "bbbb"));
+
+        var (runsExit, runs) = Run("runs", "--results", results.Path);
+        Assert.Equal(0, runsExit);
+        Assert.Contains("2 run(s)", runs, StringComparison.Ordinal);
+        Assert.Contains("92.40", runs, StringComparison.Ordinal);
+
+        var (showExit, show) = Run("show", "1", "--results", results.Path);
+        Assert.Equal(0, showExit);
+        Assert.Contains("abcdef1234567890", show, StringComparison.Ordinal);
+        Assert.Contains("82.50", show, StringComparison.Ordinal);
+        Assert.Contains("Test accuracy per class", show, StringComparison.Ordinal);
+
+        var (historyExit, history) = Run("history", "seed-recipe", "--results", results.Path, "--format", "md");
+        Assert.Equal(0, historyExit);
+        Assert.Contains("| aaaa2222 changed |", history, StringComparison.Ordinal);
+
+        var (compareExit, compare) = Run("compare", "--results", results.Path, "--format", "json");
+        Assert.Equal(0, compareExit);
+        using (var json = JsonDocument.Parse(compare))
+        {
+            var rows = json.RootElement.EnumerateArray().ToDictionary(r => r.GetProperty("Experiment").GetString()!);
+            Assert.Equal("better", rows["seed-recipe"].GetProperty("Verdict").GetString());
+            Assert.Equal("within noise", rows["tuned-momentum"].GetProperty("Verdict").GetString());
+        }
+
+        var (tableExit, table) = Run("compare", "--results", results.Path, "--baseline", "1");
+        Assert.Equal(0, tableExit);
+        Assert.Contains("against run 1", table, StringComparison.Ordinal);
+        Assert.Contains("+7.50", table, StringComparison.Ordinal);
+
+        var file = Path.Combine(results.Path, "export", "run1.csv");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        var (exportExit, export) = Run("export", "--format", "csv", "--run", "1", "--output", file, "--results", results.Path);
+        Assert.Equal(0, exportExit);
+        Assert.Contains("Run 1 exported", export, StringComparison.Ordinal);
+        Assert.StartsWith("run,experiment,", File.ReadAllText(file), StringComparison.Ordinal);
+        Assert.Equal(3, File.ReadAllText(file).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var (latestExit, latest) = Run("export", "--format", "json", "--results", results.Path);
+        Assert.Equal(0, latestExit);
+        using var latestJson = JsonDocument.Parse(latest);
+        Assert.Equal(2, latestJson.RootElement.GetProperty("run").GetProperty("id").GetInt64());
+    }
+
+    [Theory]
+    [InlineData("There is no run 9", "show", "9")]
+    [InlineData("There is no run 9", "export", "--format", "md", "--run", "9")]
+    [InlineData("did you mean 'seed-recipe'?", "history", "seed-recipee")]
+    [InlineData("--baseline 'v0-never' is not a run id", "compare", "--baseline", "v0-never")]
+    public void Questions_the_history_cannot_answer_are_usage_errors_that_say_why(string expected, params string[] args)
+    {
+        Record(("seed-recipe", 82.5, "aaaa"));
+        var (exitCode, output) = Run([.. args, "--results", results.Path]);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Argument 'xml' not recognized", "compare", "--format", "xml")]
+    [InlineData("Option '--format' is required", "export")]
+    [InlineData("Argument 'table' not recognized", "export", "--format", "table")]
+    [InlineData("--run must be a run id (1 or more), but is 0", "export", "--format", "md", "--run", "0")]
+    [InlineData("Cannot parse argument 'last' for command 'show'", "show", "last")]
+    [InlineData("Required argument missing for command: 'history'", "history")]
+    public void Bad_arguments_of_the_history_commands_are_usage_errors(string expected, params string[] args)
+    {
+        var (exitCode, output) = Run([.. args, "--results", results.Path]);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains(expected, output, StringComparison.Ordinal);
+        Assert.Empty(results.Files());
+    }
+
+    [Theory]
+    [InlineData("runs")]
+    [InlineData("compare")]
+    [InlineData("history", "seed-recipe")]
+    [InlineData("show", "1")]
+    [InlineData("export", "--format", "csv")]
+    public void Reading_commands_on_a_missing_or_corrupt_store_fail_clearly_and_change_nothing(params string[] args)
+    {
+        var (missingExit, missing) = Run([.. args, "--results", results.Path]);
+        Assert.Equal(RunnerApp.UsageError, missingExit);
+        Assert.Contains("No run history at", missing, StringComparison.Ordinal);
+        Assert.Empty(results.Files());
+
+        var store = ResultStore.PathIn(results.Path);
+        File.WriteAllText(store, "not a database");
+        var (corruptExit, corrupt) = Run([.. args, "--results", results.Path]);
+        Assert.Equal(RunnerApp.UsageError, corruptExit);
+        Assert.Contains("is not an SQLite database", corrupt, StringComparison.Ordinal);
+        Assert.Equal("not a database", File.ReadAllText(store));
+        Assert.Single(results.Files());
+    }
+}

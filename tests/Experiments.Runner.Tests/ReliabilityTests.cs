@@ -1,0 +1,147 @@
+using System.Text.Json;
+using Experiments.Generated;
+using Experiments.History;
+using Microsoft.Data.Sqlite;
+using Spectre.Console.Testing;
+
+namespace Experiments.Runner.Tests;
+
+/// <summary>
+/// The run history under stress, with real processes: signals during a run, two runners at once, and stores
+/// that must not be touched (corrupt, newer schema, write-protected).
+/// </summary>
+public sealed class ReliabilityTests
+{
+    [Theory]
+    [InlineData("TERM", RunnerApp.Terminated)]
+    [InlineData("INT", RunnerApp.Cancelled)]
+    public void A_signal_during_all_keeps_finished_results_marks_the_run_interrupted_and_exits_non_zero(string signal, int exitCode)
+    {
+        using var results = new TemporaryDirectory();
+        using var runner = new RunnerProcess("all", "--data-root", RepositoryPaths.Data, "--results", results.Path);
+
+        // "[2/N]" is printed after the first experiment's result was recorded.
+        runner.WaitForOutput($"[2/{ExperimentCatalog.All.Count}]");
+        runner.Signal(signal);
+        Assert.Equal(exitCode, runner.WaitForExit());
+        Assert.Contains("Interrupted:", runner.Output, StringComparison.Ordinal);
+
+        using var store = ResultStore.OpenExisting(results.Path);
+        Assert.Equal("ok", store.IntegrityCheck());
+        var run = Assert.Single(store.Runs());
+        Assert.Equal(RunStatus.Interrupted, run.Status);
+        Assert.NotNull(run.EndedAt);
+        var recorded = store.ResultsOfRun(run.Id);
+        Assert.InRange(recorded.Count, 1, ExperimentCatalog.All.Count - 1);
+        Assert.Equal(ExperimentCatalog.All[0].Name, recorded[0].Experiment);
+        Assert.All(recorded, r => Assert.Equal("completed", r.Status));
+
+        using var latest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(results.Path, "latest.json")));
+        Assert.Equal(recorded.Select(r => r.Experiment), latest.RootElement.EnumerateArray().Select(r => r.GetProperty("experiment").GetString()));
+        Assert.Empty(Directory.GetFiles(results.Path, "*.tmp-*"));
+    }
+
+    [Fact]
+    public void Two_runners_recording_into_one_store_at_once_lose_no_result()
+    {
+        using var results = new TemporaryDirectory();
+        using var first = new RunnerProcess("run", "seed-*", "--data-root", RepositoryPaths.Data, "--results", results.Path);
+        using var second = new RunnerProcess("run", "seed-*", "--data-root", RepositoryPaths.Data, "--results", results.Path);
+
+        Assert.True(first.WaitForExit() == 0, first.Output);
+        Assert.True(second.WaitForExit() == 0, second.Output);
+
+        using var store = ResultStore.OpenExisting(results.Path);
+        Assert.Equal("ok", store.IntegrityCheck());
+        var runs = store.Runs();
+        Assert.Equal(2, runs.Count);
+        Assert.All(runs, run =>
+        {
+            Assert.Equal(RunStatus.Completed, run.Status);
+            Assert.Equal(["seed-literal-softmax", "seed-recipe"], store.ResultsOfRun(run.Id).Select(r => r.Experiment));
+        });
+
+        // Same seeds, same code: the two runs agree to the last digit.
+        var accuracies = runs.Select(run => store.ResultsOfRun(run.Id).Select(r => r.Result.Test!.Accuracy).ToList()).ToList();
+        Assert.Equal(accuracies[0], accuracies[1]);
+        using var latest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(results.Path, "latest.json")));
+        Assert.Equal(2, latest.RootElement.GetArrayLength());
+    }
+
+    private static (int ExitCode, string Output) Run(params string[] args)
+    {
+        var console = new TestConsole().Width(250);
+        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All);
+        return (exitCode, console.Output);
+    }
+
+    private static Dictionary<string, string> Snapshot(string directory) =>
+        Directory.GetFiles(directory).ToDictionary(f => Path.GetFileName(f), f => Convert.ToBase64String(File.ReadAllBytes(f)));
+
+    [Fact]
+    public void A_corrupt_store_stops_the_run_before_training_and_is_left_as_it_is()
+    {
+        using var results = new TemporaryDirectory();
+        var store = ResultStore.PathIn(results.Path);
+        File.WriteAllText(store, "half a database, or something else entirely");
+
+        var (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path);
+
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains($"The run history '{store}' is not an SQLite database", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+        Assert.Equal(["experiments.db"], Directory.GetFiles(results.Path).Select(Path.GetFileName));
+        Assert.Equal("half a database, or something else entirely", File.ReadAllText(store));
+    }
+
+    [Fact]
+    public void A_store_from_a_newer_schema_stops_the_run_before_training_and_is_left_as_it_is()
+    {
+        using var results = new TemporaryDirectory();
+        using (ResultStore.OpenOrCreate(results.Path))
+        {
+        }
+
+        using (var connection = new SqliteConnection($"Data Source={ResultStore.PathIn(results.Path)};Pooling=False"))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = $"PRAGMA user_version = {ResultStore.SchemaVersion + 1}";
+            command.ExecuteNonQuery();
+        }
+
+        var before = Snapshot(results.Path);
+        var (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path);
+
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains($"newer than this build understands ({ResultStore.SchemaVersion})", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+        Assert.Equal(before, Snapshot(results.Path));
+    }
+
+    [Fact]
+    public void A_write_protected_results_directory_stops_the_run_before_training_and_keeps_its_history()
+    {
+        using var scratch = new TemporaryDirectory();
+        var results = scratch.Combine("results");
+        using (var store = ResultStore.OpenOrCreate(results))
+        {
+            store.AddResult(store.StartRun(new RunInfo { CommandLine = "earlier", Machine = "m", OperatingSystem = "os", DotnetVersion = ".NET" }, DateTimeOffset.UtcNow), HistoryCommandTests.Result("seed-recipe", 82.5));
+        }
+
+        var before = Snapshot(results);
+        string output;
+        int exitCode;
+        using (new WriteProtection(results))
+        {
+            (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results);
+            Assert.Equal(before, Snapshot(results));
+        }
+
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains($"Cannot write results into '{results}'", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+        using var reopened = ResultStore.OpenExisting(results);
+        Assert.Equal("earlier", Assert.Single(reopened.Runs()).Info.CommandLine);
+    }
+}
