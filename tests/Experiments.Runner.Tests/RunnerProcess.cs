@@ -12,13 +12,19 @@ internal sealed class RunnerProcess : IDisposable
 
     public RunnerProcess(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet")
+        // env(1) puts SIGINT and SIGTERM back to their default handling before it executes dotnet (same process id):
+        // a process inherits "ignored" signals, and .NET keeps an ignored SIGINT ignored. A test host started by a
+        // non-interactive shell in the background (`cmd &`, as CI scripts do) has SIGINT ignored, and without this the
+        // runner would never see the Ctrl+C the signal test sends. (--default-signal: GNU coreutils 8.31 or later.)
+        var start = new ProcessStartInfo("env")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        start.ArgumentList.Add("--default-signal=INT,TERM");
+        start.ArgumentList.Add(DotnetHost());
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "experiments.dll"));
         foreach (var argument in arguments)
         {
@@ -36,6 +42,10 @@ internal sealed class RunnerProcess : IDisposable
     }
 
     public int Id => process.Id;
+
+    /// <summary>The dotnet host running these tests (so the runner uses the same runtime), else dotnet from PATH.</summary>
+    private static string DotnetHost() =>
+        Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
 
     public string Output
     {
