@@ -15,8 +15,7 @@ internal static class HistoryCommands
         runs.SetAction(parse => WithStore(console, parse.GetValue(results)!, store =>
         {
             var list = store.Runs();
-            var best = list.ToDictionary(r => r.Id, r => store.ResultsOfRun(r.Id).Select(x => x.Result.Test?.Accuracy).Where(a => a is { } v && double.IsFinite(v)).DefaultIfEmpty(null).Max());
-            ConsoleTables.Write(console, HistoryTables.Runs(list, best));
+            ConsoleTables.Write(console, HistoryTables.Runs(list));
             console.MarkupLineInterpolated($"{list.Count} run(s) in {store.Path}");
             return 0;
         }));
@@ -82,7 +81,16 @@ internal static class HistoryCommands
             var text = RunExport.Write(parse.GetValue(exportFormat)!, run, store.ResultsOfRun(run.Id));
             if (parse.GetValue(output) is { } file)
             {
-                Results.AtomicFile.Write(file, System.Text.Encoding.UTF8.GetBytes(text));
+                try
+                {
+                    Results.AtomicFile.Write(file, System.Text.Encoding.UTF8.GetBytes(text));
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    console.MarkupLineInterpolated($"[red]error:[/] cannot write '{file}': {exception.Message}");
+                    return RunnerApp.UsageError;
+                }
+
                 console.MarkupLineInterpolated($"Run {run.Id} exported to [blue]{file}[/]");
             }
             else
@@ -106,18 +114,37 @@ internal static class HistoryCommands
             return WithStore(console, resultsDirectory, store =>
             {
                 var run = parse.GetValue(reportRun) is { } id ? FindRun(store, id) : LatestRun(store);
-                var stored = store.ResultsOfRun(run.Id);
+                var stored = store.ResultsOfRun(run.Id, withWeights: true);
                 var runDirectory = Path.Combine(resultsDirectory, HistoryTables.Id(run.Id));
-                var pictures = RunPlots.Write(runDirectory, stored.Select(r => r.Result).ToList());
-                var html = HtmlReport.Render(run, stored, Comparison.AgainstPrevious(store, stored), pictures);
-                var file = parse.GetValue(reportOutput) ?? Path.Combine(runDirectory, HtmlReport.FileName);
-                var folder = Path.GetDirectoryName(Path.GetFullPath(file));
-                if (folder is not null)
+                var pictures = RunPlots.Draw(stored.Select(r => r.Result).ToList());
+                try
                 {
-                    Directory.CreateDirectory(folder);
+                    RunPlots.Save(runDirectory, pictures);
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    // The report embeds them, so it can still be written elsewhere (--output).
+                    console.MarkupLineInterpolated($"[yellow]warning:[/] the pictures were not saved into '{runDirectory}' ({exception.Message}); the report embeds them");
                 }
 
-                Results.AtomicFile.Write(file, System.Text.Encoding.UTF8.GetBytes(html));
+                var html = HtmlReport.Render(run, stored, Comparison.AgainstPrevious(store, stored), pictures);
+                var file = parse.GetValue(reportOutput) ?? Path.Combine(runDirectory, HtmlReport.FileName);
+                try
+                {
+                    var folder = Path.GetDirectoryName(Path.GetFullPath(file));
+                    if (folder is not null)
+                    {
+                        Directory.CreateDirectory(folder);
+                    }
+
+                    Results.AtomicFile.Write(file, System.Text.Encoding.UTF8.GetBytes(html));
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    console.MarkupLineInterpolated($"[red]error:[/] cannot write the report to '{file}': {exception.Message}; make that folder writable, or pass --output FILE somewhere writable");
+                    return RunnerApp.UsageError;
+                }
+
                 console.MarkupLineInterpolated($"Report of run {run.Id} ({stored.Count} results, {pictures.Count} pictures) written to [blue]{file}[/]");
                 return 0;
             });
@@ -198,21 +225,29 @@ internal static class HistoryCommands
 
         var runs = store.Runs();
         var known = runs.Count == 0 ? "there are no runs" : $"runs are {runs[0].Id} to {runs[^1].Id}";
-        throw new ArgumentException($"There is no run {id} in '{store.Path}' ({known})");
+        throw new UsageException($"There is no run {id} in '{store.Path}' ({known})");
     }
 
     internal static RunRecord LatestRun(ResultStore store) =>
         store.Runs().LastOrDefault() ?? throw new StoreException($"The run history '{store.Path}' holds no runs yet: record one with 'all' or 'run'");
 
-    /// <summary>Opens the store, runs <paramref name="action"/>, and turns a bad store or argument into a clear error (exit 2).</summary>
+    /// <summary>
+    /// Opens the store, runs <paramref name="action"/>, and turns a bad store or a request for something it does not
+    /// hold into a clear error (exit 2). What the store says about what a reader sees is printed first.
+    /// </summary>
     internal static int WithStore(IAnsiConsole console, string resultsDirectory, Func<ResultStore, int> action)
     {
         try
         {
             using var store = ResultStore.OpenExisting(resultsDirectory);
+            if (store.Warning is { } warning)
+            {
+                console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+            }
+
             return action(store);
         }
-        catch (Exception exception) when (exception is StoreException or ArgumentException or IOException)
+        catch (Exception exception) when (exception is StoreException or UsageException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
             return RunnerApp.UsageError;

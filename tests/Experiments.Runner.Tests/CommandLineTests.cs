@@ -90,7 +90,7 @@ public sealed class CommandLineTests
         Assert.Equal($"experiments all --data-root {RepositoryPaths.Data} --results {results.Path}", run.Info.CommandLine);
         Assert.NotNull(run.EndedAt);
         Assert.Contains($"Run {run.Id} (completed) recorded in", output, StringComparison.Ordinal);
-        foreach (var stored in store.ResultsOfRun(run.Id))
+        foreach (var stored in store.ResultsOfRun(run.Id, withWeights: true))
         {
             var experiment = ExperimentCatalog.All.Single(e => e.Name == stored.Experiment);
             var yaml = File.ReadAllBytes(Path.Combine(RepositoryPaths.Root, experiment.SourceFile));

@@ -130,13 +130,12 @@ public sealed class ReliabilityTests
         }
 
         var before = Snapshot(results);
-        string output;
-        int exitCode;
-        using (new WriteProtection(results))
+        var (exitCode, output) = WriteProtection.Run(results, () =>
         {
-            (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results);
+            var ran = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results);
             Assert.Equal(before, Snapshot(results));
-        }
+            return ran;
+        });
 
         Assert.Equal(RunnerApp.UsageError, exitCode);
         Assert.Contains($"Cannot write results into '{results}'", output, StringComparison.Ordinal);

@@ -16,6 +16,9 @@ public sealed record RunRecord
 
     /// <summary>How many experiment results the run recorded.</summary>
     public int ResultCount { get; init; }
+
+    /// <summary>The highest test accuracy among the run's results, or null when none has one.</summary>
+    public double? BestTestAccuracy { get; init; }
 }
 
 /// <summary>One experiment's result as stored, with where it came from.</summary>

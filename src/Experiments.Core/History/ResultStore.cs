@@ -33,6 +33,9 @@ public sealed class ResultStore : IDisposable
     /// <summary>The database file.</summary>
     public string Path { get; }
 
+    /// <summary>Something a reader should know about what it sees (e.g. writes it cannot see), or null.</summary>
+    public string? Warning { get; private init; }
+
     /// <summary>The schema version this build writes.</summary>
     public static int SchemaVersion => Schema.Current;
 
@@ -70,14 +73,19 @@ public sealed class ResultStore : IDisposable
         try
         {
             connection.Open();
-            var version = Scalar<long>(connection, "PRAGMA user_version");
-            CheckVersion(path, version);
-            if (Scalar<long>(connection, "PRAGMA application_id") != ApplicationId || version < Schema.Current)
+            var state = ReadState(connection);
+            CheckVersion(path, state.Version);
+            if (state.ApplicationId != ApplicationId || state.Version < Schema.Current)
             {
                 throw new StoreException($"The run history '{path}' cannot be read from a folder this process cannot write: it is not at schema version {Schema.Current}, and upgrading it needs write access");
             }
 
-            return new ResultStore(connection, path);
+            // immutable=1 reads the database file alone: whatever is still in the write-ahead log is not seen.
+            var wal = new FileInfo(path + "-wal");
+            var warning = wal.Exists && wal.Length > 0
+                ? $"'{wal.FullName}' ({wal.Length} bytes) holds writes that were never copied into the run history (a runner still going, or one that was killed); this folder cannot be written, so they are not shown: make it writable and read again to see them"
+                : null;
+            return new ResultStore(connection, path) { Warning = warning };
         }
         catch (SqliteException exception)
         {
@@ -106,9 +114,20 @@ public sealed class ResultStore : IDisposable
             throw new StoreException($"No run history at '{path}': record runs with 'all' or 'run' first (with the same --results)");
         }
 
+        var checkedReadOnly = false;
         if (exists)
         {
             CheckHeader(path);
+
+            // A read-write connection would roll back a hot journal, and when closed it copies a write-ahead log into
+            // the database: either changes a file that may then be refused. So when there is something to recover,
+            // the file is checked on a read-only connection first. (Only then: a read-only connection leaves an empty
+            // -wal and a -shm behind, which would change the folder of a store that is refused.)
+            if (File.Exists(path + "-wal") || File.Exists(path + "-journal"))
+            {
+                CheckReadOnly(path);
+                checkedReadOnly = true;
+            }
         }
         else
         {
@@ -134,21 +153,15 @@ public sealed class ResultStore : IDisposable
         {
             connection.Open();
             Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
-            var applicationId = Scalar<long>(connection, "PRAGMA application_id");
-            var version = Scalar<long>(connection, "PRAGMA user_version");
-            if (applicationId != ApplicationId && (applicationId != 0 || version != 0 || Scalar<long>(connection, "SELECT count(*) FROM sqlite_schema") > 0))
-            {
-                throw new StoreException($"'{path}' is an SQLite database, but not a run history of this framework (application id {applicationId}); it was left as it is: move it away or pass another --results");
-            }
 
-            CheckVersion(path, version);
-            if (exists)
+            // One consistent snapshot (another process may be creating the store right now): it is either still
+            // empty or fully migrated, never half. Checked before the journal mode is set, which writes to the file.
+            var state = ReadState(connection);
+            CheckOwner(path, state);
+            CheckVersion(path, state.Version);
+            if (exists && !checkedReadOnly)
             {
-                var check = Scalar<string>(connection, "PRAGMA quick_check(1)");
-                if (!string.Equals(check, "ok", StringComparison.Ordinal))
-                {
-                    throw new StoreException($"The run history '{path}' is corrupt ({check}); it was left as it is: move it away (a new one is then started) or pass another --results");
-                }
+                CheckIntegrity(path, connection);
             }
 
             Execute(connection, "PRAGMA journal_mode = WAL");
@@ -165,6 +178,69 @@ public sealed class ResultStore : IDisposable
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Checks owner, version and integrity of an existing store without changing it (no rollback, no checkpoint).</summary>
+    private static void CheckReadOnly(string path)
+    {
+        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadOnly,
+            Pooling = false,
+            DefaultTimeout = BusyTimeoutSeconds,
+        }.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
+            var state = ReadState(connection);
+            CheckOwner(path, state);
+            CheckVersion(path, state.Version);
+            CheckIntegrity(path, connection);
+        }
+        catch (SqliteException exception) when (exception.SqliteExtendedErrorCode == SqliteReadOnlyRollback)
+        {
+            throw new StoreException($"The run history '{path}' has a hot journal ('{path}-journal') from a write that never finished; it was left as it is, as a read-only check cannot roll it back: open it once with the sqlite3 tool to recover it, or move both files away (a new one is then started), or pass another --results");
+        }
+        catch (SqliteException exception)
+        {
+            throw Describe(exception, path, "open");
+        }
+    }
+
+    /// <summary>SQLITE_READONLY_ROLLBACK: a hot journal that a read-only connection cannot roll back.</summary>
+    private const int SqliteReadOnlyRollback = 776;
+
+    /// <summary>What identifies a store, read in one transaction so that the three agree.</summary>
+    private readonly record struct StoreState(long ApplicationId, long Version, long SchemaObjects);
+
+    private static StoreState ReadState(SqliteConnection connection, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)";
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        return new StoreState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+    }
+
+    /// <summary>Refuses an SQLite database that is neither this framework's store nor empty (a new store).</summary>
+    private static void CheckOwner(string path, StoreState state)
+    {
+        if (state.ApplicationId != ApplicationId && (state.SchemaObjects > 0 || state.Version != 0))
+        {
+            throw new StoreException($"'{path}' is an SQLite database, but not a run history of this framework (application id {state.ApplicationId}); it was left as it is: move it away or pass another --results");
+        }
+    }
+
+    private static void CheckIntegrity(string path, SqliteConnection connection)
+    {
+        var check = Scalar<string>(connection, "PRAGMA quick_check(1)");
+        if (!string.Equals(check, "ok", StringComparison.Ordinal))
+        {
+            throw new StoreException($"The run history '{path}' is corrupt ({check}); it was left as it is: move it away (a new one is then started) or pass another --results");
         }
     }
 
@@ -200,18 +276,23 @@ public sealed class ResultStore : IDisposable
         }
     }
 
-    /// <summary>Brings the store to <see cref="Schema.Current"/> in one immediate transaction (so two processes cannot both migrate).</summary>
+    /// <summary>
+    /// Brings the store to <see cref="Schema.Current"/> in one immediate transaction, so two processes cannot both
+    /// migrate. Owner and version are checked again under that lock: what another process did between the first
+    /// look and the lock (create the store, most often) is seen as it is.
+    /// </summary>
     private static void Migrate(SqliteConnection connection, string path)
     {
-        if (Scalar<long>(connection, "PRAGMA user_version") == Schema.Current)
+        if (ReadState(connection) is { ApplicationId: ApplicationId } current && current.Version == Schema.Current)
         {
             return;
         }
 
         using var transaction = connection.BeginTransaction(deferred: false);
-        var version = Scalar<long>(connection, "PRAGMA user_version", transaction);
-        CheckVersion(path, version);
-        for (var next = (int)version; next < Schema.Current; next++)
+        var state = ReadState(connection, transaction);
+        CheckOwner(path, state);
+        CheckVersion(path, state.Version);
+        for (var next = (int)state.Version; next < Schema.Current; next++)
         {
             Execute(connection, Schema.Migrations[next], transaction);
         }
@@ -307,10 +388,12 @@ public sealed class ResultStore : IDisposable
     public RunRecord? Run(long id) => ReadRuns(id).SingleOrDefault();
 
     /// <summary>The results of one run, in the order they were recorded.</summary>
-    public IReadOnlyList<StoredResult> ResultsOfRun(long runId) => ReadResults("WHERE run_id = $value ORDER BY id", runId);
+    /// <param name="runId">The run.</param>
+    /// <param name="withWeights">Whether to read the learned weights too (31 KB a result; only the pictures need them).</param>
+    public IReadOnlyList<StoredResult> ResultsOfRun(long runId, bool withWeights = false) => ReadResults("WHERE run_id = $value ORDER BY id", runId, withWeights);
 
     /// <summary>Every result of one experiment, oldest first.</summary>
-    public IReadOnlyList<StoredResult> ResultsOf(string experiment) => ReadResults("WHERE experiment = $value ORDER BY run_id, id", experiment);
+    public IReadOnlyList<StoredResult> ResultsOf(string experiment) => ReadResults("WHERE experiment = $value ORDER BY run_id, id", experiment, withWeights: false);
 
     /// <summary>The names of every experiment with a stored result, in ordinal order.</summary>
     public IReadOnlyList<string> ExperimentNames() => Read("read the experiment names", command =>
@@ -328,7 +411,7 @@ public sealed class ResultStore : IDisposable
 
     /// <summary>The latest stored result of every experiment (by experiment name, ordinal order).</summary>
     public IReadOnlyList<StoredResult> LatestResults() =>
-        ReadResults("WHERE id IN (SELECT max(id) FROM results GROUP BY experiment)", null)
+        ReadResults("WHERE id IN (SELECT max(id) FROM results GROUP BY experiment)", null, withWeights: false)
             .OrderBy(r => r.Experiment, StringComparer.Ordinal).ToList();
 
     /// <summary>Runs <c>PRAGMA integrity_check</c>; returns "ok" or SQLite's findings.</summary>
@@ -344,9 +427,9 @@ public sealed class ResultStore : IDisposable
     {
         command.CommandText = """
             SELECT r.id, r.started_at, r.ended_at, r.command_line, r.git_commit, r.git_dirty, r.machine, r.operating_system,
-                   r.dotnet_version, r.torchsharp_version, r.status, (SELECT count(*) FROM results x WHERE x.run_id = r.id)
-            FROM runs r
-            """ + (id is null ? "" : " WHERE r.id = $id") + " ORDER BY r.id";
+                   r.dotnet_version, r.torchsharp_version, r.status, count(x.id), max(x.test_accuracy)
+            FROM runs r LEFT JOIN results x ON x.run_id = r.id
+            """ + (id is null ? "" : " WHERE r.id = $id") + " GROUP BY r.id ORDER BY r.id";
         if (id is not null)
         {
             command.Parameters.AddWithValue("$id", id);
@@ -373,19 +456,19 @@ public sealed class ResultStore : IDisposable
                 },
                 Status = reader.GetString(10),
                 ResultCount = reader.GetInt32(11),
+                BestTestAccuracy = reader.IsDBNull(12) ? null : reader.GetDouble(12),
             });
         }
 
         return runs;
     });
 
-    private IReadOnlyList<StoredResult> ReadResults(string where, object? value) => Read("read the results", command =>
+    private IReadOnlyList<StoredResult> ReadResults(string where, object? value, bool withWeights) => Read("read the results", command =>
     {
         command.CommandText = """
             SELECT id, run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters,
-                   train_seconds, evaluation_seconds, epochs, test, validation, error, weights, weights_rows, weights_columns
-            FROM results
-            """ + " " + where;
+                   train_seconds, evaluation_seconds, epochs, test, validation, error,
+            """ + (withWeights ? " weights, weights_rows, weights_columns" : " NULL, NULL, NULL") + " FROM results " + where;
         if (value is not null)
         {
             command.Parameters.AddWithValue("$value", value);

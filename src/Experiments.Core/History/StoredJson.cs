@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
@@ -180,7 +179,4 @@ internal static class StoredJson
 
         return Encoding.UTF8.GetString(stream.ToArray());
     }
-
-    /// <summary>Invariant text of a double for SQL parameters and messages.</summary>
-    public static string Invariant(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }

@@ -7,7 +7,7 @@ namespace Experiments.Reporting;
 /// <summary>The tables of the <c>runs</c>, <c>show</c>, <c>history</c> and <c>export</c> commands and of the report.</summary>
 public static class HistoryTables
 {
-    public static TextTable Runs(IReadOnlyList<RunRecord> runs, IReadOnlyDictionary<long, double?>? bestAccuracy = null)
+    public static TextTable Runs(IReadOnlyList<RunRecord> runs)
     {
         ArgumentNullException.ThrowIfNull(runs);
         var rows = runs.Select(run => (IReadOnlyList<Cell>)
@@ -18,7 +18,7 @@ public static class HistoryTables
             Status(run.Status),
             Commit(run.Info),
             new(run.ResultCount.ToString(CultureInfo.InvariantCulture), run.ResultCount),
-            Cell.Of(bestAccuracy?.GetValueOrDefault(run.Id), "F2"),
+            Cell.Of(run.BestTestAccuracy, "F2"),
             run.Info.CommandLine,
         ]).ToList();
         return new TextTable("Runs", ["Run", "Started (UTC)", "Seconds", "Status", "Commit", "Results", "Best accuracy (%)", "Command"], rows)
@@ -136,7 +136,7 @@ public static class HistoryTables
         var names = store.ExperimentNames();
         var closest = Spelling.EditDistance.Closest(experiment, names);
         var hint = closest is null ? "" : $"did you mean '{closest}'? ";
-        throw new ArgumentException($"No results of '{experiment}' in '{store.Path}'; {hint}experiments with results: {(names.Count == 0 ? "none" : string.Join(", ", names))}");
+        throw new UsageException($"No results of '{experiment}' in '{store.Path}'; {hint}experiments with results: {(names.Count == 0 ? "none" : string.Join(", ", names))}");
     }
 
     /// <summary>The hyperparameters that differ from <paramref name="before"/>, as <c>name=value (was old)</c>; "-" when none.</summary>

@@ -50,14 +50,20 @@ public static class RunPlots
     public static IReadOnlyList<RunPicture> Write(string directory, IReadOnlyList<ExperimentResult> results)
     {
         var pictures = Draw(results);
+        Save(directory, pictures);
+        return pictures;
+    }
+
+    /// <summary>Writes each picture (atomically) under <paramref name="directory"/>.</summary>
+    public static void Save(string directory, IReadOnlyList<RunPicture> pictures)
+    {
+        ArgumentNullException.ThrowIfNull(pictures);
         foreach (var picture in pictures)
         {
             var path = Path.Combine(directory, picture.RelativePath);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             Results.AtomicFile.Write(path, picture.Png);
         }
-
-        return pictures;
     }
 
     /// <summary>

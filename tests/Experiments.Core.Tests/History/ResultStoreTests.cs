@@ -30,7 +30,8 @@ public sealed class ResultStoreTests
         Assert.Equal(2, run.ResultCount);
         Assert.Equal(StoreSamples.Info(), run.Info);
 
-        var stored = reopened.ResultsOfRun(runId);
+        Assert.Null(reopened.ResultsOfRun(runId)[0].Result.Weights); // only read when asked for
+        var stored = reopened.ResultsOfRun(runId, withWeights: true);
         Assert.Equal(["a", "b"], stored.Select(r => r.Experiment));
         var a = stored[0];
         Assert.Equal("completed", a.Status);
@@ -136,7 +137,7 @@ public sealed class ResultStoreTests
         Assert.Equal("old", Assert.Single(store.Runs()).Info.Machine);
         var run = store.StartRun(StoreSamples.Info(), Start);
         store.AddResult(run, StoreSamples.Completed("new-one", 90));
-        Assert.NotNull(Assert.Single(store.ResultsOf("new-one")).Result.Weights);
+        Assert.NotNull(Assert.Single(store.ResultsOfRun(run, withWeights: true)).Result.Weights);
     }
 
     [Fact]
@@ -253,7 +254,7 @@ public sealed class ResultStoreTests
         }
 
         var before = Snapshot(results);
-        using (new WriteProtection(results))
+        WriteProtection.Run(results, () =>
         {
             var error = Assert.Throws<StoreException>(() =>
             {
@@ -262,7 +263,7 @@ public sealed class ResultStoreTests
             });
             Assert.Contains(results, error.Message, StringComparison.Ordinal);
             Assert.Equal(before, Snapshot(results));
-        }
+        });
 
         using var reopened = ResultStore.OpenExisting(results);
         Assert.Equal("kept", Assert.Single(reopened.LatestResults()).Experiment);
@@ -279,15 +280,16 @@ public sealed class ResultStoreTests
         }
 
         var before = Snapshot(results);
-        using (new WriteProtection(results))
+        WriteProtection.Run(results, () =>
         {
             using var readOnly = ResultStore.OpenExisting(results);
+            Assert.Null(readOnly.Warning);
             Assert.Equal("kept", Assert.Single(readOnly.LatestResults()).Experiment);
             Assert.Single(readOnly.Runs());
             var error = Assert.Throws<StoreException>(() => readOnly.StartRun(StoreSamples.Info(), Start));
             Assert.Contains(results, error.Message, StringComparison.Ordinal);
             Assert.Equal(before, Snapshot(results));
-        }
+        });
     }
 
     [Fact]
@@ -313,6 +315,105 @@ public sealed class ResultStoreTests
         Assert.All(reopened.Runs(), r => Assert.Equal(PerWriter, r.ResultCount));
         Assert.Equal(Writers * PerWriter, reopened.ExperimentNames().Count);
         Assert.Equal("ok", reopened.IntegrityCheck());
+    }
+
+    [Fact]
+    public void Four_openers_creating_a_new_store_at_once_all_get_it()
+    {
+        // Each opener has its own connection, as separate processes do; a barrier lines them up so that their first
+        // looks at the new, empty file and the migration of whichever is first overlap.
+        const int Iterations = 20;
+        const int Openers = 4;
+        for (var iteration = 0; iteration < Iterations; iteration++)
+        {
+            using var directory = new TemporaryDirectory();
+            using var barrier = new Barrier(Openers);
+            var failures = new System.Collections.Concurrent.ConcurrentBag<Exception>();
+            var threads = Enumerable.Range(0, Openers).Select(_ => new Thread(() =>
+            {
+                try
+                {
+                    barrier.SignalAndWait();
+                    using var store = ResultStore.OpenOrCreate(directory.Path);
+                }
+                catch (Exception exception)
+                {
+                    failures.Add(exception);
+                }
+            })).ToList();
+            threads.ForEach(t => t.Start());
+            threads.ForEach(t => t.Join());
+
+            Assert.True(failures.IsEmpty, $"iteration {iteration}: " + string.Join("\n", failures.Select(f => f.Message)));
+            using var connection = new SqliteConnection($"Data Source={ResultStore.PathIn(directory.Path)};Pooling=False");
+            connection.Open();
+            Assert.Equal(ResultStore.ApplicationId.ToString(System.Globalization.CultureInfo.InvariantCulture), Pragma(connection, "application_id"));
+            Assert.Equal(ResultStore.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture), Pragma(connection, "user_version"));
+        }
+    }
+
+    /// <summary>
+    /// A store as a crash leaves it: the last transaction (here one that sets <c>user_version</c> to
+    /// <paramref name="version"/>) is only in the write-ahead log, which no one copied into the database yet.
+    /// </summary>
+    private static void CrashedStoreWithPendingWal(string source, string target, int version)
+    {
+        using (var store = ResultStore.OpenOrCreate(source))
+        {
+            store.AddResult(store.StartRun(StoreSamples.Info(), Start), StoreSamples.Completed("kept", 75));
+        }
+
+        Directory.CreateDirectory(target);
+        using var connection = new SqliteConnection($"Data Source={ResultStore.PathIn(source)};Pooling=False");
+        connection.Open();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"PRAGMA wal_autocheckpoint = 0; PRAGMA user_version = {version};";
+            command.ExecuteNonQuery();
+        }
+
+        foreach (var suffix in new[] { "", "-wal" })
+        {
+            File.Copy(ResultStore.PathIn(source) + suffix, ResultStore.PathIn(target) + suffix);
+        }
+
+        Assert.True(new FileInfo(ResultStore.PathIn(target) + "-wal").Length > 0);
+    }
+
+    [Fact]
+    public void A_refused_store_with_a_pending_write_ahead_log_is_not_checkpointed()
+    {
+        using var directory = new TemporaryDirectory();
+        var results = directory.Combine("results");
+        CrashedStoreWithPendingWal(directory.Combine("source"), results, ResultStore.SchemaVersion + 1);
+
+        // The newer version is only in the log: a read-write connection would see it, refuse the store, and then,
+        // as the last connection to close, copy the log into the database and delete it.
+        var before = Snapshot(results);
+        var error = Assert.Throws<StoreException>(() => ResultStore.OpenOrCreate(results));
+        Assert.Contains("newer than this build understands", error.Message, StringComparison.Ordinal);
+
+        // SQLite may add the log's index (-shm), which holds no data; the database and its log are as they were.
+        var after = Snapshot(results);
+        after.Remove(ResultStore.FileName + "-shm");
+        Assert.Equal(before, after);
+    }
+
+    [Fact]
+    public void Reading_from_a_write_protected_folder_warns_about_writes_only_in_the_log()
+    {
+        using var directory = new TemporaryDirectory();
+        var results = directory.Combine("results");
+        CrashedStoreWithPendingWal(directory.Combine("source"), results, ResultStore.SchemaVersion);
+
+        WriteProtection.Run(results, () =>
+        {
+            using var store = ResultStore.OpenExisting(results);
+            Assert.Equal("kept", Assert.Single(store.LatestResults()).Experiment);
+            Assert.NotNull(store.Warning);
+            Assert.Contains(ResultStore.FileName + "-wal", store.Warning, StringComparison.Ordinal);
+            Assert.Contains("not shown", store.Warning, StringComparison.Ordinal);
+        });
     }
 
     private static string Pragma(SqliteConnection connection, string name)

@@ -101,7 +101,7 @@ public sealed class TablesAndExportTests
         Assert.Equal("learningRate=0.01 (was 0.001)", table.Rows[2][^1].Text);
         Assert.Equal("-", table.Rows[1][^1].Text);
 
-        var error = Assert.Throws<ArgumentException>(() => HistoryTables.RequireResults(store, "y"));
+        var error = Assert.Throws<UsageException>(() => HistoryTables.RequireResults(store, "y"));
         Assert.Contains("did you mean 'x'?", error.Message, StringComparison.Ordinal);
     }
 }
