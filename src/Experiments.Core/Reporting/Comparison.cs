@@ -25,8 +25,8 @@ public enum Verdict
 /// <summary>One experiment's latest result against its baseline.</summary>
 public sealed record ComparisonRow(string Experiment, StoredResult Current, StoredResult? Baseline, double? AccuracyDelta, double? LossDelta, double? Noise, Verdict Verdict)
 {
-    /// <summary>The YAML file's content differs between the baseline and now.</summary>
-    public bool YamlChanged => Baseline is not null && !string.Equals(Baseline.SourceSha256, Current.SourceSha256, StringComparison.Ordinal);
+    /// <summary>The experiment's source file (its content hash) differs between the baseline and now.</summary>
+    public bool SourceChanged => Baseline is not null && !string.Equals(Baseline.SourceSha256, Current.SourceSha256, StringComparison.Ordinal);
 }
 
 /// <summary>
@@ -34,11 +34,12 @@ public sealed record ComparisonRow(string Experiment, StoredResult Current, Stor
 /// loss, and whether the accuracy change is beyond run-to-run noise.
 /// </summary>
 /// <remarks>
-/// The noise band of an accuracy change: when the store holds at least <see cref="MinimumRepeats"/> completed
-/// results of the experiment with the same YAML content, twice their standard deviation (what reruns of this
-/// configuration actually vary by, e.g. across code versions and machines); otherwise 1.96 standard errors of the
-/// difference of two accuracies each measured on its test set (binomial: sqrt(p(1-p)/n)), the 95% band for two
-/// independent estimates. Either way it is at least 0.01 points, the resolution of the printed figures.
+/// The noise band of an accuracy change is 1.96 standard errors of the difference of two accuracies each measured
+/// on its test set (binomial: sqrt(p(1-p)/n)), the 95% band for two independent estimates; when the store holds at
+/// least <see cref="MinimumRepeats"/> completed results of the experiment with the same source content, twice their
+/// standard deviation if that is wider (what reruns of this configuration actually vary by, e.g. across code
+/// versions and machines). Identical reruns (standard deviation 0) so leave the binomial band. It is at least 0.01
+/// points, the resolution of the printed figures.
 /// </remarks>
 public static class Comparison
 {
@@ -107,21 +108,18 @@ public static class Comparison
         ArgumentNullException.ThrowIfNull(current);
         ArgumentNullException.ThrowIfNull(baseline);
         ArgumentNullException.ThrowIfNull(history);
+        var band = 1.96 * Math.Sqrt(Variance(current.Result.Test!) + Variance(baseline.Result.Test!));
         var repeats = history
+            .Where(r => string.Equals(r.Status, RunStatus.Completed, StringComparison.Ordinal))
             .Where(r => r.SourceSha256 is not null && string.Equals(r.SourceSha256, current.SourceSha256, StringComparison.Ordinal))
             .Select(r => r.Result.Test?.Accuracy ?? double.NaN)
             .Where(double.IsFinite)
             .ToList();
-        double band;
         if (repeats.Count >= MinimumRepeats)
         {
             var mean = repeats.Average();
             var deviation = Math.Sqrt(repeats.Sum(a => (a - mean) * (a - mean)) / (repeats.Count - 1));
-            band = 2 * deviation;
-        }
-        else
-        {
-            band = 1.96 * Math.Sqrt(Variance(current.Result.Test!) + Variance(baseline.Result.Test!));
+            band = Math.Max(band, 2 * deviation);
         }
 
         return Math.Max(band, 0.01);
@@ -154,7 +152,7 @@ public static class Comparison
                 Cell.Signed(row.AccuracyDelta, "F2", mark),
                 Cell.Of(row.Noise, "F2"),
                 Cell.Signed(row.LossDelta, "F4"),
-                row.Baseline is null ? "-" : row.YamlChanged ? new Cell("changed", null, CellMark.Note) : "same",
+                row.Baseline is null ? "-" : row.SourceChanged ? new Cell("changed", null, CellMark.Note) : "same",
                 new(VerdictText(row), null, mark),
             ];
         }).ToList();
@@ -164,7 +162,7 @@ public static class Comparison
             Notes =
             [
                 "Change and Noise ± are in accuracy points; a change beyond the noise band is 'better' or 'worse'.",
-                string.Create(CultureInfo.InvariantCulture, $"Noise band: twice the standard deviation of this experiment's results with the same YAML when the history holds {MinimumRepeats} or more, else 1.96 binomial standard errors of the two test accuracies."),
+                string.Create(CultureInfo.InvariantCulture, $"Noise band: 1.96 binomial standard errors of the two test accuracies, or twice the standard deviation of this experiment's completed results with the same YAML when the history holds {MinimumRepeats} or more and that is wider."),
             ],
         };
     }
@@ -179,7 +177,11 @@ public static class Comparison
     };
 }
 
-/// <summary>What <c>compare --baseline</c> accepts: a run id, an experiment name, or a git ref (commit, branch, tag).</summary>
+/// <summary>
+/// What <c>compare --baseline</c> accepts: a run id, an experiment name, or a git ref (commit, branch, tag). A plain
+/// value is tried in that order, and a number of up to 9 digits is always a run id; <c>run:ID</c>,
+/// <c>experiment:NAME</c> and <c>git:REF</c> say which is meant (e.g. <c>git:1234567</c> for an all-digit commit prefix).
+/// </summary>
 public static class BaselineResolver
 {
     /// <summary>Returns a label and a function that picks the baseline result of an experiment from its history (oldest first).</summary>
@@ -194,38 +196,81 @@ public static class BaselineResolver
 
         if (string.IsNullOrWhiteSpace(baseline))
         {
-            throw new ArgumentException("--baseline needs a run id, an experiment name or a git ref");
+            throw new UsageException("--baseline needs a run id, an experiment name or a git ref");
         }
 
         var runs = store.Runs();
+        if (Prefixed(baseline, RunPrefix) is { } runText)
+        {
+            return long.TryParse(runText, NumberStyles.None, CultureInfo.InvariantCulture, out var id)
+                ? ByRun(store, runs, baseline, id)
+                : throw new UsageException($"--baseline {baseline}: '{runText}' is not a run id (a whole number, see 'runs')");
+        }
+
+        if (Prefixed(baseline, ExperimentPrefix) is { } experimentName)
+        {
+            return store.ExperimentNames().Contains(experimentName, StringComparer.Ordinal)
+                ? ByExperiment(store, experimentName)
+                : throw new UsageException($"--baseline {baseline}: the run history has no results of an experiment '{experimentName}'");
+        }
+
+        if (Prefixed(baseline, GitPrefix) is { } reference)
+        {
+            return ByCommit(runs, baseline, reference, resolveGitRef);
+        }
+
         if (long.TryParse(baseline, NumberStyles.None, CultureInfo.InvariantCulture, out var runId) && baseline.Length < 10)
         {
-            if (runs.All(r => r.Id != runId))
-            {
-                var known = runs.Count == 0 ? "there are no runs" : $"runs are {runs[0].Id} to {runs[^1].Id}";
-                throw new ArgumentException($"--baseline {baseline}: there is no run {baseline} in '{store.Path}' ({known})");
-            }
-
-            return ($"run {baseline}", (current, history) => history.LastOrDefault(r => r.RunId == runId));
+            return ByRun(store, runs, baseline, runId);
         }
 
         if (store.ExperimentNames().Contains(baseline, StringComparer.Ordinal))
         {
-            var reference = store.ResultsOf(baseline)[^1];
-            return ($"experiment {baseline} (run {HistoryTables.Id(reference.RunId)})", (_, _) => reference);
+            return ByExperiment(store, baseline);
         }
 
-        var commit = resolveGitRef(baseline)
-            ?? runs.Select(r => r.Info.GitCommit).FirstOrDefault(c => c is not null && baseline.Length >= 7 && c.StartsWith(baseline, StringComparison.OrdinalIgnoreCase));
+        return ByCommit(runs, baseline, baseline, resolveGitRef);
+    }
+
+    private const string RunPrefix = "run:";
+    private const string ExperimentPrefix = "experiment:";
+    private const string GitPrefix = "git:";
+
+    private static string? Prefixed(string baseline, string prefix) =>
+        baseline.StartsWith(prefix, StringComparison.Ordinal) ? baseline[prefix.Length..] : null;
+
+    private static (string, Func<StoredResult, IReadOnlyList<StoredResult>, StoredResult?>) ByRun(ResultStore store, IReadOnlyList<RunRecord> runs, string baseline, long runId)
+    {
+        if (runs.All(r => r.Id != runId))
+        {
+            var known = runs.Count == 0 ? "there are no runs" : $"runs are {runs[0].Id} to {runs[^1].Id}";
+            throw new UsageException($"--baseline {baseline}: there is no run {runId.ToString(CultureInfo.InvariantCulture)} in '{store.Path}' ({known})");
+        }
+
+        return ($"run {runId.ToString(CultureInfo.InvariantCulture)}", (current, history) => history.LastOrDefault(r => r.RunId == runId));
+    }
+
+    private static (string, Func<StoredResult, IReadOnlyList<StoredResult>, StoredResult?>) ByExperiment(ResultStore store, string experiment)
+    {
+        var reference = store.ResultsOf(experiment)[^1];
+        return ($"experiment {experiment} (run {HistoryTables.Id(reference.RunId)})", (_, _) => reference);
+    }
+
+    private static (string, Func<StoredResult, IReadOnlyList<StoredResult>, StoredResult?>) ByCommit(IReadOnlyList<RunRecord> runs, string baseline, string reference, Func<string, string?> resolveGitRef)
+    {
+        var commit = (reference.Length > 0 ? resolveGitRef(reference) : null)
+            ?? runs.Select(r => r.Info.GitCommit).FirstOrDefault(c => c is not null && reference.Length >= 7 && c.StartsWith(reference, StringComparison.OrdinalIgnoreCase));
         if (commit is null)
         {
-            throw new ArgumentException($"--baseline '{baseline}' is not a run id, an experiment in the run history, or a git ref (commit, branch or tag)");
+            throw new UsageException(reference == baseline
+                ? $"--baseline '{baseline}' is not a run id, an experiment in the run history, or a git ref (commit, branch or tag)"
+                : $"--baseline '{baseline}': '{reference}' is not a git ref (commit, branch or tag) here, nor a prefix of a recorded commit");
         }
 
         var atCommit = runs.Where(r => string.Equals(r.Info.GitCommit, commit, StringComparison.OrdinalIgnoreCase)).Select(r => r.Id).ToHashSet();
         if (atCommit.Count == 0)
         {
-            throw new ArgumentException($"--baseline '{baseline}' is commit {commit[..Math.Min(10, commit.Length)]}, but no recorded run was made at that commit");
+            throw new UsageException($"--baseline '{baseline}' is commit {commit[..Math.Min(10, commit.Length)]}, but no recorded run was made at that commit");
         }
 
         return ($"{baseline} (commit {commit[..Math.Min(10, commit.Length)]})", (_, history) => history.LastOrDefault(r => atCommit.Contains(r.RunId)));

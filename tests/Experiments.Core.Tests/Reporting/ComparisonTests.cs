@@ -52,30 +52,65 @@ public sealed class ComparisonTests : IDisposable
         Assert.Equal(2.0, byName["a"].AccuracyDelta!.Value, 6);
         Assert.InRange(byName["a"].Noise!.Value, 1.0, 1.2);
         Assert.Equal(1, byName["a"].Baseline!.RunId);
-        Assert.False(byName["a"].YamlChanged);
+        Assert.False(byName["a"].SourceChanged);
 
         Assert.Equal(Verdict.WithinNoise, byName["b"].Verdict);
         Assert.Equal(Verdict.Worse, byName["c"].Verdict);
-        Assert.True(byName["c"].YamlChanged);
+        Assert.True(byName["c"].SourceChanged);
         Assert.Equal(Verdict.New, byName["d"].Verdict);
         Assert.Null(byName["d"].Baseline);
     }
 
     [Fact]
-    public void With_three_repeats_of_the_same_yaml_the_band_is_twice_their_standard_deviation()
+    public void With_three_repeats_of_the_same_yaml_that_spread_widely_the_band_is_twice_their_standard_deviation()
     {
-        Run("c1", ("a", 80.0, "h"));
-        Run("c2", ("a", 80.2, "h"));
-        Run("c3", ("a", 80.1, "h"));
+        Run("c1", ("a", 78.0, "h"));
+        Run("c2", ("a", 81.0, "h"));
+        Run("c3", ("a", 79.0, "h"));
         Run("c4", ("a", 80.5, "h"));
 
         var row = Assert.Single(Comparison.Compare(store, null, NoGit).Rows);
-        var repeats = new[] { 80.0, 80.2, 80.1, 80.5 };
+        var repeats = new[] { 78.0, 81.0, 79.0, 80.5 };
         var mean = repeats.Average();
         var deviation = Math.Sqrt(repeats.Sum(a => (a - mean) * (a - mean)) / 3);
         Assert.Equal(2 * deviation, row.Noise!.Value, 9);
-        Assert.InRange(row.Noise!.Value, 0.43, 0.44); // far tighter than the binomial band of about 1.1 points
-        Assert.Equal(Verdict.WithinNoise, row.Verdict); // +0.40 is inside it
+        Assert.InRange(row.Noise!.Value, 2.7, 2.8); // wider than the binomial band of about 1.1 points
+        Assert.Equal(Verdict.WithinNoise, row.Verdict); // +1.50 is inside it, though beyond the binomial band
+    }
+
+    [Fact]
+    public void Identical_reruns_do_not_shrink_the_band_below_the_binomial_one()
+    {
+        // Same seed, same code: reruns agree to the last digit, so their standard deviation is 0.
+        Run("c1", ("a", 80.0, "h"));
+        Run("c2", ("a", 80.0, "h"));
+        Run("c3", ("a", 80.0, "h"));
+        Run("c4", ("a", 80.0, "h"));
+        Assert.InRange(Assert.Single(Comparison.Compare(store, null, NoGit).Rows).Noise!.Value, 1.1, 1.12);
+
+        // Then the same file gives 80.30 (other code, another machine): the spread of five repeats is 2 x 0.134.
+        Run("c5", ("a", 80.3, "h"));
+        var row = Assert.Single(Comparison.Compare(store, null, NoGit).Rows);
+        Assert.InRange(row.Noise!.Value, 1.1, 1.12); // 1.96 * 100 * sqrt(0.803 * 0.197 / 10000 + 0.8 * 0.2 / 10000)
+        Assert.Equal(Verdict.WithinNoise, row.Verdict); // +0.30 would be 'better' with a band of 0.27
+    }
+
+    [Fact]
+    public void Only_completed_results_count_as_repeats()
+    {
+        foreach (var accuracy in new[] { 95.0, 60.0 })
+        {
+            // Results that did not complete, but still have a test accuracy: no measure of rerun noise.
+            var run = store.StartRun(StoreSamples.Info(), Start);
+            store.AddResult(run, StoreSamples.Completed("a", accuracy) with { Status = ExperimentStatus.Failed }, new ExperimentSource("experiments/a.yaml", "h"));
+        }
+
+        Run("c1", ("a", 70.0, "h"));
+        Run("c2", ("a", 73.0, "h"));
+        var row = Assert.Single(Comparison.Compare(store, null, NoGit).Rows);
+        Assert.Equal(ExperimentStatus.Completed, row.Baseline!.Result.Status);
+        Assert.InRange(row.Noise!.Value, 1.2, 1.3); // binomial: two completed results are fewer than three repeats
+        Assert.Equal(Verdict.Better, row.Verdict);
     }
 
     [Fact]
@@ -101,6 +136,25 @@ public sealed class ComparisonTests : IDisposable
         Assert.All(Comparison.Compare(store, "1111111a", NoGit).Rows, r => Assert.Equal(first, r.Baseline!.RunId));
     }
 
+    [Fact]
+    public void Prefixes_say_whether_a_baseline_is_a_run_an_experiment_or_a_git_ref()
+    {
+        var first = Run("1234567abcdef", ("a", 80.0, "h"), ("1", 70.0, "h"));
+        Run("2222222bbbbbbb", ("a", 85.0, "h"), ("1", 75.0, "h"));
+
+        // An all-digit commit prefix reads as a run id; git: says it is a commit.
+        Assert.Contains("there is no run 1234567", Assert.Throws<UsageException>(() => Comparison.Compare(store, "1234567", NoGit)).Message, StringComparison.Ordinal);
+        Assert.All(Comparison.Compare(store, "git:1234567", NoGit).Rows, r => Assert.Equal(first, r.Baseline!.RunId));
+
+        Assert.Equal("run 1", Comparison.Compare(store, "run:1", NoGit).BaselineLabel);
+        Assert.Equal("run 1", Comparison.Compare(store, "1", NoGit).BaselineLabel);
+        Assert.StartsWith("experiment 1 ", Comparison.Compare(store, "experiment:1", NoGit).BaselineLabel, StringComparison.Ordinal);
+
+        Assert.Contains("is not a run id", Assert.Throws<UsageException>(() => Comparison.Compare(store, "run:main", NoGit)).Message, StringComparison.Ordinal);
+        Assert.Contains("no results of an experiment 'b'", Assert.Throws<UsageException>(() => Comparison.Compare(store, "experiment:b", NoGit)).Message, StringComparison.Ordinal);
+        Assert.Contains("'7777777' is not a git ref", Assert.Throws<UsageException>(() => Comparison.Compare(store, "git:7777777", NoGit)).Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("7", "there is no run 7")]
     [InlineData("nothing-like-it", "is not a run id, an experiment in the run history, or a git ref")]
@@ -108,7 +162,7 @@ public sealed class ComparisonTests : IDisposable
     public void A_baseline_that_names_nothing_is_an_error_that_says_so(string baseline, string expected)
     {
         Run("c1", ("a", 80.0, "h"));
-        var error = Assert.Throws<ArgumentException>(() => Comparison.Compare(store, baseline, NoGit));
+        var error = Assert.Throws<UsageException>(() => Comparison.Compare(store, baseline, NoGit));
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
     }
 
@@ -116,7 +170,7 @@ public sealed class ComparisonTests : IDisposable
     public void A_git_ref_without_recorded_runs_is_an_error_naming_the_commit()
     {
         Run("c1", ("a", 80.0, "h"));
-        var error = Assert.Throws<ArgumentException>(() => Comparison.Compare(store, "main", _ => "feedfacefeedface"));
+        var error = Assert.Throws<UsageException>(() => Comparison.Compare(store, "main", _ => "feedfacefeedface"));
         Assert.Contains("feedfacefe", error.Message, StringComparison.Ordinal);
         Assert.Contains("no recorded run", error.Message, StringComparison.Ordinal);
     }
