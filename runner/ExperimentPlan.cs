@@ -48,7 +48,22 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         using (recording)
         {
-            return Execute(experiments, recording, cancellationToken);
+            try
+            {
+                return Execute(experiments, recording, cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                recording.FinishIfRunning(RunStatus.Interrupted);
+                throw;
+            }
+            catch
+            {
+                // Whatever escaped (a bug, a console that cannot be written, a download that timed out), the run
+                // must not stay 'running' in the history for ever.
+                recording.FinishIfRunning(RunStatus.Failed);
+                throw;
+            }
         }
     }
 
@@ -100,7 +115,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                 RunWithLog(session, experiments, Finished, cancellationToken);
             }
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             cancelled = true;
             console.MarkupLine("[yellow]Interrupted:[/] the experiments that finished are kept, and the run is recorded as interrupted.");

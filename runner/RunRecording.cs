@@ -63,8 +63,12 @@ internal sealed class RunRecording : IDisposable
         }
     }
 
+    /// <summary>Whether the run's end was recorded (or tried to be).</summary>
+    public bool Finished { get; private set; }
+
     public void Finish(string status)
     {
+        Finished = true;
         try
         {
             store.FinishRun(RunId, status, DateTimeOffset.UtcNow);
@@ -72,6 +76,15 @@ internal sealed class RunRecording : IDisposable
         catch (StoreException exception)
         {
             Report(exception);
+        }
+    }
+
+    /// <summary>Records the end of the run with <paramref name="status"/> unless it was already recorded.</summary>
+    public void FinishIfRunning(string status)
+    {
+        if (!Finished)
+        {
+            Finish(status);
         }
     }
 

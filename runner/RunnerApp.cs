@@ -75,8 +75,9 @@ public static class RunnerApp
             var exitCode = parseResult.Invoke(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false });
             return exitCode == Cancelled && terminated ? Terminated : exitCode;
         }
-        catch (Exception exception) when (exception is not OperationCanceledException)
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
+            // A cancellation that nobody asked for (e.g. a timeout deep inside a library) is a failure like any other.
             console.MarkupLineInterpolated($"[red]error:[/] the runner failed: {exception}");
             return InternalError;
         }

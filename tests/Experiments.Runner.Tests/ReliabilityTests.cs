@@ -2,6 +2,8 @@ using System.Text.Json;
 using Experiments.Generated;
 using Experiments.History;
 using Microsoft.Data.Sqlite;
+using Spectre.Console;
+using Spectre.Console.Rendering;
 using Spectre.Console.Testing;
 
 namespace Experiments.Runner.Tests;
@@ -142,5 +144,89 @@ public sealed class ReliabilityTests
         Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
         using var reopened = ResultStore.OpenExisting(results);
         Assert.Equal("earlier", Assert.Single(reopened.Runs()).Info.CommandLine);
+    }
+
+    [Fact]
+    public void Report_in_a_write_protected_results_folder_says_so_and_can_write_elsewhere()
+    {
+        using var scratch = new TemporaryDirectory();
+        var results = scratch.Combine("results");
+        using (var store = ResultStore.OpenOrCreate(results))
+        {
+            var run = store.StartRun(new RunInfo { CommandLine = "earlier", Machine = "m", OperatingSystem = "os", DotnetVersion = ".NET" }, DateTimeOffset.UtcNow);
+            store.AddResult(run, HistoryCommandTests.Result("seed-recipe", 82.5));
+            store.FinishRun(run, RunStatus.Completed, DateTimeOffset.UtcNow);
+        }
+
+        var before = Snapshot(results);
+        var elsewhere = scratch.Combine("elsewhere", "report.html");
+        var (refused, refusedOutput, written, writtenOutput) = WriteProtection.Run(results, () =>
+        {
+            var (refused, refusedOutput) = Run("report", "--results", results);
+            var (written, writtenOutput) = Run("report", "--results", results, "--output", elsewhere);
+            Assert.Equal(before, Snapshot(results));
+            return (refused, refusedOutput, written, writtenOutput);
+        });
+
+        Assert.Equal(RunnerApp.UsageError, refused);
+        Assert.Contains($"cannot write the report to '{Path.Combine(results, "1", "report.html")}'", refusedOutput, StringComparison.Ordinal);
+        Assert.Contains("pass --output FILE somewhere writable", refusedOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Experiments.", refusedOutput, StringComparison.Ordinal); // no stack trace
+
+        Assert.True(written == 0, writtenOutput);
+        Assert.Contains("the pictures were not saved into", writtenOutput, StringComparison.Ordinal);
+        Assert.Contains("<img src=\"data:image/png;base64,", File.ReadAllText(elsewhere), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_failure_that_escapes_the_run_still_records_how_the_run_ended()
+    {
+        // The console breaks (as a closed stdout does) right after the experiment's last epoch was printed: the
+        // exception escapes the training loop, not an experiment.
+        using var results = new TemporaryDirectory();
+        var console = new BreakingConsole("epoch 5/5");
+        var exitCode = RunnerApp.Run(["run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, ExperimentCatalog.All);
+
+        Assert.True(exitCode == RunnerApp.InternalError, console.Output);
+        Assert.Contains("the runner failed: System.IO.IOException: Broken pipe", console.Output, StringComparison.Ordinal);
+        using var store = ResultStore.OpenExisting(results.Path);
+        var run = Assert.Single(store.Runs());
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.NotNull(run.EndedAt);
+        Assert.Equal("seed-recipe", Assert.Single(store.ResultsOfRun(run.Id)).Experiment);
+    }
+
+    /// <summary>A test console whose next write after <paramref name="trigger"/> was printed throws, once.</summary>
+    private sealed class BreakingConsole(string trigger) : IAnsiConsole
+    {
+        private readonly TestConsole inner = new TestConsole().Width(250);
+        private bool broken;
+
+        public string Output => inner.Output;
+
+        public Profile Profile => inner.Profile;
+
+        public IAnsiConsoleCursor Cursor => inner.Cursor;
+
+        public IAnsiConsoleInput Input => inner.Input;
+
+        public IExclusivityMode ExclusivityMode => inner.ExclusivityMode;
+
+        public RenderPipeline Pipeline => inner.Pipeline;
+
+        public void Clear(bool home) => inner.Clear(home);
+
+        public void WriteAnsi(Action<AnsiWriter> action) => inner.WriteAnsi(action);
+
+        public void Write(IRenderable renderable)
+        {
+            if (!broken && inner.Output.Contains(trigger, StringComparison.Ordinal))
+            {
+                broken = true;
+                throw new IOException("Broken pipe");
+            }
+
+            inner.Write(renderable);
+        }
     }
 }
