@@ -233,7 +233,7 @@ internal static class HistoryCommands
 
     /// <summary>
     /// Opens the store, runs <paramref name="action"/>, and turns a bad store or a request for something it does not
-    /// hold into a clear error (exit 2). What the store says about what a reader sees is printed first.
+    /// hold into a clear error (exit 2). What the store says about what a reader sees goes to standard error first.
     /// </summary>
     internal static int WithStore(IAnsiConsole console, string resultsDirectory, Func<ResultStore, int> action)
     {
@@ -242,7 +242,8 @@ internal static class HistoryCommands
             using var store = ResultStore.OpenExisting(resultsDirectory);
             if (store.Warning is { } warning)
             {
-                console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                // On standard error: the output may be JSON or CSV for another program.
+                Console.Error.WriteLine("warning: " + warning);
             }
 
             return action(store);
