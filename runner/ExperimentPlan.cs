@@ -98,7 +98,8 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return RunnerApp.Cancelled;
         }
 
-        return written && results.All(r => r.Status == ExperimentStatus.Completed) ? 0 : RunnerApp.ExperimentFailed;
+        // A diverged experiment is a result (its learning rate blew up), not a failure of the run.
+        return written && results.All(r => r.Status != ExperimentStatus.Failed) ? 0 : RunnerApp.ExperimentFailed;
     }
 
     /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>
@@ -147,16 +148,26 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             index++;
             console.MarkupLineInterpolated($"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
             var reporter = new SynchronousProgress<EpochReport>(report =>
-                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}"));
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
             var result = session.Run(experiment, reporter, cancellationToken);
             results.Add(result);
             console.MarkupLine("      " + Outcome(result));
         }
     }
 
-    private static string Outcome(ExperimentResult result) => result.Status == ExperimentStatus.Completed && result.Test is { } test
-        ? Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s"))
-        : "[red]failed[/]";
+    private static string Outcome(ExperimentResult result) => result.Status switch
+    {
+        ExperimentStatus.Completed when result.Test is { } test => Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s")),
+        ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(result.DivergenceReason ?? ""),
+        _ => "[red]failed[/]",
+    };
+
+    private static string StatusMarkup(ExperimentStatus status) => status switch
+    {
+        ExperimentStatus.Completed => "[green]completed[/]",
+        ExperimentStatus.Diverged => "[yellow]diverged[/]",
+        _ => "[red]failed[/]",
+    };
 
     private static Table BuildTable(IReadOnlyList<ExperimentResult> results)
     {
@@ -170,7 +181,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         foreach (var (result, row) in results.Zip(ResultTable.Rows(results)))
         {
             var cells = row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray();
-            cells[^1] = new Markup(result.Status == ExperimentStatus.Completed ? "[green]completed[/]" : "[red]failed[/]");
+            cells[ResultTable.StatusColumn] = new Markup(StatusMarkup(result.Status));
             table.AddRow(cells);
         }
 
