@@ -43,10 +43,11 @@ internal sealed class AutogradGradient(nn.Module<Tensor, Tensor> model, optim.Op
 /// targets <c>Y</c>, the gradient of the mean loss is <c>∂W = (P - Y)ᵀ X / B</c> and <c>∂b = Σ (P - Y) / B</c>:
 /// the same numbers as autograd up to float rounding.
 /// </remarks>
-internal sealed class AffineGradient : IGradientSource
+internal sealed class AffineGradient : IGradientSource, IDisposable
 {
     private readonly Parameter weight;
     private readonly Parameter bias;
+    private Tensor minusOnes = empty(1, 0).DetachFromDisposeScope();
 
     private AffineGradient(Parameter weight, Parameter bias)
     {
@@ -92,6 +93,8 @@ internal sealed class AffineGradient : IGradientSource
             : null;
     }
 
+    public void Dispose() => minusOnes.Dispose();
+
     public Tensor Compute(Tensor inputs, Tensor targets)
     {
         using var noGrad = no_grad();
@@ -101,10 +104,22 @@ internal sealed class AffineGradient : IGradientSource
         var targetRow = targets.unsqueeze(0);
         var lossSum = logProbabilities.gather(0, targetRow).sum(ScalarType.Float64).neg_();
         // (P - Y) / B, in place on P.
-        var delta = logProbabilities.exp_().scatter_add_(0, targetRow, full(1, batch, -1f)).mul_(1f / batch);
+        var delta = logProbabilities.exp_().scatter_add_(0, targetRow, MinusOnes(batch)).mul_(1f / batch);
         weight.grad = delta.mm(inputs);
         bias.grad = delta.sum(1);
         return lossSum;
+    }
+
+    /// <summary>A [1, <paramref name="count"/>] view of -1s, kept between steps (the one-hot part of P - Y).</summary>
+    private Tensor MinusOnes(long count)
+    {
+        if (minusOnes.shape[1] < count)
+        {
+            minusOnes.Dispose();
+            minusOnes = full(1, count, -1f).DetachFromDisposeScope();
+        }
+
+        return minusOnes.narrow(1, 0, count);
     }
 
     /// <summary>
@@ -123,7 +138,7 @@ internal sealed class AffineGradient : IGradientSource
             var logProbabilities = logitsT.log_softmax(0);
             var targetRow = y.unsqueeze(0);
             lossSum.sub_(logProbabilities.gather(0, targetRow).sum(ScalarType.Float64));
-            var delta = logProbabilities.exp_().scatter_add_(0, targetRow, full(1, x.shape[0], -1f));
+            var delta = logProbabilities.exp_().scatter_add_(0, targetRow, MinusOnes(x.shape[0]));
             gradWeight.add_(delta.mm(x));
             gradBias.add_(delta.sum(1));
         });

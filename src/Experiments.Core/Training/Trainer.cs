@@ -30,6 +30,9 @@ public static class Trainer
     /// <summary>Rows per chunk of a full-batch (L-BFGS) pass.</summary>
     private const int FullBatchChunk = 20_000;
 
+    /// <summary>From this many epochs on, converting the training pixels to floats once pays (see <see cref="TrainingInputs"/>).</summary>
+    private const int FloatCacheEpochs = 10;
+
     /// <summary>
     /// Trains and evaluates <paramref name="experiment"/>. Throws when the experiment does not fit the dataset or
     /// training fails; <see cref="Running.ExperimentSession"/> turns that into a failed result.
@@ -43,7 +46,8 @@ public static class Trainer
         CheckCompatible(experiment, context.Data);
 
         var preprocessClock = Stopwatch.StartNew();
-        using var inputs = TrainingInputs.Prepare(context.Data.Train, settings);
+        var cacheFloats = settings.Optimizer == OptimizerKind.Lbfgs || settings.Epochs >= FloatCacheEpochs;
+        using var inputs = TrainingInputs.Prepare(context.Data.Train, settings, cacheFloats);
         var preprocessSeconds = preprocessClock.Elapsed.TotalSeconds;
 
         var epochs = new List<EpochMetrics>(settings.Epochs);
@@ -57,7 +61,7 @@ public static class Trainer
         using (var shuffleGenerator = new Generator((ulong)settings.Seed))
         using (var best = new BestWeights(parameters, settings.EarlyStoppingPatience > 0))
         {
-            var affine = AffineGradient.TryCreate(model, settings.InputSize, settings.NumClasses);
+            using var affine = AffineGradient.TryCreate(model, settings.InputSize, settings.NumClasses);
             IGradientSource gradients = affine is not null ? affine : new AutogradGradient(model, optimizer);
             var fullBatch = settings.Optimizer == OptimizerKind.Lbfgs;
             var stepsPerEpoch = fullBatch ? 1 : (inputs.Count + settings.BatchSize - 1) / settings.BatchSize;
