@@ -185,8 +185,8 @@ internal sealed class TrainingInputs : IDisposable
         {
             using var scope = NewDisposeScope();
             var values = flatPixels.narrow(0, start, Math.Min(chunk, count - start)).to_type(ScalarType.Float64).div_(255.0);
-            sum.add_(values.sum(0));
-            sumOfSquares.add_(values.square().sum(0));
+            sum.add_(values.sum(dim: 0));
+            sumOfSquares.add_(values.square().sum(dim: 0));
         }
 
         var mean = sum.div(count);
