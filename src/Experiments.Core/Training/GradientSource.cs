@@ -95,18 +95,24 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
 
     public void Dispose() => minusOnes.Dispose();
 
-    public Tensor Compute(Tensor inputs, Tensor targets)
+    public Tensor Compute(Tensor inputs, Tensor targets) => Compute(inputs, targets, 1f);
+
+    /// <summary>
+    /// As <see cref="Compute(Tensor, Tensor)"/> for the model inputs <paramref name="batch"/> × <paramref name="scale"/>:
+    /// the scale goes into the two matrix products (their <c>alpha</c>), so the batch is never multiplied itself.
+    /// </summary>
+    public Tensor Compute(Tensor batch, Tensor targets, float scale)
     {
         using var noGrad = no_grad();
-        var batch = inputs.shape[0];
-        var logitsT = addmm(bias.unsqueeze(1), weight, inputs.t(), 1f, 1f); // [C, B]
+        var count = batch.shape[0];
+        var logitsT = addmm(bias.unsqueeze(1), weight, batch.t(), beta: 1f, alpha: scale); // [C, B]
         var logProbabilities = logitsT.log_softmax(0);
         var targetRow = targets.unsqueeze(0);
         var lossSum = logProbabilities.gather(0, targetRow).sum(ScalarType.Float64).neg_();
         // (P - Y) / B, in place on P.
-        var delta = logProbabilities.exp_().scatter_add_(0, targetRow, MinusOnes(batch)).mul_(1f / batch);
-        weight.grad = delta.mm(inputs);
+        var delta = logProbabilities.exp_().scatter_add_(0, targetRow, MinusOnes(count)).mul_(1f / count);
         bias.grad = delta.sum(1);
+        weight.grad = scale == 1f ? delta.mm(batch) : delta.mul_(scale).mm(batch);
         return lossSum;
     }
 

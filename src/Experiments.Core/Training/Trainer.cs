@@ -73,7 +73,7 @@ public static class Trainer
                 var epochClock = Stopwatch.StartNew();
                 var trainLoss = fullBatch
                     ? FullBatchEpoch(model, optimizer, affine, inputs, settings, scheduler, epoch)
-                    : MiniBatchEpoch(gradients, optimizer, inputs, settings.BatchSize, shuffleGenerator, scheduler, epoch, context.CancellationToken);
+                    : MiniBatchEpoch(affine, gradients, optimizer, inputs, settings.BatchSize, shuffleGenerator, scheduler, epoch, context.CancellationToken);
                 Evaluation? validation = null;
                 if (double.IsFinite(trainLoss) && inputs.ValidationFeatures is { } validationFeatures)
                 {
@@ -170,6 +170,7 @@ public static class Trainer
 
     /// <summary>One pass over the training inputs in shuffled mini-batches; returns the mean training loss.</summary>
     private static double MiniBatchEpoch(
+        AffineGradient? affine,
         IGradientSource gradients,
         optim.Optimizer optimizer,
         TrainingInputs inputs,
@@ -190,10 +191,20 @@ public static class Trainer
             cancellationToken.ThrowIfCancellationRequested();
             using var stepScope = NewDisposeScope();
             var length = Math.Min(batchSize, count - start);
-            var batch = inputs.Gather(order.narrow(0, start, length));
+            var indices = order.narrow(0, start, length);
             var targets = labels.narrow(0, start, length);
             scheduler.BeforeStep(epoch, step);
-            var loss = gradients.Compute(batch, targets);
+            Tensor loss;
+            if (affine is not null)
+            {
+                var (batch, scale) = inputs.GatherScaled(indices);
+                loss = affine.Compute(batch, targets, scale);
+            }
+            else
+            {
+                loss = gradients.Compute(inputs.Gather(indices), targets);
+            }
+
             optimizer.step();
             lossSum.add_(loss);
         }

@@ -124,6 +124,16 @@ internal sealed class TrainingInputs : IDisposable
         features is not null ? features.index_select(0, indices) : ToFeatures(pixels!.index_select(0, indices));
 
     /// <summary>
+    /// The training rows <paramref name="indices"/> as a float32 tensor and the factor that makes them the model's
+    /// inputs (inputs = batch × scale). Without standardization the batch is the pixels as floats (0-255) and the
+    /// scale 1/255, which the fast path folds into its matrix products instead of dividing every pixel.
+    /// </summary>
+    public (Tensor Batch, float Scale) GatherScaled(Tensor indices) =>
+        features is not null || mean is not null
+            ? (Gather(indices), 1f)
+            : (pixels!.index_select(0, indices).to_type(ScalarType.Float32), 1f / 255);
+
+    /// <summary>
     /// Calls <paramref name="action"/> with consecutive chunks of the training inputs (float32) and their labels, in
     /// order, each inside its own dispose scope.
     /// </summary>
