@@ -26,12 +26,16 @@ public class StepBenchmarks
     private Experiments.Training.IGradientSource? fast;
     private Experiments.Training.IGradientSource? autograd;
     private long start;
+    private Tensor? buffer;
+    private Tensor? fixedTargets;
+    private Experiments.Training.TrainingInputs? inputs;
 
     public static void RunAll()
     {
         var config = DefaultConfig.Instance
             .AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance))
-            .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+            .WithOptions(ConfigOptions.DisableOptimizationsValidator)
+            .WithArtifactsPath(Path.Combine(AppContext.BaseDirectory, "BenchmarkDotNet.Artifacts"));
         BenchmarkRunner.Run<StepBenchmarks>(config);
     }
 
@@ -47,11 +51,15 @@ public class StepBenchmarks
         optimizer = optim.SGD(model.parameters(), 0.001);
         fast = Experiments.Training.AffineGradient.TryCreate(model, 784, 10);
         autograd = new Experiments.Training.AutogradGradient(model, optimizer);
+        buffer = empty(100, 784);
+        fixedTargets = data.Train.Labels.narrow(0, 0, 100);
+        inputs = Experiments.Training.TrainingInputs.Prepare(data.Train, Recipes.BuiltIn["seed-recipe"], cacheFloats: false);
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
+        inputs?.Dispose();
         optimizer?.Dispose();
         model?.Dispose();
         store?.Dispose();
@@ -64,13 +72,39 @@ public class StepBenchmarks
         NextBatch();
     }
 
-    [Benchmark(Description = "SGD step, fast path")]
+    [Benchmark(Description = "gather 100 rows into a kept float buffer")]
+    public void GatherIntoBuffer()
+    {
+        using var scope = NewDisposeScope();
+        var indices = order!.narrow(0, start, 100);
+        start = (start + 100) % data!.Train.Count;
+        using var rows = pixels!.index_select(0, indices);
+        buffer!.copy_(rows);
+    }
+
+    [Benchmark(Description = "SGD step, fast path (trainer's gather)")]
     public void FastStep()
     {
         using var scope = NewDisposeScope();
-        var (x, y) = NextBatch();
-        fast!.Compute(x, y);
+        var indices = order!.narrow(0, start, 100);
+        start = (start + 100) % data!.Train.Count;
+        var (x, scale) = inputs!.GatherScaled(indices);
+        ((Experiments.Training.AffineGradient)fast!).Compute(x, data.Train.Labels.index_select(0, indices), scale);
         optimizer!.step();
+    }
+
+    [Benchmark(Description = "optimizer.step() alone (SGD, gradients set)")]
+    public void OptimizerStepAlone()
+    {
+        using var scope = NewDisposeScope();
+        optimizer!.step();
+    }
+
+    [Benchmark(Description = "fast-path gradient alone (batch fixed)")]
+    public void GradientAlone()
+    {
+        using var scope = NewDisposeScope();
+        ((Experiments.Training.AffineGradient)fast!).Compute(buffer!, fixedTargets!, 1f / 255);
     }
 
     [Benchmark(Description = "SGD step, autograd")]

@@ -52,7 +52,7 @@ internal static class TableBench
                 }
 
                 var fit = result.TrainSeconds + result.PreprocessSeconds;
-                log.WriteLine(Invariant($"  {result.Test!.Accuracy:F2}%  train {result.TrainSeconds:F3} s  preprocessing {result.PreprocessSeconds:F3} s"));
+                log.WriteLine(Invariant($"  {result.Test!.Accuracy:F2}%  train {result.TrainSeconds:F3} s  preprocessing {result.PreprocessSeconds:F3} s  epochs {string.Join(" ", result.Epochs.Select(e => e.Seconds.ToString("F3", CultureInfo.InvariantCulture)))}"));
                 slowest = Math.Max(slowest, fit);
                 if (fastest is null || fit < fastest.TrainSeconds + fastest.PreprocessSeconds)
                 {

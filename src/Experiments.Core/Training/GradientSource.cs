@@ -49,10 +49,14 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
     private readonly Parameter bias;
     private Tensor minusOnes = empty(1, 0).DetachFromDisposeScope();
 
+    private readonly Tensor biasColumn; // bias.unsqueeze(1): a view, so it follows the optimizer's in-place updates
+    private readonly Tensor zero = zeros(1).DetachFromDisposeScope();
+
     private AffineGradient(Parameter weight, Parameter bias)
     {
         this.weight = weight;
         this.bias = bias;
+        biasColumn = bias.detach().unsqueeze(1).DetachFromDisposeScope();
     }
 
     /// <summary>
@@ -93,7 +97,12 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
             : null;
     }
 
-    public void Dispose() => minusOnes.Dispose();
+    public void Dispose()
+    {
+        minusOnes.Dispose();
+        biasColumn.Dispose();
+        zero.Dispose();
+    }
 
     public Tensor Compute(Tensor inputs, Tensor targets) => Compute(inputs, targets, 1f);
 
@@ -105,14 +114,16 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
     {
         using var noGrad = no_grad();
         var count = batch.shape[0];
-        var logitsT = addmm(bias.unsqueeze(1), weight, batch.t(), beta: 1f, alpha: scale); // [C, B]
+        // Each operation costs a few µs of dispatch at this size, so there are as few as the maths allows: the bias
+        // column and the -1s are kept between steps, and the scale rides on the GEMMs' alpha.
+        var logitsT = addmm(biasColumn, weight, batch.t(), beta: 1f, alpha: scale); // [C, B]
         var logProbabilities = logitsT.log_softmax(0);
         var targetRow = targets.unsqueeze(0);
-        var lossSum = logProbabilities.gather(0, targetRow).sum(ScalarType.Float64).neg_();
+        var lossSum = logProbabilities.gather(0, targetRow).sum().neg_();
         // (P - Y) / B, in place on P.
         var delta = logProbabilities.exp_().scatter_add_(0, targetRow, MinusOnes(count)).mul_(1f / count);
         bias.grad = delta.sum(1);
-        weight.grad = scale == 1f ? delta.mm(batch) : delta.mul_(scale).mm(batch);
+        weight.grad = addmm(zero, delta, batch, beta: 0f, alpha: scale);
         return lossSum;
     }
 
@@ -125,7 +136,7 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
             minusOnes = full(1, count, -1f).DetachFromDisposeScope();
         }
 
-        return minusOnes.narrow(1, 0, count);
+        return minusOnes.shape[1] == count ? minusOnes : minusOnes.narrow(1, 0, count);
     }
 
     /// <summary>

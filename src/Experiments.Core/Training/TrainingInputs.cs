@@ -27,6 +27,7 @@ internal sealed class TrainingInputs : IDisposable
     private readonly Tensor? mean;     // float32 [d], with standardize
     private readonly Tensor? std;      // float32 [d], with standardize
     private readonly bool deskew;
+    private Tensor? batchBuffer;    // float32 [batch, d], reused by GatherScaled
 
     private TrainingInputs(Tensor? pixels, Tensor? features, Tensor labels, Tensor? mean, Tensor? std, bool deskew, Tensor? validationFeatures, Tensor? validationLabels)
     {
@@ -128,10 +129,33 @@ internal sealed class TrainingInputs : IDisposable
     /// inputs (inputs = batch × scale). Without standardization the batch is the pixels as floats (0-255) and the
     /// scale 1/255, which the fast path folds into its matrix products instead of dividing every pixel.
     /// </summary>
-    public (Tensor Batch, float Scale) GatherScaled(Tensor indices) =>
-        features is not null || mean is not null
-            ? (Gather(indices), 1f)
-            : (pixels!.index_select(0, indices).to_type(ScalarType.Float32), 1f / 255);
+    /// <remarks>
+    /// The floats go into one buffer kept between calls (the returned tensor is a view of it, valid until the next
+    /// call): a fresh 313 KB float tensor per batch of 100 is above glibc's mmap threshold, and measured here the
+    /// gather with a fresh tensor took 20-40 µs against about 10 µs into the kept buffer.
+    /// </remarks>
+    public (Tensor Batch, float Scale) GatherScaled(Tensor indices)
+    {
+        if (features is not null || mean is not null)
+        {
+            return (Gather(indices), 1f);
+        }
+
+        var count = indices.shape[0];
+        if (batchBuffer is null || batchBuffer.shape[0] < count)
+        {
+            batchBuffer?.Dispose();
+            batchBuffer = empty(count, pixels!.shape[1], dtype: ScalarType.Float32).DetachFromDisposeScope();
+        }
+
+        var batch = batchBuffer.narrow(0, 0, count);
+        using (var rows = pixels!.index_select(0, indices))
+        {
+            batch.copy_(rows);
+        }
+
+        return (batch, 1f / 255);
+    }
 
     /// <summary>
     /// Calls <paramref name="action"/> with consecutive chunks of the training inputs (float32) and their labels, in
@@ -163,6 +187,7 @@ internal sealed class TrainingInputs : IDisposable
 
     public void Dispose()
     {
+        batchBuffer?.Dispose();
         pixels?.Dispose();
         features?.Dispose();
         Labels.Dispose();

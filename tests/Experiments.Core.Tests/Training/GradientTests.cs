@@ -19,7 +19,7 @@ public sealed class GradientTests
 
         using var fast = AffineGradient.TryCreate(model, 20, 5);
         Assert.NotNull(fast);
-        var fastLoss = fast.Compute(inputs, targets).item<double>();
+        var fastLoss = fast.Compute(inputs, targets).to_type(ScalarType.Float64).item<double>();
         var fastGradients = model.parameters().Select(p => p.grad!.clone()).ToList();
 
         var autogradLoss = new AutogradGradient(model, optimizer).Compute(inputs, targets).item<double>();
