@@ -30,6 +30,8 @@ public static class Trainer
     /// <summary>Rows per chunk of a full-batch (L-BFGS) pass.</summary>
     private const int FullBatchChunk = 20_000;
 
+    private static readonly Lock SeedLock = new();
+
     /// <summary>From this many epochs on, converting the training pixels to floats once pays (see <see cref="TrainingInputs"/>).</summary>
     private const int FloatCacheEpochs = 10;
 
@@ -150,11 +152,18 @@ public static class Trainer
         };
     }
 
-    /// <summary>Seeds torch's global generator, then builds the model, so its initial weights depend only on the seed.</summary>
+    /// <summary>
+    /// Seeds torch's global generator, then builds the model, so its initial weights depend only on the seed. The
+    /// two happen under one lock, so that trainers on other threads (tests run in parallel) cannot draw from the
+    /// generator in between.
+    /// </summary>
     private static nn.Module<Tensor, Tensor> CreateSeededModel(IExperiment experiment)
     {
-        random.manual_seed(experiment.Settings.Seed);
-        return experiment.CreateModel();
+        lock (SeedLock)
+        {
+            random.manual_seed(experiment.Settings.Seed);
+            return experiment.CreateModel();
+        }
     }
 
     private static optim.Optimizer CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, ExperimentSettings settings) => settings.Optimizer switch

@@ -10,12 +10,13 @@ public sealed class GradientTests
     [Fact]
     public void The_fast_path_gives_autograds_loss_and_gradients()
     {
-        random.manual_seed(3);
+        // A generator of the test's own: test classes run in parallel and share torch's global one.
+        using var generator = new Generator(3);
         using var model = nn.Linear(20, 5);
         using var optimizer = optim.SGD(model.parameters(), 0.1);
         using var scope = NewDisposeScope();
-        var inputs = rand(37, 20);
-        var targets = randint(0, 5, [37], dtype: ScalarType.Int64);
+        var inputs = rand(37, 20, generator: generator);
+        var targets = randint(0, 5, [37], dtype: ScalarType.Int64, generator: generator);
 
         using var fast = AffineGradient.TryCreate(model, 20, 5);
         Assert.NotNull(fast);
@@ -25,7 +26,7 @@ public sealed class GradientTests
         var autogradLoss = new AutogradGradient(model, optimizer).Compute(inputs, targets).item<double>();
         var autogradGradients = model.parameters().Select(p => p.grad!.clone()).ToList();
 
-        Assert.Equal(autogradLoss, fastLoss, 4);
+        Assert.InRange(Math.Abs(fastLoss - autogradLoss) / autogradLoss, 0, 1e-5);
         Assert.True(fastLoss > 0);
         for (var i = 0; i < fastGradients.Count; i++)
         {
@@ -38,12 +39,12 @@ public sealed class GradientTests
     [Fact]
     public void The_full_batch_gradient_is_the_mean_over_every_chunk()
     {
-        random.manual_seed(4);
+        using var generator = new Generator(4);
         using var model = nn.Linear(6, 3);
         using var optimizer = optim.SGD(model.parameters(), 0.1);
         using var scope = NewDisposeScope();
-        var images = randint(0, 256, [25, 2, 3], dtype: ScalarType.Byte);
-        var labels = randint(0, 3, [25], dtype: ScalarType.Int64);
+        var images = randint(0, 256, [25, 2, 3], dtype: ScalarType.Byte, generator: generator);
+        var labels = randint(0, 3, [25], dtype: ScalarType.Int64, generator: generator);
         using var split = new global::Experiments.Data.ImageSplit(images.clone(), labels.clone());
         var settings = new ExperimentSettings { InputSize = 6, NumClasses = 3, Epochs = 1, BatchSize = 25, LearningRate = 1 };
         using var inputs = TrainingInputs.Prepare(split, settings, cacheFloats: true);
@@ -53,7 +54,7 @@ public sealed class GradientTests
         var chunkedGradient = model.parameters().Select(p => p.grad!.clone()).ToList();
         var whole = new AutogradGradient(model, optimizer).Compute(images.reshape(25, 6).to_type(ScalarType.Float32).div(255f), labels).item<double>() / 25;
 
-        Assert.Equal(whole, chunked, 5);
+        Assert.InRange(Math.Abs(chunked - whole) / whole, 0, 1e-5);
         var autogradGradient = model.parameters().Select(p => p.grad!).ToList();
         for (var i = 0; i < 2; i++)
         {
