@@ -25,8 +25,11 @@ internal static class Search
         ValidationSplit = ValidationSplit,
     };
 
-    /// <summary>One family of candidates: a name, the grid, and the time budget of the family's recipe.</summary>
-    public sealed record Family(string Name, IReadOnlyList<ExperimentSettings> Candidates, double? MaxTrainSeconds);
+    /// <summary>
+    /// One family of candidates: a name and its grid. The deskewed family is sized for issue 4's budget of 1 s of
+    /// training: 5 epochs of batch 100 (3,000 steps, as the seed recipe) or 10 epochs of batch 500.
+    /// </summary>
+    public sealed record Family(string Name, IReadOnlyList<ExperimentSettings> Candidates);
 
     public static IReadOnlyList<Family> Families(bool quick)
     {
@@ -69,10 +72,10 @@ internal static class Search
 
         if (quick)
         {
-            return [new Family("best-linear", linear.Take(2).ToList(), null), new Family("best-deskewed", deskewed.Take(2).ToList(), 1.0)];
+            return [new Family("best-linear", linear.Take(2).ToList()), new Family("best-deskewed", deskewed.Take(2).ToList())];
         }
 
-        return [new Family("best-linear", linear, null), new Family("best-deskewed", deskewed, 1.0)];
+        return [new Family("best-linear", linear), new Family("best-deskewed", deskewed)];
     }
 
     public static IReadOnlyList<(string Name, ExperimentSettings Settings)> Run(ImageDataset data, TextWriter output, bool quick)
