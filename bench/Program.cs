@@ -62,8 +62,14 @@ steps.SetAction(_ =>
 var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps };
 return root.Parse(args).Invoke();
 
-static DatasetStore OpenStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data") });
+/// <summary>The bench's entry point and the helpers its commands share.</summary>
+internal static partial class Program
+{
+    /// <summary>The repository's datasets (data/), as the runner finds them by default.</summary>
+    public static DatasetStore OpenStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data") });
 
-static string RepositoryRoot() =>
-    typeof(Recipes).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value
-    ?? Directory.GetCurrentDirectory();
+    /// <summary>The repository root recorded at build time, else the current directory.</summary>
+    public static string RepositoryRoot() =>
+        typeof(Recipes).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value
+        ?? Directory.GetCurrentDirectory();
+}

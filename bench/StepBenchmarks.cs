@@ -43,7 +43,7 @@ public class StepBenchmarks
     public void Setup()
     {
         set_num_threads(1);
-        store = new DatasetStore(new DatasetStoreOptions { DataRoot = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "data") });
+        store = Program.OpenStore();
         data = store.Load("mnist");
         pixels = data.Train.Images.reshape(data.Train.Count, -1);
         order = randperm(data.Train.Count);
