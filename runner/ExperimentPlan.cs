@@ -129,7 +129,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
 
         var status = cancelled ? RunStatus.Interrupted
-            : results.All(r => r.Status == ExperimentStatus.Completed) ? RunStatus.Completed
+            : results.All(r => r.Status != ExperimentStatus.Failed) ? RunStatus.Completed
             : RunStatus.Failed;
         recording.Finish(status);
         if (!recording.Failed)
@@ -150,6 +150,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return RunnerApp.Cancelled;
         }
 
+        // A diverged experiment is a result (its learning rate blew up), not a failure of the run.
         return written && pictures && !recording.Failed && status == RunStatus.Completed ? 0 : RunnerApp.ExperimentFailed;
     }
 
@@ -199,16 +200,26 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             index++;
             console.MarkupLineInterpolated($"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
             var reporter = new SynchronousProgress<EpochReport>(report =>
-                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}"));
+                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
             var result = session.Run(experiment, reporter, cancellationToken);
             finished(result);
             console.MarkupLine("      " + Outcome(result));
         }
     }
 
-    private static string Outcome(ExperimentResult result) => result.Status == ExperimentStatus.Completed && result.Test is { } test
-        ? Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s"))
-        : $"[red]{Markup.Escape(RunStatus.Of(result.Status))}[/]";
+    private static string Outcome(ExperimentResult result) => result.Status switch
+    {
+        ExperimentStatus.Completed when result.Test is { } test => Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s")),
+        ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(result.DivergenceReason ?? ""),
+        _ => "[red]failed[/]",
+    };
+
+    private static string StatusMarkup(ExperimentStatus status) => status switch
+    {
+        ExperimentStatus.Completed => "[green]completed[/]",
+        ExperimentStatus.Diverged => "[yellow]diverged[/]",
+        _ => "[red]failed[/]",
+    };
 
     private static readonly int AccuracyColumn = ResultTable.Headers.ToList().IndexOf("Accuracy (%)");
 
@@ -241,7 +252,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                 cells[AccuracyColumn] = new Text(row[AccuracyColumn], new Style(decoration: Decoration.Bold));
             }
 
-            cells[^1] = new Markup(result.Status == ExperimentStatus.Completed ? "[green]completed[/]" : $"[red]{Markup.Escape(RunStatus.Of(result.Status))}[/]");
+            cells[ResultTable.StatusColumn] = new Markup(StatusMarkup(result.Status));
             table.AddRow(cells);
         }
 

@@ -30,4 +30,5 @@ public sealed class ExperimentContext
 /// <param name="Epoch">1-based epoch that just finished.</param>
 /// <param name="TotalEpochs">Epochs the experiment trains for.</param>
 /// <param name="TrainLoss">Mean cross-entropy over the epoch's mini-batches.</param>
-public readonly record struct EpochReport(int Epoch, int TotalEpochs, double TrainLoss);
+/// <param name="ValidationLoss">Mean cross-entropy on the validation split after the epoch, when there is one.</param>
+public readonly record struct EpochReport(int Epoch, int TotalEpochs, double TrainLoss, double? ValidationLoss = null);

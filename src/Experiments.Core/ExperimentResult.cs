@@ -5,10 +5,21 @@ public enum ExperimentStatus
 {
     Completed,
     Failed,
+
+    /// <summary>
+    /// The training loss became NaN or infinite (a learning rate that blows up): training stopped at that epoch. A
+    /// result, not a crash: the other experiments still run.
+    /// </summary>
+    Diverged,
 }
 
-/// <summary>Train loss and duration of one epoch.</summary>
-public sealed record EpochMetrics(int Epoch, double TrainLoss, double Seconds)
+/// <summary>Train loss and duration of one epoch, the validation metrics when a validation split is held out, and test metrics for learning curves when measured.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="TrainLoss">Mean cross-entropy over the epoch's mini-batches (for L-BFGS: the full-batch loss the iteration started from).</param>
+/// <param name="Seconds">Wall time of the epoch, validation included.</param>
+/// <param name="ValidationLoss">Mean cross-entropy on the validation images after the epoch, or null without a validation split.</param>
+/// <param name="ValidationAccuracy">Percentage of validation images right after the epoch, or null without a validation split.</param>
+public sealed record EpochMetrics(int Epoch, double TrainLoss, double Seconds, double? ValidationLoss = null, double? ValidationAccuracy = null)
 {
     /// <summary>Mean test cross-entropy of the model as it was after this epoch (for learning curves), if measured.</summary>
     public double? TestLoss { get; init; }
@@ -50,7 +61,10 @@ public sealed record ExperimentResult
 
     public Evaluation? Test { get; init; }
 
-    /// <summary>Metrics on a validation split carved from the training set, when the experiment has one.</summary>
+    /// <summary>
+    /// The final model on the validation images (those of <see cref="ExperimentSettings.ValidationSplit"/>), or null
+    /// without a validation split.
+    /// </summary>
     public Evaluation? Validation { get; init; }
 
     /// <summary>The trained linear layer's weights (one row per class), for pictures of what the model learned.</summary>
@@ -59,8 +73,29 @@ public sealed record ExperimentResult
     /// <summary>Wall time of every epoch, end to end.</summary>
     public double TrainSeconds { get; init; }
 
+    /// <summary>
+    /// Wall time spent preparing the training inputs before the first epoch: validation split, deskewing,
+    /// augmentation, normalization statistics and the float copy of the training pixels.
+    /// </summary>
+    public double PreprocessSeconds { get; init; }
+
     public double EvaluationSeconds { get; init; }
+
+    /// <summary>
+    /// The epoch whose weights the model kept: the one with the lowest validation loss when early stopping is on,
+    /// otherwise the last epoch trained.
+    /// </summary>
+    public int? BestEpoch { get; init; }
+
+    /// <summary>True when early stopping ended training before the last epoch.</summary>
+    public bool StoppedEarly { get; init; }
 
     /// <summary>Why the experiment failed, when <see cref="Status"/> is <see cref="ExperimentStatus.Failed"/>.</summary>
     public string? Error { get; init; }
+
+    /// <summary>
+    /// Why training stopped, when <see cref="Status"/> is <see cref="ExperimentStatus.Diverged"/> (for example
+    /// "training loss NaN at epoch 2").
+    /// </summary>
+    public string? DivergenceReason { get; init; }
 }

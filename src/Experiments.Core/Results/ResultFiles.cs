@@ -86,6 +86,11 @@ public static class ResultFiles
             builder.Append('\n').Append("**").Append(failed.Experiment).Append("** failed: ").Append(failed.Error!.ReplaceLineEndings(" ")).Append('\n');
         }
 
+        foreach (var diverged in results.Where(r => r.DivergenceReason is not null))
+        {
+            builder.Append('\n').Append("**").Append(diverged.Experiment).Append("** diverged: ").Append(diverged.DivergenceReason!.ReplaceLineEndings(" ")).Append('\n');
+        }
+
         return builder.ToString();
     }
 
@@ -119,14 +124,24 @@ public static class ResultFiles
         writer.WriteEndObject();
         WriteNumber(writer, "accuracy", result.Test?.Accuracy);
         WriteNumber(writer, "loss", result.Test?.Loss);
-        if (result.Validation is { } validation)
-        {
-            WriteNumber(writer, "validationAccuracy", validation.Accuracy);
-            WriteNumber(writer, "validationLoss", validation.Loss);
-        }
-
         WriteNumber(writer, "trainSeconds", result.TrainSeconds);
         WriteNumber(writer, "evaluationSeconds", result.EvaluationSeconds);
+        WriteNumber(writer, "preprocessSeconds", result.PreprocessSeconds);
+        if (result.Validation is { } validation)
+        {
+            writer.WriteStartObject("validation");
+            WriteNumber(writer, "accuracy", validation.Accuracy);
+            WriteNumber(writer, "loss", validation.Loss);
+            writer.WriteNumber("count", validation.Count);
+            writer.WriteEndObject();
+        }
+
+        if (result.BestEpoch is { } bestEpoch)
+        {
+            writer.WriteNumber("bestEpoch", bestEpoch);
+            writer.WriteBoolean("stoppedEarly", result.StoppedEarly);
+        }
+
         writer.WriteStartArray("epochs");
         foreach (var epoch in result.Epochs)
         {
@@ -142,6 +157,12 @@ public static class ResultFiles
             if (epoch.TestAccuracy is { } testAccuracy)
             {
                 WriteNumber(writer, "testAccuracy", testAccuracy);
+            }
+
+            if (epoch.ValidationLoss is not null || epoch.ValidationAccuracy is not null)
+            {
+                WriteNumber(writer, "validationLoss", epoch.ValidationLoss);
+                WriteNumber(writer, "validationAccuracy", epoch.ValidationAccuracy);
             }
 
             writer.WriteEndObject();
@@ -177,6 +198,11 @@ public static class ResultFiles
             writer.WriteString("error", result.Error);
         }
 
+        if (result.DivergenceReason is not null)
+        {
+            writer.WriteString("divergenceReason", result.DivergenceReason);
+        }
+
         writer.WriteEndObject();
     }
 
@@ -192,6 +218,9 @@ public static class ResultFiles
                 break;
             case double d:
                 WriteNumber(writer, null, d);
+                break;
+            case bool b:
+                writer.WriteBooleanValue(b);
                 break;
             default:
                 writer.WriteStringValue(ExperimentSettings.Format(value));

@@ -11,11 +11,14 @@ public static class ResultTable
     /// <summary>Column headers, in order.</summary>
     public static IReadOnlyList<string> Headers { get; } =
     [
-        "Experiment", "Dataset", "Optimizer", "LR", "Batch", "Epochs", "Output", "Accuracy (%)", "Loss", "Train (s)", "Status",
+        "Experiment", "Dataset", "Optimizer", "LR", "Batch", "Epochs", "Output", "Accuracy (%)", "Loss", "Train (s)", "Status", "Input", "Val. accuracy (%)",
     ];
 
+    /// <summary>The index of the Status column.</summary>
+    public const int StatusColumn = 10;
+
     /// <summary>Whether a column holds numbers (right-aligned).</summary>
-    public static bool IsNumeric(int column) => column is >= 3 and <= 5 or >= 7 and <= 9;
+    public static bool IsNumeric(int column) => column is >= 3 and <= 5 or >= 7 and <= 9 or 12;
 
     /// <summary>One row of cells per result, in the order given.</summary>
     public static IReadOnlyList<IReadOnlyList<string>> Rows(IEnumerable<ExperimentResult> results) =>
@@ -37,8 +40,10 @@ public static class ResultTable
             Value("outputActivation"),
             Number(result.Test?.Accuracy, "F2"),
             Number(result.Test?.Loss, "F4"),
-            Number(result.Status == ExperimentStatus.Completed ? result.TrainSeconds : null, "F2"),
+            Number(result.Status != ExperimentStatus.Failed ? result.TrainSeconds : null, "F2"),
             result.Status.ToString().ToLowerInvariant(),
+            Input(values),
+            Number(result.Validation?.Accuracy, "F2"),
         ];
     }
 
@@ -79,10 +84,47 @@ public static class ResultTable
         if (values.TryGetValue("momentum", out var momentum) && momentum is double m && m != 0)
         {
             var factor = ExperimentSettings.Format(m);
-            return name == "momentum" ? $"momentum {factor}" : $"{name} (momentum {factor})";
+            name = name == "momentum" ? $"momentum {factor}" : $"{name} (momentum {factor})";
+        }
+
+        if (values.TryGetValue("nesterov", out var nesterov) && nesterov is true)
+        {
+            name += " nesterov";
+        }
+
+        if (values.TryGetValue("weightDecay", out var decay) && decay is double wd && wd != 0)
+        {
+            name += ", wd " + ExperimentSettings.Format(wd);
+        }
+
+        if (values.TryGetValue("lrSchedule", out var schedule) && schedule is string s && s != "constant")
+        {
+            name += ", " + s;
         }
 
         return name;
+    }
+
+    /// <summary>The input options in a few words: <c>raw</c>, or e.g. <c>deskew, shifts, standardize</c>.</summary>
+    private static string Input(Dictionary<string, object> values)
+    {
+        var parts = new List<string>(3);
+        if (values.TryGetValue("deskew", out var deskew) && deskew is true)
+        {
+            parts.Add("deskew");
+        }
+
+        if (values.TryGetValue("augment", out var augment) && augment is string a && a != "none")
+        {
+            parts.Add(a);
+        }
+
+        if (values.TryGetValue("normalize", out var normalize) && normalize is string n && n != "none")
+        {
+            parts.Add(n);
+        }
+
+        return parts.Count == 0 ? "raw" : string.Join(", ", parts);
     }
 
     private static string Number(double? value, string format) =>

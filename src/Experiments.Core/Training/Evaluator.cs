@@ -10,27 +10,42 @@ public static class Evaluator
     /// <summary>Images per forward pass; bounds memory on large splits.</summary>
     public const int ChunkSize = 10_000;
 
+    /// <summary>Evaluates on uint8 images, scaled to [0, 1] as in training without other input options.</summary>
     public static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, ImageSplit split, int numClasses)
     {
-        ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(split);
+        using var scope = NewDisposeScope();
+        var inputs = split.Images.reshape(split.Count, -1).to_type(ScalarType.Float32).div_(255f);
+        return Evaluate(model, inputs, split.Labels, numClasses);
+    }
+
+    /// <summary>Evaluates on inputs already in the model's form: float32 [count, inputSize] and int64 labels [count].</summary>
+    public static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, Tensor inputs, Tensor labels, int numClasses)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(labels);
+        var wasTraining = model.training;
         model.eval();
-        var count = split.Count;
+        var count = (int)inputs.shape[0];
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var images = split.Images.reshape(count, -1);
         var lossSum = 0.0;
         var confusion = zeros(numClasses * numClasses, dtype: ScalarType.Int64);
         for (var start = 0; start < count; start += ChunkSize)
         {
             using var chunkScope = NewDisposeScope();
             var length = Math.Min(ChunkSize, count - start);
-            var inputs = images.narrow(0, start, length).to_type(ScalarType.Float32).div_(255f);
-            var targets = split.Labels.narrow(0, start, length);
-            var outputs = model.forward(inputs);
+            var targets = labels.narrow(0, start, length);
+            var outputs = model.forward(inputs.narrow(0, start, length));
             lossSum += nn.functional.cross_entropy(outputs, targets, reduction: nn.Reduction.Sum).item<float>();
             var predictions = outputs.argmax(1);
             confusion.add_(bincount(targets * numClasses + predictions, minlength: numClasses * numClasses));
+        }
+
+        if (wasTraining)
+        {
+            model.train();
         }
 
         var counts = confusion.data<long>().ToArray();

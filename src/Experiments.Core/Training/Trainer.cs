@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Experiments.Data;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,16 +7,34 @@ using static TorchSharp.torch;
 namespace Experiments.Training;
 
 /// <summary>
-/// Trains a classifier with mini-batch gradient descent on an in-memory dataset and evaluates it on the test split.
+/// Trains a classifier on an in-memory dataset and evaluates it on the test split (and on a validation split held out
+/// of the training images, when the settings ask for one).
 /// </summary>
 /// <remarks>
-/// The training pixels stay one contiguous uint8 tensor. Each epoch draws a fresh permutation from a generator
-/// seeded with the experiment's seed, gathers the shuffled pixels once, and takes mini-batches as views of that
-/// copy; pixels are scaled to [0, 1] per batch (as torchvision's ToTensor does). The initial weights come from
-/// torch's global generator, seeded just before the model is created, so a run is repeatable for a given seed.
+/// <para>
+/// Before the first epoch, <see cref="TrainingInputs"/> holds out the validation images, deskews and augments the rest
+/// as asked, and keeps the model's float inputs as one contiguous tensor. Each epoch draws a fresh permutation from
+/// a generator seeded with the experiment's seed and gathers each mini-batch's rows from that tensor. The initial
+/// weights come from torch's global generator, seeded just before the model is created, so a run is repeatable for a
+/// given seed.
+/// </para>
+/// <para>
+/// A model whose <c>forward</c> is a single affine map (every generated model that returns logits) trains on the
+/// fast path of <see cref="AffineGradient"/>; any other model through autograd. Both hand their gradients to the
+/// same TorchSharp optimizer. A NaN or infinite training loss ends training with
+/// <see cref="ExperimentStatus.Diverged"/>.
+/// </para>
 /// </remarks>
 public static class Trainer
 {
+    /// <summary>Rows per chunk of a full-batch (L-BFGS) pass.</summary>
+    private const int FullBatchChunk = 20_000;
+
+    private static readonly Lock SeedLock = new();
+
+    /// <summary>From this many epochs on, converting the training pixels to floats once pays (see <see cref="TrainingInputs"/>).</summary>
+    private const int FloatCacheEpochs = 10;
+
     /// <summary>
     /// Trains and evaluates <paramref name="experiment"/>. Throws when the experiment does not fit the dataset or
     /// training fails; <see cref="Running.ExperimentSession"/> turns that into a failed result.
@@ -25,29 +44,98 @@ public static class Trainer
         ArgumentNullException.ThrowIfNull(experiment);
         ArgumentNullException.ThrowIfNull(context);
         var settings = experiment.Settings;
+        settings.Validate();
         CheckCompatible(experiment, context.Data);
+
+        var preprocessClock = Stopwatch.StartNew();
+        var cacheFloats = settings.Optimizer == OptimizerKind.Lbfgs || settings.Epochs >= FloatCacheEpochs;
+        using var inputs = TrainingInputs.Prepare(context.Data.Train, settings, cacheFloats);
+        var preprocessSeconds = preprocessClock.Elapsed.TotalSeconds;
 
         var epochs = new List<EpochMetrics>(settings.Epochs);
         var trainClock = Stopwatch.StartNew();
         using var model = CreateSeededModel(experiment);
-        using (var optimizer = CreateOptimizer(model, settings))
-        using (var lossFunction = nn.CrossEntropyLoss())
+        var parameters = model.parameters().ToList();
+        string? divergence = null;
+        var bestEpoch = 0;
+        var stoppedEarly = false;
+        using (var optimizer = CreateOptimizer(parameters, settings))
         using (var shuffleGenerator = new Generator((ulong)settings.Seed))
+        using (var best = new BestWeights(parameters, settings.EarlyStoppingPatience > 0))
         {
+            using var affine = AffineGradient.TryCreate(model, settings.InputSize, settings.NumClasses);
+            IGradientSource gradients = affine is not null ? affine : new AutogradGradient(model, optimizer);
+            var fullBatch = settings.Optimizer == OptimizerKind.Lbfgs;
+            var stepsPerEpoch = fullBatch ? 1 : (inputs.Count + settings.BatchSize - 1) / settings.BatchSize;
+            var scheduler = new LearningRateScheduler(settings, optimizer, stepsPerEpoch);
+            model.train();
             for (var epoch = 1; epoch <= settings.Epochs; epoch++)
             {
                 context.CancellationToken.ThrowIfCancellationRequested();
                 var epochClock = Stopwatch.StartNew();
-                var trainLoss = TrainEpoch(model, optimizer, lossFunction, context.Data.Train, settings.BatchSize, shuffleGenerator, context.CancellationToken);
-                epochs.Add(new EpochMetrics(epoch, trainLoss, epochClock.Elapsed.TotalSeconds));
-                context.Progress?.Report(new EpochReport(epoch, settings.Epochs, trainLoss));
+                var trainLoss = fullBatch
+                    ? FullBatchEpoch(model, optimizer, affine, inputs, settings, scheduler, epoch)
+                    : MiniBatchEpoch(affine, gradients, optimizer, inputs, settings.BatchSize, shuffleGenerator, scheduler, epoch, context.CancellationToken);
+                Evaluation? validation = null;
+                if (double.IsFinite(trainLoss) && inputs.ValidationFeatures is { } validationFeatures)
+                {
+                    validation = Evaluator.Evaluate(model, validationFeatures, inputs.ValidationLabels!, settings.NumClasses);
+                }
+
+                epochs.Add(new EpochMetrics(epoch, trainLoss, epochClock.Elapsed.TotalSeconds, validation?.Loss, validation?.Accuracy));
+                context.Progress?.Report(new EpochReport(epoch, settings.Epochs, trainLoss, validation?.Loss));
                 context.EpochCompleted?.Invoke(model);
+                if (!double.IsFinite(trainLoss))
+                {
+                    divergence = string.Create(CultureInfo.InvariantCulture, $"training loss {(double.IsNaN(trainLoss) ? "NaN" : "infinite")} at epoch {epoch}");
+                    break;
+                }
+
+                bestEpoch = epoch;
+                if (settings.EarlyStoppingPatience > 0)
+                {
+                    best.Offer(epoch, validation!.Loss);
+                    bestEpoch = best.Epoch;
+                    if (epoch - best.Epoch >= settings.EarlyStoppingPatience)
+                    {
+                        stoppedEarly = epoch < settings.Epochs;
+                        break;
+                    }
+                }
+            }
+
+            if (divergence is null && settings.EarlyStoppingPatience > 0)
+            {
+                best.Restore();
             }
         }
 
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
+        if (divergence is not null)
+        {
+            return new ExperimentResult
+            {
+                Experiment = experiment.Name,
+                Dataset = experiment.Dataset,
+                Status = ExperimentStatus.Diverged,
+                Hyperparameters = settings.ToNamedValues(),
+                Epochs = epochs,
+                TrainSeconds = trainSeconds,
+                PreprocessSeconds = preprocessSeconds,
+                DivergenceReason = divergence,
+            };
+        }
+
         var evaluationClock = Stopwatch.StartNew();
-        var test = Evaluator.Evaluate(model, context.Data.Test, settings.NumClasses);
+        Evaluation test;
+        using (var testFeatures = inputs.TransformImages(context.Data.Test.Images))
+        {
+            test = Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses);
+        }
+
+        var finalValidation = inputs.ValidationFeatures is { } features
+            ? Evaluator.Evaluate(model, features, inputs.ValidationLabels!, settings.NumClasses)
+            : null;
         return new ExperimentResult
         {
             Experiment = experiment.Name,
@@ -56,61 +144,135 @@ public static class Trainer
             Hyperparameters = settings.ToNamedValues(),
             Epochs = epochs,
             Test = test,
+            Validation = finalValidation,
             TrainSeconds = trainSeconds,
+            PreprocessSeconds = preprocessSeconds,
             EvaluationSeconds = evaluationClock.Elapsed.TotalSeconds,
             Weights = ModelWeights.Capture(model),
+            BestEpoch = bestEpoch,
+            StoppedEarly = stoppedEarly,
         };
     }
 
-    /// <summary>Seeds torch's global generator, then builds the model, so its initial weights depend only on the seed.</summary>
+    /// <summary>
+    /// Seeds torch's global generator, then builds the model, so its initial weights depend only on the seed. The
+    /// two happen under one lock, so that trainers on other threads (tests run in parallel) cannot draw from the
+    /// generator in between.
+    /// </summary>
     private static nn.Module<Tensor, Tensor> CreateSeededModel(IExperiment experiment)
     {
-        random.manual_seed(experiment.Settings.Seed);
-        return experiment.CreateModel();
+        lock (SeedLock)
+        {
+            random.manual_seed(experiment.Settings.Seed);
+            return experiment.CreateModel();
+        }
     }
 
-    private static optim.Optimizer CreateOptimizer(nn.Module<Tensor, Tensor> model, ExperimentSettings settings) => settings.Optimizer switch
+    private static optim.Optimizer CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, ExperimentSettings settings) => settings.Optimizer switch
     {
-        OptimizerKind.Sgd or OptimizerKind.Momentum => optim.SGD(model.parameters(), settings.LearningRate, settings.Momentum),
+        OptimizerKind.Sgd or OptimizerKind.Momentum =>
+            optim.SGD(parameters, settings.LearningRate, settings.Momentum, dampening: 0, weight_decay: settings.WeightDecay, nesterov: settings.Nesterov),
+        OptimizerKind.Adam =>
+            optim.Adam(parameters, settings.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: settings.WeightDecay),
+        // One iteration (one full-batch evaluation) per step, so that an epoch is one L-BFGS iteration.
+        OptimizerKind.Lbfgs => optim.LBFGS(parameters, settings.LearningRate, max_iter: 1, max_eval: 1, tolerange_grad: 1e-9, tolerance_change: 1e-12, history_size: 100),
         _ => throw new NotSupportedException($"Optimizer {settings.Optimizer} is not supported"),
     };
 
-    /// <summary>One pass over the training split in shuffled mini-batches; returns the mean training loss.</summary>
-    private static double TrainEpoch(
-        nn.Module<Tensor, Tensor> model,
+    /// <summary>One pass over the training inputs in shuffled mini-batches; returns the mean training loss.</summary>
+    private static double MiniBatchEpoch(
+        AffineGradient? affine,
+        IGradientSource gradients,
         optim.Optimizer optimizer,
-        nn.Module<Tensor, Tensor, Tensor> lossFunction,
-        ImageSplit train,
+        TrainingInputs inputs,
         int batchSize,
         Generator shuffleGenerator,
+        LearningRateScheduler scheduler,
+        int epoch,
         CancellationToken cancellationToken)
     {
-        model.train();
-        var count = train.Count;
+        var count = inputs.Count;
         using var epochScope = NewDisposeScope();
         var order = randperm(count, generator: shuffleGenerator);
-        var images = train.Images.reshape(count, -1).index_select(0, order);
-        var labels = train.Labels.index_select(0, order);
+        var labels = inputs.Labels.index_select(0, order);
         var lossSum = zeros(1, dtype: ScalarType.Float64);
-        for (var start = 0; start < count; start += batchSize)
+        var step = 0;
+        for (var start = 0; start < count; start += batchSize, step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var stepScope = NewDisposeScope();
             var length = Math.Min(batchSize, count - start);
-            var inputs = images.narrow(0, start, length).to_type(ScalarType.Float32).div_(255f);
+            var indices = order.narrow(0, start, length);
             var targets = labels.narrow(0, start, length);
-
-            optimizer.zero_grad();
-            var loss = lossFunction.forward(model.forward(inputs), targets);
-            loss.backward();
-            optimizer.step();
-            using (no_grad())
+            scheduler.BeforeStep(epoch, step);
+            Tensor loss;
+            if (affine is not null)
             {
-                lossSum.add_(loss.detach().to_type(ScalarType.Float64), alpha: length);
+                var (batch, scale) = inputs.GatherScaled(indices);
+                loss = affine.Compute(batch, targets, scale);
             }
+            else
+            {
+                loss = gradients.Compute(inputs.Gather(indices), targets);
+            }
+
+            optimizer.step();
+            lossSum.add_(loss);
         }
 
         return lossSum.item<double>() / count;
+    }
+
+    /// <summary>One L-BFGS iteration on the whole training set; returns the loss it started from (without the L2 term).</summary>
+    private static double FullBatchEpoch(
+        nn.Module<Tensor, Tensor> model,
+        optim.Optimizer optimizer,
+        AffineGradient? affine,
+        TrainingInputs inputs,
+        ExperimentSettings settings,
+        LearningRateScheduler scheduler,
+        int epoch)
+    {
+        using var epochScope = NewDisposeScope();
+        var dataLoss = double.NaN;
+        var parameters = model.parameters().ToList();
+        scheduler.BeforeStep(epoch, 0);
+        optimizer.step(() =>
+        {
+            using var scope = NewDisposeScope();
+            Tensor loss;
+            if (affine is not null)
+            {
+                loss = affine.ComputeFullBatch(inputs, FullBatchChunk);
+            }
+            else
+            {
+                optimizer.zero_grad();
+                loss = zeros(1, dtype: ScalarType.Float64).squeeze();
+                inputs.ForEachChunk(FullBatchChunk, (x, y) =>
+                {
+                    var chunkLoss = nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.Sum) / inputs.Count;
+                    chunkLoss.backward();
+                    using var noGrad = no_grad();
+                    loss.add_(chunkLoss.detach().to_type(ScalarType.Float64));
+                });
+            }
+
+            dataLoss = loss.item<double>();
+            using var noGrad = no_grad();
+            var objective = loss.to_type(ScalarType.Float32);
+            if (settings.WeightDecay > 0)
+            {
+                foreach (var parameter in parameters)
+                {
+                    parameter.grad!.add_(parameter, alpha: settings.WeightDecay);
+                    objective.add_(parameter.square().sum(), alpha: settings.WeightDecay / 2);
+                }
+            }
+
+            return objective.MoveToOuterDisposeScope();
+        });
+        return dataLoss;
     }
 
     private static void CheckCompatible(IExperiment experiment, ImageDataset data)
@@ -130,6 +292,60 @@ public static class Trainer
         if (settings.NumClasses != data.NumClasses)
         {
             throw new ArgumentException($"Experiment '{experiment.Name}' has numClasses {settings.NumClasses}, but '{data.Name}' has {data.NumClasses} classes");
+        }
+    }
+
+    /// <summary>The weights of the epoch with the lowest validation loss so far, for early stopping.</summary>
+    private sealed class BestWeights(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, bool enabled) : IDisposable
+    {
+        private List<Tensor>? snapshot;
+        private double bestLoss = double.PositiveInfinity;
+
+        public int Epoch { get; private set; }
+
+        public void Offer(int epoch, double validationLoss)
+        {
+            if (!enabled || !(validationLoss < bestLoss))
+            {
+                return;
+            }
+
+            bestLoss = validationLoss;
+            Epoch = epoch;
+            using var noGrad = no_grad();
+            if (snapshot is null)
+            {
+                snapshot = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToList();
+            }
+            else
+            {
+                for (var i = 0; i < parameters.Count; i++)
+                {
+                    snapshot[i].copy_(parameters[i]);
+                }
+            }
+        }
+
+        public void Restore()
+        {
+            if (snapshot is null)
+            {
+                return;
+            }
+
+            using var noGrad = no_grad();
+            for (var i = 0; i < parameters.Count; i++)
+            {
+                parameters[i].copy_(snapshot[i]);
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var tensor in snapshot ?? [])
+            {
+                tensor.Dispose();
+            }
         }
     }
 }

@@ -53,7 +53,7 @@ public sealed class TablesAndExportTests
         Assert.Equal("a", a.GetProperty("experiment").GetString());
         Assert.Equal("00ff", a.GetProperty("yamlSha256").GetString());
         Assert.Equal(91.5, a.GetProperty("accuracy").GetDouble());
-        Assert.Equal(92.5, a.GetProperty("validationAccuracy").GetDouble());
+        Assert.Equal(92.5, a.GetProperty("validation").GetProperty("accuracy").GetDouble());
         Assert.Equal(91.5, a.GetProperty("epochs")[1].GetProperty("testAccuracy").GetDouble());
         Assert.Equal("line one\nline two", root.GetProperty("results")[1].GetProperty("error").GetString());
     }

@@ -1,0 +1,75 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Reflection;
+using Experiments.Bench;
+using Experiments.Data;
+using TorchSharp;
+using static System.FormattableString;
+
+// The bench: the comparison table of BENCHMARKS.md (table), the validation search behind the best recipes
+// (search), and BenchmarkDotNet micro-benchmarks of one training step and of deskewing (steps).
+var threads = new Option<int>("--threads") { Description = "TorchSharp math threads (the runner's default is 1).", DefaultValueFactory = _ => 1 };
+var repeat = new Option<int>("--repeat") { Description = "Runs of each TorchSharp recipe; the fastest is reported.", DefaultValueFactory = _ => 5 };
+var mlRepeat = new Option<int>("--ml-repeat") { Description = "Runs of each ML.NET trainer; the fastest is reported.", DefaultValueFactory = _ => 1 };
+var skipMlNet = new Option<bool>("--no-mlnet") { Description = "Leave ML.NET out (quick look at the TorchSharp recipes)." };
+var write = new Option<bool>("--write") { Description = "Replace the table in BENCHMARKS.md (between its bench markers)." };
+var quick = new Option<bool>("--quick") { Description = "Two candidates per family only (a smoke test of the search)." };
+
+var table = new Command("table", "Train the recipes and ML.NET's trainers on MNIST and print (or --write) the comparison table.")
+{
+    threads, repeat, mlRepeat, skipMlNet, write,
+};
+table.SetAction(parse =>
+{
+    var n = parse.GetValue(threads);
+    torch.set_num_threads(n);
+    var machine = Machine.Describe(n);
+    using var store = OpenStore();
+    var data = store.Load("mnist");
+    var rows = TableBench.Run(data, parse.GetValue(repeat), parse.GetValue(mlRepeat), parse.GetValue(skipMlNet), Console.Out);
+    var markdown = TableBench.ToMarkdown(rows);
+    var command = "dotnet run -c Release --project bench -- " + string.Join(' ', args);
+    var stamp = Invariant($"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `{command}` on: {machine}.\n\n");
+    Console.WriteLine();
+    Console.Write(stamp + markdown);
+    if (parse.GetValue(write))
+    {
+        Benchmarks.Replace(Path.Combine(RepositoryRoot(), "BENCHMARKS.md"), stamp + markdown);
+        Console.WriteLine("BENCHMARKS.md updated.");
+    }
+
+    return 0;
+});
+
+var search = new Command("search", "The validation search that chose best-linear and best-deskewed (prints Markdown).") { threads, quick };
+search.SetAction(parse =>
+{
+    torch.set_num_threads(parse.GetValue(threads));
+    using var store = OpenStore();
+    Console.WriteLine(Invariant($"Validation search, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, on: {Machine.Describe(parse.GetValue(threads))}"));
+    Console.WriteLine();
+    Search.Run(store.Load("mnist"), Console.Out, parse.GetValue(quick));
+    return 0;
+});
+
+var steps = new Command("steps", "BenchmarkDotNet: one training step (fast path and autograd) and deskewing, in process.");
+steps.SetAction(_ =>
+{
+    StepBenchmarks.RunAll();
+    return 0;
+});
+
+var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps };
+return root.Parse(args).Invoke();
+
+/// <summary>The bench's entry point and the helpers its commands share.</summary>
+internal static partial class Program
+{
+    /// <summary>The repository's datasets (data/), as the runner finds them by default.</summary>
+    public static DatasetStore OpenStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data") });
+
+    /// <summary>The repository root recorded at build time, else the current directory.</summary>
+    public static string RepositoryRoot() =>
+        typeof(Recipes).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value
+        ?? Directory.GetCurrentDirectory();
+}
