@@ -20,10 +20,11 @@ public sealed class ExperimentContext
     public CancellationToken CancellationToken { get; init; }
 
     /// <summary>
-    /// Called with the model after every epoch (may be null); it counts towards the training time, so it only copies
-    /// what it needs (<see cref="ModelWeights.CaptureParameters"/>), to measure learning curves after training.
+    /// Whether to measure test loss and accuracy after every epoch, for learning curves
+    /// (<see cref="EpochMetrics.TestLoss"/>, <see cref="EpochMetrics.TestAccuracy"/>). The trainer copies the
+    /// parameters at each epoch's end and evaluates the copies after training, outside the training time.
     /// </summary>
-    public Action<torch.nn.Module<torch.Tensor, torch.Tensor>>? EpochCompleted { get; init; }
+    public bool MeasureTestCurves { get; init; }
 }
 
 /// <summary>Progress of a training run, reported after each epoch.</summary>

@@ -11,7 +11,7 @@ namespace Experiments.Generators.Tests;
 /// </summary>
 public sealed class DiagnosticTests
 {
-    private const string AllKeys = "description, dataset, inputSize, numClasses, epochs, batchSize, learningRate, optimizer, momentum, seed, outputActivation, extends, sweepLimit";
+    private const string AllKeys = "description, dataset, inputSize, numClasses, epochs, batchSize, learningRate, optimizer, momentum, seed, outputActivation, nesterov, weightDecay, lrSchedule, lrStepEpochs, lrStepGamma, normalize, validationSplit, earlyStoppingPatience, augment, deskew, extends, sweepLimit";
 
     [Fact]
     public void MisspeltKeySuggestsTheRealOne()
@@ -84,14 +84,14 @@ public sealed class DiagnosticTests
     [Fact]
     public void OptionalKeysOutOfRangeAreReported()
     {
-        var diagnostics = RunBad("bad.yaml", GeneratorHarness.ValidYaml + "momentum: 1\nseed: -1\noptimizer: adam\noutputActivation: softmx\n");
+        var diagnostics = RunBad("bad.yaml", GeneratorHarness.ValidYaml + "momentum: 1\nseed: -1\noptimizer: adamw\noutputActivation: softmx\n");
 
         Assert.Equal(
             new[]
             {
                 (8, "momentum must be a number from 0 to 1 (exclusive), but is '1'"),
                 (9, "seed must be a non-negative whole number, but is '-1'"),
-                (10, "optimizer must be one of 'sgd', 'momentum', but is 'adam'"),
+                (10, "optimizer must be one of 'sgd', 'momentum', 'adam', 'lbfgs', but is 'adamw' (did you mean 'adam'?)"),
                 (11, "outputActivation must be one of 'none', 'softmax', but is 'softmx' (did you mean 'softmax'?)"),
             },
             diagnostics.Select(d => (d.Location.GetLineSpan().StartLinePosition.Line + 1, d.GetMessage())));

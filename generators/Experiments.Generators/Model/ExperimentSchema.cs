@@ -124,6 +124,8 @@ internal static class ExperimentSchema
     public const string FashionMnist = "fashion-mnist";
     public const string Sgd = "sgd";
     public const string MomentumOptimizer = "momentum";
+    public const string Adam = "adam";
+    public const string Lbfgs = "lbfgs";
 
     /// <summary>The momentum factor <c>optimizer: momentum</c> uses when the file does not set <c>momentum</c>.</summary>
     public const double DefaultMomentum = 0.9;
@@ -161,12 +163,12 @@ internal static class ExperimentSchema
     public static readonly KeyDefinition BatchSize = new("batchSize", ValueKind.Integer, true, null, 1, false, 1_000_000, false, None, "Images per mini-batch (the last batch of an epoch may be smaller).");
     public static readonly KeyDefinition LearningRate = new("learningRate", ValueKind.Number, true, null, 0, true, null, false, None, "Step size of the optimizer.");
 
-    public static readonly KeyDefinition Optimizer = new("optimizer", ValueKind.Choice, false, Sgd, null, false, null, false, ImmutableArray.Create(Sgd, MomentumOptimizer), "The optimizer: 'sgd' (stochastic gradient descent) or 'momentum' (SGD with momentum).")
+    public static readonly KeyDefinition Optimizer = new("optimizer", ValueKind.Choice, false, Sgd, null, false, null, false, ImmutableArray.Create(Sgd, MomentumOptimizer, Adam, Lbfgs), "The optimizer: 'sgd' (stochastic gradient descent), 'momentum' (SGD with momentum), 'adam', or 'lbfgs' (full-batch L-BFGS: each epoch is one iteration over the whole training set, batchSize is not used).")
     {
         EnumType = Runtime + "OptimizerKind",
     };
 
-    public static readonly KeyDefinition Momentum = new("momentum", ValueKind.Number, false, "0", 0, false, 1, true, None, "Momentum factor of SGD (heavy ball): default 0 with 'sgd', 0.9 with 'momentum'.");
+    public static readonly KeyDefinition Momentum = new("momentum", ValueKind.Number, false, "0", 0, false, 1, true, None, "Momentum factor of SGD (heavy ball): default 0 with 'sgd', 0.9 with 'momentum'; 'adam' and 'lbfgs' take none.");
 
     public static readonly KeyDefinition Seed = new("seed", ValueKind.Integer, false, "0", 0, false, null, false, None, "Seeds the initial weights and the shuffles, so a run can be repeated exactly.")
     {
@@ -178,9 +180,38 @@ internal static class ExperimentSchema
         EnumType = Runtime + "OutputActivation",
     };
 
+    public static readonly KeyDefinition Nesterov = new("nesterov", ValueKind.Boolean, false, "false", null, false, null, false, None, "Nesterov momentum (PyTorch's SGD nesterov=True); needs a momentum greater than 0.");
+
+    public static readonly KeyDefinition WeightDecay = new("weightDecay", ValueKind.Number, false, "0", 0, false, null, false, None, "L2 penalty on every parameter (PyTorch's weight_decay): adds weightDecay times the parameter to its gradient.");
+
+    public static readonly KeyDefinition LrSchedule = new("lrSchedule", ValueKind.Choice, false, "constant", null, false, null, false, ImmutableArray.Create("constant", "cosine", "step"), "How the learning rate changes: 'constant'; 'cosine' (annealed to 0 over all steps); 'step' (times lrStepGamma every lrStepEpochs epochs).")
+    {
+        EnumType = Runtime + "LearningRateSchedule",
+    };
+
+    public static readonly KeyDefinition LrStepEpochs = new("lrStepEpochs", ValueKind.Integer, false, "10", 1, false, 100_000, false, None, "With lrSchedule 'step': epochs between two reductions of the learning rate.");
+    public static readonly KeyDefinition LrStepGamma = new("lrStepGamma", ValueKind.Number, false, "0.1", 0, true, 1, false, None, "With lrSchedule 'step': the factor applied to the learning rate at each reduction.");
+
+    public static readonly KeyDefinition Normalize = new("normalize", ValueKind.Choice, false, "none", null, false, null, false, ImmutableArray.Create("none", "standardize"), "Input normalization: 'none' (pixels in [0, 1]) or 'standardize' (each pixel minus its training mean, over its training standard deviation; the same transform for validation and test images).")
+    {
+        EnumType = Runtime + "InputNormalization",
+    };
+
+    public static readonly KeyDefinition ValidationSplit = new("validationSplit", ValueKind.Number, false, "0", 0, false, 1, true, None, "Fraction of the training images held out for validation (never trained on); validation metrics are reported beside the test metrics.");
+    public static readonly KeyDefinition EarlyStoppingPatience = new("earlyStoppingPatience", ValueKind.Integer, false, "0", 0, false, 100_000, false, None, "Stop when the validation loss has not improved for this many epochs and keep the best epoch's weights; 0 never stops early. Needs validationSplit.");
+
+    public static readonly KeyDefinition Augment = new("augment", ValueKind.Choice, false, "none", null, false, null, false, ImmutableArray.Create("none", "shifts"), "Training-set augmentation: 'none' or 'shifts' (adds copies of each training image shifted by one pixel up, down, left and right).")
+    {
+        EnumType = Runtime + "Augmentation",
+    };
+
+    public static readonly KeyDefinition Deskew = new("deskew", ValueKind.Boolean, false, "false", null, false, null, false, None, "Shear every image (training, validation and test) upright by its second moments: a fixed preprocessing that keeps the model linear.");
+
     /// <summary>Every key, in the order documentation and generated code list them.</summary>
     public static readonly ImmutableArray<KeyDefinition> Keys = ImmutableArray.Create(
-        Description, Dataset, InputSize, NumClasses, Epochs, BatchSize, LearningRate, Optimizer, Momentum, Seed, OutputActivation, Extends, SweepLimit);
+        Description, Dataset, InputSize, NumClasses, Epochs, BatchSize, LearningRate, Optimizer, Momentum, Seed, OutputActivation,
+        Nesterov, WeightDecay, LrSchedule, LrStepEpochs, LrStepGamma, Normalize, ValidationSplit, EarlyStoppingPatience, Augment, Deskew,
+        Extends, SweepLimit);
 
     /// <summary>The keys that become generated constants (every key but the directives), in order.</summary>
     public static readonly ImmutableArray<KeyDefinition> EmittedKeys = Keys.Where(k => k.Role != KeyRole.Directive).ToImmutableArray();

@@ -31,15 +31,13 @@ public sealed class ExperimentSession
         try
         {
             var data = loadDataset(experiment.Dataset);
-            var snapshots = new List<float[][]>();
             var context = new ExperimentContext(data)
             {
                 Progress = progress,
                 CancellationToken = cancellationToken,
-                EpochCompleted = MeasureCurves ? model => snapshots.Add(ModelWeights.CaptureParameters(model)) : null,
+                MeasureTestCurves = MeasureCurves,
             };
-            var result = experiment.Run(context);
-            return MeasureCurves ? LearningCurves.AddTestCurves(result, experiment, snapshots, data.Test, cancellationToken) : result;
+            return experiment.Run(context);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -59,6 +59,7 @@ public static class Trainer
         string? divergence = null;
         var bestEpoch = 0;
         var stoppedEarly = false;
+        var snapshots = context.MeasureTestCurves ? new List<float[][]>(settings.Epochs) : null;
         using (var optimizer = CreateOptimizer(parameters, settings))
         using (var shuffleGenerator = new Generator((ulong)settings.Seed))
         using (var best = new BestWeights(parameters, settings.EarlyStoppingPatience > 0))
@@ -84,7 +85,7 @@ public static class Trainer
 
                 epochs.Add(new EpochMetrics(epoch, trainLoss, epochClock.Elapsed.TotalSeconds, validation?.Loss, validation?.Accuracy));
                 context.Progress?.Report(new EpochReport(epoch, settings.Epochs, trainLoss, validation?.Loss));
-                context.EpochCompleted?.Invoke(model);
+                snapshots?.Add(ModelWeights.CaptureParameters(model));
                 if (!double.IsFinite(trainLoss))
                 {
                     divergence = string.Create(CultureInfo.InvariantCulture, $"training loss {(double.IsNaN(trainLoss) ? "NaN" : "infinite")} at epoch {epoch}");
@@ -127,28 +128,29 @@ public static class Trainer
         }
 
         var evaluationClock = Stopwatch.StartNew();
-        Evaluation test;
-        using (var testFeatures = inputs.TransformImages(context.Data.Test.Images))
-        {
-            test = Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses);
-        }
-
+        using var testFeatures = inputs.TransformImages(context.Data.Test.Images);
+        var test = Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses);
         var finalValidation = inputs.ValidationFeatures is { } features
             ? Evaluator.Evaluate(model, features, inputs.ValidationLabels!, settings.NumClasses)
             : null;
+        var evaluationSeconds = evaluationClock.Elapsed.TotalSeconds;
+        var weights = ModelWeights.Capture(model);
+        var measuredEpochs = snapshots is null
+            ? epochs
+            : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
         return new ExperimentResult
         {
             Experiment = experiment.Name,
             Dataset = experiment.Dataset,
             Status = ExperimentStatus.Completed,
             Hyperparameters = settings.ToNamedValues(),
-            Epochs = epochs,
+            Epochs = measuredEpochs,
             Test = test,
             Validation = finalValidation,
             TrainSeconds = trainSeconds,
             PreprocessSeconds = preprocessSeconds,
-            EvaluationSeconds = evaluationClock.Elapsed.TotalSeconds,
-            Weights = ModelWeights.Capture(model),
+            EvaluationSeconds = evaluationSeconds,
+            Weights = weights,
             BestEpoch = bestEpoch,
             StoppedEarly = stoppedEarly,
         };
