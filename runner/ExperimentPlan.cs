@@ -229,6 +229,11 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         for (var column = 0; column < ResultTable.Headers.Count; column++)
         {
             var header = new TableColumn(Markup.Escape(ResultTable.Headers[column]));
+            if (column == 0)
+            {
+                header.NoWrap(); // Names (a sweep's "lr-sweep/learningRate=0.01") stay whole; other cells wrap instead.
+            }
+
             table.AddColumn(ResultTable.IsNumeric(column) ? header.RightAligned() : header);
         }
 

@@ -89,7 +89,7 @@ public static class ResultTable
 
         if (values.TryGetValue("nesterov", out var nesterov) && nesterov is true)
         {
-            name += " nesterov";
+            name += ", nesterov";
         }
 
         if (values.TryGetValue("weightDecay", out var decay) && decay is double wd && wd != 0)

@@ -1,7 +1,7 @@
 namespace Experiments.Core.Tests.Training;
 
 /// <summary>
-/// The two recipes of the validation search (docs/issue4-keys.md: experiments/best-linear.yaml and
+/// The two recipes of the validation search (experiments/best-linear.yaml and
 /// best-deskewed.yaml) on the full MNIST test set: the accuracy targets of issue 4. Times are measured by the
 /// bench, never here.
 /// </summary>
