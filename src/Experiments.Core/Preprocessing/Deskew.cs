@@ -151,7 +151,8 @@ public static class Deskew
 
             // Horizontal: output pixel c reads source column c + shift, so the weights hold along the row.
             var columnShift = centreColumn + (alpha * (r - middleRow)) - middleColumn;
-            columnShift = Math.Clamp(columnShift, -columns, columns - 1);
+            // Past a full row either way, every output pixel reads the zero padding (the buffer holds 3 rows + 1).
+            columnShift = Math.Clamp(columnShift, -columns, columns);
             var columnFloor = Math.Floor(columnShift);
             var rightWeight = (float)(columnShift - columnFloor);
             var source = blended.Slice(columns + (int)columnFloor, columns + 1);

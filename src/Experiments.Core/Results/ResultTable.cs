@@ -56,8 +56,8 @@ public static class ResultTable
     }
 
     /// <summary>
-    /// The most accurate completed member of each sweep with more than one member, so tables can mark it. Ties go
-    /// to the first.
+    /// The most accurate completed member of each sweep with more than one member, so tables can mark it: by
+    /// validation accuracy when every member has a validation split, else by test accuracy. Ties go to the first.
     /// </summary>
     public static IReadOnlySet<ExperimentResult> SweepLeaders(IEnumerable<ExperimentResult> results)
     {
@@ -65,10 +65,11 @@ public static class ResultTable
         var leaders = new HashSet<ExperimentResult>(ReferenceEqualityComparer.Instance);
         foreach (var sweep in results.Where(r => SweepOf(r.Experiment) is not null).GroupBy(r => SweepOf(r.Experiment)))
         {
-            var best = sweep
-                .Where(r => r.Status == ExperimentStatus.Completed && r.Test is { } test && double.IsFinite(test.Accuracy))
-                .OrderByDescending(r => r.Test!.Accuracy)
-                .FirstOrDefault();
+            // Chosen on validation accuracy when every member has one (choosing on the test set is how results
+            // overfit it), else on test accuracy.
+            var completed = sweep.Where(r => r.Status == ExperimentStatus.Completed && r.Test is { } test && double.IsFinite(test.Accuracy)).ToList();
+            var onValidation = completed.Count > 0 && completed.All(r => r.Validation is { } v && double.IsFinite(v.Accuracy));
+            var best = completed.OrderByDescending(r => onValidation ? r.Validation!.Accuracy : r.Test!.Accuracy).FirstOrDefault();
             if (best is not null && sweep.Count() > 1)
             {
                 leaders.Add(best);

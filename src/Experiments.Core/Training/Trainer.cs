@@ -109,9 +109,25 @@ public static class Trainer
             {
                 best.Restore();
             }
+
+            // The losses are measured before each update, so the last update (every update, for L-BFGS, whose loss
+            // is the one it started from) could still have blown the weights up unnoticed.
+            if (divergence is null && !AllFinite(parameters))
+            {
+                divergence = string.Create(CultureInfo.InvariantCulture, $"weights not finite after epoch {epochs.Count}");
+            }
         }
 
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
+        var evaluationClock = Stopwatch.StartNew();
+        using var testFeatures = divergence is null ? inputs.TransformImages(context.Data.Test.Images) : null;
+        var test = testFeatures is null ? null : Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses);
+        if (test is not null && !double.IsFinite(test.Loss))
+        {
+            // Finite weights so large that the logits overflow: as diverged as a NaN loss.
+            divergence = string.Create(CultureInfo.InvariantCulture, $"test loss not finite after epoch {epochs.Count} (the weights blew up)");
+        }
+
         if (divergence is not null)
         {
             return new ExperimentResult
@@ -127,9 +143,6 @@ public static class Trainer
             };
         }
 
-        var evaluationClock = Stopwatch.StartNew();
-        using var testFeatures = inputs.TransformImages(context.Data.Test.Images);
-        var test = Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses);
         var finalValidation = inputs.ValidationFeatures is { } features
             ? Evaluator.Evaluate(model, features, inputs.ValidationLabels!, settings.NumClasses)
             : null;
@@ -137,7 +150,7 @@ public static class Trainer
         var weights = ModelWeights.Capture(model);
         var measuredEpochs = snapshots is null
             ? epochs
-            : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
+            : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures!, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
         return new ExperimentResult
         {
             Experiment = experiment.Name,
@@ -145,7 +158,7 @@ public static class Trainer
             Status = ExperimentStatus.Completed,
             Hyperparameters = settings.ToNamedValues(),
             Epochs = measuredEpochs,
-            Test = test,
+            Test = test!,
             Validation = finalValidation,
             TrainSeconds = trainSeconds,
             PreprocessSeconds = preprocessSeconds,
@@ -154,6 +167,13 @@ public static class Trainer
             BestEpoch = bestEpoch,
             StoppedEarly = stoppedEarly,
         };
+    }
+
+    private static bool AllFinite(IEnumerable<Tensor> parameters)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return parameters.All(p => isfinite(p).all().item<bool>());
     }
 
     /// <summary>

@@ -66,6 +66,11 @@ internal sealed class TrainingInputs : IDisposable
         Tensor? validationImages = null;
         Tensor? validationLabels = null;
         var validationCount = (int)Math.Round(settings.ValidationSplit * train.Count);
+        if (settings.ValidationSplit > 0 && validationCount == 0)
+        {
+            throw new ArgumentException($"validationSplit {ExperimentSettings.Format(settings.ValidationSplit)} holds out no image of {train.Count}; use at least {ExperimentSettings.Format(1.0 / train.Count)}");
+        }
+
         if (validationCount > 0)
         {
             if (validationCount >= train.Count)

@@ -36,4 +36,16 @@ public sealed class SweepGroupingTests
         Assert.Contains(high, leaders);
         Assert.Contains(otherHigh, leaders);
     }
+
+    [Fact]
+    public void With_a_validation_split_the_leader_is_chosen_on_validation_accuracy_not_on_the_test_set()
+    {
+        static Evaluation Eval(double accuracy) => new() { Accuracy = accuracy, Loss = 0.3, PerClassAccuracy = [], ConfusionMatrix = [], Count = 10 };
+        var bestOnTest = Result("s/x=1", 95) with { Validation = Eval(90) };
+        var bestOnValidation = Result("s/x=2", 94) with { Validation = Eval(91) };
+
+        var leaders = ResultTable.SweepLeaders([bestOnTest, bestOnValidation]);
+
+        Assert.Equal([bestOnValidation], leaders);
+    }
 }

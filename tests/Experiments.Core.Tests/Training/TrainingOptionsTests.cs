@@ -154,4 +154,26 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
         Assert.Equal(ExperimentStatus.Diverged, result.Status);
         Assert.True(result.Epochs.Count < 10);
     }
+
+    [Fact]
+    public void Weights_blown_up_by_the_last_update_are_diverged_not_completed()
+    {
+        // An L-BFGS iteration reports the loss it started from: both losses are finite (the second absurdly large),
+        // and only the weights after the last step show that it blew up.
+        var result = Train(Base with { Optimizer = OptimizerKind.Lbfgs, LearningRate = 1e30, Epochs = 2 });
+
+        Assert.Equal(ExperimentStatus.Diverged, result.Status);
+        Assert.All(result.Epochs, e => Assert.True(double.IsFinite(e.TrainLoss)));
+        Assert.Equal("weights not finite after epoch 2", result.DivergenceReason);
+        Assert.Null(result.Test);
+    }
+
+    [Fact]
+    public void A_validation_split_too_small_to_hold_an_image_is_an_error_that_says_so()
+    {
+        var result = new ExperimentSession(_ => mnist.Subset).Run(new TestExperiment(Base with { ValidationSplit = 1e-6, EarlyStoppingPatience = 1 }));
+
+        Assert.Equal(ExperimentStatus.Failed, result.Status);
+        Assert.StartsWith("validationSplit 1E-06 holds out no image of ", result.Error, StringComparison.Ordinal);
+    }
 }
