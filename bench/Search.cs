@@ -98,8 +98,15 @@ internal static class Search
                 output.WriteLine(Invariant($"| {index} | {Describe(candidate)} | {validation?.Accuracy:F2} | {validation?.Loss:F4} | {result.TrainSeconds:F2} |"));
             }
 
-            var winner = rows
-                .Where(r => r.Result.Status == ExperimentStatus.Completed)
+            var completed = rows.Where(r => r.Result.Status == ExperimentStatus.Completed).ToList();
+            if (completed.Count == 0)
+            {
+                output.WriteLine(Invariant($"No candidate of {family.Name} completed (all diverged or failed): nothing to choose."));
+                output.WriteLine();
+                continue;
+            }
+
+            var winner = completed
                 .OrderByDescending(r => r.Result.Validation!.Accuracy)
                 .ThenBy(r => r.Result.Validation!.Loss)
                 .First();

@@ -43,7 +43,11 @@ internal static class TableBench
             var peak = 0.0;
             for (var run = 0; run < repeat; run++)
             {
-                PeakMemory.Reset();
+                if (!PeakMemory.Reset())
+                {
+                    log.WriteLine("  (peak memory not reset: /proc/self/clear_refs refused; this peak includes earlier runs)");
+                }
+
                 var result = experiment.Run(new ExperimentContext(data));
                 peak = Math.Max(peak, PeakMemory.PeakMegabytes());
                 if (result.Status != ExperimentStatus.Completed)
@@ -88,7 +92,11 @@ internal static class TableBench
                 var peak = 0.0;
                 for (var run = 0; run < mlRepeat; run++)
                 {
-                    PeakMemory.Reset();
+                    if (!PeakMemory.Reset())
+                    {
+                        log.WriteLine("  (peak memory not reset: /proc/self/clear_refs refused; this peak includes earlier runs)");
+                    }
+
                     var outcome = MlNet.FitAndEvaluate(trainer, train, test);
                     peak = Math.Max(peak, PeakMemory.PeakMegabytes());
                     log.WriteLine(Invariant($"  {outcome.Accuracy:F2}%  fit {outcome.FitSeconds:F2} s"));

@@ -84,7 +84,8 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
         model.eval();
         // Inputs from a generator of their own, so the probe does not disturb torch's global random stream.
         using var probeGenerator = new Generator(12345);
-        var probe = rand(4, inputSize, generator: probeGenerator);
+        // Wide-ranged inputs (standardized pixels leave [0, 1]), so that a clamp or a rectifier cannot pass as affine.
+        var probe = randn(4, inputSize, generator: probeGenerator).mul_(3);
         var expected = addmm(bias, probe, weight.t(), 1f, 1f);
         var actual = model.forward(probe);
         if (wasTraining)

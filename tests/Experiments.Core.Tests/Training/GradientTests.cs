@@ -37,6 +37,32 @@ public sealed class GradientTests
     }
 
     [Fact]
+    public void The_scaled_fast_path_on_raw_pixels_equals_autograd_on_scaled_pixels()
+    {
+        // Training calls Compute(pixels 0-255, targets, 1/255): the scale folded into the GEMMs must equal dividing first.
+        using var generator = new Generator(5);
+        using var model = nn.Linear(784, 10);
+        using var optimizer = optim.SGD(model.parameters(), 0.1);
+        using var scope = NewDisposeScope();
+        var pixels = randint(0, 256, [50, 784], dtype: ScalarType.Float32, generator: generator);
+        var targets = randint(0, 10, [50], dtype: ScalarType.Int64, generator: generator);
+
+        using var fast = AffineGradient.TryCreate(model, 784, 10);
+        Assert.NotNull(fast);
+        var fastLoss = fast.Compute(pixels, targets, 1f / 255).to_type(ScalarType.Float64).item<double>();
+        var fastGradients = model.parameters().Select(p => p.grad!.clone()).ToList();
+
+        var autogradLoss = new AutogradGradient(model, optimizer).Compute(pixels.div(255f), targets).item<double>();
+        var autogradGradients = model.parameters().Select(p => p.grad!.clone()).ToList();
+
+        Assert.InRange(Math.Abs(fastLoss - autogradLoss) / autogradLoss, 0, 1e-5);
+        for (var i = 0; i < fastGradients.Count; i++)
+        {
+            Assert.True(fastGradients[i].allclose(autogradGradients[i], rtol: 1e-4, atol: 1e-6), $"gradient {i} differs");
+        }
+    }
+
+    [Fact]
     public void The_full_batch_gradient_is_the_mean_over_every_chunk()
     {
         using var generator = new Generator(4);
