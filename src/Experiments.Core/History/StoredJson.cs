@@ -15,27 +15,7 @@ internal static class StoredJson
         foreach (var (name, value) in values)
         {
             writer.WritePropertyName(name);
-            switch (value)
-            {
-                case int i:
-                    writer.WriteNumberValue(i);
-                    break;
-                case long l:
-                    writer.WriteNumberValue(l);
-                    break;
-                case double d:
-                    Number(writer, d);
-                    break;
-                case float f:
-                    Number(writer, f);
-                    break;
-                case bool b:
-                    writer.WriteBooleanValue(b);
-                    break;
-                default:
-                    writer.WriteStringValue(ExperimentSettings.Format(value));
-                    break;
-            }
+            Results.ResultFiles.WriteValue(writer, value);
         }
 
         writer.WriteEndObject();

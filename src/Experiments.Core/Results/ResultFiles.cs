@@ -206,7 +206,12 @@ public static class ResultFiles
         writer.WriteEndObject();
     }
 
-    private static void WriteValue(Utf8JsonWriter writer, object value)
+    /// <summary>
+    /// Writes one hyperparameter value (<see cref="ExperimentSettings.ToNamedValues"/>): integers and finite numbers
+    /// as JSON numbers, NaN as null, booleans as booleans, everything else as invariant text. Shared by latest.json
+    /// and the run history.
+    /// </summary>
+    internal static void WriteValue(Utf8JsonWriter writer, object value)
     {
         switch (value)
         {
@@ -218,6 +223,9 @@ public static class ResultFiles
                 break;
             case double d:
                 WriteNumber(writer, null, d);
+                break;
+            case float f:
+                WriteNumber(writer, null, f);
                 break;
             case bool b:
                 writer.WriteBooleanValue(b);
