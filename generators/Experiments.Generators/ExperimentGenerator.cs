@@ -21,6 +21,7 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         public const string Parse = nameof(Parse);
         public const string FileDiagnostics = nameof(FileDiagnostics);
         public const string ExperimentSet = nameof(ExperimentSet);
+        public const string FileExperiments = nameof(FileExperiments);
         public const string Experiments = nameof(Experiments);
         public const string Catalog = nameof(Catalog);
     }
@@ -54,17 +55,36 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.ExperimentSet);
         context.RegisterSourceOutput(experimentSet.Select(static (set, _) => set.Diagnostics), static (output, diagnostics) => Report(output, diagnostics));
 
-        var experiments = experimentSet
-            .SelectMany(static (set, _) => set.Experiments)
+        // Each file gets its own experiments back from the set: Roslyn compares a SelectMany's outputs by position
+        // within one input, so keying them by file keeps every other file's outputs cached when one file is added,
+        // removed, or grows a sweep.
+        var experiments = parsed
+            .Combine(experimentSet)
+            .Select(static (pair, _) => pair.Right.ExperimentsOf(pair.Left.FilePath))
+            .WithTrackingName(TrackingNames.FileExperiments)
+            .SelectMany(static (specs, _) => specs)
             .WithTrackingName(TrackingNames.Experiments);
         context.RegisterSourceOutput(experiments, static (output, spec) =>
-            output.AddSource(ExperimentEmitter.ExperimentHintName(spec), ExperimentEmitter.EmitExperiment(spec)));
+            Guarded(output, () => output.AddSource(ExperimentEmitter.ExperimentHintName(spec), ExperimentEmitter.EmitExperiment(spec))));
 
         var catalog = experimentSet
             .Select(static (set, _) => set.Experiments.Select(spec => new CatalogEntry(spec.Name, spec.TypePrefix)).ToEquatableArray())
             .WithTrackingName(TrackingNames.Catalog);
         context.RegisterSourceOutput(catalog, static (output, entries) =>
-            output.AddSource(ExperimentEmitter.CatalogHintName, ExperimentEmitter.EmitCatalog(entries)));
+            Guarded(output, () => output.AddSource(ExperimentEmitter.CatalogHintName, ExperimentEmitter.EmitCatalog(entries))));
+    }
+
+    /// <summary>Runs an emitter; a bug in it becomes EXP0010 instead of a CS8785 that drops every output.</summary>
+    private static void Guarded(SourceProductionContext output, System.Action emit)
+    {
+        try
+        {
+            emit();
+        }
+        catch (System.Exception exception) when (exception is not System.OperationCanceledException)
+        {
+            output.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.InternalError, Location.None, exception.GetType().Name + ": " + exception.Message));
+        }
     }
 
     private static void Report(SourceProductionContext output, EquatableArray<DiagnosticInfo> diagnostics)

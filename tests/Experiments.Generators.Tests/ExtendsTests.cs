@@ -152,4 +152,32 @@ public sealed class ExtendsTests
         Assert.All(diagnostics, d => Assert.EndsWith("base.yaml", d.Location.GetLineSpan().Path, StringComparison.Ordinal));
         Assert.Equal([GeneratorHarness.CatalogHintName], run.HintNames);
     }
+
+    [Fact]
+    public void Problems_of_base_only_files_are_reported_even_when_nothing_extends_them()
+    {
+        var run = GeneratorHarness.Run(
+            GeneratorHarness.File("_a.yaml", "extends: _b.yaml\n"),
+            GeneratorHarness.File("_b.yaml", "extends: _a.yaml\n"),
+            GeneratorHarness.File("_c.yaml", "extends: _missing.yaml\n"));
+
+        var diagnostics = run.AssertGeneratorDidNotThrow();
+        Assert.Equal(["EXP0012", "EXP0013", "EXP0013"], diagnostics.Select(d => d.Id).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_chain_longer_than_the_limit_is_an_error_not_a_stack_overflow()
+    {
+        // c000 extends c001 ... extends c149: resolving c000 first follows all 150 links.
+        var files = Enumerable.Range(0, 150)
+            .Select(i => GeneratorHarness.File($"c{i:D3}.yaml", i == 149 ? GeneratorHarness.ValidYaml : $"extends: c{i + 1:D3}.yaml\n"))
+            .ToArray();
+        var run = GeneratorHarness.Run(files);
+
+        var diagnostic = Assert.Single(run.AssertGeneratorDidNotThrow());
+        Assert.Equal("EXP0003", diagnostic.Id);
+        Assert.Equal("extends must be the start of a chain of at most 100 files, but is a chain longer than that", diagnostic.GetMessage());
+        Assert.Contains("C149.Experiment.g.cs", run.HintNames);
+        Assert.DoesNotContain("C000.Experiment.g.cs", run.HintNames);
+    }
 }

@@ -19,6 +19,7 @@ public sealed class IncrementalityTests
         ExperimentGenerator.TrackingNames.Parse,
         ExperimentGenerator.TrackingNames.FileDiagnostics,
         ExperimentGenerator.TrackingNames.ExperimentSet,
+        ExperimentGenerator.TrackingNames.FileExperiments,
         ExperimentGenerator.TrackingNames.Experiments,
         ExperimentGenerator.TrackingNames.Catalog,
     ];
@@ -175,6 +176,31 @@ public sealed class IncrementalityTests
         Assert.Equal(2, outputs.Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
         Assert.Equal(Source(first, "Sweep_LearningRate0p1"), Source(result, "Sweep_LearningRate0p1"));
         Assert.DoesNotContain(result.GeneratedSources, s => s.HintName.StartsWith("Sweep_LearningRate0p2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AddingAFileThatSortsFirstLeavesEveryOtherExperimentCached()
+    {
+        // Roslyn compares a SelectMany's outputs by position: if all experiments came from one list, a new first
+        // file would shift every later one and re-emit it. Keyed by file, only the new one is produced.
+        var (driver, first) = FirstRun();
+        var newcomer = GeneratorHarness.File("aaa.yaml", DiagnosticTests.WithLine(7, "learningRate: [0.1, 0.2]"));
+
+        driver = driver.AddAdditionalTexts([newcomer]).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        var reasons = result.TrackedSteps[ExperimentGenerator.TrackingNames.Experiments]
+            .SelectMany(step => step.Outputs)
+            .Select(o => (Name: ((ExperimentSpec)o.Value).Name, o.Reason))
+            .ToList();
+        Assert.All(reasons.Where(r => r.Name is "alpha" or "beta" or "gamma"), r => Assert.True(r.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{r.Name}: {r.Reason}"));
+        Assert.Equal(2, reasons.Count(r => r.Name.StartsWith("aaa/", StringComparison.Ordinal) && r.Reason == IncrementalStepRunReason.New));
+
+        // The two new sources, the new file's (empty) diagnostics and the catalog are produced; alpha, beta and
+        // gamma come from the cache.
+        var outputs = result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs).ToList();
+        Assert.Equal(4, outputs.Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
+        Assert.Equal(Source(first, "Gamma"), Source(result, "Gamma"));
     }
 
     [Fact]

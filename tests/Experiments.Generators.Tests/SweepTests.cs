@@ -142,4 +142,26 @@ public sealed class SweepTests
             .Where(l => l.StartsWith("new ", StringComparison.Ordinal) && l.EndsWith("Experiment(),", StringComparison.Ordinal))
             .Select(l => l["new ".Length..^"Experiment(),".Length])
             .ToList();
+
+    [Fact]
+    public void Minus_zero_is_zero_so_it_cannot_make_a_second_experiment_or_slip_past_a_rule()
+    {
+        var sweep = GeneratorHarness.Run(GeneratorHarness.File("z.yaml", Base() + "weightDecay: [0, -0]\n"));
+        var repeated = Assert.Single(sweep.AssertGeneratorDidNotThrow());
+        Assert.Equal("weightDecay holds a list, but the value 0 is listed twice", repeated.GetMessage());
+
+        var rule = GeneratorHarness.Run(GeneratorHarness.File("r.yaml", Base() + "validationSplit: -0\nearlyStoppingPatience: 3\n"));
+        Assert.Equal("EXP0003", Assert.Single(rule.AssertGeneratorDidNotThrow()).Id);
+    }
+
+    [Fact]
+    public void A_list_too_long_to_be_a_sweep_is_refused_before_its_values_are_read()
+    {
+        var list = "[" + string.Join(", ", Enumerable.Range(1, 20_000)) + "]";
+        var run = GeneratorHarness.Run(GeneratorHarness.File("long.yaml", Base("seed") + $"seed: {list}\n"));
+
+        var diagnostic = Assert.Single(run.AssertGeneratorDidNotThrow());
+        Assert.Equal("EXP0016", diagnostic.Id);
+        Assert.Equal("seed holds a list, but it holds 20000 values, more than the 10000 one list may hold", diagnostic.GetMessage());
+    }
 }

@@ -133,6 +133,9 @@ internal static class ExperimentSchema
     /// <summary>The most experiments one file may expand to unless it sets <c>sweepLimit</c>.</summary>
     public const int DefaultSweepLimit = 256;
 
+    /// <summary>The most values one list may hold, and the highest <c>sweepLimit</c>: checked before the values are read.</summary>
+    public const int MaxSweepValues = 10_000;
+
     private const string Runtime = "global::Experiments.";
 
     private static readonly ImmutableArray<string> None = ImmutableArray<string>.Empty;
@@ -142,7 +145,7 @@ internal static class ExperimentSchema
         Role = KeyRole.Directive,
     };
 
-    public static readonly KeyDefinition SweepLimit = new("sweepLimit", ValueKind.Integer, false, "256", 1, false, 100_000, false, None, "The most experiments the lists (sweeps) of this file may expand to; a safety net against typing one value too many.")
+    public static readonly KeyDefinition SweepLimit = new("sweepLimit", ValueKind.Integer, false, "256", 1, false, MaxSweepValues, false, None, "The most experiments the lists (sweeps) of this file may expand to; a safety net against typing one value too many.")
     {
         Role = KeyRole.Directive,
     };

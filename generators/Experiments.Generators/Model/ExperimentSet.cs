@@ -16,15 +16,64 @@ namespace Experiments.Generators.Model;
 /// </summary>
 internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments, EquatableArray<DiagnosticInfo> Diagnostics)
 {
-    public static ExperimentSet Create(ImmutableArray<ExperimentDocument> documents, GeneratorSettings settings) =>
-        new Resolver(documents, settings).Run();
+    /// <summary>
+    /// The experiments again, grouped by the file that declares them and ordered by its path, so that the pipeline can
+    /// hand each file its own: outputs then stay cached when another file is added, removed or grows a sweep.
+    /// </summary>
+    public EquatableArray<FileExperiments> Files { get; init; } = EquatableArray<FileExperiments>.Empty;
+
+    /// <summary>The experiments <paramref name="filePath"/> declares (none when it has errors or is a base only).</summary>
+    public EquatableArray<ExperimentSpec> ExperimentsOf(string filePath)
+    {
+        var files = Files.AsImmutableArray();
+        int low = 0, high = files.Length - 1;
+        while (low <= high)
+        {
+            var middle = low + ((high - low) / 2);
+            var order = string.CompareOrdinal(files[middle].FilePath, filePath);
+            if (order == 0)
+            {
+                return files[middle].Experiments;
+            }
+
+            if (order < 0)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return EquatableArray<ExperimentSpec>.Empty;
+    }
+
+    public static ExperimentSet Create(ImmutableArray<ExperimentDocument> documents, GeneratorSettings settings)
+    {
+        try
+        {
+            return new Resolver(documents, settings).Run();
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // A bug here must surface as a diagnostic, not as CS8785 with no output at all.
+            var first = documents.OrderBy(d => d.FilePath, StringComparer.Ordinal).FirstOrDefault();
+            var location = first is null ? default : new SourceLocation(first.FilePath, default, default);
+            var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, location, exception.GetType().Name + ": " + exception.Message);
+            return new ExperimentSet(EquatableArray<ExperimentSpec>.Empty, ImmutableArray.Create(diagnostic).ToEquatableArray());
+        }
+    }
+
+    /// <summary>The longest <c>extends</c> chain followed.</summary>
+    public const int MaxChain = 100;
 
     /// <summary>One use of the resolver: resolves every document once, remembering the results.</summary>
     private sealed class Resolver
     {
         private readonly GeneratorSettings settings;
         private readonly Dictionary<string, ExperimentDocument> byPath = new(StringComparer.Ordinal);
-        private readonly Dictionary<ExperimentDocument, Resolved?> resolved = new();
+        private readonly Dictionary<ExperimentDocument, Resolved?> resolved = new(ReferenceEqualityComparer<ExperimentDocument>.Instance);
         private readonly List<ExperimentDocument> visiting = [];
         private readonly List<DiagnosticInfo> diagnostics = [];
         private readonly HashSet<DiagnosticInfo> reported = [];
@@ -44,20 +93,27 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             var ordered = byPath.Values.OrderBy(d => d.Name, StringComparer.Ordinal).ThenBy(d => d.FilePath, StringComparer.Ordinal);
             foreach (var document in ordered)
             {
-                if (document.IsValid && !document.IsBaseOnly && Resolve(document) is { } merged)
+                // Base-only files are resolved too, so that their own extends problems are reported.
+                if (document.IsValid && Resolve(document) is { } merged && !document.IsBaseOnly)
                 {
                     specs.AddRange(Expand(document, merged).Select(spec => (document, spec)));
                 }
             }
 
             var clashing = FindClashes(specs);
-            var experiments = specs.Where(s => !clashing.Contains(s.Spec)).Select(s => s.Spec).ToEquatableArray();
+            var kept = specs.Where(s => !clashing.Contains(s.Spec)).ToList();
+            var experiments = kept.Select(s => s.Spec).ToEquatableArray();
+            var files = kept
+                .GroupBy(s => s.Document.FilePath, StringComparer.Ordinal)
+                .OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new FileExperiments(g.Key, g.Select(s => s.Spec).ToEquatableArray()))
+                .ToEquatableArray();
             var sorted = diagnostics
                 .OrderBy(d => d.Location.FilePath, StringComparer.Ordinal)
                 .ThenBy(d => d.Location.Span.Start)
                 .ThenBy(d => d.Id, StringComparer.Ordinal)
                 .ToEquatableArray();
-            return new ExperimentSet(experiments, sorted);
+            return new ExperimentSet(experiments, sorted) { Files = files };
         }
 
         /// <summary>The keys of <paramref name="document"/> and the files it extends; null when that fails.</summary>
@@ -68,10 +124,18 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 return known;
             }
 
-            var cycleStart = visiting.IndexOf(document);
+            var cycleStart = visiting.FindIndex(d => ReferenceEquals(d, document));
             if (cycleStart >= 0)
             {
                 ReportCycle(visiting.Skip(cycleStart).ToList());
+                return null;
+            }
+
+            if (visiting.Count >= MaxChain && document.Find(ExperimentSchema.Extends.Name) is { } tooDeep)
+            {
+                // Each link is a level of recursion here: refuse an absurd chain rather than overflow the stack.
+                Report(DiagnosticDescriptors.InvalidValue, tooDeep.Location, "extends", $"the start of a chain of at most {MaxChain.ToString(CultureInfo.InvariantCulture)} files", "a chain longer than that");
+                resolved[document] = null;
                 return null;
             }
 
@@ -200,7 +264,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             {
                 var sizes = string.Join(" x ", sweeps.Select(s => $"{s.Key}: {s.Values.Count.ToString(CultureInfo.InvariantCulture)} values"));
                 var location = sweeps.FirstOrDefault(s => s.Location.FilePath == document.FilePath)?.Location ?? document.Start;
-                Report(DiagnosticDescriptors.SweepTooLarge, location, count.ToString("R", CultureInfo.InvariantCulture), sizes, limit.ToString(CultureInfo.InvariantCulture));
+                Report(DiagnosticDescriptors.SweepTooLarge, location, count.ToString("0", CultureInfo.InvariantCulture), sizes, limit.ToString(CultureInfo.InvariantCulture));
                 yield break;
             }
 
@@ -343,7 +407,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 foreach (var (document, spec) in members)
                 {
                     clashing.Add(spec);
-                    var others = string.Join("', '", members.Where(m => m.Spec != spec).Select(m => m.Spec.SourceFile).Distinct());
+                    var others = string.Join("', '", members.Where(m => !ReferenceEquals(m.Document, document)).Select(m => Relative(ExperimentPaths.Normalize(m.Document.FilePath))).Distinct());
                     var location = new SourceLocation(document.FilePath, default, default);
                     Report(DiagnosticDescriptors.DuplicateName, location, spec.Name, spec.TypePrefix, others);
                 }
@@ -366,3 +430,6 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
     /// <summary>The keys of a file after following its <c>extends</c> chain, and the files of that chain.</summary>
     private sealed record Resolved(List<DocumentEntry> Entries, ImmutableArray<string> BaseFiles);
 }
+
+/// <summary>The experiments one file declares: one, or one per combination of its sweep.</summary>
+internal sealed record FileExperiments(string FilePath, EquatableArray<ExperimentSpec> Experiments);

@@ -30,3 +30,17 @@ namespace System.Diagnostics.CodeAnalysis
     {
     }
 }
+
+namespace Experiments.Generators.Model
+{
+    /// <summary>Compares by reference (netstandard2.0 has no <c>System.Collections.Generic.ReferenceEqualityComparer</c>).</summary>
+    internal sealed class ReferenceEqualityComparer<T> : System.Collections.Generic.IEqualityComparer<T>
+        where T : class
+    {
+        public static readonly ReferenceEqualityComparer<T> Instance = new();
+
+        public bool Equals(T? x, T? y) => ReferenceEquals(x, y);
+
+        public int GetHashCode(T obj) => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(obj);
+    }
+}

@@ -46,11 +46,16 @@ internal sealed class ExperimentParser
     {
         cancellationToken.ThrowIfCancellationRequested();
         var parser = new ExperimentParser(filePath, text ?? SourceText.From(string.Empty));
-        var name = Path.GetFileNameWithoutExtension(filePath);
-        var typePrefix = Naming.ToTypePrefix(name);
+        var name = string.Empty;
+        string? typePrefix = null;
+        var sourceFile = filePath;
         var entries = ImmutableArray<DocumentEntry>.Empty;
         try
         {
+            // Inside the try: .NET Framework's Path throws on characters such as '<' and '|'.
+            name = Path.GetFileNameWithoutExtension(filePath);
+            typePrefix = Naming.ToTypePrefix(name);
+            sourceFile = RelativeSourcePath(filePath, experimentsDirectory);
             if (typePrefix is null)
             {
                 parser.Report(DiagnosticDescriptors.InvalidFileName, parser.FileStart(), name, "it must contain at least one ASCII letter or digit");
@@ -75,7 +80,7 @@ internal sealed class ExperimentParser
             filePath,
             name,
             typePrefix,
-            RelativeSourcePath(filePath, experimentsDirectory),
+            sourceFile,
             parser.mappingStart ?? parser.FileStart(),
             new EquatableArray<DocumentEntry>(entries),
             new EquatableArray<DiagnosticInfo>(parser.diagnostics.ToImmutable()));
@@ -326,7 +331,14 @@ internal sealed class ExperimentParser
             return null;
         }
 
+        if (list.Items.Length > ExperimentSchema.MaxSweepValues)
+        {
+            Report(DiagnosticDescriptors.InvalidSweep, Span(list), key.Name, $"it holds {list.Items.Length.ToString(CultureInfo.InvariantCulture)} values, more than the {ExperimentSchema.MaxSweepValues.ToString(CultureInfo.InvariantCulture)} one list may hold");
+            return null;
+        }
+
         var values = ImmutableArray.CreateBuilder<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         var valid = true;
         foreach (var item in list.Items)
         {
@@ -335,7 +347,7 @@ internal sealed class ExperimentParser
             {
                 valid = false;
             }
-            else if (values.Contains(value))
+            else if (!seen.Add(value))
             {
                 Report(DiagnosticDescriptors.InvalidSweep, Span(item), key.Name, $"the value {value} is listed twice");
                 valid = false;
@@ -398,7 +410,8 @@ internal sealed class ExperimentParser
                 if (double.TryParse(scalar.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var number)
                     && !double.IsNaN(number) && !double.IsInfinity(number) && InRange(key, number))
                 {
-                    return number.ToString("R", CultureInfo.InvariantCulture);
+                    // -0 reads as 0: one spelling, one name, on every runtime.
+                    return (number == 0 ? 0 : number).ToString("R", CultureInfo.InvariantCulture);
                 }
 
                 return Invalid(key, node);
@@ -426,8 +439,8 @@ internal sealed class ExperimentParser
             return fileName;
         }
 
-        var directory = experimentsDirectory!.Replace('\\', '/').TrimEnd('/');
-        var path = filePath.Replace('\\', '/');
+        var directory = ExperimentPaths.Normalize(experimentsDirectory!);
+        var path = ExperimentPaths.Normalize(filePath);
         var parent = directory.LastIndexOf('/');
         if (path.StartsWith(directory + "/", StringComparison.Ordinal) && parent >= 0)
         {
