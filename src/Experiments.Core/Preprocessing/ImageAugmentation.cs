@@ -15,14 +15,19 @@ public static class ImageAugmentation
     {
         ArgumentNullException.ThrowIfNull(images);
         ArgumentNullException.ThrowIfNull(labels);
-        var (rows, columns) = (images.shape[1], images.shape[2]);
+        var (count, rows, columns) = (images.shape[0], images.shape[1], images.shape[2]);
         using var scope = NewDisposeScope();
-        var up = nn.functional.pad(images, [0, 0, 0, 1]).narrow(1, 1, rows);
-        var down = nn.functional.pad(images, [0, 0, 1, 0]).narrow(1, 0, rows);
-        var left = nn.functional.pad(images, [0, 1, 0, 0]).narrow(2, 1, columns);
-        var right = nn.functional.pad(images, [1, 0, 0, 0]).narrow(2, 0, columns);
-        var allImages = cat([images, up, down, left, right], 0);
-        var allLabels = cat([labels, labels, labels, labels, labels], 0);
+
+        // Copied straight into one preallocated tensor: padded copies and a cat would hold about twice the result
+        // (430 MB instead of 235 MB on MNIST).
+        var allImages = zeros([5 * count, rows, columns], dtype: images.dtype);
+        Tensor Copy(int index) => allImages.narrow(0, index * count, count);
+        Copy(0).copy_(images);
+        Copy(1).narrow(1, 0, rows - 1).copy_(images.narrow(1, 1, rows - 1)); // up: row r shows row r + 1
+        Copy(2).narrow(1, 1, rows - 1).copy_(images.narrow(1, 0, rows - 1)); // down: row r shows row r - 1
+        Copy(3).narrow(2, 0, columns - 1).copy_(images.narrow(2, 1, columns - 1)); // left: column c shows c + 1
+        Copy(4).narrow(2, 1, columns - 1).copy_(images.narrow(2, 0, columns - 1)); // right: column c shows c - 1
+        var allLabels = labels.repeat(5);
         return (allImages.MoveToOuterDisposeScope(), allLabels.MoveToOuterDisposeScope());
     }
 }

@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace Experiments.Results;
 
-/// <summary>Writes a file atomically: to a temporary file beside it, then renamed over it, so a reader never sees half a file and a failed write keeps the old one.</summary>
+/// <summary>
+/// Writes a file atomically: to a temporary file beside it, flushed to the disk, then renamed over it, so a reader
+/// never sees half a file, a failed write keeps the old one, and a power cut after the rename does not leave an empty
+/// file behind.
+/// </summary>
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="content"/> to <paramref name="path"/>; throws <see cref="IOException"/> naming the path.</summary>
@@ -11,7 +15,12 @@ public static class AtomicFile
         var temporary = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         try
         {
-            File.WriteAllBytes(temporary, content);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+
             File.Move(temporary, path, overwrite: true);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)

@@ -10,8 +10,11 @@ public static class Evaluator
     /// <summary>Images per forward pass; bounds memory on large splits.</summary>
     public const int ChunkSize = 10_000;
 
-    /// <summary>Evaluates on uint8 images, scaled to [0, 1] as in training without other input options.</summary>
-    public static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, ImageSplit split, int numClasses)
+    /// <summary>
+    /// Evaluates on uint8 images scaled to [0, 1], with no other input option (no deskew, no standardize): only right
+    /// for a model trained that way, so internal; the trainer evaluates on its own transformed features.
+    /// </summary>
+    internal static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, ImageSplit split, int numClasses)
     {
         ArgumentNullException.ThrowIfNull(split);
         using var scope = NewDisposeScope();
