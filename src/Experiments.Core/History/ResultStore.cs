@@ -141,18 +141,10 @@ public sealed class ResultStore : IDisposable
             }
         }
 
-        var connectionString = new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = BusyTimeoutSeconds,
-        }.ToString();
-        var connection = new SqliteConnection(connectionString);
+        var connection = Connection(path, exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate);
         try
         {
-            connection.Open();
-            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
+            OpenWaiting(connection);
 
             // One consistent snapshot (another process may be creating the store right now): it is either still
             // empty or fully migrated, never half. Checked before the journal mode is set, which writes to the file.
@@ -184,17 +176,10 @@ public sealed class ResultStore : IDisposable
     /// <summary>Checks owner, version and integrity of an existing store without changing it (no rollback, no checkpoint).</summary>
     private static void CheckReadOnly(string path)
     {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = path,
-            Mode = SqliteOpenMode.ReadOnly,
-            Pooling = false,
-            DefaultTimeout = BusyTimeoutSeconds,
-        }.ToString());
+        using var connection = Connection(path, SqliteOpenMode.ReadOnly);
         try
         {
-            connection.Open();
-            Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
+            OpenWaiting(connection);
             var state = ReadState(connection);
             CheckOwner(path, state);
             CheckVersion(path, state.Version);
@@ -208,6 +193,22 @@ public sealed class ResultStore : IDisposable
         {
             throw Describe(exception, path, "open");
         }
+    }
+
+    /// <summary>An unopened, unpooled connection to the store that waits for other writers (see <see cref="OpenWaiting"/>).</summary>
+    private static SqliteConnection Connection(string path, SqliteOpenMode mode) => new(new SqliteConnectionStringBuilder
+    {
+        DataSource = path,
+        Mode = mode,
+        Pooling = false,
+        DefaultTimeout = BusyTimeoutSeconds,
+    }.ToString());
+
+    /// <summary>Opens the connection and has SQLite wait up to <see cref="BusyTimeoutSeconds"/> for a lock held by another writer.</summary>
+    private static void OpenWaiting(SqliteConnection connection)
+    {
+        connection.Open();
+        Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
     }
 
     /// <summary>SQLITE_READONLY_ROLLBACK: a hot journal that a read-only connection cannot roll back.</summary>
