@@ -128,19 +128,21 @@ public static class Trainer
             divergence = string.Create(CultureInfo.InvariantCulture, $"test loss not finite after epoch {epochs.Count} (the weights blew up)");
         }
 
+        // What every outcome reports; a diverged run has nothing more (no model worth evaluating).
+        var trained = new ExperimentResult
+        {
+            Experiment = experiment.Name,
+            Dataset = experiment.Dataset,
+            Status = divergence is null ? ExperimentStatus.Completed : ExperimentStatus.Diverged,
+            Hyperparameters = settings.ToNamedValues(),
+            Epochs = epochs,
+            TrainSeconds = trainSeconds,
+            PreprocessSeconds = preprocessSeconds,
+            DivergenceReason = divergence,
+        };
         if (divergence is not null)
         {
-            return new ExperimentResult
-            {
-                Experiment = experiment.Name,
-                Dataset = experiment.Dataset,
-                Status = ExperimentStatus.Diverged,
-                Hyperparameters = settings.ToNamedValues(),
-                Epochs = epochs,
-                TrainSeconds = trainSeconds,
-                PreprocessSeconds = preprocessSeconds,
-                DivergenceReason = divergence,
-            };
+            return trained;
         }
 
         var finalValidation = inputs.ValidationFeatures is { } features
@@ -151,17 +153,11 @@ public static class Trainer
         var measuredEpochs = snapshots is null
             ? epochs
             : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures!, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
-        return new ExperimentResult
+        return trained with
         {
-            Experiment = experiment.Name,
-            Dataset = experiment.Dataset,
-            Status = ExperimentStatus.Completed,
-            Hyperparameters = settings.ToNamedValues(),
             Epochs = measuredEpochs,
             Test = test!,
             Validation = finalValidation,
-            TrainSeconds = trainSeconds,
-            PreprocessSeconds = preprocessSeconds,
             EvaluationSeconds = evaluationSeconds,
             Weights = weights,
             BestEpoch = bestEpoch,
