@@ -212,16 +212,8 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             return null;
         }
 
-        /// <summary>A path as experiments' <c>SourceFile</c> is: from the folder that holds the experiments folder.</summary>
-        private string Relative(string path)
-        {
-            if (settings.ExperimentsDirectory is { } directory && path.StartsWith(directory, StringComparison.Ordinal))
-            {
-                return ExperimentPaths.FileName(directory.TrimEnd('/')) + "/" + path.Substring(directory.Length);
-            }
-
-            return path;
-        }
+        /// <summary>A path as experiments' <c>SourceFile</c> is (the full path outside the experiments folder).</summary>
+        private string Relative(string path) => ExperimentPaths.InProject(path, settings.ExperimentsDirectory) ?? path;
 
         private void ReportCycle(List<ExperimentDocument> cycle)
         {

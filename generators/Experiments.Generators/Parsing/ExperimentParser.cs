@@ -55,7 +55,7 @@ internal sealed class ExperimentParser
             // Inside the try: .NET Framework's Path throws on characters such as '<' and '|'.
             name = Path.GetFileNameWithoutExtension(filePath);
             typePrefix = Naming.ToTypePrefix(name);
-            sourceFile = RelativeSourcePath(filePath, experimentsDirectory);
+            sourceFile = ExperimentPaths.InProject(filePath, experimentsDirectory) ?? Path.GetFileName(filePath);
             if (typePrefix is null)
             {
                 parser.Report(DiagnosticDescriptors.InvalidFileName, parser.FileStart(), name, "it must contain at least one ASCII letter or digit");
@@ -429,25 +429,6 @@ internal sealed class ExperimentParser
     {
         Report(DiagnosticDescriptors.InvalidValue, Span(node), key.Name, key.Expectation, node.Describe() + hint);
         return null;
-    }
-
-    private static string RelativeSourcePath(string filePath, string? experimentsDirectory)
-    {
-        var fileName = Path.GetFileName(filePath);
-        if (string.IsNullOrEmpty(experimentsDirectory))
-        {
-            return fileName;
-        }
-
-        var directory = ExperimentPaths.Normalize(experimentsDirectory!);
-        var path = ExperimentPaths.Normalize(filePath);
-        var parent = directory.LastIndexOf('/');
-        if (path.StartsWith(directory + "/", StringComparison.Ordinal) && parent >= 0)
-        {
-            return path.Substring(parent + 1);
-        }
-
-        return fileName;
     }
 
     private void Report(DiagnosticDescriptor descriptor, SourceLocation location, params string[] arguments) =>

@@ -56,4 +56,23 @@ internal static class ExperimentPaths
         var slash = path.Replace('\\', '/').LastIndexOf('/');
         return slash < 0 ? path : path.Substring(slash + 1);
     }
+
+    /// <summary>
+    /// <paramref name="path"/> as experiments name their <c>SourceFile</c>: from the folder that holds the experiments
+    /// folder (<c>experiments/sub/a.yaml</c>); null when there is no such folder or the path is not inside it.
+    /// </summary>
+    public static string? InProject(string path, string? experimentsDirectory)
+    {
+        if (string.IsNullOrEmpty(experimentsDirectory))
+        {
+            return null;
+        }
+
+        var directory = Normalize(experimentsDirectory!);
+        var normalized = Normalize(path);
+        var parent = directory.LastIndexOf('/');
+        return normalized.StartsWith(directory + "/", StringComparison.Ordinal) && parent >= 0
+            ? normalized.Substring(parent + 1)
+            : null;
+    }
 }
