@@ -8,7 +8,7 @@ using Spectre.Console.Testing;
 namespace Experiments.Runner.Tests;
 
 /// <summary>
-/// The HTML report, rendered by a real browser: Debian's Chromium, headless (.ci/run installs it). The assertions
+/// The HTML report, rendered by a real browser: Debian's Chromium, headless (./test.sh installs it). The assertions
 /// come from the rendered page, not from the HTML text: tables with their rows, and every image decoded.
 /// </summary>
 public sealed class ReportInBrowserTests : IDisposable
@@ -128,7 +128,7 @@ public sealed class ReportInBrowserTests : IDisposable
     {
         var executable = new[] { Environment.GetEnvironmentVariable("CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }
             .FirstOrDefault(p => !string.IsNullOrEmpty(p) && File.Exists(p))
-            ?? throw new Xunit.Sdk.XunitException("Chromium is not installed: apt-get install chromium (.ci/run does), or set CHROMIUM to its path");
+            ?? throw new Xunit.Sdk.XunitException("Chromium is not installed: apt-get install chromium (./test.sh does it for you), or set CHROMIUM to its path");
         using var profile = new TemporaryDirectory();
         var start = new ProcessStartInfo(executable)
         {

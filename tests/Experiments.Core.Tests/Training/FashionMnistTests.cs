@@ -4,7 +4,7 @@ using Experiments.Data;
 namespace Experiments.Core.Tests.Training;
 
 /// <summary>
-/// The second dataset, from Debian's package <c>dataset-fashion-mnist</c> (which .ci/run installs): found in
+/// The second dataset, from Debian's package <c>dataset-fashion-mnist</c> (which ./test.sh installs): found in
 /// /usr/share/datasets without any flag, verified, and trainable with the same code as MNIST.
 /// </summary>
 public sealed class FashionMnistTests
@@ -16,7 +16,7 @@ public sealed class FashionMnistTests
     {
         Assert.True(
             File.Exists(Path.Combine(DebianDirectory, "train-images-idx3-ubyte.gz")),
-            "Fashion-MNIST is missing: run 'sudo apt-get install -y dataset-fashion-mnist' (as .ci/run does)");
+            "Fashion-MNIST is missing: run 'sudo apt-get install -y dataset-fashion-mnist' (./test.sh does it for you)");
         using var emptyRoot = new TemporaryDirectory();
         using var store = new DatasetStore(new DatasetStoreOptions { DataRoot = emptyRoot.Path, VerificationCachePath = null });
 
