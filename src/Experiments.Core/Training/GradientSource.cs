@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -51,6 +52,15 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
 
     private readonly Tensor biasColumn; // bias.unsqueeze(1): a view, so it follows the optimizer's in-place updates
     private readonly Tensor zero = zeros(1).DetachFromDisposeScope();
+
+    /// <summary>The weight [classes, inputs] the probe found.</summary>
+    internal Parameter Weight => weight;
+
+    /// <summary>The bias [classes] the probe found.</summary>
+    internal Parameter Bias => bias;
+
+    /// <summary>The bias as a column [classes, 1], a view that follows in-place updates.</summary>
+    internal Tensor BiasColumn => biasColumn;
 
     private AffineGradient(Parameter weight, Parameter bias)
     {
@@ -111,6 +121,7 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
     /// As <see cref="Compute(Tensor, Tensor)"/> for the model inputs <paramref name="batch"/> × <paramref name="scale"/>:
     /// the scale goes into the two matrix products (their <c>alpha</c>), so the batch is never multiplied itself.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs per step from the first: no tier-0 code
     public Tensor Compute(Tensor batch, Tensor targets, float scale)
     {
         using var noGrad = no_grad();
@@ -129,7 +140,7 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
     }
 
     /// <summary>A [1, <paramref name="count"/>] view of -1s, kept between steps (the one-hot part of P - Y).</summary>
-    private Tensor MinusOnes(long count)
+    internal Tensor MinusOnes(long count)
     {
         if (minusOnes.shape[1] < count)
         {
