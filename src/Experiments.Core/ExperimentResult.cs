@@ -70,7 +70,11 @@ public sealed record ExperimentResult
     /// <summary>The trained linear layer's weights (one row per class), for pictures of what the model learned.</summary>
     public ModelWeights? Weights { get; init; }
 
-    /// <summary>Wall time of every epoch, end to end.</summary>
+    /// <summary>
+    /// Wall time of training: creating the model and optimizer, then every epoch end to end (validation included),
+    /// but not the host's progress callback or the per-epoch weight snapshot for learning curves, which are not
+    /// training.
+    /// </summary>
     public double TrainSeconds { get; init; }
 
     /// <summary>

@@ -91,8 +91,12 @@ public static class Trainer
                 }
 
                 epochs.Add(new EpochMetrics(epoch, trainLoss, epochClock.Elapsed.TotalSeconds, validation?.Loss, validation?.Accuracy));
+                // The host's progress display and the snapshot for learning curves are not training: the clock stops
+                // for them (a first console write in a fresh process JITs the whole rendering library).
+                trainClock.Stop();
                 context.Progress?.Report(new EpochReport(epoch, settings.Epochs, trainLoss, validation?.Loss));
                 snapshots?.Add(ModelWeights.CaptureParameters(model));
+                trainClock.Start();
                 if (!double.IsFinite(trainLoss))
                 {
                     divergence = string.Create(CultureInfo.InvariantCulture, $"training loss {(double.IsNaN(trainLoss) ? "NaN" : "infinite")} at epoch {epoch}");

@@ -97,6 +97,25 @@ public sealed class TrainerTests(MnistFixture mnist) : IClassFixture<MnistFixtur
         Assert.Equal(10_000, result.Test.Count);
     }
 
+    [Fact]
+    public void The_hosts_progress_display_is_not_counted_as_training_time()
+    {
+        // A progress display that takes 1.5 s per epoch (a slow terminal, a first render that JITs a library):
+        // training 3,000 images for two epochs takes milliseconds, so a train time of a second or more would be the
+        // display's. No measurement of speed: the margin is three orders of magnitude.
+        var slow = new ActionProgress(_ => Thread.Sleep(1500));
+        var result = Train(Small(seed: 2), progress: slow);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.InRange(result.TrainSeconds, 0, 1.0);
+        Assert.Equal(2, result.Epochs.Count);
+    }
+
+    private sealed class ActionProgress(Action<EpochReport> action) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => action(value);
+    }
+
     private sealed class ListProgress(List<EpochReport> reports) : IProgress<EpochReport>
     {
         public void Report(EpochReport value) => reports.Add(value);
