@@ -163,7 +163,7 @@ internal static class StoreRows
                 Status = RunStatus.Abandoned,
                 StatusNote = $"recorded as running, but its process (pid {process!.ProcessId.ToString(CultureInfo.InvariantCulture)} on this host) is gone without recording how the run ended: killed (SIGKILL, out of memory) or the machine restarted",
             },
-            ProcessLiveness.Alive => run with { StatusNote = $"still going (pid {process!.ProcessId.ToString(CultureInfo.InvariantCulture)} on this host)" },
+            ProcessLiveness.Alive => run,
             _ when process is null => run with { StatusNote = "recorded as running; whether it is still going is unknown (recorded before runs kept their process)" },
             _ => run with { StatusNote = $"recorded as running on host '{process.Host}'; whether it is still going cannot be checked from this host" },
         };

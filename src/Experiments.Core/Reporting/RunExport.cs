@@ -41,7 +41,8 @@ public static class RunExport
         var names = results.SelectMany(r => r.Result.Hyperparameters.Select(p => p.Key)).Distinct(StringComparer.Ordinal).ToList();
         var headers = new List<string> { "run", "experiment", "dataset", "status", "yaml_sha256" };
         headers.AddRange(names.Select(n => "hp." + n));
-        headers.AddRange(["test_accuracy", "test_loss", "validation_accuracy", "validation_loss", "train_seconds", "evaluation_seconds", "epochs", "error"]);
+        headers.AddRange(["test_accuracy", "test_loss", "validation_accuracy", "validation_loss", "train_seconds", "evaluation_seconds", "epochs", "error",
+            "preprocess_seconds", "best_epoch", "stopped_early", "divergence_reason"]);
         var rows = results.Select(stored =>
         {
             var result = stored.Result;
@@ -52,6 +53,7 @@ public static class RunExport
             [
                 Number(result.Test?.Accuracy), Number(result.Test?.Loss), Number(result.Validation?.Accuracy), Number(result.Validation?.Loss),
                 Number(result.TrainSeconds), Number(result.EvaluationSeconds), result.Epochs.Count.ToString(CultureInfo.InvariantCulture), result.Error ?? "",
+                Number(result.PreprocessSeconds), result.BestEpoch?.ToString(CultureInfo.InvariantCulture) ?? "", result.StoppedEarly ? "true" : "false", result.DivergenceReason ?? "",
             ]);
             return (IReadOnlyList<Cell>)cells;
         }).ToList();
