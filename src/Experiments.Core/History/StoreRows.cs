@@ -149,25 +149,29 @@ internal static class StoreRows
     /// </summary>
     public static RunRecord WithLiveness(RunRecord run)
     {
+        var process = run.Info.RecordedBy;
+        if (string.Equals(run.Status, RunStatus.Abandoned, StringComparison.Ordinal))
+        {
+            return run with { StatusNote = AbandonedNote(process) };
+        }
+
         if (!string.Equals(run.Status, RunStatus.Running, StringComparison.Ordinal))
         {
             return run;
         }
 
-        var process = run.Info.RecordedBy;
         var liveness = process?.Liveness() ?? ProcessLiveness.Unknown;
         return liveness switch
         {
-            ProcessLiveness.Gone => run with
-            {
-                Status = RunStatus.Abandoned,
-                StatusNote = $"recorded as running, but its process (pid {process!.ProcessId.ToString(CultureInfo.InvariantCulture)} on this host) is gone without recording how the run ended: killed (SIGKILL, out of memory) or the machine restarted",
-            },
+            ProcessLiveness.Gone => run with { Status = RunStatus.Abandoned, StatusNote = AbandonedNote(process) },
             ProcessLiveness.Alive => run,
-            _ when process is null => run with { StatusNote = "recorded as running; whether it is still going is unknown (recorded before runs kept their process)" },
-            _ => run with { StatusNote = $"recorded as running on host '{process.Host}'; whether it is still going cannot be checked from this host" },
+            _ when process is null => run with { StatusNote = "whether it is still going is unknown: it was recorded before runs kept their process" },
+            _ => run with { StatusNote = $"it runs on host '{process.Host}': whether it is still going cannot be checked from this host" },
         };
     }
+
+    private static string AbandonedNote(ProcessIdentity? process) =>
+        $"its process ({(process is null ? "" : $"pid {process.ProcessId.ToString(CultureInfo.InvariantCulture)} on {process.Host}, ")}recorded as running) is gone without recording how the run ended: killed (SIGKILL, out of memory) or the machine restarted";
 
     internal static string Timestamp(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 

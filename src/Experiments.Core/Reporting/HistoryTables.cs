@@ -54,7 +54,7 @@ public static class HistoryTables
         IReadOnlyList<Cell>[] rows =
         [
             ["Run", Id(run.Id)],
-            ["Status", run.StatusNote is null ? Status(run.Status) : new Cell($"{run.Status} ({run.StatusNote})", null, Status(run.Status).Mark)],
+            ["Status", run.StatusNote is null ? Status(run.Status) : new Cell($"{run.Status}: {run.StatusNote}", null, Status(run.Status).Mark)],
             ["Results", ResultCount(run)],
             ["Started (UTC)", Time(run.StartedAt)],
             ["Ended (UTC)", run.EndedAt is { } end ? Time(end) : "-"],

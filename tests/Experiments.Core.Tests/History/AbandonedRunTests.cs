@@ -38,7 +38,7 @@ public sealed class AbandonedRunTests
         {
             var killed = store.Run(run)!;
             Assert.Equal(RunStatus.Abandoned, killed.Status);
-            Assert.Contains($"pid {sleeper.Id}", killed.StatusNote, StringComparison.Ordinal);
+            Assert.Contains($"pid {sleeper.Id} on {Environment.MachineName}", killed.StatusNote, StringComparison.Ordinal);
             Assert.Contains("is gone", killed.StatusNote, StringComparison.Ordinal);
             Assert.True(killed.Incomplete);
             Assert.Equal(2, killed.MissingResults);
@@ -46,6 +46,8 @@ public sealed class AbandonedRunTests
 
         // A writable store keeps it: the word is stored as text, as every status is.
         Assert.Equal(RunStatus.Abandoned, StoredStatus(directory.Path, run));
+        using var again = ResultStore.OpenExisting(directory.Path);
+        Assert.Contains("is gone", again.Run(run)!.StatusNote, StringComparison.Ordinal);
     }
 
     [Fact]
