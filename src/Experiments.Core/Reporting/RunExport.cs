@@ -74,6 +74,17 @@ public static class RunExport
             writer.WriteStartObject("run");
             writer.WriteNumber("id", run.Id);
             writer.WriteString("status", run.Status);
+            writer.WriteString("statusNote", run.StatusNote);
+            writer.WriteNumber("resultCount", run.ResultCount);
+            if (run.PlannedResults is { } planned)
+            {
+                writer.WriteNumber("plannedResults", planned);
+            }
+            else
+            {
+                writer.WriteNull("plannedResults");
+            }
+
             writer.WriteString("startedAt", run.StartedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
             if (run.EndedAt is { } ended)
             {
@@ -96,6 +107,16 @@ public static class RunExport
             }
 
             writer.WriteString("machine", run.Info.Machine);
+            writer.WriteString("host", run.Info.RecordedBy?.Host);
+            if (run.Info.RecordedBy is { } process)
+            {
+                writer.WriteNumber("pid", process.ProcessId);
+            }
+            else
+            {
+                writer.WriteNull("pid");
+            }
+
             writer.WriteString("operatingSystem", run.Info.OperatingSystem);
             writer.WriteString("dotnetVersion", run.Info.DotnetVersion);
             writer.WriteString("torchSharpVersion", run.Info.TorchSharpVersion);
