@@ -37,8 +37,21 @@ public sealed record ProcessIdentity(string Host, int ProcessId, string? Start)
     private const string ClockPrefix = "utc:";
     private static readonly TimeSpan ClockTolerance = TimeSpan.FromSeconds(1);
 
-    /// <summary>This process.</summary>
-    public static ProcessIdentity Current() => new(Environment.MachineName, Environment.ProcessId, StartOf(Environment.ProcessId));
+    /// <summary>This process; its start is null when it cannot be read (then its runs cannot be checked later).</summary>
+    public static ProcessIdentity Current()
+    {
+        string? start;
+        try
+        {
+            start = StartOf(Environment.ProcessId);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            start = null;
+        }
+
+        return new(Environment.MachineName, Environment.ProcessId, start);
+    }
 
     /// <summary>Whether this process is still going; <see cref="ProcessLiveness.Unknown"/> for another host.</summary>
     public ProcessLiveness Liveness()
@@ -53,8 +66,9 @@ public sealed record ProcessIdentity(string Host, int ProcessId, string? Start)
         {
             now = StartOf(ProcessId);
         }
-        catch (Exception exception) when (exception is UnauthorizedAccessException or System.ComponentModel.Win32Exception)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or System.ComponentModel.Win32Exception or InvalidOperationException)
         {
+            // Not allowed to look (hidepid, another user's process) or no boot id: not the same as gone.
             return ProcessLiveness.Unknown;
         }
 
@@ -78,7 +92,8 @@ public sealed record ProcessIdentity(string Host, int ProcessId, string? Start)
 
     /// <summary>
     /// When process <paramref name="processId"/> started (see the remarks), or null when there is no such process
-    /// or it has exited (a zombie not yet reaped by its parent counts as exited).
+    /// or it has exited (a zombie not yet reaped by its parent counts as exited). Throws
+    /// <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> when that cannot be told.
     /// </summary>
     public static string? StartOf(int processId)
     {
@@ -109,7 +124,7 @@ public sealed record ProcessIdentity(string Host, int ProcessId, string? Start)
         {
             return null;
         }
-        catch (IOException)
+        catch (IOException exception) when (exception is not PathTooLongException && !Directory.Exists($"/proc/{processId.ToString(CultureInfo.InvariantCulture)}"))
         {
             return null; // ESRCH: the process ended while the file was read.
         }

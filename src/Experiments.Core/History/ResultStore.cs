@@ -7,7 +7,10 @@ namespace Experiments.History;
 /// The run history: an SQLite database (<c>experiments.db</c>, WAL mode) in the results directory with one row per
 /// run and one per experiment result. Every write is its own short transaction, so several processes can record
 /// into one store at once and a crash loses at most the result being written. A store that is corrupt, from a newer
-/// schema or not this framework's is refused with a <see cref="StoreException"/> and never changed.
+/// schema or not this framework's is refused with a <see cref="StoreException"/> and never changed; a single result
+/// row that cannot be read is skipped and named in <see cref="SkippedRows"/>. A run stored as running whose process
+/// on this host is gone reads as <see cref="RunStatus.Abandoned"/> (see <see cref="ProcessIdentity"/>). How records
+/// map to rows is in <see cref="StoreRows"/>.
 /// </summary>
 public sealed class ResultStore : IDisposable
 {
