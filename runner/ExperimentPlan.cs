@@ -128,10 +128,16 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated($"[red]{string.Join(", ", failure.Select(r => r.Experiment))} failed:[/] {failure.Key}");
         }
 
+        // A run whose results are not all in the history is not completed, whatever its experiments did.
         var status = cancelled ? RunStatus.Interrupted
-            : results.All(r => r.Status != ExperimentStatus.Failed) ? RunStatus.Completed
+            : results.All(r => r.Status != ExperimentStatus.Failed) && recording.UnrecordedResults == 0 ? RunStatus.Completed
             : RunStatus.Failed;
         recording.Finish(status);
+        if (recording.UnrecordedResults > 0)
+        {
+            console.MarkupLineInterpolated($"[red]{recording.UnrecordedResults} of {recording.Results} results could not be recorded[/] in [blue]{recording.StorePath}[/], so run {recording.RunId} is not completed");
+        }
+
         if (!recording.Failed)
         {
             console.MarkupLineInterpolated($"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
@@ -221,20 +227,19 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         _ => "[red]failed[/]",
     };
 
-    private static readonly int AccuracyColumn = ResultTable.Headers.ToList().IndexOf("Accuracy (%)");
-
-    private static Table BuildTable(IReadOnlyList<ExperimentResult> results)
+    /// <summary>The results table on the console: <see cref="ResultTable.Columns"/>, the status in colour, each sweep's leader in bold.</summary>
+    internal static Table BuildTable(IReadOnlyList<ExperimentResult> results)
     {
         var table = new Table().Border(TableBorder.Rounded).Title("Results");
-        for (var column = 0; column < ResultTable.Headers.Count; column++)
+        foreach (var column in ResultTable.Columns)
         {
-            var header = new TableColumn(Markup.Escape(ResultTable.Headers[column]));
-            if (column == 0)
+            var header = new TableColumn(Markup.Escape(column.Header));
+            if (ReferenceEquals(column, ResultTable.Experiment))
             {
                 header.NoWrap(); // Names (a sweep's "lr-sweep/learningRate=0.01") stay whole; other cells wrap instead.
             }
 
-            table.AddColumn(ResultTable.IsNumeric(column) ? header.RightAligned() : header);
+            table.AddColumn(column.Numeric ? header.RightAligned() : header);
         }
 
         // A sweep's rows are adjacent (catalog order); an empty row sets each sweep apart, and its most accurate
@@ -242,7 +247,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         var leaders = ResultTable.SweepLeaders(results);
         string? previousSweep = null;
         var first = true;
-        foreach (var (result, row) in results.Zip(ResultTable.Rows(results)))
+        foreach (var result in results)
         {
             var sweep = ResultTable.SweepOf(result.Experiment);
             if (!first && sweep != previousSweep)
@@ -251,14 +256,10 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             }
 
             (previousSweep, first) = (sweep, false);
-            var cells = row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray();
-            if (leaders.Contains(result))
-            {
-                cells[AccuracyColumn] = new Text(row[AccuracyColumn], new Style(decoration: Decoration.Bold));
-            }
-
-            cells[ResultTable.StatusColumn] = new Markup(StatusMarkup(result.Status));
-            table.AddRow(cells);
+            table.AddRow(ResultTable.Columns.Select(column =>
+                ReferenceEquals(column, ResultTable.Status) ? new Markup(StatusMarkup(result.Status))
+                : ReferenceEquals(column, ResultTable.Accuracy) && leaders.Contains(result) ? new Text(column.Value(result).Text, new Style(decoration: Decoration.Bold))
+                : (Spectre.Console.Rendering.IRenderable)new Text(column.Value(result).Text)));
         }
 
         return table;

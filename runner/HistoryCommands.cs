@@ -233,7 +233,8 @@ internal static class HistoryCommands
 
     /// <summary>
     /// Opens the store, runs <paramref name="action"/>, and turns a bad store or a request for something it does not
-    /// hold into a clear error (exit 2). What the store says about what a reader sees goes to standard error first.
+    /// hold into a clear error (exit 2). What the store says about what a reader sees goes to standard error: first
+    /// what it cannot see, then each result row that could not be read and was skipped (the command goes on without it).
     /// </summary>
     internal static int WithStore(IAnsiConsole console, string resultsDirectory, Func<ResultStore, int> action)
     {
@@ -246,7 +247,17 @@ internal static class HistoryCommands
                 Console.Error.WriteLine("warning: " + warning);
             }
 
-            return action(store);
+            try
+            {
+                return action(store);
+            }
+            finally
+            {
+                foreach (var skipped in store.SkippedRows)
+                {
+                    Console.Error.WriteLine("warning: " + skipped);
+                }
+            }
         }
         catch (Exception exception) when (exception is StoreException or UsageException)
         {

@@ -6,7 +6,8 @@ namespace Experiments.Runner;
 /// <summary>
 /// Records one <c>all</c>/<c>run</c> in the run history: the run when it starts, each result as soon as it is
 /// known (so an interruption keeps what finished), and how the run ended. A failure to record is reported once and
-/// remembered; training goes on and latest.json is still written.
+/// remembered, and every result that could not be recorded is counted; training goes on and latest.json is still
+/// written.
 /// </summary>
 internal sealed class RunRecording : IDisposable
 {
@@ -29,6 +30,12 @@ internal sealed class RunRecording : IDisposable
     /// <summary>Whether a result or the run's end could not be recorded.</summary>
     public bool Failed { get; private set; }
 
+    /// <summary>How many results were given to <see cref="Record"/>.</summary>
+    public int Results { get; private set; }
+
+    /// <summary>How many of those could not be recorded (a full disk, a store that became read-only, ...).</summary>
+    public int UnrecordedResults { get; private set; }
+
     /// <summary>Opens the store and records the run's start; throws <see cref="StoreException"/> when the store cannot be used.</summary>
     public static RunRecording Start(IAnsiConsole console, string resultsDirectory, string commandLine, IReadOnlyList<IExperiment> experiments)
     {
@@ -41,7 +48,7 @@ internal sealed class RunRecording : IDisposable
                 e => e.Name,
                 e => new ExperimentSource(e.SourceFile, repositoryRoot is null ? null : ResultStore.HashFile(Path.Combine(repositoryRoot, e.SourceFile))),
                 StringComparer.Ordinal);
-            var runId = store.StartRun(RunInfo.Capture(commandLine, repositoryRoot), DateTimeOffset.UtcNow);
+            var runId = store.StartRun(RunInfo.Capture(commandLine, repositoryRoot), DateTimeOffset.UtcNow, plannedResults: experiments.Count);
             return new RunRecording(console, store, runId, sources);
         }
         catch
@@ -53,12 +60,14 @@ internal sealed class RunRecording : IDisposable
 
     public void Record(ExperimentResult result)
     {
+        Results++;
         try
         {
             store.AddResult(RunId, result, sources.GetValueOrDefault(result.Experiment));
         }
         catch (StoreException exception)
         {
+            UnrecordedResults++;
             Report(exception);
         }
     }

@@ -94,7 +94,7 @@ public sealed class ReportInBrowserTests : IDisposable
         Assert.All(images, size => Assert.Matches(@"^\d{3,4}x\d{3,4}$", size));
         Assert.Equal("7", Data("visible"));
         Assert.Equal("0", Data("fetched"));
-        Assert.Equal("facts:10 results:3 comparison:3 per-class:2", Data("tables"));
+        Assert.Equal("facts:12 results:3 comparison:3 per-class:2", Data("tables")); // the facts include Results (of planned) and Process
         Assert.Contains("tuned &lt;momentum&gt; &amp; \"friends\"", dom, StringComparison.Ordinal);
         // +6 points on 10,000 images is beyond noise: the change and the verdict of both completed experiments are
         // marked, and drawn in the report's green.

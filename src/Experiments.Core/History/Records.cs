@@ -11,11 +11,26 @@ public sealed record RunRecord
 
     public required RunInfo Info { get; init; }
 
-    /// <summary>One of <see cref="RunStatus"/>'s words (or a newer one).</summary>
+    /// <summary>
+    /// One of <see cref="RunStatus"/>'s words (or a newer one): as stored, except that a run stored as running whose
+    /// process on this host is gone reads as <see cref="RunStatus.Abandoned"/>.
+    /// </summary>
     public required string Status { get; init; }
+
+    /// <summary>Why <see cref="Status"/> is what it is when that is not plain (abandoned, or running on another host), else null.</summary>
+    public string? StatusNote { get; init; }
 
     /// <summary>How many experiment results the run recorded.</summary>
     public int ResultCount { get; init; }
+
+    /// <summary>How many experiments the run set out to run; null for runs recorded before the store kept it.</summary>
+    public int? PlannedResults { get; init; }
+
+    /// <summary>How many planned results are not in the store (0 when unknown).</summary>
+    public int MissingResults => PlannedResults is { } planned ? Math.Max(0, planned - ResultCount) : 0;
+
+    /// <summary>Whether the run did not end with every planned result recorded (running, abandoned, interrupted, failed, or results missing).</summary>
+    public bool Incomplete => RunStatus.IsIncomplete(Status) || MissingResults > 0;
 
     /// <summary>The highest test accuracy among the run's results, or null when none has one.</summary>
     public double? BestTestAccuracy { get; init; }

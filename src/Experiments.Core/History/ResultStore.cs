@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Microsoft.Data.Sqlite;
 
 namespace Experiments.History;
@@ -8,7 +7,10 @@ namespace Experiments.History;
 /// The run history: an SQLite database (<c>experiments.db</c>, WAL mode) in the results directory with one row per
 /// run and one per experiment result. Every write is its own short transaction, so several processes can record
 /// into one store at once and a crash loses at most the result being written. A store that is corrupt, from a newer
-/// schema or not this framework's is refused with a <see cref="StoreException"/> and never changed.
+/// schema or not this framework's is refused with a <see cref="StoreException"/> and never changed; a single result
+/// row that cannot be read is skipped and named in <see cref="SkippedRows"/>. A run stored as running whose process
+/// on this host is gone reads as <see cref="RunStatus.Abandoned"/> (see <see cref="ProcessIdentity"/>). How records
+/// map to rows is in <see cref="StoreRows"/>.
 /// </summary>
 public sealed class ResultStore : IDisposable
 {
@@ -23,11 +25,14 @@ public sealed class ResultStore : IDisposable
     private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
 
     private readonly SqliteConnection connection;
+    private readonly bool writable;
+    private readonly Dictionary<long, string> skippedRows = [];
 
-    private ResultStore(SqliteConnection connection, string path)
+    private ResultStore(SqliteConnection connection, string path, bool writable)
     {
         this.connection = connection;
         this.Path = path;
+        this.writable = writable;
     }
 
     /// <summary>The database file.</summary>
@@ -35,6 +40,12 @@ public sealed class ResultStore : IDisposable
 
     /// <summary>Something a reader should know about what it sees (e.g. writes it cannot see), or null.</summary>
     public string? Warning { get; private init; }
+
+    /// <summary>
+    /// The result rows reads have skipped because their content cannot be read (broken JSON, say), one message per
+    /// row naming it (result id, run, experiment, column), in the order met. Readers go on with the other rows.
+    /// </summary>
+    public IReadOnlyCollection<string> SkippedRows => skippedRows.Values;
 
     /// <summary>The schema version this build writes.</summary>
     public static int SchemaVersion => Schema.Current;
@@ -85,7 +96,7 @@ public sealed class ResultStore : IDisposable
             var warning = wal.Exists && wal.Length > 0
                 ? $"'{wal.FullName}' ({wal.Length} bytes) holds writes that were never copied into the run history (a runner still going, or one that was killed); this folder cannot be written, so they are not shown: make it writable and read again to see them"
                 : null;
-            return new ResultStore(connection, path) { Warning = warning };
+            return new ResultStore(connection, path, writable: false) { Warning = warning };
         }
         catch (SqliteException exception)
         {
@@ -159,7 +170,7 @@ public sealed class ResultStore : IDisposable
             Execute(connection, "PRAGMA journal_mode = WAL");
             Execute(connection, "PRAGMA foreign_keys = ON");
             Migrate(connection, path);
-            return new ResultStore(connection, path);
+            return new ResultStore(connection, path, writable: true);
         }
         catch (SqliteException exception)
         {
@@ -304,16 +315,20 @@ public sealed class ResultStore : IDisposable
     }
 
     /// <summary>Records the start of a run (status <see cref="RunStatus.Running"/>); returns its id.</summary>
-    public long StartRun(RunInfo info, DateTimeOffset startedAt)
+    /// <param name="info">Where and how the run happens, with the process that records it.</param>
+    /// <param name="startedAt">When it started.</param>
+    /// <param name="plannedResults">How many experiments it sets out to run (so readers can tell how many are missing), or null.</param>
+    public long StartRun(RunInfo info, DateTimeOffset startedAt, int? plannedResults = null)
     {
         ArgumentNullException.ThrowIfNull(info);
         return Write("record the run", command =>
         {
             command.CommandText = """
-                INSERT INTO runs (started_at, command_line, git_commit, git_dirty, machine, operating_system, dotnet_version, torchsharp_version, status)
-                VALUES ($started, $command, $commit, $dirty, $machine, $os, $dotnet, $torch, $status) RETURNING id
+                INSERT INTO runs (started_at, command_line, git_commit, git_dirty, machine, operating_system, dotnet_version, torchsharp_version, status,
+                    host, pid, process_start, planned_results)
+                VALUES ($started, $command, $commit, $dirty, $machine, $os, $dotnet, $torch, $status, $host, $pid, $processStart, $planned) RETURNING id
                 """;
-            command.Parameters.AddWithValue("$started", Timestamp(startedAt));
+            command.Parameters.AddWithValue("$started", StoreRows.Timestamp(startedAt));
             command.Parameters.AddWithValue("$command", info.CommandLine);
             command.Parameters.AddWithValue("$commit", (object?)info.GitCommit ?? DBNull.Value);
             command.Parameters.AddWithValue("$dirty", info.GitDirty is { } dirty ? (dirty ? 1 : 0) : DBNull.Value);
@@ -322,6 +337,10 @@ public sealed class ResultStore : IDisposable
             command.Parameters.AddWithValue("$dotnet", info.DotnetVersion);
             command.Parameters.AddWithValue("$torch", (object?)info.TorchSharpVersion ?? DBNull.Value);
             command.Parameters.AddWithValue("$status", RunStatus.Running);
+            command.Parameters.AddWithValue("$host", (object?)info.RecordedBy?.Host ?? DBNull.Value);
+            command.Parameters.AddWithValue("$pid", info.RecordedBy is { } process ? process.ProcessId : DBNull.Value);
+            command.Parameters.AddWithValue("$processStart", (object?)info.RecordedBy?.Start ?? DBNull.Value);
+            command.Parameters.AddWithValue("$planned", plannedResults is { } planned ? planned : DBNull.Value);
             return (long)command.ExecuteScalar()!;
         });
     }
@@ -332,38 +351,8 @@ public sealed class ResultStore : IDisposable
         ArgumentNullException.ThrowIfNull(result);
         return Write($"record the result of '{result.Experiment}'", command =>
         {
-            command.CommandText = """
-                INSERT INTO results (run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters, seed,
-                    test_accuracy, test_loss, validation_accuracy, validation_loss, train_seconds, evaluation_seconds, epochs, test, validation, error,
-                    weights, weights_rows, weights_columns)
-                VALUES ($run, $recorded, $experiment, $dataset, $source, $sha, $status, $hyperparameters, $seed,
-                    $testAccuracy, $testLoss, $validationAccuracy, $validationLoss, $train, $evaluation, $epochs, $test, $validation, $error,
-                    $weights, $rows, $columns)
-                RETURNING id
-                """;
-            var p = command.Parameters;
-            p.AddWithValue("$run", runId);
-            p.AddWithValue("$recorded", Timestamp(recordedAt ?? DateTimeOffset.UtcNow));
-            p.AddWithValue("$experiment", result.Experiment);
-            p.AddWithValue("$dataset", result.Dataset);
-            p.AddWithValue("$source", (object?)source?.SourceFile ?? DBNull.Value);
-            p.AddWithValue("$sha", (object?)source?.Sha256 ?? DBNull.Value);
-            p.AddWithValue("$status", RunStatus.Of(result.Status));
-            p.AddWithValue("$hyperparameters", StoredJson.Hyperparameters(result.Hyperparameters));
-            p.AddWithValue("$seed", Seed(result) is { } seed ? seed : DBNull.Value);
-            p.AddWithValue("$testAccuracy", Real(result.Test?.Accuracy));
-            p.AddWithValue("$testLoss", Real(result.Test?.Loss));
-            p.AddWithValue("$validationAccuracy", Real(result.Validation?.Accuracy));
-            p.AddWithValue("$validationLoss", Real(result.Validation?.Loss));
-            p.AddWithValue("$train", Real(result.TrainSeconds));
-            p.AddWithValue("$evaluation", Real(result.EvaluationSeconds));
-            p.AddWithValue("$epochs", StoredJson.Epochs(result.Epochs));
-            p.AddWithValue("$test", result.Test is { } test ? StoredJson.Evaluation(test) : DBNull.Value);
-            p.AddWithValue("$validation", result.Validation is { } validation ? StoredJson.Evaluation(validation) : DBNull.Value);
-            p.AddWithValue("$error", (object?)result.Error ?? DBNull.Value);
-            p.AddWithValue("$weights", result.Weights is { } weights ? MemoryMarshal.AsBytes(weights.AsSpan()).ToArray() : DBNull.Value);
-            p.AddWithValue("$rows", result.Weights is { } w1 ? w1.Rows : DBNull.Value);
-            p.AddWithValue("$columns", result.Weights is { } w2 ? w2.Columns : DBNull.Value);
+            command.CommandText = StoreRows.InsertResult;
+            StoreRows.AddResultParameters(command.Parameters, runId, result, source, recordedAt ?? DateTimeOffset.UtcNow);
             return (long)command.ExecuteScalar()!;
         });
     }
@@ -376,7 +365,7 @@ public sealed class ResultStore : IDisposable
         {
             command.CommandText = "UPDATE runs SET status = $status, ended_at = $ended WHERE id = $id";
             command.Parameters.AddWithValue("$status", status);
-            command.Parameters.AddWithValue("$ended", Timestamp(endedAt));
+            command.Parameters.AddWithValue("$ended", StoreRows.Timestamp(endedAt));
             command.Parameters.AddWithValue("$id", runId);
             return command.ExecuteNonQuery();
         });
@@ -424,52 +413,65 @@ public sealed class ResultStore : IDisposable
 
     public void Dispose() => connection.Dispose();
 
-    private IReadOnlyList<RunRecord> ReadRuns(long? id) => Read("read the runs", command =>
+    private IReadOnlyList<RunRecord> ReadRuns(long? id)
     {
-        command.CommandText = """
-            SELECT r.id, r.started_at, r.ended_at, r.command_line, r.git_commit, r.git_dirty, r.machine, r.operating_system,
-                   r.dotnet_version, r.torchsharp_version, r.status, count(x.id), max(x.test_accuracy)
-            FROM runs r LEFT JOIN results x ON x.run_id = r.id
-            """ + (id is null ? "" : " WHERE r.id = $id") + " GROUP BY r.id ORDER BY r.id";
-        if (id is not null)
+        var stored = Read("read the runs", command =>
         {
-            command.Parameters.AddWithValue("$id", id);
-        }
-
-        using var reader = command.ExecuteReader();
-        var runs = new List<RunRecord>();
-        while (reader.Read())
-        {
-            runs.Add(new RunRecord
+            command.CommandText = StoreRows.SelectRuns + (id is null ? "" : " WHERE r.id = $id") + " GROUP BY r.id ORDER BY r.id";
+            if (id is not null)
             {
-                Id = reader.GetInt64(0),
-                StartedAt = ParseTimestamp(reader.GetString(1)),
-                EndedAt = reader.IsDBNull(2) ? null : ParseTimestamp(reader.GetString(2)),
-                Info = new RunInfo
-                {
-                    CommandLine = reader.GetString(3),
-                    GitCommit = reader.IsDBNull(4) ? null : reader.GetString(4),
-                    GitDirty = reader.IsDBNull(5) ? null : reader.GetInt64(5) != 0,
-                    Machine = reader.GetString(6),
-                    OperatingSystem = reader.GetString(7),
-                    DotnetVersion = reader.GetString(8),
-                    TorchSharpVersion = reader.IsDBNull(9) ? null : reader.GetString(9),
-                },
-                Status = reader.GetString(10),
-                ResultCount = reader.GetInt32(11),
-                BestTestAccuracy = reader.IsDBNull(12) ? null : reader.GetDouble(12),
-            });
+                command.Parameters.AddWithValue("$id", id);
+            }
+
+            using var reader = command.ExecuteReader();
+            var runs = new List<RunRecord>();
+            while (reader.Read())
+            {
+                runs.Add(StoreRows.ReadRun(reader));
+            }
+
+            return runs;
+        });
+        var runs = stored.Select(StoreRows.WithLiveness).ToList();
+        foreach (var abandoned in runs.Where(r => r.Status == RunStatus.Abandoned))
+        {
+            StoreAbandoned(abandoned.Id);
         }
 
         return runs;
-    });
+    }
+
+    /// <summary>
+    /// Stores that a run whose process is gone is abandoned, when the store can be written; best effort (what is
+    /// shown does not depend on it). Only a run still stored as running changes, so a run that ended meanwhile keeps its end.
+    /// </summary>
+    private void StoreAbandoned(long runId)
+    {
+        if (!writable)
+        {
+            return;
+        }
+
+        try
+        {
+            Write("record that the run was abandoned", command =>
+            {
+                command.CommandText = "UPDATE runs SET status = $abandoned WHERE id = $id AND status = $running";
+                command.Parameters.AddWithValue("$abandoned", RunStatus.Abandoned);
+                command.Parameters.AddWithValue("$running", RunStatus.Running);
+                command.Parameters.AddWithValue("$id", runId);
+                return command.ExecuteNonQuery();
+            });
+        }
+        catch (StoreException)
+        {
+            // Locked, read-only or full: readers still see it as abandoned.
+        }
+    }
 
     private IReadOnlyList<StoredResult> ReadResults(string where, object? value, bool withWeights) => Read("read the results", command =>
     {
-        command.CommandText = """
-            SELECT id, run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters,
-                   train_seconds, evaluation_seconds, epochs, test, validation, error,
-            """ + (withWeights ? " weights, weights_rows, weights_columns" : " NULL, NULL, NULL") + " FROM results " + where;
+        command.CommandText = StoreRows.ResultColumns(withWeights) + where;
         if (value is not null)
         {
             command.Parameters.AddWithValue("$value", value);
@@ -479,34 +481,14 @@ public sealed class ResultStore : IDisposable
         var results = new List<StoredResult>();
         while (reader.Read())
         {
-            var status = reader.GetString(7);
-            var weights = reader.IsDBNull(15) ? null : new ModelWeights(
-                reader.GetInt32(16),
-                reader.GetInt32(17),
-                MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(15)).ToArray());
-            results.Add(new StoredResult
+            try
             {
-                Id = reader.GetInt64(0),
-                RunId = reader.GetInt64(1),
-                RecordedAt = ParseTimestamp(reader.GetString(2)),
-                SourceFile = reader.IsDBNull(5) ? null : reader.GetString(5),
-                SourceSha256 = reader.IsDBNull(6) ? null : reader.GetString(6),
-                Status = status,
-                Result = new ExperimentResult
-                {
-                    Experiment = reader.GetString(3),
-                    Dataset = reader.GetString(4),
-                    Status = Enum.TryParse<ExperimentStatus>(status, ignoreCase: true, out var known) && Enum.IsDefined(known) ? known : ExperimentStatus.Failed,
-                    Hyperparameters = StoredJson.ReadHyperparameters(reader.GetString(8)),
-                    TrainSeconds = reader.IsDBNull(9) ? double.NaN : reader.GetDouble(9),
-                    EvaluationSeconds = reader.IsDBNull(10) ? double.NaN : reader.GetDouble(10),
-                    Epochs = StoredJson.ReadEpochs(reader.GetString(11)),
-                    Test = reader.IsDBNull(12) ? null : StoredJson.ReadEvaluation(reader.GetString(12)),
-                    Validation = reader.IsDBNull(13) ? null : StoredJson.ReadEvaluation(reader.GetString(13)),
-                    Error = reader.IsDBNull(14) ? null : reader.GetString(14),
-                    Weights = weights,
-                },
-            });
+                results.Add(StoreRows.ReadResult(reader));
+            }
+            catch (DamagedRowException damaged)
+            {
+                skippedRows.TryAdd(damaged.RowId, $"skipped {damaged.Message} in '{Path}'; the row was left as it is");
+            }
         }
 
         return results;
@@ -576,20 +558,6 @@ public sealed class ResultStore : IDisposable
         command.CommandText = sql;
         return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), CultureInfo.InvariantCulture);
     }
-
-    private static long? Seed(ExperimentResult result) =>
-        result.Hyperparameters.FirstOrDefault(p => p.Key == "seed").Value switch
-        {
-            int i => i,
-            long l => l,
-            _ => null,
-        };
-
-    private static object Real(double? value) => value is { } v && double.IsFinite(v) ? v : DBNull.Value;
-
-    private static string Timestamp(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
-
-    private static DateTimeOffset ParseTimestamp(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
 
     /// <summary>SHA-256 (lowercase hex) of a file's content, or null when it cannot be read.</summary>
     public static string? HashFile(string path)

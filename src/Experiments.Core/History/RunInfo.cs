@@ -22,6 +22,9 @@ public sealed record RunInfo
 
     public string? TorchSharpVersion { get; init; }
 
+    /// <summary>The process that recorded the run (to tell a killed run from one still going); null when unknown.</summary>
+    public ProcessIdentity? RecordedBy { get; init; }
+
     /// <summary>Everything but the command line, read from this process and, for git, from <paramref name="repositoryRoot"/>.</summary>
     public static RunInfo Capture(string commandLine, string? repositoryRoot)
     {
@@ -35,6 +38,7 @@ public sealed record RunInfo
             OperatingSystem = RuntimeInformation.OSDescription,
             DotnetVersion = RuntimeInformation.FrameworkDescription,
             TorchSharpVersion = ReadTorchSharpVersion(),
+            RecordedBy = ProcessIdentity.Current(),
         };
     }
 

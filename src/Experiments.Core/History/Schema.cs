@@ -55,6 +55,19 @@ internal static class Schema
         CREATE INDEX results_by_experiment ON results(experiment, run_id);
         CREATE INDEX results_by_run ON results(run_id);
         """,
+
+        // 3: what identifies the runner's process (to tell a killed run from one still going), how many results the
+        // run planned, and the rest of a result that latest.json has.
+        """
+        ALTER TABLE runs ADD COLUMN host TEXT;
+        ALTER TABLE runs ADD COLUMN pid INTEGER;
+        ALTER TABLE runs ADD COLUMN process_start TEXT;
+        ALTER TABLE runs ADD COLUMN planned_results INTEGER;
+        ALTER TABLE results ADD COLUMN preprocess_seconds REAL;
+        ALTER TABLE results ADD COLUMN best_epoch INTEGER;
+        ALTER TABLE results ADD COLUMN stopped_early INTEGER;
+        ALTER TABLE results ADD COLUMN divergence_reason TEXT;
+        """,
     ];
 
     /// <summary>The version this build writes and understands.</summary>

@@ -68,6 +68,18 @@ internal static class StoredJson
                 Number(writer, testAccuracy);
             }
 
+            if (epoch.ValidationLoss is { } validationLoss)
+            {
+                writer.WritePropertyName("validationLoss");
+                Number(writer, validationLoss);
+            }
+
+            if (epoch.ValidationAccuracy is { } validationAccuracy)
+            {
+                writer.WritePropertyName("validationAccuracy");
+                Number(writer, validationAccuracy);
+            }
+
             writer.WriteEndObject();
         }
 
@@ -80,7 +92,9 @@ internal static class StoredJson
         return document.RootElement.EnumerateArray().Select(e => new EpochMetrics(
             e.GetProperty("epoch").GetInt32(),
             ReadNumber(e.GetProperty("trainLoss")),
-            ReadNumber(e.GetProperty("seconds")))
+            ReadNumber(e.GetProperty("seconds")),
+            e.TryGetProperty("validationLoss", out var validationLoss) ? ReadNumber(validationLoss) : null,
+            e.TryGetProperty("validationAccuracy", out var validationAccuracy) ? ReadNumber(validationAccuracy) : null)
         {
             TestLoss = e.TryGetProperty("testLoss", out var loss) ? ReadNumber(loss) : null,
             TestAccuracy = e.TryGetProperty("testAccuracy", out var accuracy) ? ReadNumber(accuracy) : null,

@@ -27,6 +27,12 @@ public sealed record ComparisonRow(string Experiment, StoredResult Current, Stor
 {
     /// <summary>The experiment's source file (its content hash) differs between the baseline and now.</summary>
     public bool SourceChanged => Baseline is not null && !string.Equals(Baseline.SourceSha256, Current.SourceSha256, StringComparison.Ordinal);
+
+    /// <summary>The run of <see cref="Current"/>, when known.</summary>
+    public RunRecord? CurrentRun { get; init; }
+
+    /// <summary>The run of <see cref="Baseline"/>, when known.</summary>
+    public RunRecord? BaselineRun { get; init; }
 }
 
 /// <summary>
@@ -59,10 +65,11 @@ public static class Comparison
         }
 
         var (label, pick) = BaselineResolver.Resolve(store, baseline, resolveGitRef);
+        var runs = store.Runs().ToDictionary(r => r.Id);
         var rows = latest.Select(current =>
         {
             var history = store.ResultsOf(current.Experiment);
-            return Row(current, pick(current, history), history);
+            return WithRuns(Row(current, pick(current, history), history), runs);
         }).ToList();
         return (label, rows);
     }
@@ -72,12 +79,19 @@ public static class Comparison
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(results);
+        var runs = store.Runs().ToDictionary(r => r.Id);
         return results.Select(current =>
         {
             var history = store.ResultsOf(current.Experiment);
-            return Row(current, history.LastOrDefault(r => r.RunId < current.RunId), history.Where(r => r.RunId <= current.RunId).ToList());
+            return WithRuns(Row(current, history.LastOrDefault(r => r.RunId < current.RunId), history.Where(r => r.RunId <= current.RunId).ToList()), runs);
         }).ToList();
     }
+
+    private static ComparisonRow WithRuns(ComparisonRow row, IReadOnlyDictionary<long, RunRecord> runs) => row with
+    {
+        CurrentRun = runs.GetValueOrDefault(row.Current.RunId),
+        BaselineRun = row.Baseline is null ? null : runs.GetValueOrDefault(row.Baseline.RunId),
+    };
 
     public static ComparisonRow Row(StoredResult current, StoredResult? baseline, IReadOnlyList<StoredResult> history)
     {
@@ -145,9 +159,9 @@ public static class Comparison
             return (IReadOnlyList<Cell>)
             [
                 row.Experiment,
-                row.Baseline is null ? "-" : new Cell(HistoryTables.Id(row.Baseline.RunId), row.Baseline.RunId),
+                row.Baseline is null ? "-" : new Cell(HistoryTables.Id(row.Baseline.RunId), row.Baseline.RunId, row.BaselineRun?.Incomplete == true ? CellMark.Note : CellMark.None),
                 row.Baseline is null ? "-" : Cell.Of(row.Baseline.Result.Test?.Accuracy, "F2"),
-                new(HistoryTables.Id(row.Current.RunId), row.Current.RunId),
+                new(HistoryTables.Id(row.Current.RunId), row.Current.RunId, row.CurrentRun?.Incomplete == true ? CellMark.Note : CellMark.None),
                 Cell.Of(row.Current.Result.Test?.Accuracy, "F2"),
                 Cell.Signed(row.AccuracyDelta, "F2", mark),
                 Cell.Of(row.Noise, "F2"),
@@ -161,10 +175,35 @@ public static class Comparison
             NumericColumns = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 },
             Notes =
             [
+                .. IncompleteRunNotes(rows),
                 "Change and Noise ± are in accuracy points; a change beyond the noise band is 'better' or 'worse'.",
                 string.Create(CultureInfo.InvariantCulture, $"Noise band: 1.96 binomial standard errors of the two test accuracies, or twice the standard deviation of this experiment's completed results with the same YAML when the history holds {MinimumRepeats} or more and that is wider."),
             ],
         };
+    }
+
+    /// <summary>One line for each baseline or latest run that did not end with all its results (running, abandoned, interrupted, failed).</summary>
+    public static IReadOnlyList<string> IncompleteRunNotes(IReadOnlyList<ComparisonRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var latest = rows.Where(r => r.CurrentRun?.Incomplete == true).GroupBy(r => r.CurrentRun!.Id)
+            .Select(g => $"Compared against an incomplete run: the latest result of {Names(g)} is from run {Describe(g.First().CurrentRun!)}.");
+        var baselines = rows.Where(r => r.BaselineRun?.Incomplete == true).GroupBy(r => r.BaselineRun!.Id)
+            .Select(g => $"Compared against an incomplete run: the baseline of {Names(g)} is from run {Describe(g.First().BaselineRun!)}.");
+        return [.. baselines, .. latest];
+
+        static string Names(IEnumerable<ComparisonRow> group) => string.Join(", ", group.Select(r => r.Experiment));
+
+        static string Describe(RunRecord run)
+        {
+            var text = HistoryTables.Id(run.Id) + ", which is " + run.Status;
+            if (run.PlannedResults is { } planned && run.MissingResults > 0)
+            {
+                text += string.Create(CultureInfo.InvariantCulture, $" with {run.ResultCount} of {planned} results recorded");
+            }
+
+            return run.StatusNote is null ? text : text + " (" + run.StatusNote + ")";
+        }
     }
 
     private static string VerdictText(ComparisonRow row) => row.Verdict switch

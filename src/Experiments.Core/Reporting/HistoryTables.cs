@@ -7,39 +7,61 @@ namespace Experiments.Reporting;
 /// <summary>The tables of the <c>runs</c>, <c>show</c>, <c>history</c> and <c>export</c> commands and of the report.</summary>
 public static class HistoryTables
 {
+    /// <summary>The columns of <see cref="Runs"/>.</summary>
+    public static IReadOnlyList<Column<RunRecord>> RunColumns { get; } =
+    [
+        new("Run", run => new Cell(Id(run.Id), run.Id), Numeric: true),
+        new("Started (UTC)", run => Time(run.StartedAt)),
+        new("Seconds", run => run.EndedAt is { } end ? Cell.Of((end - run.StartedAt).TotalSeconds, "F1") : "-", Numeric: true),
+        new("Status", run => Status(run.Status)),
+        new("Commit", run => Commit(run.Info)),
+        new("Results", ResultCount, Numeric: true),
+        new("Best accuracy (%)", run => Cell.Of(run.BestTestAccuracy, "F2"), Numeric: true),
+        new("Command", run => run.Info.CommandLine),
+    ];
+
     public static TextTable Runs(IReadOnlyList<RunRecord> runs)
     {
         ArgumentNullException.ThrowIfNull(runs);
-        var rows = runs.Select(run => (IReadOnlyList<Cell>)
-        [
-            new(Id(run.Id), run.Id),
-            Time(run.StartedAt),
-            run.EndedAt is { } end ? Cell.Of((end - run.StartedAt).TotalSeconds, "F1") : "-",
-            Status(run.Status),
-            Commit(run.Info),
-            new(run.ResultCount.ToString(CultureInfo.InvariantCulture), run.ResultCount),
-            Cell.Of(run.BestTestAccuracy, "F2"),
-            run.Info.CommandLine,
-        ]).ToList();
-        return new TextTable("Runs", ["Run", "Started (UTC)", "Seconds", "Status", "Commit", "Results", "Best accuracy (%)", "Command"], rows)
-        {
-            NumericColumns = new HashSet<int> { 0, 2, 5, 6 },
-        };
+        return TextTable.Of("Runs", RunColumns, runs) with { Notes = StatusNotes(runs) };
     }
 
-    /// <summary>The facts of one run as name/value rows.</summary>
+    /// <summary>What a reader should know about runs whose status is not plain: abandoned, running elsewhere, results missing.</summary>
+    public static IReadOnlyList<string> StatusNotes(IEnumerable<RunRecord> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        var notes = new List<string>();
+        foreach (var run in runs)
+        {
+            if (run.StatusNote is { } note)
+            {
+                notes.Add($"Run {Id(run.Id)} is {run.Status}: {note}.");
+            }
+
+            if (run.MissingResults > 0)
+            {
+                notes.Add($"Run {Id(run.Id)} recorded {run.ResultCount.ToString(CultureInfo.InvariantCulture)} of {run.PlannedResults!.Value.ToString(CultureInfo.InvariantCulture)} results: {run.MissingResults.ToString(CultureInfo.InvariantCulture)} missing.");
+            }
+        }
+
+        return notes;
+    }
+
+    /// <summary>The facts of one run as name/value rows, with what its status means when that is not plain.</summary>
     public static TextTable RunFacts(RunRecord run)
     {
         ArgumentNullException.ThrowIfNull(run);
         IReadOnlyList<Cell>[] rows =
         [
             ["Run", Id(run.Id)],
-            ["Status", Status(run.Status)],
+            ["Status", run.StatusNote is null ? Status(run.Status) : new Cell($"{run.Status}: {run.StatusNote}", null, Status(run.Status).Mark)],
+            ["Results", ResultCount(run)],
             ["Started (UTC)", Time(run.StartedAt)],
             ["Ended (UTC)", run.EndedAt is { } end ? Time(end) : "-"],
             ["Command", run.Info.CommandLine],
             ["Git commit", run.Info.GitCommit is null ? "unknown" : run.Info.GitCommit + (run.Info.GitDirty == true ? " (uncommitted changes)" : "")],
             ["Machine", run.Info.Machine],
+            ["Process", run.Info.RecordedBy is { } process ? $"pid {process.ProcessId.ToString(CultureInfo.InvariantCulture)} on {process.Host}" : "unknown"],
             ["Operating system", run.Info.OperatingSystem],
             [".NET", run.Info.DotnetVersion],
             ["TorchSharp", run.Info.TorchSharpVersion ?? "unknown"],
@@ -47,24 +69,23 @@ public static class HistoryTables
         return new TextTable($"Run {Id(run.Id)}", ["Field", "Value"], rows);
     }
 
-    /// <summary>Every result of a run: the results table's columns plus validation metrics and the YAML hash.</summary>
+    /// <summary>
+    /// The columns of <see cref="Results"/>: the results table's (<see cref="ResultTable.Columns"/>), its Status
+    /// showing the stored word (kept even when this build does not know it), and the YAML hash.
+    /// </summary>
+    public static IReadOnlyList<Column<StoredResult>> ResultColumns { get; } =
+    [
+        .. ResultTable.Columns.Select(column => ReferenceEquals(column, ResultTable.Status)
+            ? new Column<StoredResult>(column.Header, stored => Status(stored.Status))
+            : column.For<StoredResult>(stored => stored.Result)),
+        new("YAML", stored => ShortHash(stored.SourceSha256)),
+    ];
+
+    /// <summary>Every result of a run: the results table's columns plus the YAML hash; why each failed or diverged one did, under it.</summary>
     public static TextTable Results(string title, IReadOnlyList<StoredResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var headers = ResultTable.Headers.Take(ResultTable.Headers.Count - 1)
-            .Concat(["Validation (%)", "YAML", "Status"]).ToList();
-        var numeric = Enumerable.Range(0, ResultTable.Headers.Count - 1).Where(ResultTable.IsNumeric).Append(ResultTable.Headers.Count - 1).ToHashSet();
-        var rows = results.Select(stored =>
-        {
-            var row = ResultTable.Row(stored.Result);
-            var cells = row.Take(row.Count - 1).Select((text, column) => ResultTable.IsNumeric(column) && double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? new Cell(text, v) : new Cell(text)).ToList();
-            cells.Add(Cell.Of(stored.Result.Validation?.Accuracy, "F2"));
-            cells.Add(ShortHash(stored.SourceSha256));
-            cells.Add(Status(stored.Status));
-            return (IReadOnlyList<Cell>)cells;
-        }).ToList();
-        var notes = results.Where(r => r.Result.Error is not null).Select(r => $"{r.Experiment} {r.Status}: {r.Result.Error!.ReplaceLineEndings(" ")}").ToList();
-        return new TextTable(title, headers, rows) { NumericColumns = numeric, Notes = notes };
+        return TextTable.Of(title, ResultColumns, results) with { Notes = ResultTable.Notes(results.Select(r => r.Result), markdown: false) };
     }
 
     /// <summary>Test accuracy per class (columns) of each result (rows).</summary>
@@ -72,15 +93,15 @@ public static class HistoryTables
     {
         ArgumentNullException.ThrowIfNull(results);
         var classes = results.Select(r => r.Result.Test?.PerClassAccuracy.Count ?? 0).DefaultIfEmpty(0).Max();
-        var headers = new List<string> { "Experiment" };
-        headers.AddRange(Enumerable.Range(0, classes).Select(c => c.ToString(CultureInfo.InvariantCulture)));
-        var rows = results.Where(r => r.Result.Test is not null).Select(r =>
-        {
-            var cells = new List<Cell> { r.Experiment };
-            cells.AddRange(Enumerable.Range(0, classes).Select(c => Cell.Of(c < r.Result.Test!.PerClassAccuracy.Count ? r.Result.Test.PerClassAccuracy[c] : null, "F1")));
-            return (IReadOnlyList<Cell>)cells;
-        }).ToList();
-        return new TextTable("Test accuracy per class (%)", headers, rows) { NumericColumns = Enumerable.Range(1, classes).ToHashSet() };
+        IReadOnlyList<Column<StoredResult>> columns =
+        [
+            new("Experiment", r => r.Experiment),
+            .. Enumerable.Range(0, classes).Select(c => new Column<StoredResult>(
+                c.ToString(CultureInfo.InvariantCulture),
+                r => Cell.Of(c < r.Result.Test!.PerClassAccuracy.Count ? r.Result.Test.PerClassAccuracy[c] : null, "F1"),
+                Numeric: true)),
+        ];
+        return TextTable.Of("Test accuracy per class (%)", columns, results.Where(r => r.Result.Test is not null));
     }
 
     /// <summary>
@@ -91,34 +112,32 @@ public static class HistoryTables
     {
         ArgumentNullException.ThrowIfNull(results);
         ArgumentNullException.ThrowIfNull(runs);
-        var rows = new List<IReadOnlyList<Cell>>();
+        var rows = new List<(StoredResult Stored, StoredResult? Previous)>();
         StoredResult? previous = null;
         foreach (var stored in results)
         {
-            var run = runs.GetValueOrDefault(stored.RunId);
-            var yamlChanged = previous is not null && !string.Equals(previous.SourceSha256, stored.SourceSha256, StringComparison.Ordinal);
-            var accuracy = stored.Result.Test?.Accuracy;
-            var delta = accuracy - previous?.Result.Test?.Accuracy;
-            rows.Add(
-            [
-                new(Id(stored.RunId), stored.RunId),
-                Time(run?.StartedAt ?? stored.RecordedAt),
-                run is null ? "-" : Commit(run.Info),
-                yamlChanged ? new Cell(ShortHash(stored.SourceSha256) + " changed", null, CellMark.Note) : ShortHash(stored.SourceSha256),
-                Status(stored.Status),
-                Cell.Of(accuracy, "F2"),
-                Cell.Signed(delta, "F2"),
-                Cell.Of(stored.Result.Test?.Loss, "F4"),
-                Cell.Of(stored.Result.Validation?.Accuracy, "F2"),
-                Cell.Of(stored.Result.Status == ExperimentStatus.Completed ? stored.Result.TrainSeconds : null, "F2"),
-                previous is null ? "(first)" : ChangedHyperparameters(previous.Result, stored.Result),
-            ]);
+            rows.Add((stored, previous));
             previous = stored;
         }
 
-        return new TextTable($"History of {experiment}", ["Run", "Started (UTC)", "Commit", "YAML", "Status", "Accuracy (%)", "Change", "Loss", "Validation (%)", "Train (s)", "Changed settings"], rows)
+        IReadOnlyList<Column<(StoredResult Stored, StoredResult? Previous)>> columns =
+        [
+            new("Run", r => new Cell(Id(r.Stored.RunId), r.Stored.RunId), Numeric: true),
+            new("Started (UTC)", r => Time(runs.GetValueOrDefault(r.Stored.RunId)?.StartedAt ?? r.Stored.RecordedAt)),
+            new("Commit", r => runs.GetValueOrDefault(r.Stored.RunId) is { } run ? Commit(run.Info) : "-"),
+            new("YAML", r => r.Previous is not null && !string.Equals(r.Previous.SourceSha256, r.Stored.SourceSha256, StringComparison.Ordinal)
+                ? new Cell(ShortHash(r.Stored.SourceSha256) + " changed", null, CellMark.Note)
+                : ShortHash(r.Stored.SourceSha256)),
+            new("Status", r => Status(r.Stored.Status)),
+            new("Accuracy (%)", r => Cell.Of(r.Stored.Result.Test?.Accuracy, "F2"), Numeric: true),
+            new("Change", r => Cell.Signed(r.Stored.Result.Test?.Accuracy - r.Previous?.Result.Test?.Accuracy, "F2"), Numeric: true),
+            new("Loss", r => Cell.Of(r.Stored.Result.Test?.Loss, "F4"), Numeric: true),
+            new("Validation (%)", r => Cell.Of(r.Stored.Result.Validation?.Accuracy, "F2"), Numeric: true),
+            new("Train (s)", r => Cell.Of(r.Stored.Result.Status == ExperimentStatus.Completed ? r.Stored.Result.TrainSeconds : null, "F2"), Numeric: true),
+            new("Changed settings", r => r.Previous is null ? "(first)" : ChangedHyperparameters(r.Previous.Result, r.Stored.Result)),
+        ];
+        return TextTable.Of($"History of {experiment}", columns, rows) with
         {
-            NumericColumns = new HashSet<int> { 0, 5, 6, 7, 8, 9 },
             Notes = ["YAML: the first 12 hex digits of the SHA-256 of the experiment's file when the run started; 'changed' where it differs from the row before."],
         };
     }
@@ -167,6 +186,12 @@ public static class HistoryTables
     public static string ShortHash(string? sha) => sha is null ? "-" : sha[..Math.Min(12, sha.Length)];
 
     private static string Commit(RunInfo info) => info.GitCommit is null ? "-" : info.GitCommit[..Math.Min(10, info.GitCommit.Length)] + (info.GitDirty == true ? "+dirty" : "");
+
+    /// <summary>"4", or "1 of 4" when the run planned more than it recorded.</summary>
+    private static Cell ResultCount(RunRecord run) => new(
+        run.MissingResults > 0 ? $"{run.ResultCount.ToString(CultureInfo.InvariantCulture)} of {run.PlannedResults!.Value.ToString(CultureInfo.InvariantCulture)}" : run.ResultCount.ToString(CultureInfo.InvariantCulture),
+        run.ResultCount,
+        run.MissingResults > 0 ? CellMark.Worse : CellMark.None);
 
     private static Cell Status(string status) => new(status, null, status switch
     {

@@ -41,7 +41,8 @@ public static class RunExport
         var names = results.SelectMany(r => r.Result.Hyperparameters.Select(p => p.Key)).Distinct(StringComparer.Ordinal).ToList();
         var headers = new List<string> { "run", "experiment", "dataset", "status", "yaml_sha256" };
         headers.AddRange(names.Select(n => "hp." + n));
-        headers.AddRange(["test_accuracy", "test_loss", "validation_accuracy", "validation_loss", "train_seconds", "evaluation_seconds", "epochs", "error"]);
+        headers.AddRange(["test_accuracy", "test_loss", "validation_accuracy", "validation_loss", "train_seconds", "evaluation_seconds", "epochs", "error",
+            "preprocess_seconds", "best_epoch", "stopped_early", "divergence_reason"]);
         var rows = results.Select(stored =>
         {
             var result = stored.Result;
@@ -52,6 +53,7 @@ public static class RunExport
             [
                 Number(result.Test?.Accuracy), Number(result.Test?.Loss), Number(result.Validation?.Accuracy), Number(result.Validation?.Loss),
                 Number(result.TrainSeconds), Number(result.EvaluationSeconds), result.Epochs.Count.ToString(CultureInfo.InvariantCulture), result.Error ?? "",
+                Number(result.PreprocessSeconds), result.BestEpoch?.ToString(CultureInfo.InvariantCulture) ?? "", result.StoppedEarly ? "true" : "false", result.DivergenceReason ?? "",
             ]);
             return (IReadOnlyList<Cell>)cells;
         }).ToList();
@@ -72,6 +74,17 @@ public static class RunExport
             writer.WriteStartObject("run");
             writer.WriteNumber("id", run.Id);
             writer.WriteString("status", run.Status);
+            writer.WriteString("statusNote", run.StatusNote);
+            writer.WriteNumber("resultCount", run.ResultCount);
+            if (run.PlannedResults is { } planned)
+            {
+                writer.WriteNumber("plannedResults", planned);
+            }
+            else
+            {
+                writer.WriteNull("plannedResults");
+            }
+
             writer.WriteString("startedAt", run.StartedAt.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture));
             if (run.EndedAt is { } ended)
             {
@@ -94,6 +107,16 @@ public static class RunExport
             }
 
             writer.WriteString("machine", run.Info.Machine);
+            writer.WriteString("host", run.Info.RecordedBy?.Host);
+            if (run.Info.RecordedBy is { } process)
+            {
+                writer.WriteNumber("pid", process.ProcessId);
+            }
+            else
+            {
+                writer.WriteNull("pid");
+            }
+
             writer.WriteString("operatingSystem", run.Info.OperatingSystem);
             writer.WriteString("dotnetVersion", run.Info.DotnetVersion);
             writer.WriteString("torchSharpVersion", run.Info.TorchSharpVersion);

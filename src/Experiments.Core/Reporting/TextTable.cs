@@ -28,11 +28,52 @@ public sealed record Cell(string Text, double? Number = null, CellMark Mark = Ce
 }
 
 /// <summary>
+/// One column of a table of <typeparamref name="T"/>: its header, whether it holds numbers (right-aligned), and how
+/// the cell of a row is made. Tables are lists of columns, so a column is found by what it is, not by an index.
+/// </summary>
+/// <typeparam name="T">What a row shows.</typeparam>
+/// <param name="Header">The header, unique within a table.</param>
+/// <param name="Value">The cell of one row.</param>
+/// <param name="Numeric">Whether the cells are numbers (right-aligned).</param>
+public sealed record Column<T>(string Header, Func<T, Cell> Value, bool Numeric = false)
+{
+    /// <summary>The same column for rows of another type that hold a <typeparamref name="T"/>.</summary>
+    public Column<TRow> For<TRow>(Func<TRow, T> select)
+    {
+        ArgumentNullException.ThrowIfNull(select);
+        return new(Header, row => Value(select(row)), Numeric);
+    }
+}
+
+/// <summary>
 /// A table of text cells that every command and file shares, rendered as Markdown, CSV or JSON here, and as a
-/// console table by the runner and HTML by the report, so all show the same columns and numbers.
+/// console table by the runner and HTML by the report, so all show the same columns and numbers. A header may
+/// appear only once.
 /// </summary>
 public sealed record TextTable(string Title, IReadOnlyList<string> Headers, IReadOnlyList<IReadOnlyList<Cell>> Rows)
 {
+    /// <summary>The column headers, in order; each once (a repeated one is an <see cref="ArgumentException"/>).</summary>
+    public IReadOnlyList<string> Headers { get; init; } = Unique(Title, Headers);
+
+    /// <summary>A table with one row per item, made by <paramref name="columns"/>.</summary>
+    public static TextTable Of<T>(string title, IReadOnlyList<Column<T>> columns, IEnumerable<T> items)
+    {
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentNullException.ThrowIfNull(items);
+        var rows = items.Select(item => (IReadOnlyList<Cell>)columns.Select(column => column.Value(item)).ToList()).ToList();
+        return new TextTable(title, columns.Select(c => c.Header).ToList(), rows)
+        {
+            NumericColumns = Enumerable.Range(0, columns.Count).Where(i => columns[i].Numeric).ToHashSet(),
+        };
+    }
+
+    private static IReadOnlyList<string> Unique(string title, IReadOnlyList<string> headers)
+    {
+        ArgumentNullException.ThrowIfNull(headers);
+        var repeated = headers.GroupBy(h => h, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        return repeated is null ? headers : throw new ArgumentException($"The table '{title}' has the column '{repeated.Key}' {repeated.Count()} times", nameof(headers));
+    }
+
     /// <summary>Columns whose cells are numbers (right-aligned).</summary>
     public IReadOnlySet<int> NumericColumns { get; init; } = new HashSet<int>();
 

@@ -63,38 +63,8 @@ public static class ResultFiles
         return stream.ToArray();
     }
 
-    /// <summary>The results table in GitHub-flavoured Markdown.</summary>
-    public static string ToMarkdown(IReadOnlyList<ExperimentResult> results)
-    {
-        var builder = new StringBuilder();
-        var headers = ResultTable.Headers;
-        builder.Append("| ").AppendJoin(" | ", headers).Append(" |\n");
-        builder.Append('|');
-        for (var column = 0; column < headers.Count; column++)
-        {
-            builder.Append(ResultTable.IsNumeric(column) ? " ---: |" : " --- |");
-        }
-
-        builder.Append('\n');
-        foreach (var row in ResultTable.Rows(results))
-        {
-            builder.Append("| ").AppendJoin(" | ", row.Select(EscapeCell)).Append(" |\n");
-        }
-
-        foreach (var failed in results.Where(r => r.Error is not null))
-        {
-            builder.Append('\n').Append("**").Append(failed.Experiment).Append("** failed: ").Append(failed.Error!.ReplaceLineEndings(" ")).Append('\n');
-        }
-
-        foreach (var diverged in results.Where(r => r.DivergenceReason is not null))
-        {
-            builder.Append('\n').Append("**").Append(diverged.Experiment).Append("** diverged: ").Append(diverged.DivergenceReason!.ReplaceLineEndings(" ")).Append('\n');
-        }
-
-        return builder.ToString();
-    }
-
-    private static string EscapeCell(string cell) => cell.Replace("|", "\\|", StringComparison.Ordinal);
+    /// <summary>The results table in GitHub-flavoured Markdown (<see cref="ResultTable"/>'s columns), with why each failed or diverged one did.</summary>
+    public static string ToMarkdown(IReadOnlyList<ExperimentResult> results) => ResultTable.Table(results).ToMarkdown();
 
     /// <summary>
     /// Writes one result as latest.json does; <paramref name="writeIdentity"/>, when given, writes the status and

@@ -1,51 +1,94 @@
-using System.Globalization;
+using Experiments.Reporting;
 
 namespace Experiments.Results;
 
 /// <summary>
-/// The results table as text cells, shared by the console table and the Markdown file so both show the same
-/// columns and the same (invariant-culture) numbers.
+/// The results table's columns, shared by the console table of a run, latest.md, <c>show</c>, <c>export --format
+/// md</c> and the HTML report, so all show the same columns and the same (invariant-culture) numbers. A table that
+/// shows more (the stored status word, the YAML hash) adds or replaces columns by what they are.
 /// </summary>
 public static class ResultTable
 {
-    /// <summary>Column headers, in order.</summary>
-    public static IReadOnlyList<string> Headers { get; } =
+    public static Column<ExperimentResult> Experiment { get; } = new("Experiment", r => r.Experiment);
+
+    public static Column<ExperimentResult> Dataset { get; } = new("Dataset", r => r.Dataset);
+
+    public static Column<ExperimentResult> Optimizer { get; } = new("Optimizer", r => OptimizerText(Values(r)));
+
+    public static Column<ExperimentResult> LearningRate { get; } = Hyperparameter("LR", "learningRate");
+
+    public static Column<ExperimentResult> Batch { get; } = Hyperparameter("Batch", "batchSize");
+
+    public static Column<ExperimentResult> Epochs { get; } = Hyperparameter("Epochs", "epochs");
+
+    public static Column<ExperimentResult> Output { get; } = new("Output", r => Values(r).TryGetValue("outputActivation", out var value) ? ExperimentSettings.Format(value) : "");
+
+    public static Column<ExperimentResult> Accuracy { get; } = new("Accuracy (%)", r => Cell.Of(r.Test?.Accuracy, "F2"), Numeric: true);
+
+    public static Column<ExperimentResult> Loss { get; } = new("Loss", r => Cell.Of(r.Test?.Loss, "F4"), Numeric: true);
+
+    public static Column<ExperimentResult> TrainSeconds { get; } = new("Train (s)", r => Cell.Of(r.Status != ExperimentStatus.Failed ? r.TrainSeconds : null, "F2"), Numeric: true);
+
+    public static Column<ExperimentResult> Status { get; } = new("Status", r => RunStatusWord(r.Status));
+
+    public static Column<ExperimentResult> Input { get; } = new("Input", r => InputText(Values(r)));
+
+    public static Column<ExperimentResult> ValidationAccuracy { get; } = new("Val. accuracy (%)", r => Cell.Of(r.Validation?.Accuracy, "F2"), Numeric: true);
+
+    /// <summary>The columns, in order.</summary>
+    public static IReadOnlyList<Column<ExperimentResult>> Columns { get; } =
     [
-        "Experiment", "Dataset", "Optimizer", "LR", "Batch", "Epochs", "Output", "Accuracy (%)", "Loss", "Train (s)", "Status", "Input", "Val. accuracy (%)",
+        Experiment, Dataset, Optimizer, LearningRate, Batch, Epochs, Output, Accuracy, Loss, TrainSeconds, Status, Input, ValidationAccuracy,
     ];
 
-    /// <summary>The index of the Status column.</summary>
-    public const int StatusColumn = 10;
+    /// <summary>The table of <paramref name="results"/>, with a note under it for each failed or diverged one saying why.</summary>
+    public static TextTable Table(IReadOnlyList<ExperimentResult> results, string title = "Results")
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        return TextTable.Of(title, Columns, results) with { Notes = Notes(results, markdown: true) };
+    }
 
-    /// <summary>Whether a column holds numbers (right-aligned).</summary>
-    public static bool IsNumeric(int column) => column is >= 3 and <= 5 or >= 7 and <= 9 or 12;
+    /// <summary>Why each failed or diverged result ended as it did, one line each.</summary>
+    public static IReadOnlyList<string> Notes(IEnumerable<ExperimentResult> results, bool markdown)
+    {
+        ArgumentNullException.ThrowIfNull(results);
+        var name = markdown ? (Func<string, string>)(n => "**" + n + "**") : n => n;
+        var list = results.ToList();
+        return list.Where(r => r.Error is not null).Select(r => $"{name(r.Experiment)} failed: {r.Error!.ReplaceLineEndings(" ")}")
+            .Concat(list.Where(r => r.DivergenceReason is not null).Select(r => $"{name(r.Experiment)} diverged: {r.DivergenceReason!.ReplaceLineEndings(" ")}"))
+            .ToList();
+    }
 
-    /// <summary>One row of cells per result, in the order given.</summary>
-    public static IReadOnlyList<IReadOnlyList<string>> Rows(IEnumerable<ExperimentResult> results) =>
-        results.Select(Row).ToList();
+    private static string RunStatusWord(ExperimentStatus status) => status.ToString().ToLowerInvariant();
 
-    public static IReadOnlyList<string> Row(ExperimentResult result)
+    private static Dictionary<string, object> Values(ExperimentResult result)
     {
         ArgumentNullException.ThrowIfNull(result);
-        var values = result.Hyperparameters.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
-        string Value(string key) => values.TryGetValue(key, out var value) ? ExperimentSettings.Format(value) : "";
-        return
-        [
-            result.Experiment,
-            result.Dataset,
-            Optimizer(values),
-            Value("learningRate"),
-            Value("batchSize"),
-            Value("epochs"),
-            Value("outputActivation"),
-            Number(result.Test?.Accuracy, "F2"),
-            Number(result.Test?.Loss, "F4"),
-            Number(result.Status != ExperimentStatus.Failed ? result.TrainSeconds : null, "F2"),
-            result.Status.ToString().ToLowerInvariant(),
-            Input(values),
-            Number(result.Validation?.Accuracy, "F2"),
-        ];
+        var values = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var (key, value) in result.Hyperparameters)
+        {
+            values[key] = value;
+        }
+
+        return values;
     }
+
+    private static Column<ExperimentResult> Hyperparameter(string header, string key) => new(header, r =>
+    {
+        if (!Values(r).TryGetValue(key, out var value))
+        {
+            return "";
+        }
+
+        var text = ExperimentSettings.Format(value);
+        return value switch
+        {
+            int i => new Cell(text, i),
+            long l => new Cell(text, l),
+            double d when double.IsFinite(d) => new Cell(text, d),
+            _ => text,
+        };
+    }, Numeric: true);
 
     /// <summary>The sweep an experiment belongs to (the part of its name before '/'), or null.</summary>
     public static string? SweepOf(string experiment)
@@ -79,7 +122,7 @@ public static class ResultTable
         return leaders;
     }
 
-    private static string Optimizer(Dictionary<string, object> values)
+    private static string OptimizerText(Dictionary<string, object> values)
     {
         var name = values.TryGetValue("optimizer", out var optimizer) ? ExperimentSettings.Format(optimizer) : "";
         if (values.TryGetValue("momentum", out var momentum) && momentum is double m && m != 0)
@@ -107,7 +150,7 @@ public static class ResultTable
     }
 
     /// <summary>The input options in a few words: <c>raw</c>, or e.g. <c>deskew, shifts, standardize</c>.</summary>
-    private static string Input(Dictionary<string, object> values)
+    private static string InputText(Dictionary<string, object> values)
     {
         var parts = new List<string>(3);
         if (values.TryGetValue("deskew", out var deskew) && deskew is true)
@@ -127,7 +170,4 @@ public static class ResultTable
 
         return parts.Count == 0 ? "raw" : string.Join(", ", parts);
     }
-
-    private static string Number(double? value, string format) =>
-        value is { } v && double.IsFinite(v) ? v.ToString(format, CultureInfo.InvariantCulture) : "-";
 }

@@ -49,6 +49,8 @@ public sealed class TablesAndExportTests
         Assert.Equal("failed", root.GetProperty("run").GetProperty("status").GetString());
         Assert.True(root.GetProperty("run").GetProperty("gitDirty").GetBoolean());
         Assert.Equal("0.107.0", root.GetProperty("run").GetProperty("torchSharpVersion").GetString());
+        Assert.Equal(2, root.GetProperty("run").GetProperty("resultCount").GetInt32());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("run").GetProperty("plannedResults").ValueKind);
         var a = root.GetProperty("results")[0];
         Assert.Equal("a", a.GetProperty("experiment").GetString());
         Assert.Equal("00ff", a.GetProperty("yamlSha256").GetString());

@@ -142,8 +142,7 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
         Assert.Equal("diverged", json.RootElement[0].GetProperty("status").GetString());
         Assert.Contains("epoch 1", json.RootElement[0].GetProperty("divergenceReason").GetString(), StringComparison.Ordinal);
         Assert.Equal(JsonValueKind.Null, json.RootElement[0].GetProperty("accuracy").ValueKind);
-        var row = ResultTable.Row(diverged);
-        Assert.Equal("diverged", row[ResultTable.StatusColumn]);
+        Assert.Equal("diverged", ResultTable.Status.Value(diverged).Text);
         Assert.Contains("**blows-up** diverged: training loss", ResultFiles.ToMarkdown([diverged, fine]), StringComparison.Ordinal);
     }
 
