@@ -24,6 +24,13 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return 0;
         }
 
+        // A mistyped --data-root would fail every experiment: refuse it before the run is recorded or anything written.
+        if (DataRootProblem() is { } problem)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {problem}");
+            return RunnerApp.UsageError;
+        }
+
         // Find out now, not after an hour of training, that the results cannot be written.
         try
         {
@@ -83,11 +90,13 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         // Load every dataset before the progress display starts; the store logs what it read and verified, and
         // remembers a failure, which then shows up once, as the reason its experiments failed.
+        var datasetsLoaded = 0;
         foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
         {
             try
             {
                 store.Load(name);
+                datasetsLoaded++;
             }
             catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
             {
@@ -137,11 +146,19 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated($"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
         }
 
-        var pictures = cancelled || results.Count == 0 || WritePictures(recording.RunId, results);
+        var pictures = cancelled || results.Count == 0 || datasetsLoaded == 0 || WritePictures(recording.RunId, results);
         if (cancelled && results.Count == 0)
         {
             console.MarkupLine("No experiment finished, so the result files were left as they were.");
             return RunnerApp.Cancelled;
+        }
+
+        if (datasetsLoaded == 0)
+        {
+            // Nothing could be trained (a wrong data root, a missing dataset): failed rows must not replace the
+            // results of the last run that had data. The failures are recorded in the run history.
+            console.MarkupLine("No dataset could be loaded, so the result files were left as they were.");
+            return cancelled ? RunnerApp.Cancelled : RunnerApp.ExperimentFailed;
         }
 
         var written = WriteResultFiles(results);
@@ -152,6 +169,19 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         // A diverged experiment is a result (its learning rate blew up), not a failure of the run.
         return written && pictures && !recording.Failed && status == RunStatus.Completed ? 0 : RunnerApp.ExperimentFailed;
+    }
+
+    /// <summary>What is wrong with the --data-root given (it must be an existing folder), or null.</summary>
+    private string? DataRootProblem()
+    {
+        if (options.DataRoot is not { } root || Directory.Exists(root))
+        {
+            return null;
+        }
+
+        var what = File.Exists(root) ? "is a file, not a folder" : "does not exist";
+        var download = options.Download ? " (--download fetches into an existing folder: create it first)" : "";
+        return $"the data root '{root}' given with --data-root {what}{download}. Give the folder that holds one folder per dataset (mnist/, fashion-mnist/); nothing was run or written.";
     }
 
     /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>
