@@ -88,23 +88,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             Log = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
         });
 
-        // Load every dataset before the progress display starts; the store logs what it read and verified, and
-        // remembers a failure, which then shows up once, as the reason its experiments failed.
-        var datasetsLoaded = 0;
-        foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
-        {
-            try
-            {
-                store.Load(name);
-                datasetsLoaded++;
-            }
-            catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
-            {
-                // Reported per experiment by the session.
-            }
-        }
-
-        var session = new ExperimentSession(store.Load);
+        var session = new ExperimentSession(name => store.Load(name, cancellationToken));
         var results = new List<ExperimentResult>();
         void Finished(ExperimentResult result)
         {
@@ -113,8 +97,25 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
 
         var cancelled = false;
+        var datasetsLoaded = 0;
         try
         {
+            // Load every dataset before the progress display starts; the store logs what it read and verified, and
+            // remembers a failure, which then shows up once, as the reason its experiments failed. A stop cancels a
+            // download under way.
+            foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
+            {
+                try
+                {
+                    store.Load(name, cancellationToken);
+                    datasetsLoaded++;
+                }
+                catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
+                {
+                    // Reported per experiment by the session.
+                }
+            }
+
             if (console.Profile.Capabilities.Interactive)
             {
                 RunWithProgressBars(session, experiments, Finished, cancellationToken);
