@@ -79,14 +79,15 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         var dataRoot = options.DataRoot ?? DefaultDataRoot();
         TorchSharp.torch.set_num_threads(options.Threads);
         console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
-        using var store = new DatasetStore(new DatasetStoreOptions
+        var storeOptions = new DatasetStoreOptions
         {
             DataRoot = dataRoot,
             AllowDownload = options.Download,
             DownloadCommand = DownloadCommand(),
             RememberFailures = true,
             Log = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
-        });
+        };
+        using var store = new DatasetStore(options.DatasetStore?.Invoke(storeOptions) ?? storeOptions);
 
         var session = new ExperimentSession(name => store.Load(name, cancellationToken));
         var results = new List<ExperimentResult>();

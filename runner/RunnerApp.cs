@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Experiments.Data;
 using Experiments.Running;
 using Spectre.Console;
 
@@ -36,7 +37,11 @@ public static class RunnerApp
 
     private const string ApplicationName = "dotnet run --project runner --";
 
-    public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken = default)
+    public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken = default) =>
+        Run(args, console, catalog, datasetStore: null, cancellationToken);
+
+    /// <param name="datasetStore">Adjusts the dataset store's options of <c>all</c> and <c>run</c> (tests: local mirrors).</param>
+    internal static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(console);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -77,7 +82,7 @@ public static class RunnerApp
         try
         {
             var commandLine = string.Join(' ', args.Select(ExperimentPlan.ShellQuote).Prepend("experiments"));
-            var parseResult = CreateCommand(console, catalog, commandLine, cancellation.Token).Parse(args);
+            var parseResult = CreateCommand(console, catalog, commandLine, datasetStore, cancellation.Token).Parse(args);
             if (parseResult.Errors.Count > 0)
             {
                 foreach (var error in parseResult.Errors)
@@ -105,7 +110,7 @@ public static class RunnerApp
         }
     }
 
-    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, CancellationToken cancellationToken)
+    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken)
     {
         var dataRoot = new Option<string>("--data-root")
         {
@@ -140,7 +145,7 @@ public static class RunnerApp
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads), commandLine);
+            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads), commandLine) { DatasetStore = datasetStore };
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {

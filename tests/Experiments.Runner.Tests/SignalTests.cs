@@ -1,4 +1,8 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
 using Experiments.Generated;
 using Experiments.History;
@@ -119,6 +123,59 @@ public sealed class SignalTests
         Assert.Contains("| seed-literal-softmax |", File.ReadAllText(Path.Combine(results.Path, "latest.md")), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_stop_during_a_download_cancels_it_deletes_its_partial_file_and_records_the_run_interrupted()
+    {
+        using var scratch = new TemporaryDirectory();
+        var dataRoot = scratch.Combine("data");
+        var mnist = Path.Combine(dataRoot, "mnist");
+        var results = scratch.Combine("results");
+        Directory.CreateDirectory(dataRoot);
+        Directory.CreateDirectory(results);
+        var latest = Path.Combine(results, "latest.json");
+        File.WriteAllText(latest, "[\"previous run\"]\n");
+        using var server = new StallingServer();
+        using var client = new HttpClient(new SocketsHttpHandler { UseProxy = false });
+        using var stop = new CancellationTokenSource();
+
+        // Ctrl+C as soon as the download is under way (its temporary file exists), which then stalls for good.
+        var stoppedAt = Stopwatch.StartNew();
+        var sawDownload = false;
+        var watcher = new Thread(() =>
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(5);
+            while (DateTime.UtcNow < deadline && !(sawDownload = Directory.Exists(mnist) && Directory.GetFiles(mnist, "*.download").Length > 0))
+            {
+                Thread.Sleep(20);
+            }
+
+            stoppedAt.Restart();
+            stop.Cancel();
+        });
+        watcher.Start();
+
+        var console = new TestConsole().Width(250);
+        var exitCode = RunnerApp.Run(
+            ["run", "seed-recipe", "--data-root", dataRoot, "--results", results, "--download"],
+            console,
+            ExperimentCatalog.All,
+            options => options with { Mirrors = [server.Mirror], HttpClient = client, SystemSearchDirectories = [], DownloadIdleTimeout = TimeSpan.FromMinutes(10) },
+            stop.Token);
+        var stopping = stoppedAt.Elapsed;
+        watcher.Join();
+
+        Assert.True(sawDownload, "the download never started. Output:\n" + console.Output);
+        Assert.True(exitCode == RunnerApp.Cancelled, console.Output);
+        Assert.True(stopping < TimeSpan.FromSeconds(60), $"the run took {stopping} to stop"); // not the 10 minutes of the idle timeout
+        Assert.Empty(Directory.GetFiles(mnist));
+        Assert.Contains("result files were left as they were", console.Output, StringComparison.Ordinal);
+        Assert.Equal("[\"previous run\"]\n", File.ReadAllText(latest));
+        using var store = ResultStore.OpenExisting(results);
+        var run = Assert.Single(store.Runs());
+        Assert.Equal(RunStatus.Interrupted, run.Status);
+        Assert.Empty(store.ResultsOfRun(run.Id));
+    }
+
     /// <summary>The run was recorded as interrupted with its finished results, and latest.json holds exactly those.</summary>
     private static void AssertStoppedInOrder(string results)
     {
@@ -136,6 +193,62 @@ public sealed class SignalTests
         Assert.Equal(recorded.Select(r => r.Experiment), latest.RootElement.EnumerateArray().Select(r => r.GetProperty("experiment").GetString()));
         Assert.True(File.Exists(Path.Combine(results, "latest.md")));
         Assert.Empty(Directory.GetFiles(results, "*.tmp-*"));
+    }
+
+    /// <summary>An HTTP server on 127.0.0.1 that answers every request with headers and 10 bytes of a long body, then nothing.</summary>
+    private sealed class StallingServer : IDisposable
+    {
+        private readonly TcpListener listener = new(IPAddress.Loopback, 0);
+        private readonly List<TcpClient> clients = [];
+
+        public StallingServer()
+        {
+            listener.Start();
+            Mirror = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/stalled/");
+            new Thread(Serve) { IsBackground = true }.Start();
+        }
+
+        public Uri Mirror { get; }
+
+        public void Dispose()
+        {
+            listener.Stop();
+            lock (clients)
+            {
+                clients.ForEach(c => c.Dispose());
+            }
+        }
+
+        private void Serve()
+        {
+            try
+            {
+                while (true)
+                {
+                    var client = listener.AcceptTcpClient();
+                    lock (clients)
+                    {
+                        clients.Add(client);
+                    }
+
+                    var stream = client.GetStream();
+                    var request = new StringBuilder();
+                    var buffer = new byte[4096];
+                    int n;
+                    while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal) && (n = stream.Read(buffer)) > 0)
+                    {
+                        request.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                    }
+
+                    stream.Write(Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n"));
+                    stream.Write([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]);
+                }
+            }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                // The server was disposed.
+            }
+        }
     }
 
     /// <summary>A test console that asks for the stop when <paramref name="trigger"/> was printed; every write after it fails.</summary>
