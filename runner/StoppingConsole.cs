@@ -14,7 +14,7 @@ internal sealed class StoppingConsole(IAnsiConsole inner, CancellationToken stop
     /// <summary>A closed terminal fails the write (EIO) a moment before its SIGHUP is handled; this long is waited for it.</summary>
     private static readonly TimeSpan HangupGrace = TimeSpan.FromSeconds(2);
 
-    private bool lost;
+    private volatile bool lost;
 
     public Profile Profile => inner.Profile;
 

@@ -58,8 +58,12 @@ internal sealed class RunnerProcess : IDisposable
         // started by a non-interactive shell in the background (`cmd &`, as CI scripts do) has SIGINT ignored, and
         // without this the runner would never see the Ctrl+C the signal test sends; nohup ignores SIGHUP.
         // (--default-signal: GNU coreutils 8.31 or later.)
-        return ["env", "--default-signal=INT,TERM,HUP", DotnetHost(), Path.Combine(AppContext.BaseDirectory, "experiments.dll"), .. arguments];
+        return ["env", "--default-signal=INT,TERM,HUP", .. PlainCommand(arguments)];
     }
+
+    /// <summary>The runner's command line without env(1): the signals stay as this process has them.</summary>
+    public static IReadOnlyList<string> PlainCommand(IReadOnlyList<string> arguments) =>
+        [DotnetHost(), Path.Combine(AppContext.BaseDirectory, "experiments.dll"), .. arguments];
 
     public int Id => process.Id;
 

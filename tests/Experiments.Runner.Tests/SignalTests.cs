@@ -42,6 +42,26 @@ public sealed class SignalTests
     }
 
     [Fact]
+    public void Under_nohup_a_hangup_does_not_stop_the_run()
+    {
+        // nohup(1) ignores SIGHUP, and the runner keeps it ignored: a run started so outlives its terminal.
+        using var results = new TemporaryDirectory();
+        using var runner = new RunnerProcess(
+            ["nohup", .. RunnerProcess.PlainCommand(["run", "seed-*", "--data-root", RepositoryPaths.Data, "--results", results.Path])],
+            [],
+            runnerCommand: false);
+
+        runner.WaitForOutput("[1/2]");
+        runner.Signal("HUP");
+
+        Assert.True(runner.WaitForExit() == 0, runner.Output);
+        using var store = ResultStore.OpenExisting(results.Path);
+        var run = Assert.Single(store.Runs());
+        Assert.Equal(RunStatus.Completed, run.Status);
+        Assert.Equal(2, store.ResultsOfRun(run.Id).Count);
+    }
+
+    [Fact]
     public void Timeout_expiring_stops_the_run_in_order()
     {
         using var results = new TemporaryDirectory();
