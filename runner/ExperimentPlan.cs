@@ -24,6 +24,13 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return 0;
         }
 
+        // A mistyped --data-root would fail every experiment: refuse it before the run is recorded or anything written.
+        if (DataRootProblem() is { } problem)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {problem}");
+            return RunnerApp.UsageError;
+        }
+
         // Find out now, not after an hour of training, that the results cannot be written.
         try
         {
@@ -72,30 +79,17 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         var dataRoot = options.DataRoot ?? DefaultDataRoot();
         TorchSharp.torch.set_num_threads(options.Threads);
         console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
-        using var store = new DatasetStore(new DatasetStoreOptions
+        var storeOptions = new DatasetStoreOptions
         {
             DataRoot = dataRoot,
             AllowDownload = options.Download,
             DownloadCommand = DownloadCommand(),
             RememberFailures = true,
             Log = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
-        });
+        };
+        using var store = new DatasetStore(options.DatasetStore?.Invoke(storeOptions) ?? storeOptions);
 
-        // Load every dataset before the progress display starts; the store logs what it read and verified, and
-        // remembers a failure, which then shows up once, as the reason its experiments failed.
-        foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
-        {
-            try
-            {
-                store.Load(name);
-            }
-            catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
-            {
-                // Reported per experiment by the session.
-            }
-        }
-
-        var session = new ExperimentSession(store.Load);
+        var session = new ExperimentSession(name => store.Load(name, cancellationToken));
         var results = new List<ExperimentResult>();
         void Finished(ExperimentResult result)
         {
@@ -104,8 +98,25 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
 
         var cancelled = false;
+        var datasetsLoaded = 0;
         try
         {
+            // Load every dataset before the progress display starts; the store logs what it read and verified, and
+            // remembers a failure, which then shows up once, as the reason its experiments failed. A stop cancels a
+            // download under way.
+            foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
+            {
+                try
+                {
+                    store.Load(name, cancellationToken);
+                    datasetsLoaded++;
+                }
+                catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
+                {
+                    // Reported per experiment by the session.
+                }
+            }
+
             if (console.Profile.Capabilities.Interactive)
             {
                 RunWithProgressBars(session, experiments, Finished, cancellationToken);
@@ -143,11 +154,19 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated($"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
         }
 
-        var pictures = cancelled || results.Count == 0 || WritePictures(recording.RunId, results);
+        var pictures = cancelled || results.Count == 0 || datasetsLoaded == 0 || WritePictures(recording.RunId, results);
         if (cancelled && results.Count == 0)
         {
             console.MarkupLine("No experiment finished, so the result files were left as they were.");
             return RunnerApp.Cancelled;
+        }
+
+        if (datasetsLoaded == 0)
+        {
+            // Nothing could be trained (a wrong data root, a missing dataset): failed rows must not replace the
+            // results of the last run that had data. The failures are recorded in the run history.
+            console.MarkupLine("No dataset could be loaded, so the result files were left as they were.");
+            return cancelled ? RunnerApp.Cancelled : RunnerApp.ExperimentFailed;
         }
 
         var written = WriteResultFiles(results);
@@ -158,6 +177,19 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         // A diverged experiment is a result (its learning rate blew up), not a failure of the run.
         return written && pictures && !recording.Failed && status == RunStatus.Completed ? 0 : RunnerApp.ExperimentFailed;
+    }
+
+    /// <summary>What is wrong with the --data-root given (it must be an existing folder), or null.</summary>
+    private string? DataRootProblem()
+    {
+        if (options.DataRoot is not { } root || Directory.Exists(root))
+        {
+            return null;
+        }
+
+        var what = File.Exists(root) ? "is a file, not a folder" : "does not exist";
+        var download = options.Download ? " (--download fetches into an existing folder: create it first)" : "";
+        return $"the data root '{root}' given with --data-root {what}{download}. Give the folder that holds one folder per dataset (mnist/, fashion-mnist/); nothing was run or written.";
     }
 
     /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>

@@ -1,3 +1,5 @@
+using Experiments.Data;
+
 namespace Experiments.Runner;
 
 /// <summary>What the <c>all</c> and <c>run</c> commands were asked to do.</summary>
@@ -6,4 +8,8 @@ namespace Experiments.Runner;
 /// <param name="Download">Whether a missing dataset may be downloaded.</param>
 /// <param name="Threads">Threads TorchSharp uses for its math.</param>
 /// <param name="CommandLine">The command as typed, recorded with the run.</param>
-internal sealed record RunOptions(string? DataRoot, string Results, bool Download, int Threads, string CommandLine);
+internal sealed record RunOptions(string? DataRoot, string Results, bool Download, int Threads, string CommandLine)
+{
+    /// <summary>Adjusts the dataset store's options (tests point it at local mirrors); null keeps them.</summary>
+    public Func<DatasetStoreOptions, DatasetStoreOptions>? DatasetStore { get; init; }
+}

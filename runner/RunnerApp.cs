@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Experiments.Data;
 using Experiments.Running;
 using Spectre.Console;
 
@@ -28,38 +29,60 @@ public static class RunnerApp
     /// <summary>Exit code when the run was stopped with SIGTERM (e.g. by a CI timeout or systemd): 128 + 15.</summary>
     public const int Terminated = 143;
 
+    /// <summary>Exit code when the run was stopped with SIGHUP (its terminal was closed): 128 + 1.</summary>
+    public const int HungUp = 129;
+
+    /// <summary>Exit code when the run was stopped with SIGQUIT (Ctrl+\): 128 + 3.</summary>
+    public const int Quit = 131;
+
     private const string ApplicationName = "dotnet run --project runner --";
 
-    public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken = default)
+    public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken = default) =>
+        Run(args, console, catalog, datasetStore: null, cancellationToken);
+
+    /// <param name="datasetStore">Adjusts the dataset store's options of <c>all</c> and <c>run</c> (tests: local mirrors).</param>
+    internal static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(console);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        void OnCancel(object? sender, ConsoleCancelEventArgs e)
+
+        // Which signal asked for the stop first: it decides the exit code (128 + its number, as shells report it).
+        var stoppedBy = 0;
+        void Stop(int exitCode)
         {
-            // The first Ctrl+C stops after the current training step and keeps finished results; a second one
-            // (e.g. while a dataset downloads, which does not watch the token) ends the process at once.
-            e.Cancel = !cancellation.IsCancellationRequested;
+            Interlocked.CompareExchange(ref stoppedBy, exitCode, 0);
             cancellation.Cancel();
         }
 
-        // SIGTERM (kill, CI timeouts, container stops) stops the same way as the first Ctrl+C; a second one ends the
-        // process at once (the runtime's default).
-        var terminated = false;
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        void OnCancel(object? sender, ConsoleCancelEventArgs e)
         {
-            if (!cancellation.IsCancellationRequested)
-            {
-                context.Cancel = true;
-                terminated = true;
-                cancellation.Cancel();
-            }
-        });
+            // Ctrl+C (SIGINT) and Ctrl+\ (SIGQUIT) stop after the current training step and keep finished results;
+            // one pressed while that stop is under way ends the process at once. Only the keyboard can force it.
+            e.Cancel = !cancellation.IsCancellationRequested;
+            Stop(e.SpecialKey == ConsoleSpecialKey.ControlBreak ? Quit : Cancelled);
+        }
+
+        // SIGTERM (kill, CI timeouts, container stops) and SIGHUP (a closed terminal) stop the same way as the first
+        // Ctrl+C, every time: `timeout`, `kill -TERM -PGID` and `dotnet run` forwarding its own SIGTERM deliver it
+        // twice, and the runtime's default for the second one would end the process before the run is recorded.
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            Stop(context.Signal == PosixSignal.SIGHUP ? HungUp : Terminated);
+        }
+
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP, OnSignal);
+
+        // After a stop was asked for, the terminal may be gone (SIGHUP): output that cannot be written then must not
+        // keep the run from being recorded and its result files from being written.
+        console = new StoppingConsole(console, cancellation.Token);
 
         Console.CancelKeyPress += OnCancel;
         try
         {
             var commandLine = string.Join(' ', args.Select(ExperimentPlan.ShellQuote).Prepend("experiments"));
-            var parseResult = CreateCommand(console, catalog, commandLine, cancellation.Token).Parse(args);
+            var parseResult = CreateCommand(console, catalog, commandLine, datasetStore, cancellation.Token).Parse(args);
             if (parseResult.Errors.Count > 0)
             {
                 foreach (var error in parseResult.Errors)
@@ -73,7 +96,7 @@ public static class RunnerApp
 
             var output = console.Profile.Out.Writer;
             var exitCode = parseResult.Invoke(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false });
-            return exitCode == Cancelled && terminated ? Terminated : exitCode;
+            return exitCode == Cancelled && stoppedBy != 0 ? stoppedBy : exitCode;
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
@@ -87,7 +110,7 @@ public static class RunnerApp
         }
     }
 
-    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, CancellationToken cancellationToken)
+    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken)
     {
         var dataRoot = new Option<string>("--data-root")
         {
@@ -122,7 +145,7 @@ public static class RunnerApp
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads), commandLine);
+            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads), commandLine) { DatasetStore = datasetStore };
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {

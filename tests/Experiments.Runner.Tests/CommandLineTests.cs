@@ -155,20 +155,77 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void Missing_dataset_marks_experiments_failed_names_the_files_and_still_writes_results()
+    public void Missing_dataset_marks_experiments_failed_names_the_files_and_keeps_the_previous_result_files()
     {
         using var dataRoot = new TemporaryDirectory();
         using var results = new TemporaryDirectory();
-        var (exitCode, output) = Run("run", "seed-recipe", "--data-root", dataRoot.Path, "--results", results.Path);
+        var previous = WritePreviousResults(results.Path);
+
+        var (exitCode, output) = Run("run", "seed-*", "--data-root", dataRoot.Path, "--results", results.Path);
 
         Assert.Equal(RunnerApp.ExperimentFailed, exitCode);
         Assert.Contains("train-images-idx3-ubyte", output, StringComparison.Ordinal);
         Assert.Contains("--download", output, StringComparison.Ordinal);
-        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(results.Path, "latest.json")));
-        var row = Assert.Single(json.RootElement.EnumerateArray());
-        Assert.Equal("failed", row.GetProperty("status").GetString());
-        Assert.Contains("train-images-idx3-ubyte", row.GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.Contains("No dataset could be loaded, so the result files were left as they were.", output, StringComparison.Ordinal);
+        Assert.Equal(previous, ResultFilesIn(results.Path));
+
+        // The failures are in the run history.
+        using var store = Experiments.History.ResultStore.OpenExisting(results.Path);
+        var run = Assert.Single(store.Runs());
+        Assert.Equal(Experiments.History.RunStatus.Failed, run.Status);
+        var recorded = store.ResultsOfRun(run.Id);
+        Assert.Equal(["seed-literal-softmax", "seed-recipe"], recorded.Select(r => r.Experiment));
+        Assert.All(recorded, r => Assert.Equal("failed", r.Status));
+        Assert.All(recorded, r => Assert.Contains("train-images-idx3-ubyte", r.Result.Error, StringComparison.Ordinal));
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_data_root_that_does_not_exist_stops_the_run_before_anything_is_recorded_or_written(bool download)
+    {
+        using var scratch = new TemporaryDirectory();
+        var mistyped = scratch.Combine("dtaa");
+        var results = scratch.Combine("results");
+        Directory.CreateDirectory(results);
+        var previous = WritePreviousResults(results);
+
+        var (exitCode, output) = Run(["run", "seed-recipe", "--data-root", mistyped, "--results", results, .. download ? new[] { "--download" } : []]);
+
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains($"the data root '{mistyped}' given with --data-root does not exist", output, StringComparison.Ordinal);
+        Assert.Equal(download, output.Contains("create it first", StringComparison.Ordinal));
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+        Assert.Equal(previous, ResultFilesIn(results));
+        Assert.Equal(["latest.json", "latest.md"], Directory.GetFiles(results).Select(Path.GetFileName).Order(StringComparer.Ordinal)); // no run history
+        Assert.False(Directory.Exists(mistyped));
+    }
+
+    [Fact]
+    public void A_data_root_that_is_a_file_stops_the_run_before_anything_is_written()
+    {
+        using var scratch = new TemporaryDirectory();
+        var file = scratch.Combine("mnist.tar");
+        File.WriteAllText(file, "not a folder");
+        var results = scratch.Combine("results");
+
+        var (exitCode, output) = Run("run", "seed-recipe", "--data-root", file, "--results", results);
+
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains($"the data root '{file}' given with --data-root is a file, not a folder", output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(results));
+    }
+
+    /// <summary>latest.json and latest.md of an earlier run; returns every file of the folder with its content.</summary>
+    private static Dictionary<string, string> WritePreviousResults(string results)
+    {
+        File.WriteAllText(Path.Combine(results, "latest.json"), "[{\"experiment\": \"seed-recipe\", \"status\": \"completed\", \"accuracy\": 92.1}]\n");
+        File.WriteAllText(Path.Combine(results, "latest.md"), "| seed-recipe | 92.10 | completed |\n");
+        return ResultFilesIn(results);
+    }
+
+    private static Dictionary<string, string> ResultFilesIn(string results) =>
+        Directory.GetFiles(results, "latest.*").ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
 
     [Fact]
     public void Missing_dataset_hint_fetches_into_the_same_data_root()

@@ -17,6 +17,7 @@ public sealed class ReliabilityTests
     [Theory]
     [InlineData("TERM", RunnerApp.Terminated)]
     [InlineData("INT", RunnerApp.Cancelled)]
+    [InlineData("QUIT", RunnerApp.Quit)]
     public void A_signal_during_all_keeps_finished_results_marks_the_run_interrupted_and_exits_non_zero(string signal, int exitCode)
     {
         using var results = new TemporaryDirectory();

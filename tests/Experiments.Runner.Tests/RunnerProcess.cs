@@ -11,28 +11,37 @@ internal sealed class RunnerProcess : IDisposable
     private readonly object gate = new();
 
     public RunnerProcess(params string[] arguments)
+        : this([], arguments)
     {
-        // env(1) puts SIGINT and SIGTERM back to their default handling before it executes dotnet (same process id):
-        // a process inherits "ignored" signals, and .NET keeps an ignored SIGINT ignored. A test host started by a
-        // non-interactive shell in the background (`cmd &`, as CI scripts do) has SIGINT ignored, and without this the
-        // runner would never see the Ctrl+C the signal test sends. (--default-signal: GNU coreutils 8.31 or later.)
-        var start = new ProcessStartInfo("env")
+    }
+
+    /// <summary>
+    /// Starts the runner through <paramref name="wrapper"/> (e.g. <c>setsid</c>, or <c>timeout -s TERM 600</c>), which
+    /// gets the runner's command line appended; <see cref="Id"/> is then the wrapper's process.
+    /// </summary>
+    /// <param name="runnerCommand">False to run <paramref name="wrapper"/> alone (it runs the runner itself).</param>
+    public RunnerProcess(IReadOnlyList<string> wrapper, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null, bool runnerCommand = true)
+    {
+        var command = wrapper.Concat(runnerCommand ? Command(arguments) : arguments).ToList();
+        var start = new ProcessStartInfo(command[0])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add("--default-signal=INT,TERM");
-        start.ArgumentList.Add(DotnetHost());
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "experiments.dll"));
-        foreach (var argument in arguments)
+        foreach (var argument in command.Skip(1))
         {
             start.ArgumentList.Add(argument);
         }
 
         // Keep the dataset verification cache of these tests out of the user's home, as the in-process tests do.
         start.Environment["XDG_CACHE_HOME"] = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         process = new Process { StartInfo = start };
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -40,6 +49,21 @@ internal sealed class RunnerProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
+
+    /// <summary>The runner's command line, for a shell or a wrapper to run.</summary>
+    public static IReadOnlyList<string> Command(IReadOnlyList<string> arguments)
+    {
+        // env(1) puts SIGINT, SIGTERM and SIGHUP back to their default handling before it executes dotnet (same
+        // process id): a process inherits "ignored" signals, and .NET keeps an ignored signal ignored. A test host
+        // started by a non-interactive shell in the background (`cmd &`, as CI scripts do) has SIGINT ignored, and
+        // without this the runner would never see the Ctrl+C the signal test sends; nohup ignores SIGHUP.
+        // (--default-signal: GNU coreutils 8.31 or later.)
+        return ["env", "--default-signal=INT,TERM,HUP", .. PlainCommand(arguments)];
+    }
+
+    /// <summary>The runner's command line without env(1): the signals stay as this process has them.</summary>
+    public static IReadOnlyList<string> PlainCommand(IReadOnlyList<string> arguments) =>
+        [DotnetHost(), Path.Combine(AppContext.BaseDirectory, "experiments.dll"), .. arguments];
 
     public int Id => process.Id;
 
@@ -74,9 +98,26 @@ internal sealed class RunnerProcess : IDisposable
     }
 
     /// <summary>Sends a signal with kill(1), e.g. TERM or INT.</summary>
-    public void Signal(string name)
+    public void Signal(string name) => Kill("-" + name, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// Sends a signal to the process group this process leads (<c>kill -TERM -PGID</c>, as a container runtime or
+    /// a shell's job control does); the process must have been started as a group leader (e.g. through setsid).
+    /// </summary>
+    public void SignalGroup(string name)
     {
-        using var kill = Process.Start("kill", ["-" + name, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        var id = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var stat = File.ReadAllText($"/proc/{id}/stat");
+
+        // pid (comm) state ppid pgrp ...: the fields after the command's closing parenthesis.
+        var group = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[2];
+        Assert.True(group == id, $"the runner {id} does not lead its process group ({group})");
+        Kill("-" + name, "--", "-" + id);
+    }
+
+    private static void Kill(params string[] arguments)
+    {
+        using var kill = Process.Start("kill", arguments);
         kill.WaitForExit();
         Assert.Equal(0, kill.ExitCode);
     }

@@ -24,8 +24,14 @@ public sealed record DatasetStoreOptions
     /// <summary>Used for downloads when set (the store does not dispose it); otherwise the store makes its own.</summary>
     public HttpClient? HttpClient { get; init; }
 
-    /// <summary>Time allowed for one file's download when the store makes its own <see cref="HttpClient"/>.</summary>
+    /// <summary>Time allowed for one file's whole download from one mirror; then the next mirror is tried.</summary>
     public TimeSpan DownloadTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// A mirror that sends nothing for this long (no response, or no byte of the body) is given up for the next one:
+    /// a stalled connection fails in this time, not in <see cref="DownloadTimeout"/>.
+    /// </summary>
+    public TimeSpan DownloadIdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>When set, replaces every dataset's own mirrors (tests use a local server).</summary>
     public IReadOnlyList<Uri>? Mirrors { get; init; }
@@ -100,17 +106,23 @@ public sealed class DatasetStore : IDisposable
     /// The dataset as tensors, read and verified on the first call and shared afterwards. Do not dispose it: the
     /// store does.
     /// </summary>
+    /// <param name="name">The dataset's name.</param>
+    /// <param name="cancellationToken">
+    /// Stops a download under way (its partial file is deleted); a cancelled load is never remembered as a failure.
+    /// A caller that finds the load already under way in another thread waits for it under that thread's token.
+    /// </param>
     /// <exception cref="DataException">Unknown name, missing files, failed download, or an invalid file.</exception>
-    public ImageDataset Load(string name)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ImageDataset Load(string name, CancellationToken cancellationToken = default)
     {
         var info = GetInfo(name);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var lazy = _loaded.GetOrAdd(info.Name, _ => new Lazy<ImageDataset>(() => Read(info).ToImageDataset(), LazyThreadSafetyMode.ExecutionAndPublication));
+        var lazy = _loaded.GetOrAdd(info.Name, _ => new Lazy<ImageDataset>(() => Read(info, cancellationToken).ToImageDataset(), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return lazy.Value;
         }
-        catch when (!Options.RememberFailures)
+        catch (Exception e) when (!Options.RememberFailures || e is OperationCanceledException)
         {
             // Forget the failure: the user may fix the files and try again with the same store.
             _loaded.TryRemove(new KeyValuePair<string, Lazy<ImageDataset>>(info.Name, lazy));
@@ -119,10 +131,10 @@ public sealed class DatasetStore : IDisposable
     }
 
     /// <summary>Reads and verifies the dataset into byte buffers, without tensors (and without caching them).</summary>
-    public RawImageDataset Read(string name) => Read(GetInfo(name));
+    public RawImageDataset Read(string name, CancellationToken cancellationToken = default) => Read(GetInfo(name), cancellationToken);
 
     /// <summary>Finds the dataset's files, downloading the missing ones when allowed. Does not verify files already present.</summary>
-    public DatasetFilePaths Locate(string name) => Locate(GetInfo(name));
+    public DatasetFilePaths Locate(string name, CancellationToken cancellationToken = default) => Locate(GetInfo(name), cancellationToken);
 
     public void Dispose()
     {
@@ -148,10 +160,10 @@ public sealed class DatasetStore : IDisposable
         _loaded.Clear();
     }
 
-    private RawImageDataset Read(DatasetInfo info)
+    private RawImageDataset Read(DatasetInfo info, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
-        var paths = Locate(info);
+        var paths = Locate(info, cancellationToken);
         int classes = info.ClassNames.Count;
         var trainImages = ReadVerified(info.TrainImages, paths.TrainImages, (s, hash) => IdxReader.ReadImages(s, paths.TrainImages, hash), i => i.Sha256);
         var trainLabels = ReadVerified(info.TrainLabels, paths.TrainLabels, (s, hash) => IdxReader.ReadLabels(s, paths.TrainLabels, classes, hash), l => l.Sha256);
@@ -198,7 +210,7 @@ public sealed class DatasetStore : IDisposable
         return result;
     }
 
-    private DatasetFilePaths Locate(DatasetInfo info)
+    private DatasetFilePaths Locate(DatasetInfo info, CancellationToken cancellationToken)
     {
         var directories = SearchDirectories(info);
         var found = new Dictionary<DatasetFile, string>();
@@ -228,7 +240,7 @@ public sealed class DatasetStore : IDisposable
             string target = directories[0];
             foreach (var file in missing)
             {
-                found[file] = Download(info, file, target);
+                found[file] = Download(info, file, target, cancellationToken);
             }
         }
 
@@ -279,7 +291,7 @@ public sealed class DatasetStore : IDisposable
     /// Fetches <c>file.gz</c> from each mirror in turn into a temporary file beside the target, checks that it
     /// decompresses to the expected SHA-256, and only then renames it to its real name.
     /// </summary>
-    private string Download(DatasetInfo info, DatasetFile file, string directory)
+    private string Download(DatasetInfo info, DatasetFile file, string directory, CancellationToken cancellationToken)
     {
         string target = Path.Combine(directory, file.GzipName);
         try
@@ -295,13 +307,14 @@ public sealed class DatasetStore : IDisposable
         var failures = new List<string>();
         foreach (var mirror in mirrors)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var url = new Uri(WithTrailingSlash(mirror), file.GzipName);
             string temp = Path.Combine(directory, $".{file.GzipName}.{Guid.NewGuid():N}.download");
             try
             {
                 Log($"downloading {url} to {target}");
                 var started = Stopwatch.StartNew();
-                long bytes = Fetch(url, temp);
+                long bytes = Fetch(url, temp, cancellationToken);
                 string? problem = CheckDownload(temp, file.Sha256);
                 if (problem is not null)
                 {
@@ -314,7 +327,8 @@ public sealed class DatasetStore : IDisposable
                 _cache.Record(Path.GetFullPath(target), stamp, file.Sha256);
                 return target;
             }
-            catch (Exception e) when (e is HttpRequestException or IOException or InvalidDataException or TaskCanceledException or UnauthorizedAccessException)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested
+                && e is HttpRequestException or IOException or InvalidDataException or TimeoutException or TaskCanceledException or UnauthorizedAccessException)
             {
                 if (File.Exists(target))
                 {
@@ -340,25 +354,60 @@ public sealed class DatasetStore : IDisposable
         throw new DatasetDownloadException(info.Name, file.GzipName, failures, message);
     }
 
-    /// <summary>Downloads <paramref name="url"/> into a new file; throws on HTTP errors and cut-off bodies.</summary>
-    private long Fetch(Uri url, string path)
+    /// <summary>
+    /// Downloads <paramref name="url"/> into a new file; throws on HTTP errors and cut-off bodies, and
+    /// <see cref="TimeoutException"/> when the mirror sends nothing for <see cref="DatasetStoreOptions.DownloadIdleTimeout"/>
+    /// or the whole file takes longer than <see cref="DatasetStoreOptions.DownloadTimeout"/>.
+    /// </summary>
+    private long Fetch(Uri url, string path, CancellationToken cancellationToken) =>
+        FetchAsync(url, path, cancellationToken).ConfigureAwait(false).GetAwaiter().GetResult();
+
+    private async Task<long> FetchAsync(Uri url, string path, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Experiments", "1.0"));
-
-        // ResponseContentRead: the client's timeout covers the whole body, and a body shorter than its
-        // Content-Length fails here. Dataset files are small enough (at most a few tens of MB) to buffer.
-        using var response = Client().Send(request, HttpCompletionOption.ResponseContentRead);
-        if (!response.IsSuccessStatusCode)
+        using var total = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        total.CancelAfter(Options.DownloadTimeout);
+        using var idle = CancellationTokenSource.CreateLinkedTokenSource(total.Token);
+        idle.CancelAfter(Options.DownloadIdleTimeout);
+        long received = 0;
+        try
         {
-            throw new HttpRequestException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd(), null, response.StatusCode);
-        }
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.UserAgent.Add(new ProductInfoHeaderValue("Experiments", "1.0"));
 
-        using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
-        response.Content.CopyTo(output, null, CancellationToken.None);
-        output.Flush(flushToDisk: true);
-        return output.Length;
+            // Headers first, then the body read by read: every byte that arrives restarts the idle timer. A body
+            // shorter than its Content-Length fails in the read ("response ended prematurely").
+            using var response = await Client().SendAsync(request, HttpCompletionOption.ResponseHeadersRead, idle.Token).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new HttpRequestException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}".TrimEnd(), null, response.StatusCode);
+            }
+
+            using var body = await response.Content.ReadAsStreamAsync(idle.Token).ConfigureAwait(false);
+            using var output = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            var buffer = new byte[1 << 16];
+            int n;
+            idle.CancelAfter(Options.DownloadIdleTimeout);
+            while ((n = await body.ReadAsync(buffer, idle.Token).ConfigureAwait(false)) > 0)
+            {
+                idle.CancelAfter(Options.DownloadIdleTimeout);
+                received += n;
+                await output.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
+            }
+
+            output.Flush(flushToDisk: true);
+            return output.Length;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && total.IsCancellationRequested)
+        {
+            throw new TimeoutException(FormattableString.Invariant($"not finished after {Seconds(Options.DownloadTimeout)} s in all ({received} bytes received; DownloadTimeout)"));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested && idle.IsCancellationRequested)
+        {
+            throw new TimeoutException(FormattableString.Invariant($"no data for {Seconds(Options.DownloadIdleTimeout)} s ({received} bytes received; a stalled connection)"));
+        }
     }
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Null when the file is gzip data that decompresses to <paramref name="sha256"/>; else what is wrong.</summary>
     private static string? CheckDownload(string path, string sha256)
@@ -408,7 +457,8 @@ public sealed class DatasetStore : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _ownedClient ??= new HttpClient { Timeout = Options.DownloadTimeout };
+            // No client timeout: FetchAsync times the whole file and the pauses between bytes itself.
+            return _ownedClient ??= new HttpClient { Timeout = Timeout.InfiniteTimeSpan };
         }
     }
 

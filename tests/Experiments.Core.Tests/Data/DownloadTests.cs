@@ -73,6 +73,10 @@ public sealed class DownloadTests : IDisposable
                 return TestResponse.Ok(gzip[..(gzip.Length / 2)]);
             case "other":
                 return TestResponse.Ok(Idx.Gzip([.. content, 0]));
+            case "stall":
+                return TestResponse.Stalled(gzip);
+            case "flaky":
+                return _flakyStalls ? TestResponse.Stalled(gzip) : TestResponse.Ok(gzip);
             case "html":
                 return TestResponse.Ok("<!DOCTYPE html><html>Access denied</html>"u8.ToArray());
             default:
@@ -80,17 +84,29 @@ public sealed class DownloadTests : IDisposable
         }
     }
 
-    private DatasetStore Store(params Uri[] mirrors) => new(new DatasetStoreOptions
+    /// <summary>Whether <c>/flaky/</c> stalls (else it serves the synthetic files).</summary>
+    private volatile bool _flakyStalls = true;
+
+    private DatasetStore Store(params Uri[] mirrors) => Store(TimeSpan.FromSeconds(30), rememberFailures: false, mirrors);
+
+    private DatasetStore Store(TimeSpan idleTimeout, bool rememberFailures, params Uri[] mirrors) => new(new DatasetStoreOptions
     {
+        DownloadIdleTimeout = idleTimeout,
+        RememberFailures = rememberFailures,
         DataRoot = DataRoot,
         HttpClient = _client,
         SystemSearchDirectories = [],
         AllowDownload = true,
         Mirrors = mirrors,
         Datasets = [_tiny.Info, KnownDatasets.Mnist],
-        VerificationCachePath = _temp.Combine("cache.json"),
+        VerificationCachePath = CachePath,
         Log = _log.Sink,
     });
+
+    private string CachePath => _temp.Combine("cache.json");
+
+    /// <summary>Whether the verification cache vouches for any file of the synthetic dataset.</summary>
+    private bool CacheMentionsTiny() => File.Exists(CachePath) && File.ReadAllText(CachePath).Contains(TinyDirectory, StringComparison.Ordinal);
 
     private string[] FilesLeft() =>
         Directory.Exists(TinyDirectory) ? [.. Directory.GetFiles(TinyDirectory).Select(Path.GetFileName).Order(StringComparer.Ordinal)!] : [];
@@ -186,6 +202,86 @@ public sealed class DownloadTests : IDisposable
         }
 
         Assert.Empty(FilesLeft());
+    }
+
+    [Fact]
+    public void A_stalled_mirror_is_given_up_after_the_idle_timeout_for_the_next_one()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        using var store = Store(TimeSpan.FromSeconds(1), rememberFailures: false, _server.Mirror("stall"), _server.Mirror("good"));
+
+        var raw = store.Read(SyntheticDataset.Name);
+
+        Assert.Equal(3, raw.ClassNames.Count);
+        Assert.Equal(AllFour, FilesLeft());
+        var failures = _log.Lines.Where(l => l.StartsWith($"download of {_server.Mirror("stall")}", StringComparison.Ordinal)).ToList();
+        Assert.Equal(4, failures.Count);
+        Assert.All(failures, f => Assert.Contains(": no data for 1 s (10 bytes received; a stalled connection)", f, StringComparison.Ordinal));
+
+        // Four stalls of a second each, not the HttpClient's 30 s or the 5 minutes of the whole-file timeout.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void When_every_mirror_stalls_the_error_names_each_one_and_nothing_is_kept_or_cached()
+    {
+        using var store = Store(TimeSpan.FromSeconds(1), rememberFailures: false, _server.Mirror("stall"), _server.Mirror("flaky"));
+
+        var e = Assert.Throws<DatasetDownloadException>(() => store.Read(SyntheticDataset.Name));
+
+        Assert.Equal(
+            [
+                $"{_server.Mirror("stall")}train-images-idx3-ubyte.gz: no data for 1 s (10 bytes received; a stalled connection)",
+                $"{_server.Mirror("flaky")}train-images-idx3-ubyte.gz: no data for 1 s (10 bytes received; a stalled connection)",
+            ],
+            e.Failures);
+        Assert.Contains("every mirror failed", e.Message, StringComparison.Ordinal);
+        Assert.Empty(FilesLeft());
+        Assert.False(CacheMentionsTiny());
+    }
+
+    [Fact]
+    public void A_stalled_download_is_cancelled_promptly_leaves_no_partial_file_and_is_not_remembered_as_a_failure()
+    {
+        // An idle timeout far beyond the test: only the cancellation can end the stalled download.
+        using var store = Store(TimeSpan.FromMinutes(10), rememberFailures: true, _server.Mirror("flaky"));
+        using var cancellation = new CancellationTokenSource();
+        Exception? error = null;
+        var load = new Thread(() =>
+        {
+            try
+            {
+                store.Load(SyntheticDataset.Name, cancellation.Token);
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        load.Start();
+
+        // The download is under way once its temporary file exists (after the response's headers).
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!Directory.Exists(TinyDirectory) || Directory.GetFiles(TinyDirectory, "*.download").Length == 0)
+        {
+            Assert.True(load.IsAlive, $"the load ended before its download stalled: {error}");
+            Assert.True(DateTime.UtcNow < deadline, "the download never started");
+            Thread.Sleep(20);
+        }
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        cancellation.Cancel();
+        Assert.True(load.Join(TimeSpan.FromSeconds(60)), "the cancelled download did not stop");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
+        Assert.IsAssignableFrom<OperationCanceledException>(error);
+        Assert.Empty(FilesLeft());
+        Assert.False(CacheMentionsTiny());
+        Assert.DoesNotContain(_log.Lines, l => l.StartsWith("download of", StringComparison.Ordinal)); // not a mirror's failure
+
+        // A cancelled load is not a remembered failure: the next one downloads.
+        _flakyStalls = false;
+        Assert.Equal(3, store.Load(SyntheticDataset.Name).ClassNames.Count);
+        Assert.Equal(AllFour, FilesLeft());
     }
 
     [Fact]

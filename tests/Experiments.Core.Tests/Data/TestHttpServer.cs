@@ -9,7 +9,8 @@ namespace Experiments.Core.Tests.Data;
 /// <param name="Status">HTTP status code.</param>
 /// <param name="Body">The bytes actually sent.</param>
 /// <param name="DeclaredLength">Content-Length sent; more than the body's length simulates a cut-off transfer.</param>
-internal sealed record TestResponse(int Status, byte[] Body, long? DeclaredLength = null)
+/// <param name="Stall">Keep the connection open after the body, sending nothing more, until the server is disposed.</param>
+internal sealed record TestResponse(int Status, byte[] Body, long? DeclaredLength = null, bool Stall = false)
 {
     public static TestResponse Ok(byte[] body) => new(200, body);
 
@@ -17,6 +18,9 @@ internal sealed record TestResponse(int Status, byte[] Body, long? DeclaredLengt
 
     /// <summary>Sends the first half of the body under the full Content-Length, then closes the connection.</summary>
     public static TestResponse CutOff(byte[] body) => new(200, body[..(body.Length / 2)], body.Length);
+
+    /// <summary>Sends the headers and the first 10 bytes of the body, then nothing more (a stalled network).</summary>
+    public static TestResponse Stalled(byte[] body) => new(200, body[..10], body.Length, Stall: true);
 }
 
 /// <summary>
@@ -112,11 +116,16 @@ internal sealed class TestHttpServer : IDisposable
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(head.ToString()));
                 await stream.WriteAsync(response.Body);
                 await stream.FlushAsync();
+                if (response.Stall)
+                {
+                    await Task.Delay(Timeout.Infinite, _stop.Token);
+                }
+
                 client.Client.Shutdown(SocketShutdown.Send);
             }
-            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
+            catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or OperationCanceledException)
             {
-                // The client went away: nothing to do.
+                // The client went away, or the server stops: nothing to do.
             }
         }
     }
