@@ -20,7 +20,7 @@ public sealed partial class DiagnosticsCatalogTests
     private const string LabExperiments = "/home/me/lab/experiments/";
 
     /// <summary>Diagnostics whose cause is not the text of a file; their sections say how to reproduce them instead.</summary>
-    private static readonly string[] NotShownAsYaml = ["EXP0010", "EXP0017", "EXP0018"];
+    private static readonly string[] NotShownAsYaml = ["EXP0010", "EXP0017", "EXP0018", "EXP0019"];
 
     public static TheoryData<string> Ids => [.. DiagnosticDescriptors.All.Select(d => d.Id)];
 
@@ -189,6 +189,12 @@ public sealed partial class DiagnosticsCatalogTests
             case "EXP0018":
                 var huge = "description: " + new string('x', 1_000_000) + Rest;
                 return RunLab([new InMemoryAdditionalText(LabExperiments + "huge.yaml", huge)]).AssertGeneratorDidNotThrow().Select(BuildLine);
+
+            case "EXP0019":
+                // The page's loop: 25 unknown keys after the required ones; the page shows the summary line only.
+                var many = "inputSize: 784\nnumClasses: 10\nepochs: 5\nbatchSize: 100\nlearningRate: 0.01\n"
+                    + string.Concat(Enumerable.Range(1, 25).Select(i => $"extra{i}: 1\n"));
+                return RunLab([new InMemoryAdditionalText(LabExperiments + "many.yaml", many)]).AssertGeneratorDidNotThrow().Where(d => d.Id == id).Select(BuildLine);
 
             default:
                 return null;

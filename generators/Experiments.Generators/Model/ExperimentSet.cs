@@ -108,10 +108,11 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new FileExperiments(g.Key, g.Select(s => s.Spec).ToEquatableArray()))
                 .ToEquatableArray();
-            var sorted = diagnostics
+            var sorted = DiagnosticCap.Apply(diagnostics
                 .OrderBy(d => d.Location.FilePath, StringComparer.Ordinal)
                 .ThenBy(d => d.Location.Span.Start)
                 .ThenBy(d => d.Id, StringComparer.Ordinal)
+                .ToList())
                 .ToEquatableArray();
             return new ExperimentSet(experiments, sorted) { Files = files };
         }

@@ -83,7 +83,7 @@ internal sealed class ExperimentParser
             sourceFile,
             parser.mappingStart ?? parser.FileStart(),
             new EquatableArray<DocumentEntry>(entries),
-            new EquatableArray<DiagnosticInfo>(parser.diagnostics.ToImmutable()));
+            DiagnosticCap.Apply(parser.diagnostics).ToEquatableArray());
     }
 
     /// <summary>Refuses text that is too large or was not UTF-8; true when the text can be parsed.</summary>
