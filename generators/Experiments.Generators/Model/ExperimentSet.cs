@@ -316,6 +316,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 return null;
             }
 
+            var values = ExperimentSchema.EmittedKeys.Select(Value).ToEquatableArray();
             var isSweep = sweeps.Count > 0;
             var assignments = sweeps.Select((s, i) => (Key: s.Key, Value: s.Values[combination[i]])).ToList();
             return new ExperimentSpec
@@ -325,7 +326,8 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 SourceFile = document.SourceFile,
                 Sweep = isSweep ? document.Name : null,
                 BaseFiles = merged.BaseFiles.ToEquatableArray(),
-                Values = ExperimentSchema.EmittedKeys.Select(Value).ToEquatableArray(),
+                Values = values,
+                ConfigurationSha256 = ConfigurationHash.OfConfiguration(values),
             };
         }
 

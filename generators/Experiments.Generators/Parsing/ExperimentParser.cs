@@ -83,7 +83,10 @@ internal sealed class ExperimentParser
             sourceFile,
             parser.mappingStart ?? parser.FileStart(),
             new EquatableArray<DocumentEntry>(entries),
-            DiagnosticCap.Apply(parser.diagnostics).ToEquatableArray());
+            DiagnosticCap.Apply(parser.diagnostics).ToEquatableArray())
+        {
+            TextSha256 = text is null ? null : ConfigurationHash.OfText(text.ToString()),
+        };
     }
 
     /// <summary>Refuses text that is too large or was not UTF-8; true when the text can be parsed.</summary>

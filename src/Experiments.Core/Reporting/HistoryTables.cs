@@ -119,7 +119,7 @@ public static class HistoryTables
         return new TextTable($"History of {experiment}", ["Run", "Started (UTC)", "Commit", "YAML", "Status", "Accuracy (%)", "Change", "Loss", "Validation (%)", "Train (s)", "Changed settings"], rows)
         {
             NumericColumns = new HashSet<int> { 0, 5, 6, 7, 8, 9 },
-            Notes = ["YAML: the first 12 hex digits of the SHA-256 of the experiment's file when the run started; 'changed' where it differs from the row before."],
+            Notes = ["YAML: the first 12 hex digits of the SHA-256 of the experiment's configuration as built (its file and the files it extends, comments and layout aside); 'changed' where it differs from the row before."],
         };
     }
 
