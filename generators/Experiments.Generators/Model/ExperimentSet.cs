@@ -307,9 +307,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             string Value(KeyDefinition key) =>
                 chosen.TryGetValue(key.Name, out var swept) ? swept
                 : entries.TryGetValue(key.Name, out var entry) ? entry.Value
-                : key == ExperimentSchema.Momentum && Value(ExperimentSchema.Optimizer) == ExperimentSchema.MomentumOptimizer
-                    ? ExperimentSchema.DefaultMomentum.ToString("R", CultureInfo.InvariantCulture)
-                    : key.Default!;
+                : ExperimentSchema.DefaultOf(key, Value);
 
             if (!Validate(document, entries, Value))
             {
@@ -349,30 +347,13 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 valid = false;
             }
 
-            var optimizer = value(ExperimentSchema.Optimizer);
-            var momentum = double.Parse(value(ExperimentSchema.Momentum), CultureInfo.InvariantCulture);
-            if (optimizer == ExperimentSchema.MomentumOptimizer && entries.ContainsKey(ExperimentSchema.Momentum.Name) && momentum == 0)
+            foreach (var rule in ExperimentSchema.Rules)
             {
-                Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, ExperimentSchema.Momentum), "momentum", "greater than 0 with optimizer 'momentum' (use 'optimizer: sgd' for plain SGD)", "'0'");
-                valid = false;
-            }
-
-            if (optimizer is ExperimentSchema.Adam or ExperimentSchema.Lbfgs && momentum != 0)
-            {
-                Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, ExperimentSchema.Momentum), "momentum", $"0 with optimizer '{optimizer}' (momentum applies to 'sgd' and 'momentum' only)", $"'{value(ExperimentSchema.Momentum)}'");
-                valid = false;
-            }
-
-            if (value(ExperimentSchema.Nesterov) == "true" && momentum == 0)
-            {
-                Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, ExperimentSchema.Nesterov), "nesterov", "false unless momentum is greater than 0 (use 'optimizer: momentum')", "'true'");
-                valid = false;
-            }
-
-            if (value(ExperimentSchema.EarlyStoppingPatience) != "0" && value(ExperimentSchema.ValidationSplit) == "0")
-            {
-                Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, ExperimentSchema.EarlyStoppingPatience), "earlyStoppingPatience", "0 unless validationSplit is set (early stopping watches the validation loss)", $"'{value(ExperimentSchema.EarlyStoppingPatience)}'");
-                valid = false;
+                if (!rule.Holds(value))
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, rule.Key), rule.Key.Name, rule.Expectation(value), $"'{value(rule.Key)}'");
+                    valid = false;
+                }
             }
 
             return valid;
