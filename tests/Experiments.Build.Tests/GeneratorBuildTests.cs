@@ -102,7 +102,7 @@ public sealed class GeneratorBuildTests
         var (exitCode, output) = Build(temp, project);
 
         Assert.NotEqual(0, exitCode);
-        const string Rule = "cannot name an experiment on the command line: a name must not start with '-' nor hold spaces, quotes, backslashes or control characters; rename the file to";
+        const string Rule = "cannot name an experiment on the command line: a name must not start with '-' and may hold only letters, digits and . _ - + = , @; rename the file to";
         const string Link = "(https://github.com/experiments-dotnet/experiments/blob/main/docs/diagnostics.md#exp0020)";
         Assert.Contains($"{experiments}/line?break.yaml : error EXP0020: The file name 'line?break.yaml' {Rule} 'line-break.yaml' {Link}", output, StringComparison.Ordinal);
         Assert.Contains($"{experiments}/we\"ird.yaml : error EXP0020: The file name 'we\"ird.yaml' {Rule} 'we-ird.yaml' {Link}", output, StringComparison.Ordinal);

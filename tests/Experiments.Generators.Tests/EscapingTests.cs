@@ -123,11 +123,11 @@ public sealed class EscapingTests
     }
 
     [Theory]
-    [InlineData("a&b<c>.yaml")]
     [InlineData("naïve-café.yaml")]
+    [InlineData("cafe\u0301-decomposed.yaml")]
+    [InlineData("\u5b66\u4e60\u7387-lr.yaml")]
     [InlineData("x*/y.yaml")]
-    [InlineData("50%.yaml")]
-    [InlineData("a;b=c,d.yaml")]
+    [InlineData("a+b=c,d@e.f_g.yaml")]
     public void OddFileNamesStillGenerateCleanCode(string fileName)
     {
         var run = GeneratorHarness.Run(GeneratorHarness.File(fileName, GeneratorHarness.ValidYaml));
@@ -156,6 +156,10 @@ public sealed class EscapingTests
     [InlineData("next\u0085line.yaml", "next?line.yaml", "next-line.yaml")]
     [InlineData("tab\t\t.yaml", "tab??.yaml", "tab.yaml")]
     [InlineData("-dash.yaml", "-dash.yaml", "dash.yaml")]
+    [InlineData("a&b<c>.yaml", "a&b<c>.yaml", "a-b-c.yaml")]
+    [InlineData("50%.yaml", "50%.yaml", "50.yaml")]
+    [InlineData("a;b.yaml", "a;b.yaml", "a-b.yaml")]
+    [InlineData("run\U0001F600.yaml", "run\U0001F600.yaml", "run.yaml")]
     [InlineData("--.yaml", "--.yaml", "experiment.yaml")]
     public void FileNamesTheCommandLineCannotTakeAreRejectedWithANameToUse(string fileName, string shown, string suggested)
     {
@@ -166,7 +170,7 @@ public sealed class EscapingTests
         Assert.Equal(GeneratorHarness.ExperimentsDirectory + fileName, diagnostic.Location.GetLineSpan().Path);
         Assert.Equal(0, diagnostic.Location.GetLineSpan().StartLinePosition.Line);
         Assert.Equal(
-            $"The file name '{shown}' cannot name an experiment on the command line: a name must not start with '-' nor hold spaces, quotes, backslashes or control characters; rename the file to '{suggested}'",
+            $"The file name '{shown}' cannot name an experiment on the command line: a name must not start with '-' and may hold only letters, digits and . _ - + = , @; rename the file to '{suggested}'",
             diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal([GeneratorHarness.CatalogHintName], run.HintNames);
         run.AssertCompilesClean();

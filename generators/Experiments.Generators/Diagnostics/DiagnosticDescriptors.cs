@@ -109,7 +109,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor FileNameNotCommandLineSafe = Error(
         "EXP0020",
         "Experiment file name cannot be used on the command line",
-        "The file name '{0}' cannot name an experiment on the command line: a name must not start with '-' nor hold spaces, quotes, backslashes or control characters; rename the file to '{1}'");
+        "The file name '{0}' cannot name an experiment on the command line: a name must not start with '-' and may hold only letters, digits and . _ - + = , @; rename the file to '{1}'");
 
     /// <summary>Every descriptor, in id order.</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(

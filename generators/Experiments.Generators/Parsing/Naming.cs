@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace Experiments.Generators.Parsing;
@@ -7,9 +8,11 @@ internal static class Naming
 {
     /// <summary>
     /// Whether <paramref name="name"/> (a file name without its extension) can be typed as an experiment's name on a
-    /// command line and reach the compiler intact: it must not start with '-' (it would read as an option) nor hold
-    /// whitespace, control characters, quotes (<c>" ' `</c>) or '\\'. Experiments.Generators.targets applies the same
-    /// rule before the compiler sees the file (a line break or '"' in a path breaks the compiler's command line).
+    /// command line as one plain word and reach the compiler intact: it must not start with '-' (it would read as an
+    /// option) and may hold only letters and digits (of any script, with their combining marks) and <c>. _ - + = , @</c>:
+    /// no whitespace, control character, quote, backslash, shell metacharacter, glob or '%' (MSBuild unescapes
+    /// <c>%3B</c>). Experiments.Generators.targets applies the same rule before the compiler sees the file (a line break
+    /// or '"' in a path breaks the compiler's command line).
     /// </summary>
     public static bool IsCommandLineSafe(string name)
     {
@@ -65,7 +68,11 @@ internal static class Naming
         return builder.ToString();
     }
 
-    private static bool IsUnsafe(char c) => char.IsWhiteSpace(c) || char.IsControl(c) || c is '"' or '\'' or '`' or '\\';
+    private static bool IsUnsafe(char c) =>
+        !(char.IsLetter(c) || char.IsDigit(c) || IsMark(c) || c is '.' or '_' or '-' or '+' or '=' or ',' or '@');
+
+    private static bool IsMark(char c) =>
+        CharUnicodeInfo.GetUnicodeCategory(c) is UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark;
 
     /// <summary>
     /// PascalCase from the letters and digits of <paramref name="name"/>; every other character separates words
