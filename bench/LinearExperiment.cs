@@ -15,6 +15,10 @@ internal sealed class LinearExperiment(string name, ExperimentSettings settings,
 
     public string SourceFile => "(bench)";
 
+    public string? ConfigurationSha256 => null;
+
+    public IReadOnlyList<ExperimentFile> BuiltFiles => [];
+
     public string Dataset => dataset;
 
     public ExperimentSettings Settings => settings;

@@ -74,11 +74,34 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
     }
 
+    /// <summary>
+    /// Says which YAML files changed since the build (a <c>--no-build</c> run after an edit): the experiments hold the
+    /// values the build read, and that is what trains and is recorded.
+    /// </summary>
+    private void WarnAboutStaleFiles(IReadOnlyList<IExperiment> experiments)
+    {
+        foreach (var file in experiments.SelectMany(e => e.BuiltFiles).DistinctBy(f => f.FullPath, StringComparer.Ordinal))
+        {
+            var state = file.Check();
+            var what = state switch
+            {
+                ExperimentFileState.Changed => "changed since the build",
+                ExperimentFileState.Missing => "was deleted or renamed since the build",
+                _ => null,
+            };
+            if (what is not null)
+            {
+                console.MarkupLineInterpolated($"[yellow]warning:[/] {file.SourceFile} {what}; this run trains the built settings; rebuild (drop --no-build) to train the edited file");
+            }
+        }
+    }
+
     private int Execute(IReadOnlyList<IExperiment> experiments, RunRecording recording, CancellationToken cancellationToken)
     {
         var dataRoot = options.DataRoot ?? DefaultDataRoot();
         TorchSharp.torch.set_num_threads(options.Threads);
         console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
+        WarnAboutStaleFiles(experiments);
         var storeOptions = new DatasetStoreOptions
         {
             DataRoot = dataRoot,

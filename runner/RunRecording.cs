@@ -43,10 +43,11 @@ internal sealed class RunRecording : IDisposable
         var store = ResultStore.OpenOrCreate(resultsDirectory);
         try
         {
-            // Hash the YAML files now: an edit during a long run must not be credited to this run's results.
+            // The hash of the configuration the build compiled in, which is what trains: not of the file on disk,
+            // which may have been edited since (run --no-build), and not only of the file (its bases count too).
             var sources = experiments.ToDictionary(
                 e => e.Name,
-                e => new ExperimentSource(e.SourceFile, repositoryRoot is null ? null : ResultStore.HashFile(Path.Combine(repositoryRoot, e.SourceFile))),
+                e => new ExperimentSource(e.SourceFile, e.ConfigurationSha256),
                 StringComparer.Ordinal);
             var runId = store.StartRun(RunInfo.Capture(commandLine, repositoryRoot), DateTimeOffset.UtcNow, plannedResults: experiments.Count);
             return new RunRecording(console, store, runId, sources);

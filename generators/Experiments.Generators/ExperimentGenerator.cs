@@ -23,6 +23,7 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         public const string ExperimentSet = nameof(ExperimentSet);
         public const string FileExperiments = nameof(FileExperiments);
         public const string Experiments = nameof(Experiments);
+        public const string BuiltFile = nameof(BuiltFile);
         public const string Catalog = nameof(Catalog);
     }
 
@@ -67,11 +68,20 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(experiments, static (output, spec) =>
             Guarded(output, () => output.AddSource(ExperimentEmitter.ExperimentHintName(spec), ExperimentEmitter.EmitExperiment(spec))));
 
+        // What the build read of each file, for the run-time check that a file did not change since: a comment edit
+        // changes it, so it goes to the catalog only, and every experiment's own source stays cached.
+        var builtFiles = parsed
+            .Combine(settings)
+            .Select(static (pair, _) => BuiltFile.Of(pair.Left, pair.Right))
+            .WithTrackingName(TrackingNames.BuiltFile)
+            .Collect();
         var catalog = experimentSet
-            .Select(static (set, _) => set.Experiments.Select(spec => new CatalogEntry(spec.Name, spec.TypePrefix)).ToEquatableArray())
+            .Combine(builtFiles)
+            .Combine(settings)
+            .Select(static (pair, _) => CatalogSpec.Create(pair.Left.Left, pair.Left.Right, pair.Right))
             .WithTrackingName(TrackingNames.Catalog);
-        context.RegisterSourceOutput(catalog, static (output, entries) =>
-            Guarded(output, () => output.AddSource(ExperimentEmitter.CatalogHintName, ExperimentEmitter.EmitCatalog(entries))));
+        context.RegisterSourceOutput(catalog, static (output, spec) =>
+            Guarded(output, () => output.AddSource(ExperimentEmitter.CatalogHintName, ExperimentEmitter.EmitCatalog(spec))));
     }
 
     /// <summary>Runs an emitter; a bug in it becomes EXP0010 instead of a CS8785 that drops every output.</summary>

@@ -99,8 +99,20 @@ public sealed record ExperimentSettings
 
     public OptimizerKind Optimizer { get; init; } = OptimizerKind.Sgd;
 
-    /// <summary>Momentum factor of SGD, in [0, 1); 0 disables it.</summary>
-    public double Momentum { get; init; }
+    /// <summary>The momentum factor <see cref="OptimizerKind.Momentum"/> uses unless <see cref="Momentum"/> is set, as in YAML.</summary>
+    public const double DefaultMomentum = 0.9;
+
+    private readonly double? momentum;
+
+    /// <summary>
+    /// Momentum factor of SGD, in [0, 1); 0 disables it. Unless set: <see cref="DefaultMomentum"/> with
+    /// <see cref="OptimizerKind.Momentum"/>, else 0 (the generator's key table says the same for YAML files).
+    /// </summary>
+    public double Momentum
+    {
+        get => momentum ?? (Optimizer == OptimizerKind.Momentum ? DefaultMomentum : 0);
+        init => momentum = value;
+    }
 
     /// <summary>Seeds the initial weights, the validation split and the per-epoch shuffles.</summary>
     public long Seed { get; init; }
@@ -211,6 +223,21 @@ public sealed record ExperimentSettings
         Require(EarlyStoppingPatience >= 0, $"earlyStoppingPatience must be at least 0, but is {EarlyStoppingPatience}");
         Require(EarlyStoppingPatience == 0 || ValidationSplit > 0, "earlyStoppingPatience needs validationSplit > 0 (it watches the validation loss)");
         Require(Enum.IsDefined(Augment), $"augment {Augment} is not supported");
+    }
+
+    /// <summary>Equal when every hyperparameter is: a momentum left to its default equals the same momentum set.</summary>
+    public bool Equals(ExperimentSettings? other) =>
+        other is not null && ToNamedValues().Select(p => p.Value).SequenceEqual(other.ToNamedValues().Select(p => p.Value));
+
+    public override int GetHashCode()
+    {
+        var hash = default(HashCode);
+        foreach (var (_, value) in ToNamedValues())
+        {
+            hash.Add(value);
+        }
+
+        return hash.ToHashCode();
     }
 
     /// <summary>Formats a hyperparameter value the same way on every machine (invariant culture).</summary>

@@ -57,6 +57,66 @@ public sealed class GeneratorBuildTests
             ["Cafe.Experiment.g.cs", "ExperimentCatalog.g.cs", "Good.Experiment.g.cs"],
             Directory.GetFiles(generated).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Contains("public const string Description = \"Caf\u00e9 au lait\";", File.ReadAllText(Path.Combine(generated, "Cafe.Experiment.g.cs")), StringComparison.Ordinal);
+
+        // The folder elsewhere is where the catalog says the files are, with the SHA-256 of their bytes as built, and
+        // each experiment has its configuration's hash: nothing is joined to a repository root.
+        var catalog = File.ReadAllText(Path.Combine(generated, "ExperimentCatalog.g.cs"));
+        var good = Path.Combine(projectDirectory, "my-experiments", "good.yaml");
+        Assert.Contains($"public const string ExperimentsDirectory = \"{Path.Combine(projectDirectory, "my-experiments")}/\";", catalog, StringComparison.Ordinal);
+        Assert.Contains(
+            $"[\"my-experiments/good.yaml\"] = new(\"my-experiments/good.yaml\", ExperimentsDirectory + \"good.yaml\", \"{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(good)))}\"),",
+            catalog,
+            StringComparison.Ordinal);
+        Assert.Matches("public const string ConfigurationSha256 = \"[0-9a-f]{64}\";", File.ReadAllText(Path.Combine(generated, "Good.Experiment.g.cs")));
+    }
+
+    [Fact]
+    public void FileNamesTheCommandLineCannotTakeAreLocatedErrorsAndNeverReachTheCompiler()
+    {
+        using var temp = new TemporaryDirectory();
+        var root = TestFiles.RepositoryRoot;
+        var projectDirectory = Path.Combine(temp.Path, "lab");
+        var experiments = Path.Combine(projectDirectory, "experiments");
+        Directory.CreateDirectory(experiments);
+        var project = Path.Combine(projectDirectory, "lab.csproj");
+        File.WriteAllText(project, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{root}src/Experiments.Core/Experiments.Core.csproj" />
+                <ProjectReference Include="{root}generators/Experiments.Generators/Experiments.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+              </ItemGroup>
+              <Import Project="{root}generators/Experiments.Generators/build/Experiments.Generators.targets" />
+            </Project>
+            """);
+        const string Content = "inputSize: 784\nnumClasses: 10\nepochs: 1\nbatchSize: 100\nlearningRate: 0.1\n";
+        foreach (var name in new[] { "line\nbreak.yaml", "we\"ird.yaml", "-dash.yaml", "it's.yml", "good.yaml" })
+        {
+            File.WriteAllText(Path.Combine(experiments, name), Content);
+        }
+
+        var (exitCode, output) = Build(temp, project);
+
+        Assert.NotEqual(0, exitCode);
+        const string Rule = "cannot name an experiment on the command line: a name must not start with '-' and may hold only letters, digits and . _ - + = , @; rename the file to";
+        const string Link = "(https://github.com/experiments-dotnet/experiments/blob/main/docs/diagnostics.md#exp0020)";
+        Assert.Contains($"{experiments}/line?break.yaml : error EXP0020: The file name 'line?break.yaml' {Rule} 'line-break.yaml' {Link}", output, StringComparison.Ordinal);
+        Assert.Contains($"{experiments}/we\"ird.yaml : error EXP0020: The file name 'we\"ird.yaml' {Rule} 'we-ird.yaml' {Link}", output, StringComparison.Ordinal);
+        Assert.Contains($"{experiments}/-dash.yaml : error EXP0020: The file name '-dash.yaml' {Rule} 'dash.yaml' {Link}", output, StringComparison.Ordinal);
+        Assert.Contains($"{experiments}/it's.yml : error EXP0020: The file name 'it's.yml' {Rule} 'it-s.yml' {Link}", output, StringComparison.Ordinal);
+
+        // MSBuild has no line and column for them (the Error task takes none). The compiler never saw them: no garbled
+        // path, no EXP0001 for a file it could not read; the good file was compiled.
+        Assert.DoesNotContain("CS2001", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("EXP0001", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("good.yaml", output, StringComparison.Ordinal);
+        Assert.Equal(4, output.Split('\n').Where(l => l.Contains("error EXP0020", StringComparison.Ordinal)).Select(l => l[..l.IndexOf(" [", StringComparison.Ordinal)]).Distinct().Count());
+        Assert.DoesNotMatch(@"error (?!EXP0020)", output);
+        Assert.Contains("lab -> ", output, StringComparison.Ordinal);
     }
 
     private static (int ExitCode, string Output) Build(TemporaryDirectory temp, string project, string extra = "") =>

@@ -27,6 +27,34 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void TwoThousandUnknownKeysPrintTwentyAndOneLineForTheRest()
+    {
+        var keys = string.Concat(Enumerable.Range(1, 2000).Select(i => $"unknown{i}: 1\n"));
+        var diagnostics = RunBad("many.yaml", GeneratorHarness.ValidYaml + keys);
+
+        Assert.Equal(21, diagnostics.Length);
+        Assert.Equal(20, diagnostics.Count(d => d.Id == "EXP0002"));
+        Assert.Contains("'unknown20'", diagnostics.Last(d => d.Id == "EXP0002").GetMessage(), StringComparison.Ordinal);
+
+        // The summary stands where the first key left out is: line 8 is unknown1, so unknown21 is on line 28.
+        var rest = Single(diagnostics, "EXP0019");
+        AssertAt(rest, "many.yaml", line: 28, column: 1);
+        Assert.Equal("... and 1980 more EXP0002 errors in this file, not shown (only the first 20 of each id are reported)", rest.GetMessage());
+    }
+
+    [Fact]
+    public void TheCapCountsEachIdOnItsOwn()
+    {
+        var keys = string.Concat(Enumerable.Range(1, 25).Select(i => $"unknown{i}: 1\nseed{i}: x\n".Replace($"seed{i}", i == 1 ? "seed" : $"seed{i}", StringComparison.Ordinal)));
+        var diagnostics = RunBad("many.yaml", GeneratorHarness.ValidYaml + keys);
+
+        // 25 unknown keys (24 seedN and 25 unknownN: 49) capped at 20, and one bad seed value: every id is still seen.
+        Assert.Equal(20, diagnostics.Count(d => d.Id == "EXP0002"));
+        Assert.Single(diagnostics, d => d.Id == "EXP0003");
+        Assert.Contains("29 more EXP0002", Single(diagnostics, "EXP0019").GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void UnknownKeyFarFromAnyRealOneHasNoSuggestion()
     {
         var diagnostics = RunBad("bad.yaml", GeneratorHarness.ValidYaml + "colour: blue\n");
@@ -353,7 +381,7 @@ public sealed class DiagnosticTests
     }
 
     [Theory]
-    [InlineData("---.yaml")]
+    [InlineData("...yaml")]
     [InlineData("___.yml")]
     [InlineData("é.yaml")]
     public void FileNameWithoutLettersOrDigitsIsReported(string fileName)
@@ -370,7 +398,7 @@ public sealed class DiagnosticTests
     [Fact]
     public void BadFileNameAndBadContentAreBothReported()
     {
-        var diagnostics = RunBad("---.yaml", WithLine(5, "epochs: many"));
+        var diagnostics = RunBad("é.yaml", WithLine(5, "epochs: many"));
 
         Assert.Equal(new[] { "EXP0011", "EXP0003" }, diagnostics.Select(d => d.Id));
     }

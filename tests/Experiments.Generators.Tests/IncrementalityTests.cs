@@ -21,6 +21,7 @@ public sealed class IncrementalityTests
         ExperimentGenerator.TrackingNames.ExperimentSet,
         ExperimentGenerator.TrackingNames.FileExperiments,
         ExperimentGenerator.TrackingNames.Experiments,
+        ExperimentGenerator.TrackingNames.BuiltFile,
         ExperimentGenerator.TrackingNames.Catalog,
     ];
 
@@ -62,8 +63,12 @@ public sealed class IncrementalityTests
         Assert.Contains(experiments["alpha"], new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged });
         Assert.Contains(experiments["gamma"], new[] { IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged });
 
-        // The catalog's entries did not change, so its step reran but produced an equal value.
-        Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Catalog), o => Assert.Equal(IncrementalStepRunReason.Unchanged, o.Reason));
+        // Only beta's entry in the table of files as built changed; the catalog's experiments are the same.
+        var built = BuiltFileReasons(result);
+        Assert.Equal(IncrementalStepRunReason.Modified, built["experiments/beta.yaml"]);
+        Assert.Equal(IncrementalStepRunReason.Cached, built["experiments/alpha.yaml"]);
+        Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Catalog), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
+        Assert.Equal(CatalogExperiments(first), CatalogExperiments(result));
 
         // Only beta's source output ran again; the others were served from the cache.
         var outputs = result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs).ToList();
@@ -119,14 +124,17 @@ public sealed class IncrementalityTests
         var experiments = ExperimentReasons(result);
         Assert.Equal(3, experiments.Count);
         Assert.All(experiments.Values, reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
-        foreach (var name in new[] { ExperimentGenerator.TrackingNames.ExperimentSet, ExperimentGenerator.TrackingNames.Catalog, ExperimentGenerator.TrackingNames.FileDiagnostics })
+        foreach (var name in new[] { ExperimentGenerator.TrackingNames.ExperimentSet, ExperimentGenerator.TrackingNames.FileDiagnostics })
         {
             Assert.All(AllOutputs(result, name), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{name}: {o.Reason}"));
         }
 
-        Assert.All(result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs), o => Assert.True(
-            o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
-            o.Reason.ToString()));
+        // The file's text changed, so the catalog's table of files as built (the stale-build check) is written
+        // again; that is the one output that runs. Every experiment's source, and its configuration hash, stay.
+        Assert.Equal(IncrementalStepRunReason.Modified, BuiltFileReasons(result)["experiments/beta.yaml"]);
+        Assert.Single(result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs), o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
+        Assert.Equal(CatalogExperiments(first), CatalogExperiments(result));
+        Assert.NotEqual(CatalogSource(first), CatalogSource(result));
         Assert.Equal(Source(first, "Beta"), Source(result, "Beta"));
     }
 
@@ -372,4 +380,20 @@ public sealed class IncrementalityTests
 
     private static string Source(GeneratorRunResult result, string prefix) =>
         result.GeneratedSources.Single(s => s.HintName == prefix + ".Experiment.g.cs").SourceText.ToString();
+
+    /// <summary>The reason the BuiltFile step ran, per file (as experiments name it).</summary>
+    private static Dictionary<string, IncrementalStepRunReason> BuiltFileReasons(GeneratorRunResult result) =>
+        result.TrackedSteps[ExperimentGenerator.TrackingNames.BuiltFile]
+            .Select(step => step.Outputs.Single())
+            .ToDictionary(o => ((BuiltFile)o.Value).SourceFile, o => o.Reason);
+
+    private static string CatalogSource(GeneratorRunResult result) =>
+        result.GeneratedSources.Single(s => s.HintName == GeneratorHarness.CatalogHintName).SourceText.ToString();
+
+    /// <summary>The catalog's list of experiments, without its table of files as built.</summary>
+    private static string CatalogExperiments(GeneratorRunResult result)
+    {
+        var catalog = CatalogSource(result);
+        return catalog[..catalog.IndexOf("    public const string ExperimentsDirectory", StringComparison.Ordinal)];
+    }
 }

@@ -88,7 +88,7 @@ public sealed class CommandLineTests
 
         Assert.Contains("Accuracy", output, StringComparison.Ordinal);
 
-        // The run and every result are in the run history, with the YAML file's hash and the learned weights.
+        // The run and every result are in the run history, with the built configuration's hash and the learned weights.
         using var store = Experiments.History.ResultStore.OpenExisting(results.Path);
         var run = Assert.Single(store.Runs());
         Assert.Equal(Experiments.History.RunStatus.Completed, run.Status);
@@ -98,8 +98,7 @@ public sealed class CommandLineTests
         foreach (var stored in store.ResultsOfRun(run.Id, withWeights: true))
         {
             var experiment = ExperimentCatalog.All.Single(e => e.Name == stored.Experiment);
-            var yaml = File.ReadAllBytes(Path.Combine(RepositoryPaths.Root, experiment.SourceFile));
-            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(yaml)), stored.SourceSha256);
+            Assert.Equal(experiment.ConfigurationSha256, stored.SourceSha256);
             Assert.Equal(rows[stored.Experiment].GetProperty("accuracy").GetDouble(), stored.Result.Test!.Accuracy);
             Assert.Equal((10, 784), (stored.Result.Weights!.Rows, stored.Result.Weights.Columns));
             Assert.Equal(experiment.Settings.Epochs, stored.Result.Epochs.Count);

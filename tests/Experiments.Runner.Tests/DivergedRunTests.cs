@@ -40,6 +40,10 @@ public sealed class DivergedRunTests
 
         public string SourceFile => "test";
 
+        public string? ConfigurationSha256 => null;
+
+        public IReadOnlyList<ExperimentFile> BuiltFiles => [];
+
         public string Dataset => "mnist";
 
         public ExperimentSettings Settings => settings;

@@ -237,6 +237,10 @@ public sealed class IncompleteHistoryTests : IDisposable
 
         public string SourceFile => "test";
 
+        public string? ConfigurationSha256 => null;
+
+        public IReadOnlyList<ExperimentFile> BuiltFiles => [];
+
         public string Dataset => "mnist";
 
         public ExperimentSettings Settings => OneEpoch;

@@ -101,11 +101,22 @@ internal static class DiagnosticDescriptors
         "Experiment file is too large",
         "The file holds {0} characters, more than the {1} an experiment file may have");
 
+    public static readonly DiagnosticDescriptor TooManyDiagnostics = Error(
+        "EXP0019",
+        "Too many errors of one kind in an experiment file",
+        "... and {0} more {1} errors in this file, not shown (only the first {2} of each id are reported)");
+
+    public static readonly DiagnosticDescriptor FileNameNotCommandLineSafe = Error(
+        "EXP0020",
+        "Experiment file name cannot be used on the command line",
+        "The file name '{0}' cannot name an experiment on the command line: a name must not start with '-' and may hold only letters, digits and . _ - + = , @; rename the file to '{1}'");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InvalidYaml, UnknownKey, InvalidValue, MissingKey, DuplicateKey, NotAMapping,
         DuplicateName, DatasetMismatch, UnsupportedYaml, InternalError, InvalidFileName,
-        BaseNotFound, ExtendsCycle, BaseOutsideExperiments, SweepTooLarge, InvalidSweep, NotUtf8, FileTooLarge);
+        BaseNotFound, ExtendsCycle, BaseOutsideExperiments, SweepTooLarge, InvalidSweep, NotUtf8, FileTooLarge,
+        TooManyDiagnostics, FileNameNotCommandLineSafe);
 
     public static DiagnosticDescriptor ById(string id)
     {

@@ -60,8 +60,9 @@ internal static class ExperimentEmitter
     }
 
     /// <summary>The list of every experiment, which the runner uses instead of reflection.</summary>
-    public static SourceText EmitCatalog(EquatableArray<CatalogEntry> entries)
+    public static SourceText EmitCatalog(CatalogSpec catalog)
     {
+        var entries = catalog.Entries;
         var writer = new SourceWriter();
         WriteHeader(writer, "from every experiment file of the project");
         writer.WriteLine($"namespace {Namespace};");
@@ -78,9 +79,60 @@ internal static class ExperimentEmitter
                     writer.WriteLine($"new {entry.TypePrefix}Experiment(),");
                 }
             }
+
+            WriteBuiltFiles(writer, catalog);
         }
 
         return writer.ToSourceText();
+    }
+
+    /// <summary>
+    /// The files as this build read them, so that a run can tell that one changed since (<c>run --no-build</c>
+    /// after an edit). The experiments folder is an absolute path of the building machine: it is written once, here,
+    /// so that each experiment's own source does not depend on where the checkout is.
+    /// </summary>
+    private static void WriteBuiltFiles(SourceWriter writer, CatalogSpec catalog)
+    {
+        const string FileType = "global::Experiments.ExperimentFile";
+        const string ListType = "global::System.Collections.Generic.IReadOnlyList<" + FileType + ">";
+        writer.WriteLine();
+        if (catalog.ExperimentsDirectory is { } directory)
+        {
+            writer.WriteLine("/// <summary>The experiments folder this build read (the <c>ExperimentsDirectory</c> property), on the machine that built it.</summary>");
+            writer.WriteLine($"public const string ExperimentsDirectory = {Literal(directory)};");
+            writer.WriteLine();
+        }
+
+        writer.WriteLine("/// <summary>Every experiment file this build read, by the name experiments give it, with the SHA-256 of its text.</summary>");
+        writer.WriteLine($"private static readonly global::System.Collections.Generic.Dictionary<string, {FileType}> Files = new(global::System.StringComparer.Ordinal)");
+        using (writer.Block(closing: "};"))
+        {
+            foreach (var file in catalog.Files)
+            {
+                var path = file.InExperimentsDirectory ? "ExperimentsDirectory + " + Literal(file.Path) : Literal(file.Path);
+                writer.WriteLine($"[{Literal(file.SourceFile)}] = new({Literal(file.SourceFile)}, {path}, {Literal(file.Sha256!)}),");
+            }
+        }
+
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>The files named (as <see cref=\"global::Experiments.IExperiment.SourceFile\"/> names them), as this build read them.</summary>");
+        writer.WriteLine($"public static {ListType} FilesOf(params string[] sourceFiles)");
+        using (writer.Block())
+        {
+            writer.WriteLine($"var files = new global::System.Collections.Generic.List<{FileType}>(sourceFiles.Length);");
+            writer.WriteLine("foreach (var sourceFile in sourceFiles)");
+            using (writer.Block())
+            {
+                writer.WriteLine("if (Files.TryGetValue(sourceFile, out var file))");
+                using (writer.Block())
+                {
+                    writer.WriteLine("files.Add(file);");
+                }
+            }
+
+            writer.WriteLine();
+            writer.WriteLine("return files;");
+        }
     }
 
     private static void WriteHeader(SourceWriter writer, string origin)
@@ -106,6 +158,12 @@ internal static class ExperimentEmitter
                 writer.WriteLine();
             }
 
+            writer.WriteLine("/// <summary>");
+            writer.WriteLine("/// SHA-256 of every value above in canonical form (keys in this order, defaults filled in, bases merged):");
+            writer.WriteLine("/// equal for equal settings, whatever the files' comments and layout. The run history records it.");
+            writer.WriteLine("/// </summary>");
+            writer.WriteLine($"public const string ConfigurationSha256 = {Literal(spec.ConfigurationSha256)};");
+            writer.WriteLine();
             writer.WriteLine("/// <summary>All of the above, as the settings the trainer reads.</summary>");
             writer.WriteLine("public static ExperimentSettings Settings { get; } = new()");
             using (writer.Block(closing: "};"))
@@ -229,6 +287,13 @@ internal static class ExperimentEmitter
             }
 
             writer.WriteLine("/// <inheritdoc/>");
+            writer.WriteLine($"public string? ConfigurationSha256 => {hyperparameters}.ConfigurationSha256;");
+            writer.WriteLine();
+            writer.WriteLine("/// <inheritdoc/>");
+            var files = string.Join(", ", new[] { "SourceFile" }.Concat(spec.BaseFiles.Select(Literal)));
+            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => global::{Namespace}.ExperimentCatalog.FilesOf({files});");
+            writer.WriteLine();
+            writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public string Dataset => {hyperparameters}.Dataset;");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
@@ -287,6 +352,3 @@ internal static class ExperimentEmitter
     /// <summary>Text for a doc comment: on one line (a file name may hold a line break) and XML-escaped.</summary>
     private static string Xml(string text) => SingleLine(text).Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
 }
-
-/// <summary>What the catalog needs of an experiment.</summary>
-internal sealed record CatalogEntry(string Name, string TypePrefix);

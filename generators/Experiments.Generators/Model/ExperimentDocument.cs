@@ -25,6 +25,9 @@ internal sealed record ExperimentDocument(
     /// <summary>A file whose name starts with '_' only holds keys for others to extend: it is not an experiment.</summary>
     public bool IsBaseOnly => Name.StartsWith("_", System.StringComparison.Ordinal);
 
+    /// <summary>SHA-256 of the file's text as the compiler read it (<see cref="ConfigurationHash.OfText"/>); null when it could not be read.</summary>
+    public string? TextSha256 { get; init; }
+
     public bool IsValid => Diagnostics.Count == 0 && TypePrefix is not null;
 
     public DocumentEntry? Find(string key)

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
@@ -114,6 +115,20 @@ internal sealed record KeyDefinition(
     private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 }
 
+/// <summary>A default that depends on another key: <paramref name="Key"/> is <paramref name="Value"/> when <paramref name="When"/> is <paramref name="WhenValue"/>.</summary>
+internal sealed record ConditionalDefault(KeyDefinition Key, KeyDefinition When, string WhenValue, string Value);
+
+/// <summary>A rule between keys, on canonical values.</summary>
+/// <param name="Key">The key a broken rule is reported on.</param>
+/// <param name="Keys">Every key the rule reads (what a test must vary to exercise it).</param>
+/// <param name="Holds">Whether the resolved values keep the rule.</param>
+/// <param name="Expectation">Completes "{key} must be ..." in the message.</param>
+internal sealed record KeyRule(
+    KeyDefinition Key,
+    ImmutableArray<KeyDefinition> Keys,
+    Func<Func<KeyDefinition, string>, bool> Holds,
+    Func<Func<KeyDefinition, string>, string> Expectation);
+
 /// <summary>
 /// The keys of an experiment file. The parser validates against this table, its messages quote it, the emitter
 /// writes one constant per key from it, and the JSON schema is checked against it: the rules live in one place.
@@ -218,6 +233,55 @@ internal static class ExperimentSchema
 
     /// <summary>The keys that become generated constants (every key but the directives), in order.</summary>
     public static readonly ImmutableArray<KeyDefinition> EmittedKeys = Keys.Where(k => k.Role != KeyRole.Directive).ToImmutableArray();
+
+    /// <summary>
+    /// Defaults that depend on another key: <c>momentum</c> is 0.9 with <c>optimizer: momentum</c>. The resolver fills
+    /// them in (so generated code holds the value), and <c>ExperimentSettings</c> defaults the same way (a test checks).
+    /// </summary>
+    public static readonly ImmutableArray<ConditionalDefault> ConditionalDefaults = ImmutableArray.Create(
+        new ConditionalDefault(Momentum, Optimizer, MomentumOptimizer, DefaultMomentum.ToString("R", CultureInfo.InvariantCulture)));
+
+    /// <summary>
+    /// The rules between keys, checked on the resolved values (defaults filled in, bases merged); a broken rule is an
+    /// EXP0003 on its key. <c>ExperimentSettings.Validate</c> accepts exactly what these accept (a test checks).
+    /// </summary>
+    public static readonly ImmutableArray<KeyRule> Rules = ImmutableArray.Create(
+        new KeyRule(
+            Momentum,
+            ImmutableArray.Create(Optimizer, Momentum),
+            value => value(Optimizer) != MomentumOptimizer || Number(value(Momentum)) > 0,
+            _ => "greater than 0 with optimizer 'momentum' (use 'optimizer: sgd' for plain SGD)"),
+        new KeyRule(
+            Momentum,
+            ImmutableArray.Create(Optimizer, Momentum),
+            value => value(Optimizer) is not (Adam or Lbfgs) || Number(value(Momentum)) == 0,
+            value => $"0 with optimizer '{value(Optimizer)}' (momentum applies to 'sgd' and 'momentum' only)"),
+        new KeyRule(
+            Nesterov,
+            ImmutableArray.Create(Nesterov, Optimizer, Momentum),
+            value => value(Nesterov) != "true" || Number(value(Momentum)) > 0,
+            _ => "false unless momentum is greater than 0 (use 'optimizer: momentum')"),
+        new KeyRule(
+            EarlyStoppingPatience,
+            ImmutableArray.Create(EarlyStoppingPatience, ValidationSplit),
+            value => value(EarlyStoppingPatience) == "0" || Number(value(ValidationSplit)) > 0,
+            _ => "0 unless validationSplit is set (early stopping watches the validation loss)"));
+
+    /// <summary>The value of <paramref name="key"/> when no file sets it, given the values of the others.</summary>
+    public static string DefaultOf(KeyDefinition key, Func<KeyDefinition, string> value)
+    {
+        foreach (var conditional in ConditionalDefaults)
+        {
+            if (conditional.Key == key && value(conditional.When) == conditional.WhenValue)
+            {
+                return conditional.Value;
+            }
+        }
+
+        return key.Default!;
+    }
+
+    private static double Number(string canonical) => double.Parse(canonical, NumberStyles.Float, CultureInfo.InvariantCulture);
 
     /// <summary>Pixels per image and classes of each dataset the framework knows.</summary>
     public static (int Inputs, int Classes) DatasetShape(string dataset) => dataset switch

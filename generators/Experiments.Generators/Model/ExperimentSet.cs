@@ -108,10 +108,11 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
                 .Select(g => new FileExperiments(g.Key, g.Select(s => s.Spec).ToEquatableArray()))
                 .ToEquatableArray();
-            var sorted = diagnostics
+            var sorted = DiagnosticCap.Apply(diagnostics
                 .OrderBy(d => d.Location.FilePath, StringComparer.Ordinal)
                 .ThenBy(d => d.Location.Span.Start)
                 .ThenBy(d => d.Id, StringComparer.Ordinal)
+                .ToList())
                 .ToEquatableArray();
             return new ExperimentSet(experiments, sorted) { Files = files };
         }
@@ -306,15 +307,14 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             string Value(KeyDefinition key) =>
                 chosen.TryGetValue(key.Name, out var swept) ? swept
                 : entries.TryGetValue(key.Name, out var entry) ? entry.Value
-                : key == ExperimentSchema.Momentum && Value(ExperimentSchema.Optimizer) == ExperimentSchema.MomentumOptimizer
-                    ? ExperimentSchema.DefaultMomentum.ToString("R", CultureInfo.InvariantCulture)
-                    : key.Default!;
+                : ExperimentSchema.DefaultOf(key, Value);
 
             if (!Validate(document, entries, Value))
             {
                 return null;
             }
 
+            var values = ExperimentSchema.EmittedKeys.Select(Value).ToEquatableArray();
             var isSweep = sweeps.Count > 0;
             var assignments = sweeps.Select((s, i) => (Key: s.Key, Value: s.Values[combination[i]])).ToList();
             return new ExperimentSpec
@@ -324,7 +324,8 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 SourceFile = document.SourceFile,
                 Sweep = isSweep ? document.Name : null,
                 BaseFiles = merged.BaseFiles.ToEquatableArray(),
-                Values = ExperimentSchema.EmittedKeys.Select(Value).ToEquatableArray(),
+                Values = values,
+                ConfigurationSha256 = ConfigurationHash.OfConfiguration(values),
             };
         }
 
@@ -346,30 +347,13 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 valid = false;
             }
 
-            var optimizer = value(ExperimentSchema.Optimizer);
-            var momentum = double.Parse(value(ExperimentSchema.Momentum), CultureInfo.InvariantCulture);
-            if (optimizer == ExperimentSchema.MomentumOptimizer && entries.ContainsKey(ExperimentSchema.Momentum.Name) && momentum == 0)
+            foreach (var rule in ExperimentSchema.Rules)
             {
-                Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, ExperimentSchema.Momentum), "momentum", "greater than 0 with optimizer 'momentum' (use 'optimizer: sgd' for plain SGD)", "'0'");
-                valid = false;
-            }
-
-            if (optimizer is ExperimentSchema.Adam or ExperimentSchema.Lbfgs && momentum != 0)
-            {
-                Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, ExperimentSchema.Momentum), "momentum", $"0 with optimizer '{optimizer}' (momentum applies to 'sgd' and 'momentum' only)", $"'{value(ExperimentSchema.Momentum)}'");
-                valid = false;
-            }
-
-            if (value(ExperimentSchema.Nesterov) == "true" && momentum == 0)
-            {
-                Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, ExperimentSchema.Nesterov), "nesterov", "false unless momentum is greater than 0 (use 'optimizer: momentum')", "'true'");
-                valid = false;
-            }
-
-            if (value(ExperimentSchema.EarlyStoppingPatience) != "0" && value(ExperimentSchema.ValidationSplit) == "0")
-            {
-                Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, ExperimentSchema.EarlyStoppingPatience), "earlyStoppingPatience", "0 unless validationSplit is set (early stopping watches the validation loss)", $"'{value(ExperimentSchema.EarlyStoppingPatience)}'");
-                valid = false;
+                if (!rule.Holds(value))
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, rule.Key), rule.Key.Name, rule.Expectation(value), $"'{value(rule.Key)}'");
+                    valid = false;
+                }
             }
 
             return valid;

@@ -28,6 +28,9 @@ internal sealed record ExperimentSpec
     /// <summary>The value of every emitted key (<see cref="ExperimentSchema.EmittedKeys"/>), canonical, in that order.</summary>
     public required EquatableArray<string> Values { get; init; }
 
+    /// <summary>SHA-256 of the resolved configuration in canonical form (<see cref="ConfigurationHash.CanonicalForm"/>).</summary>
+    public required string ConfigurationSha256 { get; init; }
+
     /// <summary>The canonical value of <paramref name="key"/>.</summary>
     public string Get(KeyDefinition key) => Values[ExperimentSchema.EmittedKeys.IndexOf(key)];
 }

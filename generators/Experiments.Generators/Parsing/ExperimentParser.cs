@@ -56,18 +56,33 @@ internal sealed class ExperimentParser
             name = Path.GetFileNameWithoutExtension(filePath);
             typePrefix = Naming.ToTypePrefix(name);
             sourceFile = ExperimentPaths.InProject(filePath, experimentsDirectory) ?? Path.GetFileName(filePath);
-            if (typePrefix is null)
+            // The name past the last '/' or '\' (a Windows path on any OS): a '\' never reaches the check here, the
+            // build's own check (Experiments.Generators.targets) refuses one in a file name.
+            var fileName = ExperimentPaths.FileName(filePath);
+            var bareName = Path.GetFileNameWithoutExtension(fileName);
+            if (!Naming.IsCommandLineSafe(bareName))
             {
-                parser.Report(DiagnosticDescriptors.InvalidFileName, parser.FileStart(), name, "it must contain at least one ASCII letter or digit");
+                // Reported alone, and the file is not read further: the compiler may not even have read it (a '"'
+                // breaks its command line), and the one thing to do is to rename it.
+                var extension = fileName.Substring(bareName.Length);
+                parser.Report(DiagnosticDescriptors.FileNameNotCommandLineSafe, parser.FileStart(), Naming.Printable(fileName), Naming.SuggestCommandLineSafe(bareName) + extension);
+                typePrefix = null;
             }
+            else
+            {
+                if (typePrefix is null)
+                {
+                    parser.Report(DiagnosticDescriptors.InvalidFileName, parser.FileStart(), name, "it must contain at least one ASCII letter or digit");
+                }
 
-            if (text is null)
-            {
-                parser.Report(DiagnosticDescriptors.InvalidYaml, parser.FileStart(), "The file could not be read");
-            }
-            else if (parser.CheckText(text))
-            {
-                entries = parser.ReadEntries();
+                if (text is null)
+                {
+                    parser.Report(DiagnosticDescriptors.InvalidYaml, parser.FileStart(), "The file could not be read");
+                }
+                else if (parser.CheckText(text))
+                {
+                    entries = parser.ReadEntries();
+                }
             }
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -83,7 +98,10 @@ internal sealed class ExperimentParser
             sourceFile,
             parser.mappingStart ?? parser.FileStart(),
             new EquatableArray<DocumentEntry>(entries),
-            new EquatableArray<DiagnosticInfo>(parser.diagnostics.ToImmutable()));
+            DiagnosticCap.Apply(parser.diagnostics).ToEquatableArray())
+        {
+            TextSha256 = text is null ? null : ConfigurationHash.OfText(text.ToString()),
+        };
     }
 
     /// <summary>Refuses text that is too large or was not UTF-8; true when the text can be parsed.</summary>

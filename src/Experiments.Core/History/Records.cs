@@ -48,7 +48,10 @@ public sealed record StoredResult
     /// <summary>The YAML file the experiment was generated from, as the catalog names it; null when unknown.</summary>
     public string? SourceFile { get; init; }
 
-    /// <summary>SHA-256 (hex) of that file's content when the run started; null when the file could not be read.</summary>
+    /// <summary>
+    /// SHA-256 (hex) of the experiment's configuration as built (<see cref="IExperiment.ConfigurationSha256"/>); null
+    /// when unknown. Results recorded before that existed hold the SHA-256 of the YAML file's bytes instead.
+    /// </summary>
     public string? SourceSha256 { get; init; }
 
     /// <summary>The stored status word (<c>completed</c>, <c>failed</c>, <c>diverged</c>, ...), kept even when this build does not know it.</summary>
@@ -62,5 +65,5 @@ public sealed record StoredResult
 
 /// <summary>Where an experiment came from, recorded beside its result.</summary>
 /// <param name="SourceFile">The YAML file as the catalog names it.</param>
-/// <param name="Sha256">SHA-256 (hex) of the file's content, or null when it could not be read.</param>
+/// <param name="Sha256">The experiment's <see cref="IExperiment.ConfigurationSha256"/>, or null when it has none.</param>
 public sealed record ExperimentSource(string? SourceFile, string? Sha256);

@@ -558,17 +558,5 @@ public sealed class ResultStore : IDisposable
         command.CommandText = sql;
         return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), CultureInfo.InvariantCulture);
     }
-
-    /// <summary>SHA-256 (lowercase hex) of a file's content, or null when it cannot be read.</summary>
-    public static string? HashFile(string path)
-    {
-        try
-        {
-            return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }

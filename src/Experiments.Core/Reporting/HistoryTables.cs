@@ -138,7 +138,7 @@ public static class HistoryTables
         ];
         return TextTable.Of($"History of {experiment}", columns, rows) with
         {
-            Notes = ["YAML: the first 12 hex digits of the SHA-256 of the experiment's file when the run started; 'changed' where it differs from the row before."],
+            Notes = ["YAML: the first 12 hex digits of the SHA-256 of the experiment's configuration as built (its file and the files it extends, comments and layout aside); 'changed' where it differs from the row before."],
         };
     }
 

@@ -46,6 +46,10 @@ public sealed class ExperimentSessionTests(MnistFixture mnist) : IClassFixture<M
 
         public string SourceFile => "broken.yaml";
 
+        public string? ConfigurationSha256 => null;
+
+        public IReadOnlyList<ExperimentFile> BuiltFiles => [];
+
         public string Dataset => "mnist";
 
         public ExperimentSettings Settings => TestExperiment.BlogRecipe;

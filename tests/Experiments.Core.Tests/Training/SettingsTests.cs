@@ -23,6 +23,22 @@ public sealed class SettingsTests
     }
 
     [Fact]
+    public void Optimizer_momentum_without_a_momentum_takes_the_default_as_in_yaml()
+    {
+        var settings = Minimal with { Optimizer = OptimizerKind.Momentum };
+
+        Assert.Equal(ExperimentSettings.DefaultMomentum, settings.Momentum);
+        settings.Validate();
+        Assert.Equal(settings, Minimal with { Optimizer = OptimizerKind.Momentum, Momentum = 0.9 });
+        Assert.Equal(settings.GetHashCode(), (Minimal with { Optimizer = OptimizerKind.Momentum, Momentum = 0.9 }).GetHashCode());
+
+        // Set, it is what was set: 0 with optimizer 'momentum' is still refused, as in YAML.
+        Assert.Equal(0.5, (settings with { Momentum = 0.5 }).Momentum);
+        Assert.Throws<ArgumentException>(() => (settings with { Momentum = 0 }).Validate());
+        Assert.Equal(0, (settings with { Optimizer = OptimizerKind.Sgd }).Momentum);
+    }
+
+    [Fact]
     public void Named_values_list_every_setting_once_in_camel_case()
     {
         var names = Minimal.ToNamedValues().Select(p => p.Key).ToList();
@@ -52,7 +68,7 @@ public sealed class SettingsTests
         { "validationSplit must be in [0, 1)", Minimal with { ValidationSplit = 1 } },
         { "weightDecay must be a number", Minimal with { WeightDecay = -1e-4 } },
         { "momentum applies to 'sgd' and 'momentum' only", Minimal with { Optimizer = OptimizerKind.Adam, Momentum = 0.9 } },
-        { "optimizer 'momentum' needs momentum > 0", Minimal with { Optimizer = OptimizerKind.Momentum } },
+        { "optimizer 'momentum' needs momentum > 0", Minimal with { Optimizer = OptimizerKind.Momentum, Momentum = 0 } },
         { "lrStepGamma must be in (0, 1]", Minimal with { LrStepGamma = 0 } },
         { "lrStepEpochs must be at least 1", Minimal with { LrStepEpochs = 0 } },
         { "learningRate must be a positive number", Minimal with { LearningRate = double.NaN } },

@@ -23,6 +23,10 @@ internal sealed class TestExperiment(ExperimentSettings settings, string dataset
 
     public string SourceFile => "test.yaml";
 
+    public string? ConfigurationSha256 => null;
+
+    public IReadOnlyList<ExperimentFile> BuiltFiles => [];
+
     public string Dataset => dataset;
 
     public ExperimentSettings Settings => settings;

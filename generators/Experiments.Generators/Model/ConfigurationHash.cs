@@ -1,0 +1,67 @@
+using System.Collections.Generic;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Experiments.Generators.Model;
+
+/// <summary>
+/// The hashes the generator emits: of an experiment's resolved configuration (what it trains with) and of a file's
+/// text (what the build read, to spot a stale build at run time).
+/// </summary>
+internal static class ConfigurationHash
+{
+    /// <summary>The first line of the canonical form; a new form gets a new version, so old and new hashes never meet.</summary>
+    public const string FormVersion = "experiments-configuration/1";
+
+    /// <summary>
+    /// The canonical form of a configuration: <see cref="FormVersion"/>, then one line <c>key=value</c> per emitted key
+    /// (<see cref="ExperimentSchema.EmittedKeys"/>, in that order), each value canonical (numbers round-trip in the
+    /// invariant culture, booleans <c>true</c>/<c>false</c>, defaults filled in), with <c>\</c>, CR and LF in text
+    /// escaped as <c>\\</c>, <c>\r</c> and <c>\n</c>; every line ends with LF. Directives (<c>extends</c>,
+    /// <c>sweepLimit</c>) are not part of it: they say how to read files, not how to train.
+    /// </summary>
+    public static string CanonicalForm(IReadOnlyList<string> values)
+    {
+        var builder = new StringBuilder(FormVersion).Append('\n');
+        for (var i = 0; i < ExperimentSchema.EmittedKeys.Length; i++)
+        {
+            builder.Append(ExperimentSchema.EmittedKeys[i].Name).Append('=');
+            foreach (var c in values[i])
+            {
+                _ = c switch
+                {
+                    '\\' => builder.Append("\\\\"),
+                    '\r' => builder.Append("\\r"),
+                    '\n' => builder.Append("\\n"),
+                    _ => builder.Append(c),
+                };
+            }
+
+            builder.Append('\n');
+        }
+
+        return builder.ToString();
+    }
+
+    /// <summary>SHA-256 of <see cref="CanonicalForm"/>, lower-case hex.</summary>
+    public static string OfConfiguration(IReadOnlyList<string> values) => Sha256(CanonicalForm(values));
+
+    /// <summary>
+    /// SHA-256 of a file's text as the compiler decoded it, UTF-8 encoded without a leading byte-order mark: what
+    /// <c>Experiments.ExperimentFile.HashText</c> computes at run time from the file on disk.
+    /// </summary>
+    public static string OfText(string text) => Sha256(text.Length > 0 && text[0] == '\uFEFF' ? text.Substring(1) : text);
+
+    private static string Sha256(string text)
+    {
+        using var sha = SHA256.Create();
+        var hash = sha.ComputeHash(new UTF8Encoding(false).GetBytes(text));
+        var hex = new StringBuilder(hash.Length * 2);
+        foreach (var b in hash)
+        {
+            hex.Append(b.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return hex.ToString();
+    }
+}
