@@ -558,5 +558,4 @@ public sealed class ResultStore : IDisposable
         command.CommandText = sql;
         return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), CultureInfo.InvariantCulture);
     }
-    }
 }
