@@ -62,16 +62,17 @@ steps.SetAction(_ =>
 
 var userRuns = new Option<int>("--runs") { Description = "Fresh processes of the command (the median is reported).", DefaultValueFactory = _ => 5 };
 var userConfiguration = new Option<string?>("--configuration", "-c") { Description = "Build configuration passed to dotnet run (default: none, as the README's command)." };
+var userRepository = new Option<string?>("--repository") { Description = "Checkout whose runner to run (default: this one), e.g. a worktree of an older commit for a before/after." };
 var userExperiments = new Argument<string[]>("NAME") { Description = "Experiments to run.", Arity = ArgumentArity.ZeroOrMore };
 var userCommand = new Command("user-command", "The README's `dotnet run --project runner -- run NAMES` in fresh processes: the Train column a user sees.")
 {
-    userRuns, userConfiguration, userExperiments,
+    userRuns, userConfiguration, userRepository, userExperiments,
 };
 userCommand.SetAction(parse =>
 {
     var names = parse.GetValue(userExperiments) is { Length: > 0 } given ? given : ["seed-recipe", "best-deskewed"];
     Console.WriteLine(Invariant($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on: {Machine.Describe(1)}"));
-    return UserCommandBench.Run(RepositoryRoot(), names, parse.GetValue(userRuns), parse.GetValue(userConfiguration), Console.Out);
+    return UserCommandBench.Run(Path.GetFullPath(parse.GetValue(userRepository) ?? RepositoryRoot()), names, parse.GetValue(userRuns), parse.GetValue(userConfiguration), Console.Out);
 });
 
 var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand };
