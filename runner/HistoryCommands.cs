@@ -70,7 +70,7 @@ internal static class HistoryCommands
         var exportFormat = FormatOption(null, "md", "csv", "json");
         exportFormat.Required = true;
         var exportRun = RunOption();
-        var output = new Option<string>("--output") { Description = "Write to this file (atomically) instead of the console.", HelpName = "FILE" };
+        var output = new Option<string>("--output") { Description = "Write to this file (atomically when it is a regular file; a device or a pipe in place) instead of the console; - is standard output.", HelpName = "FILE" };
         var export = new Command("export", "One run's results (default: the latest run) as Markdown, CSV or JSON.")
         {
             exportFormat, exportRun, output, exportResults,
@@ -79,7 +79,7 @@ internal static class HistoryCommands
         {
             var run = parse.GetValue(exportRun) is { } id ? FindRun(store, id) : LatestRun(store);
             var text = RunExport.Write(parse.GetValue(exportFormat)!, run, store.ResultsOfRun(run.Id));
-            if (parse.GetValue(output) is { } file)
+            if (parse.GetValue(output) is { } file && file != StandardOutput)
             {
                 try
                 {
@@ -103,7 +103,7 @@ internal static class HistoryCommands
 
         var reportResults = ResultsOption();
         var reportRun = RunOption();
-        var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file. Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
+        var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file (- is standard output). Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
         var report = new Command("report", "Write one run (default: the latest) as a self-contained HTML file: tables and embedded pictures.")
         {
             reportRun, reportOutput, reportResults,
@@ -124,11 +124,26 @@ internal static class HistoryCommands
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
                     // The report embeds them, so it can still be written elsewhere (--output).
-                    console.MarkupLineInterpolated($"[yellow]warning:[/] the pictures were not saved into '{runDirectory}' ({exception.Message}); the report embeds them");
+                    var warning = $"the pictures were not saved into '{runDirectory}' ({exception.Message}); the report embeds them";
+                    if (parse.GetValue(reportOutput) == StandardOutput)
+                    {
+                        Console.Error.WriteLine("warning: " + warning); // standard output carries the HTML
+                    }
+                    else
+                    {
+                        console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                    }
                 }
 
                 var html = HtmlReport.Render(run, stored, Comparison.AgainstPrevious(store, stored), pictures);
                 var file = parse.GetValue(reportOutput) ?? Path.Combine(runDirectory, HtmlReport.FileName);
+                if (file == StandardOutput)
+                {
+                    // Only the HTML goes to standard output (e.g. into a pipe or a browser's stdin).
+                    console.Profile.Out.Writer.Write(html);
+                    return 0;
+                }
+
                 try
                 {
                     var folder = Path.GetDirectoryName(Path.GetFullPath(file));
@@ -152,6 +167,9 @@ internal static class HistoryCommands
 
         return [runs, show, compare, history, export, report];
     }
+
+    /// <summary>The <c>--output</c> of <c>export</c> and <c>report</c> that means standard output, as for most Unix tools.</summary>
+    internal const string StandardOutput = "-";
 
     /// <summary>The full commit id of a git ref in the checkout the runner was built from, or null.</summary>
     internal static string? ResolveGitRef(string reference) =>
