@@ -155,6 +155,25 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void More_threads_than_cores_are_refused_with_the_core_count_and_as_many_are_accepted()
+    {
+        using var results = new TemporaryDirectory();
+        var cores = Environment.ProcessorCount;
+        var tooMany = (cores + 1).ToString(CultureInfo.InvariantCulture);
+        var (exitCode, output) = Run("run", "seed-recipe", "--threads", tooMany, "--results", results.Path);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains($"--threads must be at most the {cores} core(s) this machine has (Environment.ProcessorCount), but is {tooMany}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(results.Path));
+
+        // As many threads as cores pass the option's check: the name that matches nothing is what stops this one.
+        var (allowedExit, allowed) = Run("run", "no-such-experiment", "--threads", cores.ToString(CultureInfo.InvariantCulture), "--results", results.Path);
+        Assert.Equal(RunnerApp.UsageError, allowedExit);
+        Assert.Contains("No experiment matches 'no-such-experiment'", allowed, StringComparison.Ordinal);
+        Assert.DoesNotContain("--threads", allowed, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Missing_dataset_marks_experiments_failed_names_the_files_and_still_writes_results()
     {
         using var dataRoot = new TemporaryDirectory();
