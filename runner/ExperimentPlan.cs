@@ -31,7 +31,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
         catch (IOException exception)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
             return RunnerApp.UsageError;
         }
 
@@ -42,7 +42,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
         catch (StoreException exception)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
             return RunnerApp.UsageError;
         }
 
@@ -71,14 +71,14 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     {
         var dataRoot = options.DataRoot ?? DefaultDataRoot();
         TorchSharp.torch.set_num_threads(options.Threads);
-        console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
+        console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
         using var store = new DatasetStore(new DatasetStoreOptions
         {
             DataRoot = dataRoot,
             AllowDownload = options.Download,
             DownloadCommand = DownloadCommand(),
             RememberFailures = true,
-            Log = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
+            Log = message => console.MarkupLineInterpolated(TerminalText.Format, $"[grey]{message}[/]"),
         });
 
         // Load every dataset before the progress display starts; the store logs what it read and verified, and
@@ -125,7 +125,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         console.Write(BuildTable(results));
         foreach (var failure in results.Where(r => r.Status == ExperimentStatus.Failed).GroupBy(r => r.Error, StringComparer.Ordinal))
         {
-            console.MarkupLineInterpolated($"[red]{string.Join(", ", failure.Select(r => r.Experiment))} failed:[/] {failure.Key}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]{string.Join(", ", failure.Select(r => r.Experiment))} failed:[/] {failure.Key}");
         }
 
         var status = cancelled ? RunStatus.Interrupted
@@ -134,7 +134,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         recording.Finish(status);
         if (!recording.Failed)
         {
-            console.MarkupLineInterpolated($"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
+            console.MarkupLineInterpolated(TerminalText.Format, $"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
         }
 
         var pictures = cancelled || results.Count == 0 || WritePictures(recording.RunId, results);
@@ -173,7 +173,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(progress =>
             {
-                var tasks = experiments.ToDictionary(e => e, e => progress.AddTask(Markup.Escape(e.Name), autoStart: false, maxValue: e.Settings.Epochs));
+                var tasks = experiments.ToDictionary(e => e, e => progress.AddTask(Markup.Escape(TerminalText.Escape(e.Name)), autoStart: false, maxValue: e.Settings.Epochs));
                 foreach (var experiment in experiments)
                 {
                     var task = tasks[experiment];
@@ -181,11 +181,11 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     var reporter = new SynchronousProgress<EpochReport>(report =>
                     {
                         task.Value = report.Epoch;
-                        task.Description = Markup.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}"));
+                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}")));
                     });
                     var result = session.Run(experiment, reporter, cancellationToken);
                     finished(result);
-                    task.Description = Markup.Escape(experiment.Name) + "  " + Outcome(result);
+                    task.Description = Markup.Escape(TerminalText.Escape(experiment.Name)) + "  " + Outcome(result);
                     task.Value = task.MaxValue;
                     task.StopTask();
                 }
@@ -198,9 +198,9 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         foreach (var experiment in experiments)
         {
             index++;
-            console.MarkupLineInterpolated($"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
             var reporter = new SynchronousProgress<EpochReport>(report =>
-                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
+                console.MarkupLineInterpolated(TerminalText.Format, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
             var result = session.Run(experiment, reporter, cancellationToken);
             finished(result);
             console.MarkupLine("      " + Outcome(result));
@@ -210,7 +210,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     private static string Outcome(ExperimentResult result) => result.Status switch
     {
         ExperimentStatus.Completed when result.Test is { } test => Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s")),
-        ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(result.DivergenceReason ?? ""),
+        ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(TerminalText.Escape(result.DivergenceReason)),
         _ => "[red]failed[/]",
     };
 
@@ -251,10 +251,10 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             }
 
             (previousSweep, first) = (sweep, false);
-            var cells = row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(cell)).ToArray();
+            var cells = row.Select(cell => (Spectre.Console.Rendering.IRenderable)new Text(TerminalText.Escape(cell))).ToArray();
             if (leaders.Contains(result))
             {
-                cells[AccuracyColumn] = new Text(row[AccuracyColumn], new Style(decoration: Decoration.Bold));
+                cells[AccuracyColumn] = new Text(TerminalText.Escape(row[AccuracyColumn]), new Style(decoration: Decoration.Bold));
             }
 
             cells[ResultTable.StatusColumn] = new Markup(StatusMarkup(result.Status));
@@ -269,12 +269,12 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         try
         {
             var paths = ResultFiles.WriteLatest(options.Results, results);
-            console.MarkupLineInterpolated($"Results written to [blue]{string.Join(" and ", paths)}[/]");
+            console.MarkupLineInterpolated(TerminalText.Format, $"Results written to [blue]{string.Join(" and ", paths)}[/]");
             return true;
         }
         catch (IOException exception)
         {
-            console.MarkupLineInterpolated($"[red]Could not write the result files:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not write the result files:[/] {exception.Message}");
             return false;
         }
     }
@@ -286,13 +286,13 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         try
         {
             var pictures = RunPlots.Write(directory, results);
-            console.MarkupLineInterpolated($"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
+            console.MarkupLineInterpolated(TerminalText.Format, $"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
             return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             // Drawing is the last, optional step: whatever went wrong there, the results are already safe.
-            console.MarkupLineInterpolated($"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
             return false;
         }
     }

@@ -16,7 +16,7 @@ internal static class HistoryCommands
         {
             var list = store.Runs();
             ConsoleTables.Write(console, HistoryTables.Runs(list));
-            console.MarkupLineInterpolated($"{list.Count} run(s) in {store.Path}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"{list.Count} run(s) in {store.Path}");
             return 0;
         }));
 
@@ -87,15 +87,15 @@ internal static class HistoryCommands
                 }
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
-                    console.MarkupLineInterpolated($"[red]error:[/] cannot write '{file}': {exception.Message}");
+                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] cannot write '{file}': {exception.Message}");
                     return RunnerApp.UsageError;
                 }
 
-                console.MarkupLineInterpolated($"Run {run.Id} exported to [blue]{file}[/]");
+                console.MarkupLineInterpolated(TerminalText.Format, $"Run {run.Id} exported to [blue]{file}[/]");
             }
             else
             {
-                console.Profile.Out.Writer.Write(text);
+                WriteExport(console, text);
             }
 
             return 0;
@@ -127,11 +127,11 @@ internal static class HistoryCommands
                     var warning = $"the pictures were not saved into '{runDirectory}' ({exception.Message}); the report embeds them";
                     if (parse.GetValue(reportOutput) == StandardOutput)
                     {
-                        Console.Error.WriteLine("warning: " + warning); // standard output carries the HTML
+                        Console.Error.WriteLine("warning: " + TerminalText.Escape(warning)); // standard output carries the HTML
                     }
                     else
                     {
-                        console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                        console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] {warning}");
                     }
                 }
 
@@ -140,7 +140,7 @@ internal static class HistoryCommands
                 if (file == StandardOutput)
                 {
                     // Only the HTML goes to standard output (e.g. into a pipe or a browser's stdin).
-                    console.Profile.Out.Writer.Write(html);
+                    WriteExport(console, html);
                     return 0;
                 }
 
@@ -156,11 +156,11 @@ internal static class HistoryCommands
                 }
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
-                    console.MarkupLineInterpolated($"[red]error:[/] cannot write the report to '{file}': {exception.Message}; make that folder writable, or pass --output FILE somewhere writable");
+                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] cannot write the report to '{file}': {exception.Message}; make that folder writable, or pass --output FILE somewhere writable");
                     return RunnerApp.UsageError;
                 }
 
-                console.MarkupLineInterpolated($"Report of run {run.Id} ({stored.Count} results, {pictures.Count} pictures) written to [blue]{file}[/]");
+                console.MarkupLineInterpolated(TerminalText.Format, $"Report of run {run.Id} ({stored.Count} results, {pictures.Count} pictures) written to [blue]{file}[/]");
                 return 0;
             });
         });
@@ -230,9 +230,16 @@ internal static class HistoryCommands
         }
         else
         {
-            console.Profile.Out.Writer.Write(table.Format(format));
+            WriteExport(console, table.Format(format));
         }
     }
+
+    /// <summary>
+    /// An export (Markdown, CSV, JSON) on standard output: the exact text into a pipe or a file, for the program that
+    /// reads it; escaped (<see cref="TerminalText.Escape"/>) when standard output is a terminal.
+    /// </summary>
+    private static void WriteExport(IAnsiConsole console, string text) =>
+        console.Profile.Out.Writer.Write(console.Profile.Out.IsTerminal ? TerminalText.Escape(text) : text);
 
     internal static RunRecord FindRun(ResultStore store, long id)
     {
@@ -261,14 +268,14 @@ internal static class HistoryCommands
             if (store.Warning is { } warning)
             {
                 // On standard error: the output may be JSON or CSV for another program.
-                Console.Error.WriteLine("warning: " + warning);
+                Console.Error.WriteLine("warning: " + TerminalText.Escape(warning));
             }
 
             return action(store);
         }
         catch (Exception exception) when (exception is StoreException or UsageException)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
             return RunnerApp.UsageError;
         }
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using Experiments.Reporting;
 using Experiments.Running;
 using Spectre.Console;
 
@@ -9,7 +10,9 @@ namespace Experiments.Runner;
 
 /// <summary>
 /// The command line: <c>all</c>, <c>run</c> and <c>list</c>, parsed by System.CommandLine; output through
-/// Spectre.Console so that tests can capture it.
+/// Spectre.Console so that tests can capture it. Whatever it prints that came from a file or the command line passes
+/// through <see cref="TerminalText"/> (<c>TerminalText.Format</c> in markup lines), so no control character reaches
+/// the terminal.
 /// </summary>
 public static class RunnerApp
 {
@@ -64,10 +67,10 @@ public static class RunnerApp
             {
                 foreach (var error in parseResult.Errors)
                 {
-                    console.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {error.Message}");
                 }
 
-                console.MarkupLineInterpolated($"Run '{ApplicationName} --help' for the commands and options.");
+                console.MarkupLineInterpolated(TerminalText.Format, $"Run '{ApplicationName} --help' for the commands and options.");
                 return UsageError;
             }
 
@@ -78,7 +81,7 @@ public static class RunnerApp
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             // A cancellation that nobody asked for (e.g. a timeout deep inside a library) is a failure like any other.
-            console.MarkupLineInterpolated($"[red]error:[/] the runner failed: {exception}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] the runner failed: {exception}");
             return InternalError;
         }
         finally
@@ -155,7 +158,7 @@ public static class RunnerApp
             if (patterns.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 // Names never start with '-': this is an option the parser took for a name.
-                console.MarkupLineInterpolated($"[red]error:[/] Unrecognized option '{unknownOption}'; the options of run are --data-root, --results, --download and --threads");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{unknownOption}'; the options of run are --data-root, --results, --download and --threads");
                 return UsageError;
             }
 
@@ -166,7 +169,7 @@ public static class RunnerApp
             }
             catch (ArgumentException exception)
             {
-                console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
                 return UsageError;
             }
 
@@ -210,15 +213,16 @@ public static class RunnerApp
         table.AddColumn("File");
         foreach (var experiment in catalog)
         {
+            // From the YAML files: a description may hold anything, terminal escape sequences included.
             table.AddRow(
-                new Text(experiment.Name),
-                new Text(experiment.Dataset),
-                new Text(experiment.Description),
-                new Text(experiment.SourceFile));
+                new Text(TerminalText.Escape(experiment.Name)),
+                new Text(TerminalText.Escape(experiment.Dataset)),
+                new Text(TerminalText.Escape(experiment.Description)),
+                new Text(TerminalText.Escape(experiment.SourceFile)));
         }
 
         console.Write(table);
-        console.MarkupLineInterpolated($"{catalog.Count} experiment{(catalog.Count == 1 ? "" : "s")}.");
+        console.MarkupLineInterpolated(TerminalText.Format, $"{catalog.Count} experiment{(catalog.Count == 1 ? "" : "s")}.");
         return 0;
     }
 }
