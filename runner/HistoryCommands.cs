@@ -71,6 +71,7 @@ internal static class HistoryCommands
         exportFormat.Required = true;
         var exportRun = RunOption();
         var output = new Option<string>("--output") { Description = "Write to this file (atomically when it is a regular file; a device or a pipe in place) instead of the console; - is standard output.", HelpName = "FILE" };
+        output.Validators.Add(result => RunnerApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
         var export = new Command("export", "One run's results (default: the latest run) as Markdown, CSV or JSON.")
         {
             exportFormat, exportRun, output, exportResults,
@@ -104,6 +105,7 @@ internal static class HistoryCommands
         var reportResults = ResultsOption();
         var reportRun = RunOption();
         var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file (- is standard output). Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
+        reportOutput.Validators.Add(result => RunnerApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
         var report = new Command("report", "Write one run (default: the latest) as a self-contained HTML file: tables and embedded pictures.")
         {
             reportRun, reportOutput, reportResults,
@@ -183,13 +185,7 @@ internal static class HistoryCommands
             HelpName = "DIR",
             DefaultValueFactory = _ => "results",
         };
-        option.Validators.Add(result =>
-        {
-            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
-            {
-                result.AddError("--results needs a directory");
-            }
-        });
+        option.Validators.Add(result => RunnerApp.RequireText(result, "--results"));
         return option;
     }
 

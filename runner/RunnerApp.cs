@@ -67,7 +67,7 @@ public static class RunnerApp
             {
                 foreach (var error in parseResult.Errors)
                 {
-                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {error.Message}");
+                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {ShortenArguments(error.Message, args)}");
                 }
 
                 console.MarkupLineInterpolated(TerminalText.Format, $"Run '{ApplicationName} --help' for the commands and options.");
@@ -88,6 +88,17 @@ public static class RunnerApp
         {
             Console.CancelKeyPress -= OnCancel;
         }
+    }
+
+    /// <summary>The parser's message with every long argument it quotes shortened (<see cref="TerminalText.Shorten"/>).</summary>
+    private static string ShortenArguments(string message, string[] args)
+    {
+        foreach (var argument in args.Where(a => a.Length > TerminalText.ShortLength).Distinct(StringComparer.Ordinal))
+        {
+            message = message.Replace(argument, TerminalText.Shorten(argument), StringComparison.Ordinal);
+        }
+
+        return message;
     }
 
     private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, CancellationToken cancellationToken)
@@ -158,7 +169,7 @@ public static class RunnerApp
             if (patterns.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 // Names never start with '-': this is an option the parser took for a name.
-                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{unknownOption}'; the options of run are --data-root, --results, --download and --threads");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download and --threads");
                 return UsageError;
             }
 
@@ -191,7 +202,10 @@ public static class RunnerApp
         return root;
     }
 
-    private static void RequireText(OptionResult result, string name)
+    /// <summary>The longest path Linux takes (PATH_MAX, bytes with the terminating zero, so at most this many characters).</summary>
+    internal const int MaxPathLength = 4096;
+
+    internal static void RequireText(OptionResult result, string name)
     {
         var value = result.GetValueOrDefault<string>();
         if (string.IsNullOrWhiteSpace(value))
@@ -200,7 +214,23 @@ public static class RunnerApp
         }
         else if (value.StartsWith("--", StringComparison.Ordinal))
         {
-            result.AddError($"{name} needs a directory, but is followed by the option '{value}'");
+            result.AddError($"{name} needs a directory, but is followed by the option '{TerminalText.Shorten(value)}'");
+        }
+        else
+        {
+            RequirePathLength(result, name, value);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a path no system call would take, before it is echoed by every message that names the folder (the
+    /// run header, a missing dataset's folders and download command): once here, shortened.
+    /// </summary>
+    internal static void RequirePathLength(OptionResult result, string name, string value)
+    {
+        if (value.Length >= MaxPathLength)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} '{TerminalText.Shorten(value)}' is longer than a path can be ({MaxPathLength - 1:N0} characters at most)"));
         }
     }
 

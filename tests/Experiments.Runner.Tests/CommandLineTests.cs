@@ -154,6 +154,33 @@ public sealed class CommandLineTests
         Assert.Empty(Directory.GetFileSystemEntries(scratch.Path));
     }
 
+    [Theory]
+    [InlineData("run", "{0}")]
+    [InlineData("run", "seed-recipe", "--threads", "{0}")]
+    [InlineData("run", "seed-recipe", "--data-root", "/tmp/{0}")]
+    [InlineData("all", "--results", "/tmp/{0}")]
+    [InlineData("runs", "--results", "{0}")]
+    [InlineData("export", "--format", "md", "--output", "/tmp/{0}")]
+    [InlineData("{0}")]
+    public void A_long_argument_is_echoed_once_and_shortened(params string[] template)
+    {
+        var argument = new string('x', 100_000);
+        using var results = new TemporaryDirectory();
+        string[] args = [.. template.Select(a => a.Replace("{0}", argument, StringComparison.Ordinal))];
+        if (!args.Contains("--results"))
+        {
+            args = [.. args, "--results", results.Path];
+        }
+
+        var (exitCode, output) = Run(args);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.True(output.Length < 2_000, $"{output.Length} characters of output");
+        // Once, as its first 80 characters and its length ("/tmp/" and 75 of the x's, for a path).
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, @"x{75,80}… \(100,00[05] characters\)"));
+        Assert.DoesNotContain(new string('x', 81), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void More_threads_than_cores_are_refused_with_the_core_count_and_as_many_are_accepted()
     {
