@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using Experiments.Data;
 using Experiments.History;
 using Experiments.Reporting;
@@ -69,7 +68,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
     private int Execute(IReadOnlyList<IExperiment> experiments, RunRecording recording, CancellationToken cancellationToken)
     {
-        var dataRoot = options.DataRoot ?? DefaultDataRoot();
+        var dataRoot = options.DataRoot;
         TorchSharp.torch.set_num_threads(options.Threads);
         console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
         using var store = new DatasetStore(new DatasetStoreOptions
@@ -158,7 +157,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     private string DownloadCommand()
     {
         var command = DatasetStoreOptions.DefaultDownloadCommand;
-        return options.DataRoot is null ? command : $"{command} --data-root {ShellQuote(options.DataRoot)}";
+        return options.DataRootOption is null ? command : $"{command} --data-root {ShellQuote(options.DataRootOption)}";
     }
 
     internal static string ShellQuote(string value) =>
@@ -295,15 +294,6 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
             return false;
         }
-    }
-
-    /// <summary>The repository's data/ folder (recorded at build time), else data/ under the current directory.</summary>
-    internal static string DefaultDataRoot()
-    {
-        var root = typeof(ExperimentPlan).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
-        var candidate = root is null ? null : Path.Combine(root, "data");
-        return candidate is not null && Directory.Exists(candidate) ? candidate : "data";
     }
 
     /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>

@@ -12,7 +12,7 @@ internal static class HistoryCommands
     {
         var results = ResultsOption();
         var runs = new Command("runs", "List the recorded runs.") { results };
-        runs.SetAction(parse => WithStore(console, parse.GetValue(results)!, store =>
+        runs.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(results)), store =>
         {
             var list = store.Runs();
             ConsoleTables.Write(console, HistoryTables.Runs(list));
@@ -23,7 +23,7 @@ internal static class HistoryCommands
         var showResults = ResultsOption();
         var runId = new Argument<long>("RUN") { Description = "The run's id (see 'runs')." };
         var show = new Command("show", "Show one run in full: where it ran, its results, per-class accuracy.") { runId, showResults };
-        show.SetAction(parse => WithStore(console, parse.GetValue(showResults)!, store =>
+        show.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(showResults)), store =>
         {
             var run = FindRun(store, parse.GetValue(runId));
             var stored = store.ResultsOfRun(run.Id);
@@ -44,7 +44,7 @@ internal static class HistoryCommands
         {
             baseline, compareFormat, compareResults,
         };
-        compare.SetAction(parse => WithStore(console, parse.GetValue(compareResults)!, store =>
+        compare.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(compareResults)), store =>
         {
             var (label, rows) = Comparison.Compare(store, parse.GetValue(baseline), ResolveGitRef);
             Emit(console, Comparison.Table(label, rows), parse.GetValue(compareFormat)!);
@@ -58,7 +58,7 @@ internal static class HistoryCommands
         {
             experiment, historyFormat, historyResults,
         };
-        history.SetAction(parse => WithStore(console, parse.GetValue(historyResults)!, store =>
+        history.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(historyResults)), store =>
         {
             var name = parse.GetValue(experiment)!;
             var stored = HistoryTables.RequireResults(store, name);
@@ -76,7 +76,7 @@ internal static class HistoryCommands
         {
             exportFormat, exportRun, output, exportResults,
         };
-        export.SetAction(parse => WithStore(console, parse.GetValue(exportResults)!, store =>
+        export.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(exportResults)), store =>
         {
             var run = parse.GetValue(exportRun) is { } id ? FindRun(store, id) : LatestRun(store);
             var text = RunExport.Write(parse.GetValue(exportFormat)!, run, store.ResultsOfRun(run.Id));
@@ -112,7 +112,7 @@ internal static class HistoryCommands
         };
         report.SetAction(parse =>
         {
-            var resultsDirectory = parse.GetValue(reportResults)!;
+            var resultsDirectory = Folders.Results(parse.GetValue(reportResults));
             return WithStore(console, resultsDirectory, store =>
             {
                 var run = parse.GetValue(reportRun) is { } id ? FindRun(store, id) : LatestRun(store);
@@ -181,9 +181,8 @@ internal static class HistoryCommands
     {
         var option = new Option<string>("--results")
         {
-            Description = "The results folder holding the run history (experiments.db).",
+            Description = "The results folder holding the run history (experiments.db). Default: results/ of the repository the runner was built from (else of the current directory).",
             HelpName = "DIR",
-            DefaultValueFactory = _ => "results",
         };
         option.Validators.Add(result => RunnerApp.RequireText(result, "--results"));
         return option;

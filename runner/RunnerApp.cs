@@ -105,14 +105,13 @@ public static class RunnerApp
     {
         var dataRoot = new Option<string>("--data-root")
         {
-            Description = "Folder holding one folder per dataset (mnist/, fashion-mnist/). Default: the repository's data/.",
+            Description = "Folder holding one folder per dataset (mnist/, fashion-mnist/). Default: data/ of the repository the runner was built from (else of the current directory).",
             HelpName = "DIR",
         };
         var results = new Option<string>("--results")
         {
-            Description = "Where the run history (experiments.db), latest.json, latest.md and the pictures go.",
+            Description = "Where the run history (experiments.db), latest.json, latest.md and the pictures go. Default: results/ of the repository the runner was built from (else of the current directory).",
             HelpName = "DIR",
-            DefaultValueFactory = _ => "results",
         };
         var download = new Option<bool>("--download")
         {
@@ -146,7 +145,7 @@ public static class RunnerApp
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads), commandLine);
+            new(Folders.DataRoot(parse.GetValue(dataRoot)), Folders.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot));
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {

@@ -11,6 +11,11 @@ internal sealed class RunnerProcess : IDisposable
     private readonly object gate = new();
 
     public RunnerProcess(params string[] arguments)
+        : this(null, arguments)
+    {
+    }
+
+    private RunnerProcess(string? workingDirectory, string[] arguments)
     {
         // env(1) puts SIGINT and SIGTERM back to their default handling before it executes dotnet (same process id):
         // a process inherits "ignored" signals, and .NET keeps an ignored SIGINT ignored. A test host started by a
@@ -22,6 +27,7 @@ internal sealed class RunnerProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         start.ArgumentList.Add("--default-signal=INT,TERM");
         start.ArgumentList.Add(DotnetHost());
@@ -42,6 +48,9 @@ internal sealed class RunnerProcess : IDisposable
     }
 
     public int Id => process.Id;
+
+    /// <summary>The runner started in <paramref name="workingDirectory"/> (its current directory).</summary>
+    public static RunnerProcess In(string workingDirectory, params string[] arguments) => new(workingDirectory, arguments);
 
     /// <summary>The dotnet host running these tests (so the runner uses the same runtime), else dotnet from PATH.</summary>
     private static string DotnetHost() =>
