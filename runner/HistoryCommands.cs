@@ -88,7 +88,7 @@ internal static class HistoryCommands
                 }
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
-                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] cannot write '{file}': {exception.Message}");
+                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}"); // names the file and why
                     return RunnerApp.UsageError;
                 }
 
