@@ -50,6 +50,18 @@ public sealed class OutputTargetTests : IDisposable
         Assert.False(File.Exists("-"));
     }
 
+    [Fact]
+    public void Export_through_a_relative_symbolic_link_from_the_current_folder_writes_its_target()
+    {
+        using var folder = new TemporaryDirectory();
+        Directory.CreateDirectory(folder.Combine("kept"));
+        File.CreateSymbolicLink(folder.Combine("latest.md"), Path.Combine("kept", "run.md")); // as `ln -s kept/run.md latest.md`
+        using var runner = RunnerProcess.In(folder.Path, "export", "--format", "md", "--output", "latest.md", "--results", results.Path);
+        Assert.True(runner.WaitForExit() == 0, runner.Output);
+        Assert.NotNull(new FileInfo(folder.Combine("latest.md")).LinkTarget);
+        Assert.Contains("| seed-recipe |", File.ReadAllText(folder.Combine("kept", "run.md")), StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("export", "--format", "md")]
     [InlineData("report")]

@@ -37,7 +37,9 @@ public static class AtomicFile
     {
         try
         {
-            return File.ResolveLinkTarget(path, returnFinalTarget: true)?.FullName ?? path;
+            // From the full path: .NET resolves a relative link's target against the folder of the path as given,
+            // which for a bare "latest.md" is none (it made "/r/latest.md" of "latest.md -> r/latest.md").
+            return File.ResolveLinkTarget(Path.GetFullPath(path), returnFinalTarget: true)?.FullName ?? path;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
