@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.RegularExpressions;
 using Experiments.Reporting;
 using Experiments.Spelling;
@@ -36,35 +35,11 @@ public static class ExperimentSelector
     }
 
     /// <summary>
-    /// The error for a pattern that matches nothing: the pattern (shortened when long: it is echoed once), the closest
-    /// name when it looks like a typo, and the known names; a long catalog (a large sweep has thousands) is cut to the
-    /// <see cref="ListedNames"/> closest, with how many more there are.
+    /// The error for a pattern that matches nothing: the pattern (shortened when long: it is echoed once), then the
+    /// closest name and the known ones (<see cref="NameHint"/>: at most the closest few of a large catalog).
     /// </summary>
-    private static string NoMatch(string pattern, IReadOnlyList<string> names)
-    {
-        var message = $"No experiment matches '{TerminalText.Shorten(pattern)}'; ";
-        if (names.Count == 0)
-        {
-            return message + "there are no experiments";
-        }
-
-        var closest = EditDistance.Closest(pattern, names);
-        var known = names.Count <= ListedNames
-            ? "known experiments: " + string.Join(", ", names)
-            : string.Create(CultureInfo.InvariantCulture, $"the closest of the {names.Count:N0} experiments: {string.Join(", ", Closest(pattern, names))}, and {names.Count - ListedNames:N0} more; see 'list'");
-        return closest is null ? message + known : $"{message}did you mean '{closest}'? {char.ToUpperInvariant(known[0])}{known[1..]}";
-    }
-
-    /// <summary>How many names an error lists at most.</summary>
-    internal const int ListedNames = 10;
-
-    /// <summary>The <see cref="ListedNames"/> names closest to <paramref name="pattern"/> (case-insensitive edit distance), ties in catalog order.</summary>
-    private static IEnumerable<string> Closest(string pattern, IReadOnlyList<string> names)
-    {
-        var lower = pattern.ToLowerInvariant();
-        return names.Select((name, index) => (name, index, distance: EditDistance.Distance(lower, name.ToLowerInvariant())))
-            .OrderBy(n => n.distance).ThenBy(n => n.index).Take(ListedNames).Select(n => n.name);
-    }
+    private static string NoMatch(string pattern, IReadOnlyList<string> names) =>
+        $"No experiment matches '{TerminalText.Shorten(pattern)}'; " + (names.Count == 0 ? "there are no experiments" : NameHint.For(pattern, names, "known experiments", "list"));
 
     private static Regex ToRegex(string pattern) =>
         new("^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);

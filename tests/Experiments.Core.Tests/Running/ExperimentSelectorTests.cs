@@ -55,7 +55,7 @@ public sealed class ExperimentSelectorTests
             .ToList();
         var error = Assert.Throws<ArgumentException>(() => ExperimentSelector.Select(catalog, ["big/learningRate=12345"]));
         // The five one edit away come first, in catalog order.
-        Assert.Contains("? The closest of the 10,009 experiments: big/learningRate=1234, big/learningRate=1235, big/learningRate=1245, big/learningRate=1345, big/learningRate=2345, ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("? The closest 10 of the 10,009 known experiments: big/learningRate=1234, big/learningRate=1235, big/learningRate=1245, big/learningRate=1345, big/learningRate=2345, ", error.Message, StringComparison.Ordinal);
         Assert.EndsWith(", and 9,999 more; see 'list'", error.Message, StringComparison.Ordinal);
         Assert.Equal(10, error.Message.Split("big/learningRate=", StringSplitOptions.None).Length - 3); // 10 names besides the pattern and the guess
         Assert.True(error.Message.Length < 600, error.Message);
