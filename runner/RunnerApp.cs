@@ -201,7 +201,7 @@ public static class RunnerApp
         return root;
     }
 
-    /// <summary>The longest path Linux takes (PATH_MAX, bytes with the terminating zero, so at most this many characters).</summary>
+    /// <summary>Linux's PATH_MAX: a path has fewer bytes (it counts the terminating zero), so a longer one is never a folder.</summary>
     internal const int MaxPathLength = 4096;
 
     internal static void RequireText(OptionResult result, string name)
