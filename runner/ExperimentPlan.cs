@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Reflection;
 using Experiments.Data;
 using Experiments.History;
 using Experiments.Reporting;
@@ -38,7 +37,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
         catch (IOException exception)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
             return RunnerApp.UsageError;
         }
 
@@ -49,7 +48,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
         catch (StoreException exception)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
             return RunnerApp.UsageError;
         }
 
@@ -91,16 +90,16 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             };
             if (what is not null)
             {
-                console.MarkupLineInterpolated($"[yellow]warning:[/] {file.SourceFile} {what}; this run trains the built settings; rebuild (drop --no-build) to train the edited file");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] {file.SourceFile} {what}; this run trains the built settings; rebuild (drop --no-build) to train the edited file");
             }
         }
     }
 
     private int Execute(IReadOnlyList<IExperiment> experiments, RunRecording recording, CancellationToken cancellationToken)
     {
-        var dataRoot = options.DataRoot ?? DefaultDataRoot();
+        var dataRoot = options.DataRoot;
         TorchSharp.torch.set_num_threads(options.Threads);
-        console.MarkupLineInterpolated($"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
+        console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
         WarnAboutStaleFiles(experiments);
         var storeOptions = new DatasetStoreOptions
         {
@@ -108,7 +107,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             AllowDownload = options.Download,
             DownloadCommand = DownloadCommand(),
             RememberFailures = true,
-            Log = message => console.MarkupLineInterpolated($"[grey]{message}[/]"),
+            Log = message => console.MarkupLineInterpolated(TerminalText.Format, $"[grey]{message}[/]"),
         };
         using var store = new DatasetStore(options.DatasetStore?.Invoke(storeOptions) ?? storeOptions);
 
@@ -159,7 +158,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         console.Write(BuildTable(results));
         foreach (var failure in results.Where(r => r.Status == ExperimentStatus.Failed).GroupBy(r => r.Error, StringComparer.Ordinal))
         {
-            console.MarkupLineInterpolated($"[red]{string.Join(", ", failure.Select(r => r.Experiment))} failed:[/] {failure.Key}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]{string.Join(", ", failure.Select(r => r.Experiment))} failed:[/] {failure.Key}");
         }
 
         // A run whose results are not all in the history is not completed, whatever its experiments did.
@@ -174,7 +173,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         if (!recording.Failed)
         {
-            console.MarkupLineInterpolated($"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
+            console.MarkupLineInterpolated(TerminalText.Format, $"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
         }
 
         var pictures = cancelled || results.Count == 0 || datasetsLoaded == 0 || WritePictures(recording.RunId, results);
@@ -205,7 +204,8 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     /// <summary>What is wrong with the --data-root given (it must be an existing folder), or null.</summary>
     private string? DataRootProblem()
     {
-        if (options.DataRoot is not { } root || Directory.Exists(root))
+        var root = options.DataRoot;
+        if (options.DataRootOption is null || Directory.Exists(root))
         {
             return null;
         }
@@ -219,7 +219,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     private string DownloadCommand()
     {
         var command = DatasetStoreOptions.DefaultDownloadCommand;
-        return options.DataRoot is null ? command : $"{command} --data-root {ShellQuote(options.DataRoot)}";
+        return options.DataRootOption is null ? command : $"{command} --data-root {ShellQuote(options.DataRootOption)}";
     }
 
     internal static string ShellQuote(string value) =>
@@ -234,7 +234,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
             .Start(progress =>
             {
-                var tasks = experiments.ToDictionary(e => e, e => progress.AddTask(Markup.Escape(e.Name), autoStart: false, maxValue: e.Settings.Epochs));
+                var tasks = experiments.ToDictionary(e => e, e => progress.AddTask(Markup.Escape(TerminalText.Escape(e.Name)), autoStart: false, maxValue: e.Settings.Epochs));
                 foreach (var experiment in experiments)
                 {
                     var task = tasks[experiment];
@@ -242,11 +242,11 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     var reporter = new SynchronousProgress<EpochReport>(report =>
                     {
                         task.Value = report.Epoch;
-                        task.Description = Markup.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}"));
+                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}")));
                     });
                     var result = session.Run(experiment, reporter, cancellationToken);
                     finished(result);
-                    task.Description = Markup.Escape(experiment.Name) + "  " + Outcome(result);
+                    task.Description = Markup.Escape(TerminalText.Escape(experiment.Name)) + "  " + Outcome(result);
                     task.Value = task.MaxValue;
                     task.StopTask();
                 }
@@ -259,9 +259,9 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         foreach (var experiment in experiments)
         {
             index++;
-            console.MarkupLineInterpolated($"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
             var reporter = new SynchronousProgress<EpochReport>(report =>
-                console.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
+                console.MarkupLineInterpolated(TerminalText.Format, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
             var result = session.Run(experiment, reporter, cancellationToken);
             finished(result);
             console.MarkupLine("      " + Outcome(result));
@@ -271,7 +271,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     private static string Outcome(ExperimentResult result) => result.Status switch
     {
         ExperimentStatus.Completed when result.Test is { } test => Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s")),
-        ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(result.DivergenceReason ?? ""),
+        ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(TerminalText.Escape(result.DivergenceReason)),
         _ => "[red]failed[/]",
     };
 
@@ -313,8 +313,8 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             (previousSweep, first) = (sweep, false);
             table.AddRow(ResultTable.Columns.Select(column =>
                 ReferenceEquals(column, ResultTable.Status) ? new Markup(StatusMarkup(result.Status))
-                : ReferenceEquals(column, ResultTable.Accuracy) && leaders.Contains(result) ? new Text(column.Value(result).Text, new Style(decoration: Decoration.Bold))
-                : (Spectre.Console.Rendering.IRenderable)new Text(column.Value(result).Text)));
+                : ReferenceEquals(column, ResultTable.Accuracy) && leaders.Contains(result) ? new Text(TerminalText.Escape(column.Value(result).Text), new Style(decoration: Decoration.Bold))
+                : (Spectre.Console.Rendering.IRenderable)new Text(TerminalText.Escape(column.Value(result).Text))));
         }
 
         return table;
@@ -325,12 +325,12 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         try
         {
             var paths = ResultFiles.WriteLatest(options.Results, results);
-            console.MarkupLineInterpolated($"Results written to [blue]{string.Join(" and ", paths)}[/]");
+            console.MarkupLineInterpolated(TerminalText.Format, $"Results written to [blue]{string.Join(" and ", paths)}[/]");
             return true;
         }
         catch (IOException exception)
         {
-            console.MarkupLineInterpolated($"[red]Could not write the result files:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not write the result files:[/] {exception.Message}");
             return false;
         }
     }
@@ -342,24 +342,15 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         try
         {
             var pictures = RunPlots.Write(directory, results);
-            console.MarkupLineInterpolated($"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
+            console.MarkupLineInterpolated(TerminalText.Format, $"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
             return true;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
             // Drawing is the last, optional step: whatever went wrong there, the results are already safe.
-            console.MarkupLineInterpolated($"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
             return false;
         }
-    }
-
-    /// <summary>The repository's data/ folder (recorded at build time), else data/ under the current directory.</summary>
-    internal static string DefaultDataRoot()
-    {
-        var root = typeof(ExperimentPlan).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
-            .FirstOrDefault(a => a.Key == "RepositoryRoot")?.Value;
-        var candidate = root is null ? null : Path.Combine(root, "data");
-        return candidate is not null && Directory.Exists(candidate) ? candidate : "data";
     }
 
     /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>

@@ -12,18 +12,18 @@ internal static class HistoryCommands
     {
         var results = ResultsOption();
         var runs = new Command("runs", "List the recorded runs.") { results };
-        runs.SetAction(parse => WithStore(console, parse.GetValue(results)!, store =>
+        runs.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(results)), store =>
         {
             var list = store.Runs();
             ConsoleTables.Write(console, HistoryTables.Runs(list));
-            console.MarkupLineInterpolated($"{list.Count} run(s) in {store.Path}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"{list.Count} run(s) in {store.Path}");
             return 0;
         }));
 
         var showResults = ResultsOption();
         var runId = new Argument<long>("RUN") { Description = "The run's id (see 'runs')." };
         var show = new Command("show", "Show one run in full: where it ran, its results, per-class accuracy.") { runId, showResults };
-        show.SetAction(parse => WithStore(console, parse.GetValue(showResults)!, store =>
+        show.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(showResults)), store =>
         {
             var run = FindRun(store, parse.GetValue(runId));
             var stored = store.ResultsOfRun(run.Id);
@@ -44,7 +44,7 @@ internal static class HistoryCommands
         {
             baseline, compareFormat, compareResults,
         };
-        compare.SetAction(parse => WithStore(console, parse.GetValue(compareResults)!, store =>
+        compare.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(compareResults)), store =>
         {
             var (label, rows) = Comparison.Compare(store, parse.GetValue(baseline), ResolveGitRef);
             Emit(console, Comparison.Table(label, rows), parse.GetValue(compareFormat)!);
@@ -58,7 +58,7 @@ internal static class HistoryCommands
         {
             experiment, historyFormat, historyResults,
         };
-        history.SetAction(parse => WithStore(console, parse.GetValue(historyResults)!, store =>
+        history.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(historyResults)), store =>
         {
             var name = parse.GetValue(experiment)!;
             var stored = HistoryTables.RequireResults(store, name);
@@ -70,16 +70,17 @@ internal static class HistoryCommands
         var exportFormat = FormatOption(null, "md", "csv", "json");
         exportFormat.Required = true;
         var exportRun = RunOption();
-        var output = new Option<string>("--output") { Description = "Write to this file (atomically) instead of the console.", HelpName = "FILE" };
+        var output = new Option<string>("--output") { Description = "Write to this file (atomically when it is a regular file; a device or a pipe in place) instead of the console; - is standard output.", HelpName = "FILE" };
+        output.Validators.Add(result => RunnerApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
         var export = new Command("export", "One run's results (default: the latest run) as Markdown, CSV or JSON.")
         {
             exportFormat, exportRun, output, exportResults,
         };
-        export.SetAction(parse => WithStore(console, parse.GetValue(exportResults)!, store =>
+        export.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(exportResults)), store =>
         {
             var run = parse.GetValue(exportRun) is { } id ? FindRun(store, id) : LatestRun(store);
             var text = RunExport.Write(parse.GetValue(exportFormat)!, run, store.ResultsOfRun(run.Id));
-            if (parse.GetValue(output) is { } file)
+            if (parse.GetValue(output) is { } file && file != StandardOutput)
             {
                 try
                 {
@@ -87,15 +88,15 @@ internal static class HistoryCommands
                 }
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
-                    console.MarkupLineInterpolated($"[red]error:[/] cannot write '{file}': {exception.Message}");
+                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}"); // names the file and why
                     return RunnerApp.UsageError;
                 }
 
-                console.MarkupLineInterpolated($"Run {run.Id} exported to [blue]{file}[/]");
+                console.MarkupLineInterpolated(TerminalText.Format, $"Run {run.Id} exported to [blue]{file}[/]");
             }
             else
             {
-                console.Profile.Out.Writer.Write(text);
+                WriteExport(console, text);
             }
 
             return 0;
@@ -103,14 +104,15 @@ internal static class HistoryCommands
 
         var reportResults = ResultsOption();
         var reportRun = RunOption();
-        var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file. Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
+        var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file (- is standard output). Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
+        reportOutput.Validators.Add(result => RunnerApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
         var report = new Command("report", "Write one run (default: the latest) as a self-contained HTML file: tables and embedded pictures.")
         {
             reportRun, reportOutput, reportResults,
         };
         report.SetAction(parse =>
         {
-            var resultsDirectory = parse.GetValue(reportResults)!;
+            var resultsDirectory = Folders.Results(parse.GetValue(reportResults));
             return WithStore(console, resultsDirectory, store =>
             {
                 var run = parse.GetValue(reportRun) is { } id ? FindRun(store, id) : LatestRun(store);
@@ -124,11 +126,26 @@ internal static class HistoryCommands
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
                     // The report embeds them, so it can still be written elsewhere (--output).
-                    console.MarkupLineInterpolated($"[yellow]warning:[/] the pictures were not saved into '{runDirectory}' ({exception.Message}); the report embeds them");
+                    var warning = $"the pictures were not saved into '{runDirectory}' ({exception.Message}); the report embeds them";
+                    if (parse.GetValue(reportOutput) == StandardOutput)
+                    {
+                        Console.Error.WriteLine("warning: " + TerminalText.Escape(warning)); // standard output carries the HTML
+                    }
+                    else
+                    {
+                        console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] {warning}");
+                    }
                 }
 
                 var html = HtmlReport.Render(run, stored, Comparison.AgainstPrevious(store, stored), pictures);
                 var file = parse.GetValue(reportOutput) ?? Path.Combine(runDirectory, HtmlReport.FileName);
+                if (file == StandardOutput)
+                {
+                    // Only the HTML goes to standard output (e.g. into a pipe or a browser's stdin).
+                    WriteExport(console, html);
+                    return 0;
+                }
+
                 try
                 {
                     var folder = Path.GetDirectoryName(Path.GetFullPath(file));
@@ -141,17 +158,20 @@ internal static class HistoryCommands
                 }
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
-                    console.MarkupLineInterpolated($"[red]error:[/] cannot write the report to '{file}': {exception.Message}; make that folder writable, or pass --output FILE somewhere writable");
+                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] cannot write the report to '{file}': {exception.Message}; make that folder writable, or pass --output FILE somewhere writable");
                     return RunnerApp.UsageError;
                 }
 
-                console.MarkupLineInterpolated($"Report of run {run.Id} ({stored.Count} results, {pictures.Count} pictures) written to [blue]{file}[/]");
+                console.MarkupLineInterpolated(TerminalText.Format, $"Report of run {run.Id} ({stored.Count} results, {pictures.Count} pictures) written to [blue]{file}[/]");
                 return 0;
             });
         });
 
         return [runs, show, compare, history, export, report];
     }
+
+    /// <summary>The <c>--output</c> of <c>export</c> and <c>report</c> that means standard output, as for most Unix tools.</summary>
+    internal const string StandardOutput = "-";
 
     /// <summary>The full commit id of a git ref in the checkout the runner was built from, or null.</summary>
     internal static string? ResolveGitRef(string reference) =>
@@ -161,17 +181,10 @@ internal static class HistoryCommands
     {
         var option = new Option<string>("--results")
         {
-            Description = "The results folder holding the run history (experiments.db).",
+            Description = "The results folder holding the run history (experiments.db). Default: results/ of the repository the runner was built from (else of the current directory).",
             HelpName = "DIR",
-            DefaultValueFactory = _ => "results",
         };
-        option.Validators.Add(result =>
-        {
-            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
-            {
-                result.AddError("--results needs a directory");
-            }
-        });
+        option.Validators.Add(result => RunnerApp.RequireText(result, "--results"));
         return option;
     }
 
@@ -212,9 +225,16 @@ internal static class HistoryCommands
         }
         else
         {
-            console.Profile.Out.Writer.Write(table.Format(format));
+            WriteExport(console, table.Format(format));
         }
     }
+
+    /// <summary>
+    /// An export (Markdown, CSV, JSON) on standard output: the exact text into a pipe or a file, for the program that
+    /// reads it; escaped (<see cref="TerminalText.Escape"/>) when standard output is a terminal.
+    /// </summary>
+    private static void WriteExport(IAnsiConsole console, string text) =>
+        console.Profile.Out.Writer.Write(console.Profile.Out.IsTerminal ? TerminalText.Escape(text) : text);
 
     internal static RunRecord FindRun(ResultStore store, long id)
     {
@@ -244,7 +264,7 @@ internal static class HistoryCommands
             if (store.Warning is { } warning)
             {
                 // On standard error: the output may be JSON or CSV for another program.
-                Console.Error.WriteLine("warning: " + warning);
+                Console.Error.WriteLine("warning: " + TerminalText.Escape(warning));
             }
 
             try
@@ -261,7 +281,7 @@ internal static class HistoryCommands
         }
         catch (Exception exception) when (exception is StoreException or UsageException)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
             return RunnerApp.UsageError;
         }
     }

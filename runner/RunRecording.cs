@@ -1,4 +1,5 @@
 using Experiments.History;
+using Experiments.Reporting;
 using Spectre.Console;
 
 namespace Experiments.Runner;
@@ -104,7 +105,7 @@ internal sealed class RunRecording : IDisposable
     {
         if (!Failed)
         {
-            console.MarkupLineInterpolated($"[red]Could not record in the run history:[/] {exception.Message}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not record in the run history:[/] {exception.Message}");
         }
 
         Failed = true;

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Experiments.Data;
+using Experiments.Reporting;
 using Experiments.Running;
 using Spectre.Console;
 
@@ -10,7 +11,9 @@ namespace Experiments.Runner;
 
 /// <summary>
 /// The command line: <c>all</c>, <c>run</c> and <c>list</c>, parsed by System.CommandLine; output through
-/// Spectre.Console so that tests can capture it.
+/// Spectre.Console so that tests can capture it. Whatever it prints that came from a file or the command line passes
+/// through <see cref="TerminalText"/> (<c>TerminalText.Format</c> in markup lines), so no control character reaches
+/// the terminal.
 /// </summary>
 public static class RunnerApp
 {
@@ -87,10 +90,10 @@ public static class RunnerApp
             {
                 foreach (var error in parseResult.Errors)
                 {
-                    console.MarkupLineInterpolated($"[red]error:[/] {error.Message}");
+                    console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {ShortenArguments(error.Message, args)}");
                 }
 
-                console.MarkupLineInterpolated($"Run '{ApplicationName} --help' for the commands and options.");
+                console.MarkupLineInterpolated(TerminalText.Format, $"Run '{ApplicationName} --help' for the commands and options.");
                 return UsageError;
             }
 
@@ -101,7 +104,7 @@ public static class RunnerApp
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             // A cancellation that nobody asked for (e.g. a timeout deep inside a library) is a failure like any other.
-            console.MarkupLineInterpolated($"[red]error:[/] the runner failed: {exception}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] the runner failed: {exception}");
             return InternalError;
         }
         finally
@@ -110,18 +113,28 @@ public static class RunnerApp
         }
     }
 
+    /// <summary>The parser's message with every long argument it quotes shortened (<see cref="TerminalText.Shorten"/>).</summary>
+    private static string ShortenArguments(string message, string[] args)
+    {
+        foreach (var argument in args.Where(a => a.Length > TerminalText.ShortLength).Distinct(StringComparer.Ordinal))
+        {
+            message = message.Replace(argument, TerminalText.Shorten(argument), StringComparison.Ordinal);
+        }
+
+        return message;
+    }
+
     private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken)
     {
         var dataRoot = new Option<string>("--data-root")
         {
-            Description = "Folder holding one folder per dataset (mnist/, fashion-mnist/). Default: the repository's data/.",
+            Description = "Folder holding one folder per dataset (mnist/, fashion-mnist/). Default: data/ of the repository the runner was built from (else of the current directory).",
             HelpName = "DIR",
         };
         var results = new Option<string>("--results")
         {
-            Description = "Where the run history (experiments.db), latest.json, latest.md and the pictures go.",
+            Description = "Where the run history (experiments.db), latest.json, latest.md and the pictures go. Default: results/ of the repository the runner was built from (else of the current directory).",
             HelpName = "DIR",
-            DefaultValueFactory = _ => "results",
         };
         var download = new Option<bool>("--download")
         {
@@ -136,16 +149,26 @@ public static class RunnerApp
         threads.Validators.Add(result =>
         {
             // A value that is not a number is reported by the parser itself.
-            if (result.Tokens is [var token] && int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value < 1)
+            if (result.Tokens is [var token] && int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
             {
-                result.AddError($"--threads must be at least 1, but is {value}");
+                if (value < 1)
+                {
+                    result.AddError($"--threads must be at least 1, but is {value}");
+                }
+                else if (value > Environment.ProcessorCount)
+                {
+                    // More threads than cores only makes libtorch's workers spin-wait for each other (16 threads took
+                    // 74.5 s where 1 took 0.6 s; 100000 started 32,440 threads): refused rather than capped, so the
+                    // recorded command line says what really ran.
+                    result.AddError($"--threads must be at most the {Environment.ProcessorCount} core(s) this machine has (Environment.ProcessorCount), but is {value}");
+                }
             }
         });
         dataRoot.Validators.Add(result => RequireText(result, "--data-root"));
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(parse.GetValue(dataRoot), parse.GetValue(results)!, parse.GetValue(download), parse.GetValue(threads), commandLine) { DatasetStore = datasetStore };
+            new(Folders.DataRoot(parse.GetValue(dataRoot)), Folders.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot)) { DatasetStore = datasetStore };
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
@@ -168,7 +191,7 @@ public static class RunnerApp
             if (patterns.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 // Names never start with '-': this is an option the parser took for a name.
-                console.MarkupLineInterpolated($"[red]error:[/] Unrecognized option '{unknownOption}'; the options of run are --data-root, --results, --download and --threads");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download and --threads");
                 return UsageError;
             }
 
@@ -179,7 +202,7 @@ public static class RunnerApp
             }
             catch (ArgumentException exception)
             {
-                console.MarkupLineInterpolated($"[red]error:[/] {exception.Message}");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
                 return UsageError;
             }
 
@@ -201,7 +224,10 @@ public static class RunnerApp
         return root;
     }
 
-    private static void RequireText(OptionResult result, string name)
+    /// <summary>Linux's PATH_MAX: a path has fewer bytes (it counts the terminating zero), so a longer one is never a folder.</summary>
+    internal const int MaxPathLength = 4096;
+
+    internal static void RequireText(OptionResult result, string name)
     {
         var value = result.GetValueOrDefault<string>();
         if (string.IsNullOrWhiteSpace(value))
@@ -210,7 +236,23 @@ public static class RunnerApp
         }
         else if (value.StartsWith("--", StringComparison.Ordinal))
         {
-            result.AddError($"{name} needs a directory, but is followed by the option '{value}'");
+            result.AddError($"{name} needs a directory, but is followed by the option '{TerminalText.Shorten(value)}'");
+        }
+        else
+        {
+            RequirePathLength(result, name, value);
+        }
+    }
+
+    /// <summary>
+    /// Refuses a path no system call would take, before it is echoed by every message that names the folder (the
+    /// run header, a missing dataset's folders and download command): once here, shortened.
+    /// </summary>
+    internal static void RequirePathLength(OptionResult result, string name, string value)
+    {
+        if (value.Length >= MaxPathLength)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} '{TerminalText.Shorten(value)}' is longer than a path can be ({MaxPathLength - 1:N0} characters at most)"));
         }
     }
 
@@ -223,15 +265,16 @@ public static class RunnerApp
         table.AddColumn("File");
         foreach (var experiment in catalog)
         {
+            // From the YAML files: a description may hold anything, terminal escape sequences included.
             table.AddRow(
-                new Text(experiment.Name),
-                new Text(experiment.Dataset),
-                new Text(experiment.Description),
-                new Text(experiment.SourceFile));
+                new Text(TerminalText.Escape(experiment.Name)),
+                new Text(TerminalText.Escape(experiment.Dataset)),
+                new Text(TerminalText.Escape(experiment.Description)),
+                new Text(TerminalText.Escape(experiment.SourceFile)));
         }
 
         console.Write(table);
-        console.MarkupLineInterpolated($"{catalog.Count} experiment{(catalog.Count == 1 ? "" : "s")}.");
+        console.MarkupLineInterpolated(TerminalText.Format, $"{catalog.Count} experiment{(catalog.Count == 1 ? "" : "s")}.");
         return 0;
     }
 }

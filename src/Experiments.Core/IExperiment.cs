@@ -25,16 +25,17 @@ public interface IExperiment
 
     /// <summary>
     /// SHA-256 (lower-case hex) of the experiment's configuration as built: every key's canonical value after
-    /// <c>extends</c> and sweeps are resolved, in the canonical form the README's "run history" section describes. A comment or whitespace edit keeps it, a changed value (in this file or a file it extends) changes it. The run
-    /// history records it. Null for an experiment that was not generated from YAML.
+    /// <c>extends</c> and sweeps are resolved, in the canonical form the README's "run history" section describes.
+    /// A comment or whitespace edit keeps it, a changed value (in this file or a file it extends) changes it. The
+    /// run history records it. Null (the default) for an experiment that was not generated from YAML.
     /// </summary>
-    string? ConfigurationSha256 { get; }
+    string? ConfigurationSha256 => null;
 
     /// <summary>
     /// The YAML files as the build read them: <see cref="SourceFile"/> first, then the files it extends, nearest
-    /// first. Empty for an experiment that was not generated from YAML.
+    /// first. Empty (the default) for an experiment that was not generated from YAML.
     /// </summary>
-    IReadOnlyList<ExperimentFile> BuiltFiles { get; }
+    IReadOnlyList<ExperimentFile> BuiltFiles => [];
 
     /// <summary>The dataset the experiment trains and evaluates on, e.g. <c>mnist</c>.</summary>
     string Dataset { get; }

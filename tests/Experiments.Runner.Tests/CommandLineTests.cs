@@ -153,6 +153,52 @@ public sealed class CommandLineTests
         Assert.Empty(Directory.GetFileSystemEntries(scratch.Path));
     }
 
+    [Theory]
+    [InlineData("run", "{0}")]
+    [InlineData("run", "seed-recipe", "--threads", "{0}")]
+    [InlineData("run", "seed-recipe", "--data-root", "/tmp/{0}")]
+    [InlineData("all", "--results", "/tmp/{0}")]
+    [InlineData("runs", "--results", "{0}")]
+    [InlineData("export", "--format", "md", "--output", "/tmp/{0}")]
+    [InlineData("{0}")]
+    public void A_long_argument_is_echoed_once_and_shortened(params string[] template)
+    {
+        var argument = new string('x', 100_000);
+        using var results = new TemporaryDirectory();
+        string[] args = [.. template.Select(a => a.Replace("{0}", argument, StringComparison.Ordinal))];
+        if (!args.Contains("--results"))
+        {
+            args = [.. args, "--results", results.Path];
+        }
+
+        var (exitCode, output) = Run(args);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.True(output.Length < 2_000, $"{output.Length} characters of output");
+        // Once, as its first 80 characters and its length ("/tmp/" and 75 of the x's, for a path).
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, @"x{75,80}… \(100,00[05] characters\)"));
+        Assert.DoesNotContain(new string('x', 81), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void More_threads_than_cores_are_refused_with_the_core_count_and_as_many_are_accepted()
+    {
+        using var results = new TemporaryDirectory();
+        var cores = Environment.ProcessorCount;
+        var tooMany = (cores + 1).ToString(CultureInfo.InvariantCulture);
+        var (exitCode, output) = Run("run", "seed-recipe", "--threads", tooMany, "--results", results.Path);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains($"--threads must be at most the {cores} core(s) this machine has (Environment.ProcessorCount), but is {tooMany}", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(results.Path));
+
+        // As many threads as cores pass the option's check: the name that matches nothing is what stops this one.
+        var (allowedExit, allowed) = Run("run", "no-such-experiment", "--threads", cores.ToString(CultureInfo.InvariantCulture), "--results", results.Path);
+        Assert.Equal(RunnerApp.UsageError, allowedExit);
+        Assert.Contains("No experiment matches 'no-such-experiment'", allowed, StringComparison.Ordinal);
+        Assert.DoesNotContain("--threads", allowed, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Missing_dataset_marks_experiments_failed_names_the_files_and_keeps_the_previous_result_files()
     {

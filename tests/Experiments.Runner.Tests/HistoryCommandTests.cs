@@ -92,6 +92,22 @@ public sealed class HistoryCommandTests : IDisposable
         Assert.Equal(2, latestJson.RootElement.GetProperty("run").GetProperty("id").GetInt64());
     }
 
+    [Fact]
+    public void History_of_an_unknown_name_lists_only_the_closest_of_many_and_echoes_a_long_name_shortened()
+    {
+        Record([.. Enumerable.Range(0, 30).Select(i => ($"grid/seed={i}", 90.0, "aa"))]);
+        var (exitCode, output) = Run("history", "grid/seed=7x", "--results", results.Path);
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains("did you mean 'grid/seed=7'? The closest 10 of the 30 experiments with results: grid/seed=7, grid/seed=0,", output, StringComparison.Ordinal);
+        Assert.Contains(", and 20 more", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("grid/seed=29", output, StringComparison.Ordinal);
+
+        var (longExit, longOutput) = Run("history", new string('y', 100_000), "--results", results.Path);
+        Assert.Equal(RunnerApp.UsageError, longExit);
+        Assert.Contains($"No results of '{new string('y', 80)}… (100,000 characters)'", longOutput, StringComparison.Ordinal);
+        Assert.True(longOutput.Length < 1_000, longOutput);
+    }
+
     [Theory]
     [InlineData("There is no run 9", "show", "9")]
     [InlineData("There is no run 9", "export", "--format", "md", "--run", "9")]

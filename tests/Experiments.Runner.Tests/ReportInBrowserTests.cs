@@ -123,6 +123,75 @@ public sealed class ReportInBrowserTests : IDisposable
         Assert.True(plotBlue > 200, $"only {plotBlue} pixels of the plots' blue on the screenshot");
     }
 
+    [Fact]
+    public void At_1400_pixels_no_table_runs_off_the_page()
+    {
+        // The shipped recipes' hyperparameters (long optimizer and input cells) and a sweep over two keys (a long name).
+        using (var store = ResultStore.OpenOrCreate(results.Path))
+        {
+            var run = store.StartRun(new RunInfo { CommandLine = "experiments all", Machine = "m", OperatingSystem = "os", DotnetVersion = ".NET" }, Start);
+            foreach (var experiment in ExperimentCatalog.All)
+            {
+                var result = MnistShaped(experiment.Name, 91.25) with { Hyperparameters = experiment.Settings.ToNamedValues() };
+                store.AddResult(run, result, new ExperimentSource(experiment.SourceFile, "aa"));
+                store.AddResult(run, result with { Experiment = experiment.Name + "/learningRate=0.001,batchSize=100,momentum=0.9,weightDecay=0.0001" }, new ExperimentSource(experiment.SourceFile, "bb"));
+            }
+
+            store.FinishRun(run, RunStatus.Completed, Start);
+        }
+
+        var console = new TestConsole().Width(250);
+        Assert.True(RunnerApp.Run(["report", "--results", results.Path], console, ExperimentCatalog.All) == 0, console.Output);
+        var report = Path.Combine(results.Path, "1", "report.html");
+
+        // Where each table ends against the window, and whether the box around it scrolls; then that box scrolled to
+        // its end, to see that the first column (the experiment's name) stays in view.
+        var probe = Path.Combine(results.Path, "probe.html");
+        File.WriteAllText(probe, File.ReadAllText(report).Replace("</body>", """
+            <script>
+            window.addEventListener('load', () => {
+              const width = document.documentElement.clientWidth;
+              document.body.dataset.page = document.documentElement.scrollWidth + ' ' + width;
+              document.body.dataset.tables = [...document.querySelectorAll('table')].map(t => {
+                const box = t.parentElement;
+                const scrolls = getComputedStyle(box).overflowX !== 'visible' && box.scrollWidth > box.clientWidth;
+                const right = Math.round((scrolls ? box : t).getBoundingClientRect().right);
+                let sticky = '';
+                if (scrolls) {
+                  box.scrollLeft = box.scrollWidth;
+                  sticky = Math.round(t.tBodies[0].rows[0].cells[0].getBoundingClientRect().left - box.getBoundingClientRect().left) <= 1 ? ' sticky' : ' scrolled-away';
+                }
+                return t.id + ':' + (right <= width ? 'fits' : 'runs-off') + (scrolls ? ' scrolls' : '') + sticky;
+              }).join('|');
+            });
+            </script>
+            </body>
+            """, StringComparison.Ordinal));
+
+        string Measure(int width, out string tables)
+        {
+            var dom = Chromium($"--window-size={width},900", "--dump-dom", new Uri(probe).AbsoluteUri);
+            var body = Regex.Match(dom, "<body([^>]*)>").Groups[1].Value;
+            string Data(string name) => Regex.Match(body, $"data-{name}=\"([^\"]*)\"") is { Success: true } m ? m.Groups[1].Value : throw new Xunit.Sdk.XunitException($"no data-{name} on the rendered body: {body}");
+            tables = Data("tables");
+            return Data("page");
+        }
+
+        // At 1,400 px every table fits the page (cells wrap at the name's '/' and ','). Narrower, the results table
+        // scrolls in its own box, the names column staying in view; the page never runs off the window.
+        foreach (var width in new[] { 1400, 800 })
+        {
+            var page = Measure(width, out var tables).Split(' ').Select(int.Parse).ToArray();
+            Assert.True(page[0] <= page[1], $"at {width} px the page is {page[0]} px wide in a {page[1]} px window: {tables}");
+            Assert.All(tables.Split('|'), t => Assert.Contains(":fits", t, StringComparison.Ordinal));
+            Assert.DoesNotContain("scrolled-away", tables, StringComparison.Ordinal);
+            if (width == 800)
+            {
+                Assert.Contains("results:fits scrolls sticky", tables.Split('|'));
+            }
+        }
+    }
+
     /// <summary>Runs headless Chromium as the machine's notes advise (no background networking, a fresh profile).</summary>
     private string Chromium(params string[] arguments)
     {

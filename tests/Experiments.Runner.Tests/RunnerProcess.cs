@@ -20,7 +20,8 @@ internal sealed class RunnerProcess : IDisposable
     /// gets the runner's command line appended; <see cref="Id"/> is then the wrapper's process.
     /// </summary>
     /// <param name="runnerCommand">False to run <paramref name="wrapper"/> alone (it runs the runner itself).</param>
-    public RunnerProcess(IReadOnlyList<string> wrapper, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null, bool runnerCommand = true)
+    /// <param name="workingDirectory">The runner's current directory; null for this process's.</param>
+    public RunnerProcess(IReadOnlyList<string> wrapper, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null, bool runnerCommand = true, string? workingDirectory = null)
     {
         var command = wrapper.Concat(runnerCommand ? Command(arguments) : arguments).ToList();
         var start = new ProcessStartInfo(command[0])
@@ -29,6 +30,7 @@ internal sealed class RunnerProcess : IDisposable
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? "",
         };
         foreach (var argument in command.Skip(1))
         {
@@ -66,6 +68,9 @@ internal sealed class RunnerProcess : IDisposable
         [DotnetHost(), Path.Combine(AppContext.BaseDirectory, "experiments.dll"), .. arguments];
 
     public int Id => process.Id;
+
+    /// <summary>The runner started in <paramref name="workingDirectory"/> (its current directory).</summary>
+    public static RunnerProcess In(string workingDirectory, params string[] arguments) => new([], arguments, workingDirectory: workingDirectory);
 
     /// <summary>The dotnet host running these tests (so the runner uses the same runtime), else dotnet from PATH.</summary>
     private static string DotnetHost() =>

@@ -153,9 +153,8 @@ public static class HistoryTables
         }
 
         var names = store.ExperimentNames();
-        var closest = Spelling.EditDistance.Closest(experiment, names);
-        var hint = closest is null ? "" : $"did you mean '{closest}'? ";
-        throw new UsageException($"No results of '{experiment}' in '{store.Path}'; {hint}experiments with results: {(names.Count == 0 ? "none" : string.Join(", ", names))}");
+        var hint = names.Count == 0 ? "experiments with results: none" : Spelling.NameHint.For(experiment, names, "experiments with results", null);
+        throw new UsageException($"No results of '{TerminalText.Shorten(experiment)}' in '{store.Path}'; {hint}");
     }
 
     /// <summary>The hyperparameters that differ from <paramref name="before"/>, as <c>name=value (was old)</c>; "-" when none.</summary>

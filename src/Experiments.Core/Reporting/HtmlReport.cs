@@ -13,13 +13,21 @@ public static class HtmlReport
 {
     public const string FileName = "report.html";
 
+    /// <summary>
+    /// The page's style. The results table has many columns (and a sweep's names are long): each table sits in a box
+    /// that scrolls sideways when the table is wider than the page, with the first column (the experiment) kept in
+    /// view, so the page itself never runs off the window; cells wrap at spaces and at the '/' and ',' of a sweep
+    /// member's name, numbers never, and a heading breaks a long name rather than widen the page.
+    /// </summary>
     private const string Style = """
-        body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 1100px; color: #1b1b1b; line-height: 1.4; }
+        body { font-family: system-ui, sans-serif; margin: 2rem auto; padding: 0 1rem; max-width: 1300px; color: #1b1b1b; line-height: 1.4; overflow-wrap: break-word; }
         h1 { margin-bottom: 0.2rem; }
-        table { border-collapse: collapse; margin: 0.6rem 0 1.4rem; font-size: 0.9rem; }
-        th, td { border: 1px solid #ccc; padding: 0.25rem 0.6rem; text-align: left; vertical-align: top; }
-        th { background: #f2f2f2; }
-        td.num { text-align: right; font-variant-numeric: tabular-nums; }
+        .table-box { overflow-x: auto; max-width: 100%; margin: 0.6rem 0 1.4rem; }
+        table { border-collapse: separate; border-spacing: 0; font-size: 0.82rem; }
+        th, td { border: solid #ccc; border-width: 0 1px 1px 0; padding: 0.2rem 0.45rem; text-align: left; vertical-align: top; background: #fff; }
+        thead th { border-top-width: 1px; background: #f2f2f2; }
+        th:first-child, td:first-child { position: sticky; left: 0; z-index: 1; border-left-width: 1px; max-width: 18rem; }
+        td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
         .better { color: #1a7f37; font-weight: bold; }
         .worse { color: #cf222e; font-weight: bold; }
         .note { color: #9a6700; }
@@ -81,7 +89,7 @@ public static class HtmlReport
 
     private static void Table(StringBuilder html, TextTable table, string id)
     {
-        html.Append("<table id=\"").Append(id).Append("\">\n<thead><tr>");
+        html.Append("<div class=\"table-box\"><table id=\"").Append(id).Append("\">\n<thead><tr>");
         foreach (var header in table.Headers)
         {
             html.Append("<th>").Append(Encode(header)).Append("</th>");
@@ -105,13 +113,13 @@ public static class HtmlReport
                     classes.Add(cell.Mark.ToString().ToLowerInvariant());
                 }
 
-                html.Append(classes.Count == 0 ? "<td>" : $"<td class=\"{string.Join(' ', classes)}\">").Append(Encode(cell.Text)).Append("</td>");
+                html.Append(classes.Count == 0 ? "<td>" : $"<td class=\"{string.Join(' ', classes)}\">").Append(Breakable(cell.Text)).Append("</td>");
             }
 
             html.Append("</tr>\n");
         }
 
-        html.Append("</tbody>\n</table>\n");
+        html.Append("</tbody>\n</table></div>\n");
         foreach (var note in table.Notes)
         {
             html.Append("<p class=\"note-line\">").Append(Encode(note)).Append("</p>\n");
@@ -139,4 +147,11 @@ public static class HtmlReport
             : (0, 0);
 
     private static string Encode(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>
+    /// A cell's text, encoded, with a line-break opportunity (<c>&lt;wbr&gt;</c>) after each '/' and ',': a sweep
+    /// member's name (<c>lr-sweep/learningRate=0.01,batchSize=100</c>) has no space to wrap at. The text is unchanged.
+    /// </summary>
+    private static string Breakable(string text) =>
+        Encode(text).Replace("/", "/<wbr>", StringComparison.Ordinal).Replace(",", ",<wbr>", StringComparison.Ordinal);
 }

@@ -5,14 +5,67 @@ namespace Experiments.Results;
 /// <summary>
 /// Writes a file atomically: to a temporary file beside it, flushed to the disk, then renamed over it, so a reader
 /// never sees half a file, a failed write keeps the old one, and a power cut after the rename does not leave an empty
-/// file behind.
+/// file behind. The rename is only for a regular file or a path that does not exist yet: a device (<c>/dev/null</c>,
+/// <c>/dev/full</c>) or a pipe (<c>mkfifo</c>, <c>&gt;(head)</c>) is written in place, as a shell's <c>&gt;</c> would,
+/// never replaced; a symbolic link is followed, so the link stays and its target gets the content.
 /// </summary>
 public static class AtomicFile
 {
     /// <summary>Writes <paramref name="content"/> to <paramref name="path"/>; throws <see cref="IOException"/> naming the path.</summary>
     public static void Write(string path, byte[] content)
     {
-        var temporary = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(content);
+        switch (FileNode.Of(path))
+        {
+            case FileNodeKind.Directory:
+                throw new IOException($"Cannot write '{path}': it is a directory");
+            case FileNodeKind.Special:
+                WriteInPlace(path, content);
+                break;
+            default:
+                WriteAndRename(path, FinalTarget(path), content);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Where a symbolic link (or a chain of them) ends, even when nothing is there yet; <paramref name="path"/>
+    /// itself when it is not a link.
+    /// </summary>
+    private static string FinalTarget(string path)
+    {
+        try
+        {
+            // From the full path: .NET resolves a relative link's target against the folder of the path as given,
+            // which for a bare "latest.md" is none (it made "/r/latest.md" of "latest.md -> r/latest.md").
+            return File.ResolveLinkTarget(Path.GetFullPath(path), returnFinalTarget: true)?.FullName ?? path;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            // A link loop or an unreadable folder: the write itself says what is wrong.
+            return path;
+        }
+    }
+
+    private static void WriteInPlace(string path, byte[] content)
+    {
+        try
+        {
+            // Open, not Create: a device or a pipe is neither truncated nor replaced. Unbuffered, so an error such as
+            // /dev/full's "no space left on device" surfaces here and not in a finalizer.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
+            stream.Write(content);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new IOException($"Cannot write '{path}': {exception.Message}", exception);
+        }
+    }
+
+    private static void WriteAndRename(string path, string target, byte[] content)
+    {
+        var temporary = target + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
@@ -21,12 +74,13 @@ public static class AtomicFile
                 stream.Flush(flushToDisk: true);
             }
 
-            File.Move(temporary, path, overwrite: true);
+            File.Move(temporary, target, overwrite: true);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             TryDelete(temporary);
-            throw new IOException($"Cannot write '{path}': {exception.Message}", exception);
+            var through = target == path ? "" : $" (a link to '{target}')";
+            throw new IOException($"Cannot write '{path}'{through}: {exception.Message}", exception);
         }
     }
 

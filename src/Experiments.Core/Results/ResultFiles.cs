@@ -5,7 +5,8 @@ namespace Experiments.Results;
 
 /// <summary>
 /// Writes <c>latest.json</c> and <c>latest.md</c> into a results directory, each atomically (written to a
-/// temporary file, then renamed), so a reader never sees half a file and a failed write keeps the old one.
+/// temporary file, then renamed), so a reader never sees half a file and a failed write keeps the old one. A name
+/// that is a symbolic link, a device or a pipe keeps being one (<see cref="AtomicFile"/>).
 /// </summary>
 public static class ResultFiles
 {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Experiments.Reporting;
 using Experiments.Spelling;
 
 namespace Experiments.Running;
@@ -24,11 +25,7 @@ public static class ExperimentSelector
             var matches = catalog.Where(e => regex.IsMatch(e.Name) || (e.Sweep is { } sweep && regex.IsMatch(sweep))).ToList();
             if (matches.Count == 0)
             {
-                var names = catalog.Select(e => e.Name).ToList();
-                var closest = EditDistance.Closest(pattern, names);
-                var known = names.Count == 0 ? "there are no experiments" : "known experiments: " + string.Join(", ", names);
-                var hint = closest is null ? known : $"did you mean '{closest}'? {char.ToUpperInvariant(known[0])}{known[1..]}";
-                throw new ArgumentException($"No experiment matches '{pattern}'; {hint}");
+                throw new ArgumentException(NoMatch(pattern, catalog.Select(e => e.Name).ToList()));
             }
 
             selected.UnionWith(matches);
@@ -36,6 +33,13 @@ public static class ExperimentSelector
 
         return catalog.Where(selected.Contains).ToList();
     }
+
+    /// <summary>
+    /// The error for a pattern that matches nothing: the pattern (shortened when long: it is echoed once), then the
+    /// closest name and the known ones (<see cref="NameHint"/>: at most the closest few of a large catalog).
+    /// </summary>
+    private static string NoMatch(string pattern, IReadOnlyList<string> names) =>
+        $"No experiment matches '{TerminalText.Shorten(pattern)}'; " + (names.Count == 0 ? "there are no experiments" : NameHint.For(pattern, names, "known experiments", "list"));
 
     private static Regex ToRegex(string pattern) =>
         new("^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);

@@ -107,6 +107,23 @@ public sealed class ResultFilesTests
     }
 
     [Fact]
+    public void WriteLatest_through_a_latest_json_that_is_a_symbolic_link_keeps_the_link_and_updates_its_target()
+    {
+        using var directory = new TemporaryDirectory();
+        var published = directory.Write("published/results.json", "old"u8.ToArray());
+        var target = directory.Combine("results");
+        Directory.CreateDirectory(target);
+        var link = Path.Combine(target, ResultFiles.JsonFileName);
+        File.CreateSymbolicLink(link, published);
+
+        ResultFiles.WriteLatest(target, [Completed("new", 20)]);
+
+        Assert.Equal(published, new FileInfo(link).LinkTarget);
+        Assert.Contains("\"new\"", File.ReadAllText(published), StringComparison.Ordinal);
+        Assert.Equal(["results.json"], Directory.GetFiles(directory.Combine("published")).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void WriteLatest_into_a_path_that_is_a_file_fails_clearly_and_keeps_the_file()
     {
         using var directory = new TemporaryDirectory();

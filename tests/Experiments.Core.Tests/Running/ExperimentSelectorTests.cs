@@ -47,6 +47,30 @@ public sealed class ExperimentSelectorTests
     }
 
     [Fact]
+    public void A_large_catalog_is_not_listed_whole_but_cut_to_the_closest_names()
+    {
+        IReadOnlyList<IExperiment> catalog = Enumerable.Range(0, 10_008)
+            .Select(i => (IExperiment)new TestExperiment(TestExperiment.BlogRecipe, name: $"big/learningRate={i}", sweep: "big"))
+            .Append(new TestExperiment(TestExperiment.BlogRecipe, name: "seed-recipe"))
+            .ToList();
+        var error = Assert.Throws<ArgumentException>(() => ExperimentSelector.Select(catalog, ["big/learningRate=12345"]));
+        // The five one edit away come first, in catalog order.
+        Assert.Contains("? The closest 10 of the 10,009 known experiments: big/learningRate=1234, big/learningRate=1235, big/learningRate=1245, big/learningRate=1345, big/learningRate=2345, ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith(", and 9,999 more; see 'list'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(10, error.Message.Split("big/learningRate=", StringSplitOptions.None).Length - 3); // 10 names besides the pattern and the guess
+        Assert.True(error.Message.Length < 600, error.Message);
+    }
+
+    [Fact]
+    public void A_long_pattern_is_echoed_once_and_shortened()
+    {
+        var pattern = new string('x', 100_000);
+        var error = Assert.Throws<ArgumentException>(() => Names(pattern));
+        Assert.StartsWith($"No experiment matches '{new string('x', 80)}… (100,000 characters)'; known experiments: seed-literal-softmax,", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Message.Length < 300, error.Message);
+    }
+
+    [Fact]
     public void A_sweeps_name_selects_every_member_and_a_member_alone_selects_itself()
     {
         IReadOnlyList<IExperiment> catalog =

@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.IO.Pipes;
+using System.Text;
+using Experiments.Results;
+
+namespace Experiments.Core.Tests.Results;
+
+/// <summary>
+/// The atomic write-then-rename is for regular files only: devices and pipes are written in place, symbolic links
+/// are followed. The type of a node is checked with stat(1), not with the code under test.
+/// </summary>
+public sealed class AtomicFileTests
+{
+    private static readonly byte[] Content = Encoding.UTF8.GetBytes("| a | b |\n");
+
+    /// <summary>What stat(1) says <paramref name="path"/> is, without following a link: "character special file", "fifo", "symbolic link", ...</summary>
+    private static string NodeType(string path)
+    {
+        using var stat = Process.Start(new ProcessStartInfo("stat", ["--format=%F", path]) { RedirectStandardOutput = true })!;
+        var type = stat.StandardOutput.ReadToEnd().Trim();
+        stat.WaitForExit();
+        Assert.Equal(0, stat.ExitCode);
+        return type;
+    }
+
+    private static void MakeFifo(string path)
+    {
+        using var mkfifo = Process.Start("mkfifo", [path]);
+        mkfifo.WaitForExit();
+        Assert.Equal(0, mkfifo.ExitCode);
+    }
+
+    [Fact]
+    public void A_full_device_fails_with_no_space_left_and_stays_a_device()
+    {
+        var error = Assert.Throws<IOException>(() => AtomicFile.Write("/dev/full", Content));
+        Assert.Contains("'/dev/full'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
+        Assert.Equal("character special file", NodeType("/dev/full"));
+        Assert.Empty(Directory.GetFiles("/dev", "full.tmp-*"));
+    }
+
+    [Fact]
+    public void The_null_device_is_written_and_stays_a_device()
+    {
+        AtomicFile.Write("/dev/null", Content);
+        Assert.Equal("character special file", NodeType("/dev/null"));
+        Assert.Empty(Directory.GetFiles("/dev", "null.tmp-*"));
+    }
+
+    [Fact]
+    public async Task A_named_pipe_gets_the_content_and_stays_a_pipe()
+    {
+        using var directory = new TemporaryDirectory();
+        var fifo = directory.Combine("out.fifo");
+        MakeFifo(fifo);
+        using var reader = Process.Start(new ProcessStartInfo("cat", [fifo]) { RedirectStandardOutput = true })!;
+        try
+        {
+            var read = reader.StandardOutput.ReadToEndAsync();
+            AtomicFile.Write(fifo, Content);
+            Assert.Equal(Encoding.UTF8.GetString(Content), await read.WaitAsync(TimeSpan.FromSeconds(30)));
+            Assert.Equal("fifo", NodeType(fifo));
+            Assert.Equal([fifo], Directory.GetFileSystemEntries(directory.Path));
+        }
+        finally
+        {
+            if (!reader.HasExited)
+            {
+                reader.Kill();
+            }
+        }
+    }
+
+    [Fact]
+    public void A_pipe_named_by_dev_fd_as_a_shells_process_substitution_passes_is_written()
+    {
+        // >(head) hands the command /dev/fd/63: a link to an anonymous pipe, with no folder to put a temporary file in.
+        using var pipe = new AnonymousPipeServerStream(PipeDirection.In, HandleInheritability.None);
+        var path = "/dev/fd/" + pipe.ClientSafePipeHandle.DangerousGetHandle();
+        AtomicFile.Write(path, Content);
+        pipe.DisposeLocalCopyOfClientHandle();
+        using var copy = new MemoryStream();
+        pipe.CopyTo(copy);
+        Assert.Equal(Content, copy.ToArray());
+    }
+
+    [Fact]
+    public void A_symbolic_link_stays_a_link_and_its_target_gets_the_content()
+    {
+        using var directory = new TemporaryDirectory();
+        var target = directory.Write("elsewhere/latest.json", Encoding.UTF8.GetBytes("old"));
+        var link = directory.Combine("latest.json");
+        File.CreateSymbolicLink(link, Path.Combine("elsewhere", "latest.json")); // relative, as ln -s makes them
+        AtomicFile.Write(link, Content);
+        Assert.Equal("symbolic link", NodeType(link));
+        Assert.Equal(Content, File.ReadAllBytes(target));
+        Assert.Equal(["latest.json"], Directory.GetFileSystemEntries(directory.Combine("elsewhere")).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public void A_dangling_symbolic_link_creates_its_target_and_stays_a_link()
+    {
+        using var directory = new TemporaryDirectory();
+        Directory.CreateDirectory(directory.Combine("elsewhere"));
+        var link = directory.Combine("latest.json");
+        File.CreateSymbolicLink(link, directory.Combine("elsewhere", "new.json"));
+        AtomicFile.Write(link, Content);
+        Assert.Equal("symbolic link", NodeType(link));
+        Assert.Equal(Content, File.ReadAllBytes(directory.Combine("elsewhere", "new.json")));
+    }
+
+    [Fact]
+    public void A_directory_is_refused_by_name_and_left_alone()
+    {
+        using var directory = new TemporaryDirectory();
+        var error = Assert.Throws<IOException>(() => AtomicFile.Write(directory.Path, Content));
+        Assert.Contains($"'{directory.Path}': it is a directory", error.Message, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFileSystemEntries(directory.Path));
+    }
+
+    [Fact]
+    public void A_regular_file_is_replaced_without_leaving_a_temporary_file()
+    {
+        using var directory = new TemporaryDirectory();
+        var file = directory.Write("latest.md", Encoding.UTF8.GetBytes("old content that is longer"));
+        AtomicFile.Write(file, Content);
+        Assert.Equal(Content, File.ReadAllBytes(file));
+        Assert.Equal("regular file", NodeType(file));
+        Assert.Equal([file], directory.Files());
+    }
+}
