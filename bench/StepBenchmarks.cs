@@ -87,8 +87,8 @@ public class StepBenchmarks
     {
         using var scope = NewDisposeScope();
         var indices = order!.narrow(0, start, 100);
-        var (x, scale) = inputs!.GatherScaled(order, (int)start, 100);
         start = (start + 100) % data!.Train.Count;
+        var (x, scale) = inputs!.GatherScaled(indices);
         ((Experiments.Training.AffineGradient)fast!).Compute(x, data.Train.Labels.index_select(0, indices), scale);
         optimizer!.step();
     }

@@ -33,6 +33,8 @@ internal sealed class AffineSgd : IDisposable
     private readonly Tensor? weightBuffer;   // momentum buffers, zero at first
     private readonly Tensor? biasBuffer;
     private Tensor ones = empty(0).DetachFromDisposeScope();
+    private Tensor? lastBatch;
+    private Tensor? lastBatchTransposed;
 
     public AffineSgd(AffineGradient affine, double momentum, double weightDecay, bool nesterov)
     {
@@ -50,22 +52,24 @@ internal sealed class AffineSgd : IDisposable
 
     /// <summary>
     /// Trains on the model inputs <paramref name="batch"/> × <paramref name="scale"/> and their labels as a row
-    /// [1, B] (<paramref name="targetRow"/>) with learning rate <paramref name="learningRate"/>, and subtracts the
-    /// batch's summed log-likelihood from <paramref name="lossSum"/> (so it accumulates the summed loss). Call under
-    /// <c>no_grad</c>, inside a dispose scope: the temporaries are the scope's.
+    /// [1, B] (<paramref name="targetRow"/>) with learning rate <paramref name="learningRate"/>, and adds each
+    /// image's log-likelihood to <paramref name="logLikelihoods"/> (float64 [1, ≥ B], position by position; the
+    /// epoch's summed loss is minus its sum). Call under <c>no_grad</c>, inside a dispose scope: the temporaries are
+    /// the scope's.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs per step from the first: no tier-0 code
-    public void Step(Tensor batch, Tensor targetRow, float scale, double learningRate, Tensor lossSum)
+    public void Step(Tensor batch, Tensor targetRow, float scale, double learningRate, Tensor logLikelihoods)
     {
         ArgumentNullException.ThrowIfNull(batch);
         ArgumentNullException.ThrowIfNull(targetRow);
-        ArgumentNullException.ThrowIfNull(lossSum);
+        ArgumentNullException.ThrowIfNull(logLikelihoods);
         var count = batch.shape[0];
         var weight = affine.Weight;
         var bias = affine.Bias;
-        var logitsT = addmm(affine.BiasColumn, weight, batch.t(), beta: 1f, alpha: scale); // [C, B]
+        var logitsT = addmm(affine.BiasColumn, weight, Transposed(batch), beta: 1f, alpha: scale); // [C, B]
         var logProbabilities = logitsT.log_softmax(0);
-        lossSum.sub_(logProbabilities.gather(0, targetRow).sum());
+        var sums = logLikelihoods.shape[1] == count ? logLikelihoods : logLikelihoods.narrow(1, 0, count);
+        sums.add_(logProbabilities.gather(0, targetRow));
         var delta = logProbabilities.exp_().scatter_add_(0, targetRow, affine.MinusOnes(count)); // P - Y, [C, B]
         var ones = Ones(count);
         // The gradient of the mean loss is (P - Y) X s / B (+ λW) for the weight and (P - Y) 1 / B (+ λb) for the bias.
@@ -111,8 +115,25 @@ internal sealed class AffineSgd : IDisposable
     public void Dispose()
     {
         ones.Dispose();
+        lastBatchTransposed?.Dispose();
         weightBuffer?.Dispose();
         biasBuffer?.Dispose();
+    }
+
+    /// <summary>
+    /// <paramref name="batch"/>ᵀ, a view; kept while the batch is the same tensor (the trainer's kept batch buffer is,
+    /// step after step), which saves a dispatch per step.
+    /// </summary>
+    private Tensor Transposed(Tensor batch)
+    {
+        if (!ReferenceEquals(batch, lastBatch))
+        {
+            lastBatchTransposed?.Dispose();
+            lastBatchTransposed = batch.t().DetachFromDisposeScope();
+            lastBatch = batch;
+        }
+
+        return lastBatchTransposed!;
     }
 
     /// <summary>A vector of <paramref name="count"/> ones, kept between steps (the bias gradient's row sums).</summary>

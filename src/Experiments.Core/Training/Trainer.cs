@@ -238,7 +238,7 @@ public static class Trainer
             Tensor loss;
             if (affine is not null)
             {
-                var (batch, scale) = inputs.GatherScaled(order, start, length);
+                var (batch, scale) = inputs.GatherScaled(indices);
                 loss = affine.Compute(batch, targets, scale);
             }
             else
@@ -271,20 +271,20 @@ public static class Trainer
         using var epochScope = NewDisposeScope();
         using var noGrad = no_grad();
         var order = randperm(count, generator: shuffleGenerator);
-        // Each batch's labels as a row [1, B], cut in one call rather than one narrow per step.
+        // Each batch's indices and labels (as a row [1, B]), cut in one call each rather than two narrows per step.
+        var batches = order.split(batchSize);
         var labelRows = inputs.Labels.index_select(0, order).unsqueeze(0).split(batchSize, dim: 1);
-        var lossSum = zeros(1, dtype: ScalarType.Float64);
-        var step = 0;
-        for (var start = 0; start < count; start += batchSize, step++)
+        // Per-position sums of the batches' log-likelihoods, summed once at the end of the epoch.
+        var logLikelihoods = zeros(1, batchSize, dtype: ScalarType.Float64);
+        for (var step = 0; step < batches.Length; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             using var stepScope = NewDisposeScope();
-            var length = Math.Min(batchSize, count - start);
-            var (batch, scale) = inputs.GatherScaled(order, start, length);
-            sgd.Step(batch, labelRows[step], scale, scheduler.RateAt(epoch, step), lossSum);
+            var (batch, scale) = inputs.GatherScaled(batches[step]);
+            sgd.Step(batch, labelRows[step], scale, scheduler.RateAt(epoch, step), logLikelihoods);
         }
 
-        return lossSum.item<double>() / count;
+        return -logLikelihoods.sum().item<double>() / count;
     }
 
     /// <summary>One L-BFGS iteration on the whole training set; returns the loss it started from (without the L2 term).</summary>

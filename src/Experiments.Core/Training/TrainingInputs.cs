@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using Experiments.Data;
 using Experiments.Preprocessing;
 using TorchSharp;
@@ -29,7 +28,6 @@ internal sealed class TrainingInputs : IDisposable
     private readonly Tensor? mean;     // float32 [d], with standardize
     private readonly Tensor? std;      // float32 [d], with standardize
     private readonly bool deskew;
-    private readonly RowGather? rowGather; // over pixels or features, unless standardized on the fly
     private Tensor? batchBuffer;    // float32 [batch, d], reused by GatherScaled
 
     private TrainingInputs(Tensor? pixels, Tensor? features, Tensor labels, Tensor? mean, Tensor? std, bool deskew, Tensor? validationFeatures, Tensor? validationLabels)
@@ -42,11 +40,6 @@ internal sealed class TrainingInputs : IDisposable
         this.deskew = deskew;
         ValidationFeatures = validationFeatures;
         ValidationLabels = validationLabels;
-        var rows = features ?? pixels;
-        if (rows is not null && (features is not null || mean is null) && rows.numel() * rows.element_size() < int.MaxValue)
-        {
-            rowGather = new RowGather(rows);
-        }
     }
 
     /// <summary>Training labels, int64 [n].</summary>
@@ -138,39 +131,37 @@ internal sealed class TrainingInputs : IDisposable
         features is not null ? features.index_select(0, indices) : ToFeatures(pixels!.index_select(0, indices));
 
     /// <summary>
-    /// The training rows <c>order[start..start + length]</c> (<paramref name="order"/>: int64 [n], contiguous) as a
-    /// float32 tensor and the factor that makes them the model's inputs (inputs = batch × scale). Without
-    /// standardization the batch is the pixels as floats (0-255) and the scale 1/255, which the fast path folds into
-    /// its matrix products instead of dividing every pixel.
+    /// The training rows <paramref name="indices"/> as a float32 tensor and the factor that makes them the model's
+    /// inputs (inputs = batch × scale). Without standardization the batch is the pixels as floats (0-255) and the
+    /// scale 1/255, which the fast path folds into its matrix products instead of dividing every pixel.
     /// </summary>
     /// <remarks>
-    /// The rows go into one buffer kept between calls (the returned tensor is a view of it, valid until the next
-    /// call), by <see cref="RowGather"/>, which also prefetches the rows of the following batch
-    /// (<c>order[start + length..start + 2 length]</c>). A fresh 313 KB float tensor per batch of 100 is above glibc's
-    /// mmap threshold: measured here, the gather into a fresh tensor took 20-40 µs against about 10 µs into the kept
-    /// buffer.
+    /// The floats go into one buffer kept between calls (the returned tensor is a view of it, valid until the next
+    /// call): a fresh 313 KB float tensor per batch of 100 is above glibc's mmap threshold, and measured here the
+    /// gather with a fresh tensor took 20-40 µs against about 10 µs into the kept buffer.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // runs per step from the first: no tier-0 code
-    public (Tensor Batch, float Scale) GatherScaled(Tensor order, int start, int length)
+    public (Tensor Batch, float Scale) GatherScaled(Tensor indices)
     {
-        ArgumentNullException.ThrowIfNull(order);
-        if (rowGather is null)
+        if (features is not null || mean is not null)
         {
-            return (Gather(order.narrow(0, start, length)), 1f);
+            return (Gather(indices), 1f);
         }
 
-        var rows = pixels ?? features!;
-        if (batchBuffer is null || batchBuffer.shape[0] < length)
+        var count = indices.shape[0];
+        if (batchBuffer is null || batchBuffer.shape[0] < count)
         {
             batchBuffer?.Dispose();
-            batchBuffer = empty(length, rows.shape[1], dtype: ScalarType.Float32).DetachFromDisposeScope();
+            batchBuffer = empty(count, pixels!.shape[1], dtype: ScalarType.Float32).DetachFromDisposeScope();
         }
 
-        var indices = MemoryMarshal.Cast<byte, long>(order.bytes);
-        var next = indices[Math.Min(start + length, indices.Length)..Math.Min(start + (2 * length), indices.Length)];
-        rowGather.Gather(indices.Slice(start, length), batchBuffer, next);
-        var batch = batchBuffer.shape[0] == length ? batchBuffer : batchBuffer.narrow(0, 0, length);
-        return (batch, features is not null ? 1f : 1f / 255);
+        var batch = batchBuffer.shape[0] == count ? batchBuffer : batchBuffer.narrow(0, 0, count);
+        using (var rows = pixels!.index_select(0, indices))
+        {
+            batch.copy_(rows);
+        }
+
+        return (batch, 1f / 255);
     }
 
     /// <summary>
