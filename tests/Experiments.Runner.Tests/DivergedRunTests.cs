@@ -16,8 +16,8 @@ public sealed class DivergedRunTests
         // Weight decay 1 at learning rate 100 multiplies the weights by -99 per step: they overflow within the epoch.
         IExperiment[] catalog =
         [
-            new LinearExperiment("a-blows-up", OneEpoch with { LearningRate = 100, WeightDecay = 1 }),
-            new LinearExperiment("b-fine", OneEpoch),
+            new LinearTestExperiment("a-blows-up", OneEpoch with { LearningRate = 100, WeightDecay = 1 }),
+            new LinearTestExperiment("b-fine", OneEpoch),
         ];
         using var results = new TemporaryDirectory();
         var console = new TestConsole().Width(220);
@@ -30,26 +30,5 @@ public sealed class DivergedRunTests
         Assert.Equal("diverged", json.RootElement[0].GetProperty("status").GetString());
         Assert.Equal("completed", json.RootElement[1].GetProperty("status").GetString());
         Assert.Contains("| diverged |", File.ReadAllText(Path.Combine(results.Path, "latest.md")), StringComparison.Ordinal);
-    }
-
-    private sealed class LinearExperiment(string name, ExperimentSettings settings) : IExperiment
-    {
-        public string Name => name;
-
-        public string Description => name;
-
-        public string SourceFile => "test";
-
-        public string? ConfigurationSha256 => null;
-
-        public IReadOnlyList<ExperimentFile> BuiltFiles => [];
-
-        public string Dataset => "mnist";
-
-        public ExperimentSettings Settings => settings;
-
-        public torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel() => torch.nn.Linear(784, 10);
-
-        public ExperimentResult Run(ExperimentContext context) => Trainer.Run(this, context);
     }
 }

@@ -102,7 +102,7 @@ public sealed class IncompleteHistoryTests : IDisposable
             command.ExecuteNonQuery();
         }
 
-        IExperiment[] catalog = [new TinyExperiment("first"), new TinyExperiment("second"), new TinyExperiment("third")];
+        IExperiment[] catalog = [new LinearTestExperiment("first", OneEpoch), new LinearTestExperiment("second", OneEpoch), new LinearTestExperiment("third", OneEpoch)];
         var (exitCode, output) = Run(catalog, "all", "--data-root", RepositoryPaths.Data, "--results", results.Path);
 
         Assert.True(exitCode == RunnerApp.ExperimentFailed, output);
@@ -227,26 +227,5 @@ public sealed class IncompleteHistoryTests : IDisposable
         static List<string> Cells(string line) => line.Trim().Trim('│').Split('│').Select(c => c.Trim()).ToList();
         var rows = lines.Skip(start + 2).TakeWhile(l => l.TrimStart().StartsWith('│')).Select(Cells).Where(r => r.Any(c => c.Length > 0)).ToList();
         return (Cells(lines[start]), rows);
-    }
-
-    private sealed class TinyExperiment(string name) : IExperiment
-    {
-        public string Name => name;
-
-        public string Description => name;
-
-        public string SourceFile => "test";
-
-        public string? ConfigurationSha256 => null;
-
-        public IReadOnlyList<ExperimentFile> BuiltFiles => [];
-
-        public string Dataset => "mnist";
-
-        public ExperimentSettings Settings => OneEpoch;
-
-        public torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel() => torch.nn.Linear(784, 10);
-
-        public ExperimentResult Run(ExperimentContext context) => Trainer.Run(this, context);
     }
 }

@@ -198,36 +198,19 @@ public sealed class ReliabilityTests
     }
 
     /// <summary>A test console whose next write after <paramref name="trigger"/> was printed throws, once.</summary>
-    private sealed class BreakingConsole(string trigger) : IAnsiConsole
+    private sealed class BreakingConsole(string trigger) : InterceptingConsole
     {
-        private readonly TestConsole inner = new TestConsole().Width(250);
         private bool broken;
 
-        public string Output => inner.Output;
-
-        public Profile Profile => inner.Profile;
-
-        public IAnsiConsoleCursor Cursor => inner.Cursor;
-
-        public IAnsiConsoleInput Input => inner.Input;
-
-        public IExclusivityMode ExclusivityMode => inner.ExclusivityMode;
-
-        public RenderPipeline Pipeline => inner.Pipeline;
-
-        public void Clear(bool home) => inner.Clear(home);
-
-        public void WriteAnsi(Action<AnsiWriter> action) => inner.WriteAnsi(action);
-
-        public void Write(IRenderable renderable)
+        public override void Write(IRenderable renderable)
         {
-            if (!broken && inner.Output.Contains(trigger, StringComparison.Ordinal))
+            if (!broken && Inner.Output.Contains(trigger, StringComparison.Ordinal))
             {
                 broken = true;
                 throw new IOException("Broken pipe");
             }
 
-            inner.Write(renderable);
+            Inner.Write(renderable);
         }
     }
 }

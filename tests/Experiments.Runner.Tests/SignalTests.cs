@@ -272,29 +272,11 @@ public sealed class SignalTests
     }
 
     /// <summary>A test console that asks for the stop when <paramref name="trigger"/> was printed; every write after it fails.</summary>
-    private sealed class FailingAfterStopConsole(string trigger, CancellationTokenSource stop) : IAnsiConsole
+    private sealed class FailingAfterStopConsole(string trigger, CancellationTokenSource stop) : InterceptingConsole
     {
-        private readonly TestConsole inner = new TestConsole().Width(250);
-
-        public string Output => inner.Output;
-
         public int FailedWrites { get; private set; }
 
-        public Profile Profile => inner.Profile;
-
-        public IAnsiConsoleCursor Cursor => inner.Cursor;
-
-        public IAnsiConsoleInput Input => inner.Input;
-
-        public IExclusivityMode ExclusivityMode => inner.ExclusivityMode;
-
-        public RenderPipeline Pipeline => inner.Pipeline;
-
-        public void Clear(bool home) => inner.Clear(home);
-
-        public void WriteAnsi(Action<AnsiWriter> action) => inner.WriteAnsi(action);
-
-        public void Write(IRenderable renderable)
+        public override void Write(IRenderable renderable)
         {
             if (stop.IsCancellationRequested)
             {
@@ -302,8 +284,8 @@ public sealed class SignalTests
                 throw new IOException("Input/output error");
             }
 
-            inner.Write(renderable);
-            if (inner.Output.Contains(trigger, StringComparison.Ordinal))
+            Inner.Write(renderable);
+            if (Inner.Output.Contains(trigger, StringComparison.Ordinal))
             {
                 stop.Cancel();
             }
