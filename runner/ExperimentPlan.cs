@@ -26,7 +26,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         // A mistyped --data-root would fail every experiment: refuse it before the run is recorded or anything written.
         if (DataRootProblem() is { } problem)
         {
-            console.MarkupLineInterpolated($"[red]error:[/] {problem}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {problem}");
             return RunnerApp.UsageError;
         }
 
@@ -168,7 +168,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         recording.Finish(status);
         if (recording.UnrecordedResults > 0)
         {
-            console.MarkupLineInterpolated($"[red]{recording.UnrecordedResults} of {recording.Results} results could not be recorded[/] in [blue]{recording.StorePath}[/], so run {recording.RunId} is not completed");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]{recording.UnrecordedResults} of {recording.Results} results could not be recorded[/] in [blue]{recording.StorePath}[/], so run {recording.RunId} is not completed");
         }
 
         if (!recording.Failed)

@@ -275,7 +275,7 @@ internal static class HistoryCommands
             {
                 foreach (var skipped in store.SkippedRows)
                 {
-                    Console.Error.WriteLine("warning: " + skipped);
+                    Console.Error.WriteLine("warning: " + TerminalText.Escape(skipped.ToString()));
                 }
             }
         }

@@ -104,7 +104,7 @@ public static class RunnerApp
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             // A cancellation that nobody asked for (e.g. a timeout deep inside a library) is a failure like any other.
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] the runner failed: {exception}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] the runner failed: {exception.ToString()}");
             return InternalError;
         }
         finally

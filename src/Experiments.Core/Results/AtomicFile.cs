@@ -65,7 +65,8 @@ public static class AtomicFile
 
     private static void WriteAndRename(string path, string target, byte[] content)
     {
-        var temporary = target + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        // The process id and a random part: two writers of the same file, in two processes or two threads, never share one.
+        var temporary = target + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
         try
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))

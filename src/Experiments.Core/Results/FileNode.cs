@@ -44,7 +44,9 @@ public static class FileNode
         }
         catch (Exception exception) when (exception is EntryPointNotFoundException or DllNotFoundException)
         {
-            return Directory.Exists(path) ? FileNodeKind.Directory : File.Exists(path) ? FileNodeKind.RegularFile : FileNodeKind.Missing;
+            // Without statx a device or a pipe cannot be told from a file (File.Exists is true for both): an existing
+            // path is written in place, never renamed over, so a device is never replaced (a file loses atomicity).
+            return Directory.Exists(path) ? FileNodeKind.Directory : File.Exists(path) ? FileNodeKind.Special : FileNodeKind.Missing;
         }
 
         if (status != 0)

@@ -106,8 +106,8 @@ internal sealed class AffineSgd : IDisposable
         // g as above; buf = m buf + g; p -= η (g + m buf)
         var weightGradient = addmm(weight, delta, batch, beta: decay, alpha: gemmScale);
         var biasGradient = addmv(bias, delta, ones, beta: decay, alpha: rowScale);
-        weightBuffer.mul_(momentum).add_(weightGradient);
-        biasBuffer!.mul_(momentum).add_(biasGradient);
+        weightBuffer.mul_(factor).add_(weightGradient);
+        biasBuffer!.mul_(factor).add_(biasGradient);
         weight.add_(weightGradient, alpha: -learningRate).add_(weightBuffer, alpha: -learningRate * momentum);
         bias.add_(biasGradient, alpha: -learningRate).add_(biasBuffer, alpha: -learningRate * momentum);
     }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.IO.Pipes;
 using System.Text;
 using Experiments.Results;
+using Experiments.Tests;
 
 namespace Experiments.Core.Tests.Results;
 
@@ -9,9 +10,31 @@ namespace Experiments.Core.Tests.Results;
 /// The atomic write-then-rename is for regular files only: devices and pipes are written in place, symbolic links
 /// are followed. The type of a node is checked with stat(1), not with the code under test.
 /// </summary>
-public sealed class AtomicFileTests
+public sealed class AtomicFileTests : IDisposable
 {
     private static readonly byte[] Content = Encoding.UTF8.GetBytes("| a | b |\n");
+    private readonly TemporaryDirectory devices = new();
+
+    public void Dispose() => devices.Dispose();
+
+    /// <summary>
+    /// A device node like <c>/dev/NAME</c> to write to. As root, a copy made with mknod(1) in a temporary folder
+    /// (same driver, same behaviour), so that a regression replaces that copy and not the machine's own /dev/null;
+    /// otherwise the real node, which a process without root cannot replace anyway.
+    /// </summary>
+    private string Device(string name, int major, int minor)
+    {
+        if (Environment.UserName != "root")
+        {
+            return "/dev/" + name;
+        }
+
+        var path = devices.Combine(name);
+        using var mknod = Process.Start("mknod", [path, "c", major.ToString(System.Globalization.CultureInfo.InvariantCulture), minor.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        mknod.WaitForExit();
+        Assert.Equal(0, mknod.ExitCode);
+        return path;
+    }
 
     /// <summary>What stat(1) says <paramref name="path"/> is, without following a link: "character special file", "fifo", "symbolic link", ...</summary>
     private static string NodeType(string path)
@@ -33,19 +56,21 @@ public sealed class AtomicFileTests
     [Fact]
     public void A_full_device_fails_with_no_space_left_and_stays_a_device()
     {
-        var error = Assert.Throws<IOException>(() => AtomicFile.Write("/dev/full", Content));
-        Assert.Contains("'/dev/full'", error.Message, StringComparison.Ordinal);
+        var full = Device("full", 1, 7);
+        var error = Assert.Throws<IOException>(() => AtomicFile.Write(full, Content));
+        Assert.Contains($"'{full}'", error.Message, StringComparison.Ordinal);
         Assert.Contains("No space left on device", error.Message, StringComparison.Ordinal);
-        Assert.Equal("character special file", NodeType("/dev/full"));
-        Assert.Empty(Directory.GetFiles("/dev", "full.tmp-*"));
+        Assert.Equal("character special file", NodeType(full));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(full)!, "full.tmp-*"));
     }
 
     [Fact]
-    public void The_null_device_is_written_and_stays_a_device()
+    public void The_nullDevicedevice_is_written_and_stays_a_device()
     {
-        AtomicFile.Write("/dev/null", Content);
-        Assert.Equal("character special file", NodeType("/dev/null"));
-        Assert.Empty(Directory.GetFiles("/dev", "null.tmp-*"));
+        var nullDevice = Device("null", 1, 3);
+        AtomicFile.Write(nullDevice, Content);
+        Assert.Equal("character special file", NodeType(nullDevice));
+        Assert.Empty(Directory.GetFiles(Path.GetDirectoryName(nullDevice)!, "null.tmp-*"));
     }
 
     [Fact]
