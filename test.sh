@@ -3,6 +3,8 @@
 # runs `dotnet test` with any arguments passed through (./test.sh --filter FullyQualifiedName~Store).
 #
 #   EXPERIMENTS_TEST_NO_INSTALL=1  check only: name what is missing and exit 1 instead of installing it
+#   EXPERIMENTS_FASHION_MNIST_DIR  where to look for Fashion-MNIST (for this script's own test; the tests read
+#                                  Debian's /usr/share/datasets/fashion-mnist)
 #
 # Only bash builtins before `dotnet test`: the test of this script (tests/Experiments.Build.Tests/TestScriptTests.cs)
 # runs it with a PATH of stand-ins for apt-get, sudo and dotnet.
