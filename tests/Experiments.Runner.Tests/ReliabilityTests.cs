@@ -29,19 +29,7 @@ public sealed class ReliabilityTests
         Assert.Equal(exitCode, runner.WaitForExit());
         Assert.Contains("Interrupted:", runner.Output, StringComparison.Ordinal);
 
-        using var store = ResultStore.OpenExisting(results.Path);
-        Assert.Equal("ok", store.IntegrityCheck());
-        var run = Assert.Single(store.Runs());
-        Assert.Equal(RunStatus.Interrupted, run.Status);
-        Assert.NotNull(run.EndedAt);
-        var recorded = store.ResultsOfRun(run.Id);
-        Assert.InRange(recorded.Count, 1, ExperimentCatalog.All.Count - 1);
-        Assert.Equal(ExperimentCatalog.All[0].Name, recorded[0].Experiment);
-        Assert.All(recorded, r => Assert.Equal("completed", r.Status));
-
-        using var latest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(results.Path, "latest.json")));
-        Assert.Equal(recorded.Select(r => r.Experiment), latest.RootElement.EnumerateArray().Select(r => r.GetProperty("experiment").GetString()));
-        Assert.Empty(Directory.GetFiles(results.Path, "*.tmp-*"));
+        StoppedRun.AssertRecordedInOrder(results.Path);
     }
 
     [Fact]

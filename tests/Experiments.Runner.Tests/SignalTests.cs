@@ -38,7 +38,7 @@ public sealed class SignalTests
 
         Assert.True(runner.WaitForExit() == exitCode, runner.Output);
         Assert.Contains("Interrupted:", runner.Output, StringComparison.Ordinal);
-        AssertStoppedInOrder(results.Path);
+        StoppedRun.AssertRecordedInOrder(results.Path);
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class SignalTests
 
         Assert.True(runner.WaitForExit() == RunnerApp.Terminated, runner.Output);
         Assert.Contains("Interrupted:", runner.Output, StringComparison.Ordinal);
-        AssertStoppedInOrder(results.Path);
+        StoppedRun.AssertRecordedInOrder(results.Path);
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class SignalTests
         Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
         File.Delete(exitCodeFile);
         File.Delete(errors);
-        AssertStoppedInOrder(results.Path);
+        StoppedRun.AssertRecordedInOrder(results.Path);
     }
 
     [Fact]
@@ -194,25 +194,6 @@ public sealed class SignalTests
         var run = Assert.Single(store.Runs());
         Assert.Equal(RunStatus.Interrupted, run.Status);
         Assert.Empty(store.ResultsOfRun(run.Id));
-    }
-
-    /// <summary>The run was recorded as interrupted with its finished results, and latest.json holds exactly those.</summary>
-    private static void AssertStoppedInOrder(string results)
-    {
-        using var store = ResultStore.OpenExisting(results);
-        Assert.Equal("ok", store.IntegrityCheck());
-        var run = Assert.Single(store.Runs());
-        Assert.Equal(RunStatus.Interrupted, run.Status);
-        Assert.NotNull(run.EndedAt);
-        var recorded = store.ResultsOfRun(run.Id);
-        Assert.InRange(recorded.Count, 1, ExperimentCatalog.All.Count - 1);
-        Assert.Equal(ExperimentCatalog.All[0].Name, recorded[0].Experiment);
-        Assert.All(recorded, r => Assert.Equal("completed", r.Status));
-
-        using var latest = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(results, "latest.json")));
-        Assert.Equal(recorded.Select(r => r.Experiment), latest.RootElement.EnumerateArray().Select(r => r.GetProperty("experiment").GetString()));
-        Assert.True(File.Exists(Path.Combine(results, "latest.md")));
-        Assert.Empty(Directory.GetFiles(results, "*.tmp-*"));
     }
 
     /// <summary>An HTTP server on 127.0.0.1 that answers every request with headers and 10 bytes of a long body, then nothing.</summary>

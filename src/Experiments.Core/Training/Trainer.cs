@@ -23,8 +23,8 @@ namespace Experiments.Training;
 /// A model whose <c>forward</c> is a single affine map (every generated model that returns logits) trains on the
 /// fast path of <see cref="AffineGradient"/>; any other model through autograd. With SGD (momentum, Nesterov and
 /// weight decay included) the fast path updates the weights inside its backward pass (<see cref="AffineSgd"/>);
-/// otherwise the gradients go to the TorchSharp optimizer (Adam, L-BFGS, and every autograd model). A NaN or infinite training loss ends training with
-/// <see cref="ExperimentStatus.Diverged"/>.
+/// otherwise the gradients go to the TorchSharp optimizer (Adam, L-BFGS, and every autograd model). A NaN or
+/// infinite training loss ends training with <see cref="ExperimentStatus.Diverged"/>.
 /// </para>
 /// </remarks>
 public static class Trainer
