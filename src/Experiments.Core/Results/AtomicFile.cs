@@ -48,7 +48,8 @@ public static class AtomicFile
         }
     }
 
-    private static void WriteInPlace(string path, byte[] content)
+    /// <summary>Writes into the node <paramref name="path"/> names, as a shell's <c>&gt;</c> does (also the fallback for a regular file when its type cannot be told).</summary>
+    internal static void WriteInPlace(string path, byte[] content)
     {
         try
         {
@@ -56,6 +57,12 @@ public static class AtomicFile
             // /dev/full's "no space left on device" surfaces here and not in a finalizer.
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
             stream.Write(content);
+            // A regular file written in place (where FileNode cannot tell it from a device) must not keep the tail of
+            // longer old content; a device or a pipe has no length to cut (0, or not seekable).
+            if (stream.CanSeek && stream.Length > content.Length)
+            {
+                stream.SetLength(content.Length);
+            }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {

@@ -54,6 +54,19 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
+    public void Written_in_place_a_regular_file_keeps_no_tail_of_its_longer_old_content()
+    {
+        // The in-place write is also what a regular file gets where FileNode cannot tell it from a device.
+        var file = devices.Combine("latest.md");
+        File.WriteAllText(file, "a much longer old table than the new one\n");
+
+        AtomicFile.WriteInPlace(file, Content);
+
+        Assert.Equal(Content, File.ReadAllBytes(file));
+        AtomicFile.WriteInPlace(Device("null", 1, 3), Content);
+    }
+
+    [Fact]
     public void A_full_device_fails_with_no_space_left_and_stays_a_device()
     {
         var full = Device("full", 1, 7);
@@ -65,7 +78,7 @@ public sealed class AtomicFileTests : IDisposable
     }
 
     [Fact]
-    public void The_nullDevicedevice_is_written_and_stays_a_device()
+    public void The_null_device_is_written_and_stays_a_device()
     {
         var nullDevice = Device("null", 1, 3);
         AtomicFile.Write(nullDevice, Content);
