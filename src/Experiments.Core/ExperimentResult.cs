@@ -71,6 +71,15 @@ public sealed record ExperimentResult
     public ModelWeights? Weights { get; init; }
 
     /// <summary>
+    /// The model's architecture as trained: <see cref="IExperiment.Architecture"/>, with the layers and the parameter
+    /// count measured from the model when the build could not know them (a user module).
+    /// </summary>
+    public Models.ModelSummary? Model { get; init; }
+
+    /// <summary>The trained model's full state (every parameter and buffer), or null when training did not finish.</summary>
+    public Models.ModelState? State { get; init; }
+
+    /// <summary>
     /// Wall time of training: creating the model and optimizer, then every epoch end to end (validation included),
     /// but not the host's progress callback or the per-epoch weight snapshot for learning curves, which are not
     /// training.

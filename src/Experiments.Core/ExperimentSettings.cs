@@ -15,6 +15,12 @@ public enum OptimizerKind
     Adam,
 
     /// <summary>
+    /// AdamW (Loshchilov and Hutter): Adam with decoupled weight decay, PyTorch's defaults β1 = 0.9, β2 = 0.999,
+    /// ε = 1e-8; <see cref="ExperimentSettings.WeightDecay"/> is the decoupled decay factor.
+    /// </summary>
+    AdamW,
+
+    /// <summary>
     /// Full-batch L-BFGS (TorchSharp's <c>optim.LBFGS</c>, no line search): each epoch is one L-BFGS iteration on
     /// the whole training set, so <see cref="ExperimentSettings.BatchSize"/> is not used.
     /// </summary>
@@ -51,6 +57,23 @@ public enum LearningRateSchedule
     /// <see cref="ExperimentSettings.LrStepEpochs"/> epochs (TorchSharp's <c>StepLR</c>).
     /// </summary>
     Step,
+
+    /// <summary>
+    /// The one-cycle policy (Smith and Topin; PyTorch's <c>OneCycleLR</c> with its defaults): the learning rate rises
+    /// from <see cref="ExperimentSettings.LearningRate"/> / 25 to <see cref="ExperimentSettings.LearningRate"/> over
+    /// the first 30% of the mini-batch steps, then anneals (cosine) to 1/10⁴ of its start, stepped once per mini-batch.
+    /// </summary>
+    OneCycle,
+}
+
+/// <summary>Where the model trains.</summary>
+public enum ComputeDevice
+{
+    /// <summary>The CPU (TorchSharp-cpu, the package this repository references).</summary>
+    Cpu,
+
+    /// <summary>An NVIDIA GPU: needs TorchSharp's CUDA build (see the README); without it training fails with a clear error.</summary>
+    Cuda,
 }
 
 /// <summary>How pixels become the model's inputs, after scaling to [0, 1].</summary>
@@ -159,6 +182,9 @@ public sealed record ExperimentSettings
     /// </summary>
     public bool Deskew { get; init; }
 
+    /// <summary>Where the model and each mini-batch live while training and evaluating.</summary>
+    public ComputeDevice Device { get; init; } = ComputeDevice.Cpu;
+
     /// <summary>
     /// The hyperparameters as name/value pairs in a fixed order, for result tables and JSON. Values are
     /// <see cref="int"/>, <see cref="long"/>, <see cref="double"/>, <see cref="bool"/> or <see cref="string"/>; the
@@ -185,6 +211,7 @@ public sealed record ExperimentSettings
         new("earlyStoppingPatience", EarlyStoppingPatience),
         new("augment", Augment.ToString().ToLowerInvariant()),
         new("deskew", Deskew),
+        new("device", Device.ToString().ToLowerInvariant()),
     ];
 
     /// <summary>

@@ -43,6 +43,20 @@ public interface IExperiment
     /// <summary>Everything that decides how the model is built and trained.</summary>
     ExperimentSettings Settings { get; }
 
+    /// <summary>
+    /// The model's architecture as the build knows it: layers, output shapes and parameter count for generated models
+    /// (computed by the generator); for a user module only its kind, type and input shape (the trainer measures the
+    /// rest). The default describes one linear layer from <see cref="ExperimentSettings.InputSize"/> inputs.
+    /// </summary>
+    Models.ModelSummary Architecture => Models.ModelSummary.Linear(Settings.InputSize, Settings.NumClasses);
+
+    /// <summary>
+    /// What a result depends on in code besides the runtime: the generator's build and, for a user module, the
+    /// SHA-256 of the source files that declare it. The run cache compares it; null for an experiment not generated
+    /// from YAML (never cached).
+    /// </summary>
+    string? CodeFingerprint => null;
+
     /// <summary>Creates a fresh, untrained model.</summary>
     torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel();
 

@@ -33,7 +33,7 @@ public sealed class SchemaAgreementTests
             Assert.True(type is { IsEnum: true }, $"{key.Name}: {key.EnumType} is not an enum of Experiments.Core");
             Assert.Equal(
                 Enum.GetNames(type!).Order(StringComparer.Ordinal),
-                key.Choices.Select(c => Parsing.Naming.ToTypePrefix(c)).Order(StringComparer.Ordinal));
+                key.Choices.Select(ExperimentSchema.EnumMember).Order(StringComparer.Ordinal));
         }
     }
 

@@ -317,7 +317,7 @@ internal static class ExperimentEmitter
         return text.IndexOfAny(['.', 'E', 'e']) >= 0 ? text : text + ".0";
     }
 
-    private static string Member(string choice) => Naming.ToTypePrefix(choice)!;
+    private static string Member(string choice) => ExperimentSchema.EnumMember(choice);
 
     private static string Summary(string description)
     {

@@ -140,6 +140,7 @@ internal static class ExperimentSchema
     public const string Sgd = "sgd";
     public const string MomentumOptimizer = "momentum";
     public const string Adam = "adam";
+    public const string AdamW = "adamw";
     public const string Lbfgs = "lbfgs";
 
     /// <summary>The momentum factor <c>optimizer: momentum</c> uses when the file does not set <c>momentum</c>.</summary>
@@ -181,7 +182,7 @@ internal static class ExperimentSchema
     public static readonly KeyDefinition BatchSize = new("batchSize", ValueKind.Integer, true, null, 1, false, 1_000_000, false, None, "Images per mini-batch (the last batch of an epoch may be smaller).");
     public static readonly KeyDefinition LearningRate = new("learningRate", ValueKind.Number, true, null, 0, true, null, false, None, "Step size of the optimizer.");
 
-    public static readonly KeyDefinition Optimizer = new("optimizer", ValueKind.Choice, false, Sgd, null, false, null, false, ImmutableArray.Create(Sgd, MomentumOptimizer, Adam, Lbfgs), "The optimizer: 'sgd' (stochastic gradient descent), 'momentum' (SGD with momentum), 'adam', or 'lbfgs' (full-batch L-BFGS: each epoch is one iteration over the whole training set, batchSize is not used).")
+    public static readonly KeyDefinition Optimizer = new("optimizer", ValueKind.Choice, false, Sgd, null, false, null, false, ImmutableArray.Create(Sgd, MomentumOptimizer, Adam, AdamW, Lbfgs), "The optimizer: 'sgd' (stochastic gradient descent), 'momentum' (SGD with momentum), 'adam', 'adamw' (Adam with decoupled weight decay), or 'lbfgs' (full-batch L-BFGS: each epoch is one iteration over the whole training set, batchSize is not used).")
     {
         EnumType = Runtime + "OptimizerKind",
     };
@@ -202,7 +203,7 @@ internal static class ExperimentSchema
 
     public static readonly KeyDefinition WeightDecay = new("weightDecay", ValueKind.Number, false, "0", 0, false, null, false, None, "L2 penalty on every parameter (PyTorch's weight_decay): adds weightDecay times the parameter to its gradient.");
 
-    public static readonly KeyDefinition LrSchedule = new("lrSchedule", ValueKind.Choice, false, "constant", null, false, null, false, ImmutableArray.Create("constant", "cosine", "step"), "How the learning rate changes: 'constant'; 'cosine' (annealed to 0 over all steps); 'step' (times lrStepGamma every lrStepEpochs epochs).")
+    public static readonly KeyDefinition LrSchedule = new("lrSchedule", ValueKind.Choice, false, "constant", null, false, null, false, ImmutableArray.Create("constant", "cosine", "step", "onecycle"), "How the learning rate changes: 'constant'; 'cosine' (annealed to 0 over all steps); 'step' (times lrStepGamma every lrStepEpochs epochs); 'onecycle' (PyTorch's OneCycleLR: up to learningRate over the first 30% of the steps, then annealed).")
     {
         EnumType = Runtime + "LearningRateSchedule",
     };
@@ -225,11 +226,16 @@ internal static class ExperimentSchema
 
     public static readonly KeyDefinition Deskew = new("deskew", ValueKind.Boolean, false, "false", null, false, null, false, None, "Shear every image (training, validation and test) upright by its second moments: a fixed preprocessing that keeps the model linear.");
 
+    public static readonly KeyDefinition Device = new("device", ValueKind.Choice, false, "cpu", null, false, null, false, ImmutableArray.Create("cpu", "cuda"), "Where the model trains: 'cpu', or 'cuda' (an NVIDIA GPU; needs TorchSharp's CUDA build, see the README).")
+    {
+        EnumType = Runtime + "ComputeDevice",
+    };
+
     /// <summary>Every key, in the order documentation and generated code list them.</summary>
     public static readonly ImmutableArray<KeyDefinition> Keys = ImmutableArray.Create(
         Description, Dataset, InputSize, NumClasses, Epochs, BatchSize, LearningRate, Optimizer, Momentum, Seed, OutputActivation,
         Nesterov, WeightDecay, LrSchedule, LrStepEpochs, LrStepGamma, Normalize, ValidationSplit, EarlyStoppingPatience, Augment, Deskew,
-        Extends, SweepLimit);
+        Device, Extends, SweepLimit);
 
     /// <summary>The keys that become generated constants (every key but the directives), in order.</summary>
     public static readonly ImmutableArray<KeyDefinition> EmittedKeys = Keys.Where(k => k.Role != KeyRole.Directive).ToImmutableArray();
@@ -254,7 +260,7 @@ internal static class ExperimentSchema
         new KeyRule(
             Momentum,
             ImmutableArray.Create(Optimizer, Momentum),
-            value => value(Optimizer) is not (Adam or Lbfgs) || Number(value(Momentum)) == 0,
+            value => value(Optimizer) is not (Adam or AdamW or Lbfgs) || Number(value(Momentum)) == 0,
             value => $"0 with optimizer '{value(Optimizer)}' (momentum applies to 'sgd' and 'momentum' only)"),
         new KeyRule(
             Nesterov,
@@ -280,6 +286,14 @@ internal static class ExperimentSchema
 
         return key.Default!;
     }
+
+    /// <summary>The runtime enum member a choice maps to: its PascalCase form, except where the runtime spells it otherwise.</summary>
+    public static string EnumMember(string choice) => choice switch
+    {
+        AdamW => "AdamW",
+        "onecycle" => "OneCycle",
+        _ => Naming.ToTypePrefix(choice)!,
+    };
 
     private static double Number(string canonical) => double.Parse(canonical, NumberStyles.Float, CultureInfo.InvariantCulture);
 
