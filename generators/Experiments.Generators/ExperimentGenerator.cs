@@ -23,6 +23,8 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         public const string ExperimentSet = nameof(ExperimentSet);
         public const string FileExperiments = nameof(FileExperiments);
         public const string Experiments = nameof(Experiments);
+        public const string FileModels = nameof(FileModels);
+        public const string Models = nameof(Models);
         public const string BuiltFile = nameof(BuiltFile);
         public const string Catalog = nameof(Catalog);
     }
@@ -67,6 +69,16 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Experiments);
         context.RegisterSourceOutput(experiments, static (output, spec) =>
             Guarded(output, () => output.AddSource(ExperimentEmitter.ExperimentHintName(spec), ExperimentEmitter.EmitExperiment(spec))));
+
+        // One class per distinct model of a file: the members of a sweep that differ only in training keys share it.
+        var models = parsed
+            .Combine(experimentSet)
+            .Select(static (pair, _) => pair.Right.ModelsOf(pair.Left.FilePath))
+            .WithTrackingName(TrackingNames.FileModels)
+            .SelectMany(static (models, _) => models)
+            .WithTrackingName(TrackingNames.Models);
+        context.RegisterSourceOutput(models, static (output, model) =>
+            Guarded(output, () => output.AddSource(ExperimentEmitter.ModelHintName(model), ExperimentEmitter.EmitModel(model))));
 
         // What the build read of each file, for the run-time check that a file did not change since: a comment edit
         // changes it, so it goes to the catalog only, and every experiment's own source stays cached.

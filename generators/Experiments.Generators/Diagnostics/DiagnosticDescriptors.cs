@@ -111,12 +111,43 @@ internal static class DiagnosticDescriptors
         "Experiment file name cannot be used on the command line",
         "The file name '{0}' cannot name an experiment on the command line: a name must not start with '-' and may hold only letters, digits and . _ - + = , @; rename the file to '{1}'");
 
+    public static readonly DiagnosticDescriptor ListNeedsSweep = Error(
+        "EXP0021",
+        "A list given to a key that takes one value",
+        "'{0}' takes one value, not a list; to sweep it (one experiment per value), move the list under 'sweep:', as in 'sweep: {{ {0}: [...] }}'");
+
+    public static readonly DiagnosticDescriptor InvalidModel = Error(
+        "EXP0022",
+        "Invalid model description",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownLayer = Error(
+        "EXP0023",
+        "Unknown layer type",
+        "Unknown layer type '{0}'{1}; layer types are: {2}");
+
+    public static readonly DiagnosticDescriptor ShapeMismatch = Error(
+        "EXP0024",
+        "Layer does not fit the shape of its input",
+        "Layer {0} ({1}) {2}");
+
+    public static readonly DiagnosticDescriptor WrongOutputShape = Error(
+        "EXP0025",
+        "Model output does not match numClasses",
+        "The model outputs {0} per example, but must output [{1}] (numClasses: one logit per class); {2}");
+
+    public static readonly DiagnosticDescriptor InvalidSweepKey = Error(
+        "EXP0026",
+        "Invalid key in the sweep block",
+        "sweep key '{0}' {1}");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InvalidYaml, UnknownKey, InvalidValue, MissingKey, DuplicateKey, NotAMapping,
         DuplicateName, DatasetMismatch, UnsupportedYaml, InternalError, InvalidFileName,
         BaseNotFound, ExtendsCycle, BaseOutsideExperiments, SweepTooLarge, InvalidSweep, NotUtf8, FileTooLarge,
-        TooManyDiagnostics, FileNameNotCommandLineSafe);
+        TooManyDiagnostics, FileNameNotCommandLineSafe, ListNeedsSweep, InvalidModel, UnknownLayer, ShapeMismatch,
+        WrongOutputShape, InvalidSweepKey);
 
     public static DiagnosticDescriptor ById(string id)
     {

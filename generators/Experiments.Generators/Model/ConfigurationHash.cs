@@ -18,9 +18,11 @@ internal static class ConfigurationHash
     /// (<see cref="ExperimentSchema.EmittedKeys"/>, in that order), each value canonical (numbers round-trip in the
     /// invariant culture, booleans <c>true</c>/<c>false</c>, defaults filled in), with <c>\</c>, CR and LF in text
     /// escaped as <c>\\</c>, <c>\r</c> and <c>\n</c>; every line ends with LF. Directives (<c>extends</c>,
-    /// <c>sweepLimit</c>) are not part of it: they say how to read files, not how to train.
+    /// <c>sweepLimit</c>) are not part of it: they say how to read files, not how to train. A file with a
+    /// <c>model</c> key adds one last line, <c>model=</c> and the model's canonical text (its layers with every inferred
+    /// size, or the user module's mapping); a file without one (one linear layer) has no such line.
     /// </summary>
-    public static string CanonicalForm(IReadOnlyList<string> values)
+    public static string CanonicalForm(IReadOnlyList<string> values, string? model = null)
     {
         var builder = new StringBuilder(FormVersion).Append('\n');
         for (var i = 0; i < ExperimentSchema.EmittedKeys.Length; i++)
@@ -40,11 +42,16 @@ internal static class ConfigurationHash
             builder.Append('\n');
         }
 
+        if (model is not null)
+        {
+            builder.Append("model=").Append(model.Replace("\\", "\\\\").Replace("\r", "\\r").Replace("\n", "\\n")).Append('\n');
+        }
+
         return builder.ToString();
     }
 
     /// <summary>SHA-256 of <see cref="CanonicalForm"/>, lower-case hex.</summary>
-    public static string OfConfiguration(IReadOnlyList<string> values) => Sha256(CanonicalForm(values));
+    public static string OfConfiguration(IReadOnlyList<string> values, string? model = null) => Sha256(CanonicalForm(values, model));
 
     /// <summary>
     /// SHA-256 of a file's text as the compiler decoded it, UTF-8 encoded without a leading byte-order mark: what

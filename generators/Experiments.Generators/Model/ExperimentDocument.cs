@@ -52,4 +52,13 @@ internal sealed record ExperimentDocument(
 internal sealed record DocumentEntry(string Key, EquatableArray<string> Values, bool IsSweep, SourceLocation Location)
 {
     public string Value => Values[0];
+
+    /// <summary>
+    /// For <c>model</c>: its value as a tree (<see cref="Values"/> holds its canonical text). For a sweep of a path into
+    /// the model (<c>model.mlp.hidden</c>): one tree per value, substituted into the model one experiment at a time.
+    /// </summary>
+    public EquatableArray<YamlValue> Trees { get; init; } = EquatableArray<YamlValue>.Empty;
+
+    /// <summary>Whether the key is a path into the model (<c>model.mlp.hidden</c>), which only a sweep sets.</summary>
+    public bool IsModelPath => Key.StartsWith(Model.ModelParser.ModelKey + ".", System.StringComparison.Ordinal);
 }

@@ -143,6 +143,9 @@ internal static class ExperimentSchema
     public const string AdamW = "adamw";
     public const string Lbfgs = "lbfgs";
 
+    /// <summary>The key of the sweep block: each of its keys lists the values to try, one experiment per combination.</summary>
+    public const string SweepKey = "sweep";
+
     /// <summary>The momentum factor <c>optimizer: momentum</c> uses when the file does not set <c>momentum</c>.</summary>
     public const double DefaultMomentum = 0.9;
 
@@ -302,6 +305,13 @@ internal static class ExperimentSchema
     {
         Mnist or FashionMnist => (784, 10),
         _ => (0, 0),
+    };
+
+    /// <summary>The shape of one example of each dataset the framework knows: [channels, height, width].</summary>
+    public static ImmutableArray<int> DatasetImageShape(string dataset) => dataset switch
+    {
+        Mnist or FashionMnist => ImmutableArray.Create(1, 28, 28),
+        _ => ImmutableArray.Create(DatasetShape(dataset).Inputs),
     };
 
     public static KeyDefinition? Find(string name)

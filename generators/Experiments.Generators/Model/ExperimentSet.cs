@@ -23,7 +23,12 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
     public EquatableArray<FileExperiments> Files { get; init; } = EquatableArray<FileExperiments>.Empty;
 
     /// <summary>The experiments <paramref name="filePath"/> declares (none when it has errors or is a base only).</summary>
-    public EquatableArray<ExperimentSpec> ExperimentsOf(string filePath)
+    public EquatableArray<ExperimentSpec> ExperimentsOf(string filePath) => FileOf(filePath)?.Experiments ?? EquatableArray<ExperimentSpec>.Empty;
+
+    /// <summary>The model classes <paramref name="filePath"/>'s experiments use.</summary>
+    public EquatableArray<ModelClassSpec> ModelsOf(string filePath) => FileOf(filePath)?.Models ?? EquatableArray<ModelClassSpec>.Empty;
+
+    private FileExperiments? FileOf(string filePath)
     {
         var files = Files.AsImmutableArray();
         int low = 0, high = files.Length - 1;
@@ -33,7 +38,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             var order = string.CompareOrdinal(files[middle].FilePath, filePath);
             if (order == 0)
             {
-                return files[middle].Experiments;
+                return files[middle];
             }
 
             if (order < 0)
@@ -46,7 +51,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             }
         }
 
-        return EquatableArray<ExperimentSpec>.Empty;
+        return null;
     }
 
     public static ExperimentSet Create(ImmutableArray<ExperimentDocument> documents, GeneratorSettings settings)
@@ -96,7 +101,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 // Base-only files are resolved too, so that their own extends problems are reported.
                 if (document.IsValid && Resolve(document) is { } merged && !document.IsBaseOnly)
                 {
-                    specs.AddRange(Expand(document, merged).Select(spec => (document, spec)));
+                    specs.AddRange(WithModelTypes(document, Expand(document, merged).ToList()).Select(spec => (document, spec)));
                 }
             }
 
@@ -106,7 +111,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             var files = kept
                 .GroupBy(s => s.Document.FilePath, StringComparer.Ordinal)
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new FileExperiments(g.Key, g.Select(s => s.Spec).ToEquatableArray()))
+                .Select(g => new FileExperiments(g.Key, g.Select(s => s.Spec).ToEquatableArray()) { Models = ModelClasses(g.Select(s => s.Spec)) })
                 .ToEquatableArray();
             var sorted = DiagnosticCap.Apply(diagnostics
                 .OrderBy(d => d.Location.FilePath, StringComparer.Ordinal)
@@ -116,6 +121,33 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 .ToEquatableArray();
             return new ExperimentSet(experiments, sorted) { Files = files };
         }
+
+        /// <summary>
+        /// Names the model class of each experiment of a file: one class per distinct model, <c>{File}Model</c> when
+        /// there is one, else <c>{File}Model1</c>, <c>{File}Model2</c>, ... in the order of first use.
+        /// </summary>
+        private static IEnumerable<ExperimentSpec> WithModelTypes(ExperimentDocument document, List<ExperimentSpec> specs)
+        {
+            var distinct = specs.Select(s => s.Model).Where(m => m is not ModuleModelSpec).Distinct().ToList();
+            foreach (var spec in specs)
+            {
+                if (spec.Model is ModuleModelSpec)
+                {
+                    yield return spec;
+                    continue;
+                }
+
+                var suffix = distinct.Count == 1 ? string.Empty : (distinct.IndexOf(spec.Model) + 1).ToString(CultureInfo.InvariantCulture);
+                yield return spec with { ModelType = document.TypePrefix + "Model" + suffix };
+            }
+        }
+
+        /// <summary>The distinct generated model classes of a file's experiments, in order of first use.</summary>
+        private static EquatableArray<ModelClassSpec> ModelClasses(IEnumerable<ExperimentSpec> specs) => specs
+            .Where(s => s.ModelType is not null)
+            .GroupBy(s => s.ModelType!, StringComparer.Ordinal)
+            .Select(g => new ModelClassSpec(g.Key, g.First().Model, g.First().SourceFile, g.Count() == 1 ? g.First().Name : g.First().Sweep ?? g.First().Name, g.Count()))
+            .ToEquatableArray();
 
         /// <summary>The keys of <paramref name="document"/> and the files it extends; null when that fails.</summary>
         private Resolved? Resolve(ExperimentDocument document)
@@ -173,6 +205,12 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             }
 
             var entries = inherited.Entries.ToList();
+            if (own.Any(e => e.Key == ModelParser.ModelKey))
+            {
+                // A new model replaces the base's whole model, and with it the base's sweeps of paths into it.
+                entries.RemoveAll(e => e.IsModelPath);
+            }
+
             foreach (var entry in own)
             {
                 var index = entries.FindIndex(e => e.Key == entry.Key);
@@ -314,9 +352,16 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 return null;
             }
 
+            var model = ResolveModel(document, entries, sweeps, combination, Value);
+            if (model is null)
+            {
+                return null;
+            }
+
             var values = ExperimentSchema.EmittedKeys.Select(Value).ToEquatableArray();
             var isSweep = sweeps.Count > 0;
-            var assignments = sweeps.Select((s, i) => (Key: s.Key, Value: s.Values[combination[i]])).ToList();
+            var labels = SweepLabels(sweeps);
+            var assignments = sweeps.Select((s, i) => (Key: labels[i], Value: SweepValueName(s, combination[i]))).ToList();
             return new ExperimentSpec
             {
                 Name = isSweep ? document.Name + "/" + string.Join(",", assignments.Select(a => a.Key + "=" + a.Value)) : document.Name,
@@ -325,7 +370,115 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 Sweep = isSweep ? document.Name : null,
                 BaseFiles = merged.BaseFiles.ToEquatableArray(),
                 Values = values,
-                ConfigurationSha256 = ConfigurationHash.OfConfiguration(values),
+                Model = model,
+                ConfigurationSha256 = ConfigurationHash.OfConfiguration(values, entries.ContainsKey(ModelParser.ModelKey) ? model.Canonical : null),
+            };
+        }
+
+        /// <summary>
+        /// The model of one combination: the file's (or its base's) <c>model</c> with the combination's values of the
+        /// swept paths put in, parsed against the dataset's shape. Null after reporting why there is none.
+        /// </summary>
+        private ModelSpec? ResolveModel(
+            ExperimentDocument document,
+            Dictionary<string, DocumentEntry> entries,
+            List<DocumentEntry> sweeps,
+            int[] combination,
+            Func<KeyDefinition, string> value)
+        {
+            YamlValue? tree = entries.TryGetValue(ModelParser.ModelKey, out var modelEntry) ? modelEntry.Trees[0] : null;
+            for (var i = 0; i < sweeps.Count; i++)
+            {
+                var sweep = sweeps[i];
+                if (!sweep.IsModelPath && sweep.Key != ModelParser.ModelKey)
+                {
+                    continue;
+                }
+
+                var replacement = sweep.Trees[combination[i]];
+                if (sweep.Key == ModelParser.ModelKey)
+                {
+                    tree = replacement;
+                    continue;
+                }
+
+                if (tree is null)
+                {
+                    Report(DiagnosticDescriptors.InvalidSweepKey, sweep.Location, sweep.Key, "is a path into the model, but this experiment sets no 'model' (it is one linear layer)");
+                    return null;
+                }
+
+                var path = sweep.Key.Split('.');
+                if (YamlPaths.Replace(tree, path, 1, replacement, out var problem) is { } replaced)
+                {
+                    tree = replaced;
+                }
+                else
+                {
+                    Report(DiagnosticDescriptors.InvalidSweepKey, sweep.Location, sweep.Key, problem!);
+                    return null;
+                }
+            }
+
+            var dataset = value(ExperimentSchema.Dataset);
+            var shape = ExperimentSchema.DatasetImageShape(dataset).ToEquatableArray();
+            return ModelParser.Parse(
+                tree,
+                shape,
+                int.Parse(value(ExperimentSchema.InputSize), CultureInfo.InvariantCulture),
+                int.Parse(value(ExperimentSchema.NumClasses), CultureInfo.InvariantCulture),
+                value(ExperimentSchema.OutputActivation) == "softmax",
+                (descriptor, location, arguments) => Report(descriptor, location, arguments));
+        }
+
+        /// <summary>
+        /// How each swept key is named in the members' names: a key of the file as it is, a path into the model by its
+        /// shortest tail that no other swept path shares (<c>model.mlp.hidden</c> is <c>hidden</c>).
+        /// </summary>
+        private static List<string> SweepLabels(List<DocumentEntry> sweeps)
+        {
+            var labels = new List<string>(sweeps.Count);
+            foreach (var sweep in sweeps)
+            {
+                if (!sweep.IsModelPath)
+                {
+                    labels.Add(sweep.Key);
+                    continue;
+                }
+
+                var segments = sweep.Key.Split('.');
+                var label = sweep.Key;
+                for (var take = 1; take < segments.Length; take++)
+                {
+                    var tail = string.Join(".", segments.Skip(segments.Length - take));
+                    var clashes = sweeps.Any(other => !ReferenceEquals(other, sweep) && (other.Key == tail || other.Key.EndsWith("." + tail, StringComparison.Ordinal)));
+                    if (!clashes && !char.IsDigit(tail[0]))
+                    {
+                        label = tail;
+                        break;
+                    }
+                }
+
+                labels.Add(label);
+            }
+
+            return labels;
+        }
+
+        /// <summary>A swept value as a member's name shows it: scalars as they are, a list of scalars joined by 'x', else its position.</summary>
+        private static string SweepValueName(DocumentEntry sweep, int index)
+        {
+            if (sweep.Trees.Count == 0)
+            {
+                return sweep.Values[index];
+            }
+
+            return sweep.Trees[index] switch
+            {
+                YamlScalar scalar when Naming.IsCommandLineSafe(scalar.Text) => scalar.Text,
+                YamlList list when list.Items.All(i => i is YamlScalar s && Naming.IsCommandLineSafe(s.Text) && s.Text.IndexOf('x') < 0) =>
+                    string.Join("x", list.Items.Select(i => ((YamlScalar)i).Text)),
+                _ => "v" + (index + 1).ToString(CultureInfo.InvariantCulture),
             };
         }
 
@@ -408,4 +561,16 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
 }
 
 /// <summary>The experiments one file declares: one, or one per combination of its sweep.</summary>
-internal sealed record FileExperiments(string FilePath, EquatableArray<ExperimentSpec> Experiments);
+internal sealed record FileExperiments(string FilePath, EquatableArray<ExperimentSpec> Experiments)
+{
+    /// <summary>The model classes the file's experiments use, one per distinct model.</summary>
+    public EquatableArray<ModelClassSpec> Models { get; init; } = EquatableArray<ModelClassSpec>.Empty;
+}
+
+/// <summary>One generated model class: its name, the model, and who uses it (for its doc comment).</summary>
+/// <param name="TypeName">The class name, e.g. <c>CnnModel</c>.</param>
+/// <param name="Model">The model it builds.</param>
+/// <param name="SourceFile">The file that declares it.</param>
+/// <param name="UsedBy">The experiment that uses it, or the sweep whose members do.</param>
+/// <param name="Users">How many experiments use it.</param>
+internal sealed record ModelClassSpec(string TypeName, ModelSpec Model, string SourceFile, string UsedBy, int Users);

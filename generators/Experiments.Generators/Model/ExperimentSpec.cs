@@ -31,6 +31,15 @@ internal sealed record ExperimentSpec
     /// <summary>SHA-256 of the resolved configuration in canonical form (<see cref="ConfigurationHash.CanonicalForm"/>).</summary>
     public required string ConfigurationSha256 { get; init; }
 
+    /// <summary>The model, with every shape inferred (a user module: as named, bound to its constructor later).</summary>
+    public required ModelSpec Model { get; init; }
+
+    /// <summary>
+    /// The name of the generated model class, e.g. <c>CnnModel</c>: one class per distinct model of a file, so the
+    /// members of a sweep that differ only in training keys share it. Null for a user module (its own class).
+    /// </summary>
+    public string? ModelType { get; init; }
+
     /// <summary>The canonical value of <paramref name="key"/>.</summary>
     public string Get(KeyDefinition key) => Values[ExperimentSchema.EmittedKeys.IndexOf(key)];
 }

@@ -50,3 +50,63 @@ internal sealed record YamlMap(EquatableArray<YamlEntry> Entries, SourceLocation
 
 /// <summary>One key of a mapping, where the key is written, and its value.</summary>
 internal sealed record YamlEntry(string Key, SourceLocation KeyLocation, YamlValue Value);
+
+/// <summary>The canonical text of a YAML value: the configuration hash and the names of sweep members use it.</summary>
+internal static class YamlText
+{
+    /// <summary>
+    /// A compact flow form: scalars as written (quoted, with <c>\</c> and <c>"</c> escaped, when they hold a
+    /// character that flow syntax uses or were quoted), lists as <c>[a,b]</c>, mappings as <c>{k:v,...}</c> in file
+    /// order. Equal for equal values, whatever the layout and comments.
+    /// </summary>
+    public static string Canonical(YamlValue value)
+    {
+        var builder = new System.Text.StringBuilder();
+        Write(builder, value);
+        return builder.ToString();
+    }
+
+    private static void Write(System.Text.StringBuilder builder, YamlValue value)
+    {
+        switch (value)
+        {
+            case YamlScalar scalar:
+                if (scalar.IsNull)
+                {
+                    builder.Append('~');
+                }
+                else if (scalar.IsPlain && scalar.Text.IndexOfAny(new[] { ',', '[', ']', '{', '}', ':', '"', '\\', '\n', '\r' }) < 0)
+                {
+                    builder.Append(scalar.Text);
+                }
+                else
+                {
+                    builder.Append('"').Append(scalar.Text.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n").Replace("\r", "\\r")).Append('"');
+                }
+
+                break;
+
+            case YamlList list:
+                builder.Append('[');
+                for (var i = 0; i < list.Items.Count; i++)
+                {
+                    builder.Append(i == 0 ? string.Empty : ",");
+                    Write(builder, list.Items[i]);
+                }
+
+                builder.Append(']');
+                break;
+
+            case YamlMap map:
+                builder.Append('{');
+                for (var i = 0; i < map.Entries.Count; i++)
+                {
+                    builder.Append(i == 0 ? string.Empty : ",").Append(map.Entries[i].Key).Append(':');
+                    Write(builder, map.Entries[i].Value);
+                }
+
+                builder.Append('}');
+                break;
+        }
+    }
+}

@@ -290,6 +290,7 @@ internal sealed class ExperimentParser
     {
         var entries = ImmutableArray.CreateBuilder<DocumentEntry>();
         var seen = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
+        YamlTreeNode? sweepBlock = null;
         foreach (var (keyNode, valueNode) in mapping.Entries)
         {
             if (keyNode is not YamlScalarNode { IsPlain: true } key || key.IsNull)
@@ -305,27 +306,215 @@ internal sealed class ExperimentParser
             }
 
             seen.Add(key.Value, key);
-            var definition = ExperimentSchema.Find(key.Value);
-            if (definition is null)
+            if (key.Value == ModelParser.ModelKey)
             {
-                var suggestion = EditDistance.Closest(key.Value, ExperimentSchema.Keys.Select(k => k.Name));
-                Report(
-                    DiagnosticDescriptors.UnknownKey,
-                    Span(key),
-                    key.Value,
-                    suggestion is null ? string.Empty : $" (did you mean '{suggestion}'?)",
-                    string.Join(", ", ExperimentSchema.Keys.Select(k => k.Name)));
+                var tree = ToValue(valueNode);
+                entries.Add(new DocumentEntry(key.Value, ImmutableArray.Create(YamlText.Canonical(tree)).ToEquatableArray(), false, Span(valueNode))
+                {
+                    Trees = ImmutableArray.Create(tree).ToEquatableArray(),
+                });
                 continue;
             }
 
-            var entry = valueNode is YamlSequenceNode list ? ReadSweep(definition, list) : ReadSingle(definition, valueNode);
-            if (entry is not null)
+            if (key.Value == ExperimentSchema.SweepKey)
+            {
+                sweepBlock = valueNode;
+                continue;
+            }
+
+            var definition = ExperimentSchema.Find(key.Value);
+            if (definition is null)
+            {
+                ReportUnknownKey(key, key.Value);
+                continue;
+            }
+
+            if (valueNode is YamlSequenceNode)
+            {
+                Report(definition.Sweepable ? DiagnosticDescriptors.ListNeedsSweep : DiagnosticDescriptors.InvalidSweep, Span(valueNode), definition.Sweepable ? new[] { key.Value } : new[] { key.Value, "it cannot be swept: give one value, not a list" });
+                continue;
+            }
+
+            if (ReadSingle(definition, valueNode) is { } entry)
             {
                 entries.Add(entry);
             }
         }
 
+        if (sweepBlock is not null)
+        {
+            ReadSweepBlock(sweepBlock, seen, entries);
+        }
+
         return entries.ToImmutable();
+    }
+
+    private void ReportUnknownKey(YamlScalarNode key, string name)
+    {
+        var valid = ExperimentSchema.Keys.Select(k => k.Name).Concat(new[] { ModelParser.ModelKey, ExperimentSchema.SweepKey }).ToList();
+        var suggestion = EditDistance.Closest(name, valid);
+        Report(
+            DiagnosticDescriptors.UnknownKey,
+            Span(key),
+            name,
+            suggestion is null ? string.Empty : $" (did you mean '{suggestion}'?)",
+            string.Join(", ", valid));
+    }
+
+    /// <summary>
+    /// The <c>sweep</c> block: each key names a key of the file (<c>learningRate</c>) or a path into the model
+    /// (<c>model.mlp.hidden</c>, <c>model.layers.0.conv2d.channels</c>), each value is the list of its values.
+    /// </summary>
+    private void ReadSweepBlock(YamlTreeNode block, Dictionary<string, YamlTreeNode> seen, ImmutableArray<DocumentEntry>.Builder entries)
+    {
+        if (block is not YamlMappingNode mapping || mapping.Entries.Length == 0)
+        {
+            Report(DiagnosticDescriptors.InvalidValue, Span(block), ExperimentSchema.SweepKey, "a mapping from keys to lists of values, e.g. 'sweep: { learningRate: [0.001, 0.01] }'", block.Describe());
+            return;
+        }
+
+        var swept = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
+        foreach (var (keyNode, valueNode) in mapping.Entries)
+        {
+            if (keyNode is not YamlScalarNode { IsPlain: true } key || key.IsNull)
+            {
+                Report(DiagnosticDescriptors.UnsupportedYaml, Span(keyNode), $"Keys must be plain words such as 'learningRate', not {keyNode.Describe()}");
+                continue;
+            }
+
+            if (swept.TryGetValue(key.Value, out var first))
+            {
+                Report(DiagnosticDescriptors.DuplicateKey, Span(key), key.Value, Invariant(first.Start.Line));
+                continue;
+            }
+
+            swept.Add(key.Value, key);
+            var path = key.Value;
+            var head = path.Split('.')[0];
+            if (seen.TryGetValue(head, out var set) && head != ExperimentSchema.SweepKey && (head != ModelParser.ModelKey || path == head))
+            {
+                Report(DiagnosticDescriptors.InvalidSweepKey, Span(key), path, $"is also set at line {Invariant(set.Start.Line)}; set it there or sweep it here, not both");
+                continue;
+            }
+
+            if (valueNode is not YamlSequenceNode list)
+            {
+                Report(DiagnosticDescriptors.InvalidSweep, Span(valueNode), "sweep." + path, $"is {valueNode.Describe()}: give the list of values to try, e.g. '{path}: [...]'");
+                continue;
+            }
+
+            if (path == ModelParser.ModelKey || head == ModelParser.ModelKey)
+            {
+                if (ReadModelSweep(key, path, list) is { } modelSweep)
+                {
+                    entries.Add(modelSweep);
+                }
+
+                continue;
+            }
+
+            var definition = ExperimentSchema.Find(path);
+            if (definition is null)
+            {
+                var valid = ExperimentSchema.Keys.Where(k => k.Sweepable).Select(k => k.Name).Concat(new[] { ModelParser.ModelKey }).ToList();
+                var suggestion = EditDistance.Closest(path, valid);
+                Report(DiagnosticDescriptors.InvalidSweepKey, Span(key), path, $"is not a key of an experiment file{(suggestion is null ? string.Empty : $" (did you mean '{suggestion}'?)")}; keys that can be swept: {string.Join(", ", valid)}, and paths into the model such as 'model.mlp.hidden'");
+                continue;
+            }
+
+            if (ReadSweep(definition, list) is { } entry)
+            {
+                entries.Add(entry);
+            }
+        }
+    }
+
+    /// <summary>A sweep of the model or of a path into it: each value kept as a tree, checked once substituted.</summary>
+    private DocumentEntry? ReadModelSweep(YamlScalarNode key, string path, YamlSequenceNode list)
+    {
+        var segments = path.Split('.');
+        if (segments.Skip(1).Any(s => s.Length == 0))
+        {
+            Report(DiagnosticDescriptors.InvalidSweepKey, Span(key), path, "has an empty step; write a path such as 'model.mlp.hidden' or 'model.layers.0.conv2d.channels'");
+            return null;
+        }
+
+        if (!CheckListSize(path, list))
+        {
+            return null;
+        }
+
+        var trees = ImmutableArray.CreateBuilder<YamlValue>();
+        var texts = ImmutableArray.CreateBuilder<string>();
+        var seenTexts = new HashSet<string>(StringComparer.Ordinal);
+        var valid = true;
+        foreach (var item in list.Items)
+        {
+            var tree = ToValue(item);
+            var text = YamlText.Canonical(tree);
+            if (!seenTexts.Add(text))
+            {
+                Report(DiagnosticDescriptors.InvalidSweep, Span(item), path, $"the value {text} is listed twice");
+                valid = false;
+                continue;
+            }
+
+            trees.Add(tree);
+            texts.Add(text);
+        }
+
+        return valid ? new DocumentEntry(path, texts.ToEquatableArray(), true, Span(key)) { Trees = trees.ToEquatableArray() } : null;
+    }
+
+    private bool CheckListSize(string name, YamlSequenceNode list)
+    {
+        if (list.Items.Length == 0)
+        {
+            Report(DiagnosticDescriptors.InvalidSweep, Span(list), name, "the list is empty: give at least one value");
+            return false;
+        }
+
+        if (list.Items.Length > ExperimentSchema.MaxSweepValues)
+        {
+            Report(DiagnosticDescriptors.InvalidSweep, Span(list), name, $"it holds {list.Items.Length.ToString(CultureInfo.InvariantCulture)} values, more than the {ExperimentSchema.MaxSweepValues.ToString(CultureInfo.InvariantCulture)} one list may hold");
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>A node of the file as an equatable value with its locations.</summary>
+    private YamlValue ToValue(YamlTreeNode node) => node switch
+    {
+        YamlScalarNode scalar => new YamlScalar(scalar.Value, scalar.IsPlain, Span(scalar)),
+        YamlSequenceNode list => new YamlList(list.Items.Select(ToValue).ToEquatableArray(), Span(list)),
+        YamlMappingNode map => new YamlMap(MapEntries(map), Span(map)),
+        _ => throw new InvalidOperationException("Unexpected YAML node " + node.GetType().Name),
+    };
+
+    private EquatableArray<YamlEntry> MapEntries(YamlMappingNode map)
+    {
+        var entries = ImmutableArray.CreateBuilder<YamlEntry>(map.Entries.Length);
+        var seen = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
+        foreach (var (keyNode, valueNode) in map.Entries)
+        {
+            if (keyNode is not YamlScalarNode { IsPlain: true } key || key.IsNull)
+            {
+                Report(DiagnosticDescriptors.UnsupportedYaml, Span(keyNode), $"Keys must be plain words such as 'channels', not {keyNode.Describe()}");
+                continue;
+            }
+
+            if (seen.TryGetValue(key.Value, out var first))
+            {
+                Report(DiagnosticDescriptors.DuplicateKey, Span(key), key.Value, Invariant(first.Start.Line));
+                continue;
+            }
+
+            seen.Add(key.Value, key);
+            entries.Add(new YamlEntry(key.Value, Span(key), ToValue(valueNode)));
+        }
+
+        return entries.ToEquatableArray();
     }
 
     private DocumentEntry? ReadSingle(KeyDefinition key, YamlTreeNode node)
@@ -343,15 +532,8 @@ internal sealed class ExperimentParser
             return null;
         }
 
-        if (list.Items.Length == 0)
+        if (!CheckListSize(key.Name, list))
         {
-            Report(DiagnosticDescriptors.InvalidSweep, Span(list), key.Name, "the list is empty: give at least one value");
-            return null;
-        }
-
-        if (list.Items.Length > ExperimentSchema.MaxSweepValues)
-        {
-            Report(DiagnosticDescriptors.InvalidSweep, Span(list), key.Name, $"it holds {list.Items.Length.ToString(CultureInfo.InvariantCulture)} values, more than the {ExperimentSchema.MaxSweepValues.ToString(CultureInfo.InvariantCulture)} one list may hold");
             return null;
         }
 

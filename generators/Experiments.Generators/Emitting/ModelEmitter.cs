@@ -1,0 +1,257 @@
+using System.Globalization;
+using System.Linq;
+using Experiments.Generators.Model;
+
+namespace Experiments.Generators.Emitting;
+
+/// <summary>
+/// Writes model classes: fields named by layer, <c>RegisterComponents()</c>, and a <c>forward</c> written out as
+/// straight-line code with each tensor's shape in a comment, which is what a user steps through in the debugger.
+/// </summary>
+internal static class ModelEmitter
+{
+    /// <summary>The generator's build: its assembly's version and module id (a content hash, the build being deterministic).</summary>
+    public static readonly string GeneratorBuild =
+        typeof(ModelEmitter).Assembly.GetName().Version!.ToString() + "+" + typeof(ModelEmitter).Assembly.ManifestModule.ModuleVersionId.ToString("N");
+
+    public static void Write(SourceWriter writer, ModelClassSpec model)
+    {
+        switch (model.Model)
+        {
+            case LinearModelSpec linear:
+                WriteLinear(writer, model, linear);
+                break;
+            case LayerStackSpec stack:
+                WriteStack(writer, model, stack);
+                break;
+        }
+    }
+
+    /// <summary>What <c>IExperiment.Architecture</c> returns.</summary>
+    public static string SummaryExpression(ExperimentSpec spec) => spec.Model switch
+    {
+        ModuleModelSpec module => $"new global::Experiments.Models.ModelSummary(global::Experiments.Models.ModelKind.Module, {ExperimentEmitter.Literal(module.Architecture)}, {IntArray(module.InputShape)}, global::System.Array.Empty<global::Experiments.Models.LayerSummary>(), -1)",
+        _ => spec.ModelType + ".Summary",
+    };
+
+    /// <summary>What <c>IExperiment.CodeFingerprint</c> returns.</summary>
+    public static string FingerprintExpression(ExperimentSpec spec) => spec.Model is ModuleModelSpec { Bound: { } bound }
+        ? $"\"generator=\" + ExperimentCatalog.GeneratorBuild + \";model-source-sha256={bound.SourceSha256}\""
+        : "\"generator=\" + ExperimentCatalog.GeneratorBuild";
+
+    /// <summary>What <c>IExperiment.CreateModel</c> returns.</summary>
+    public static string CreateExpression(ExperimentSpec spec) => spec.Model is ModuleModelSpec { Bound: { } bound }
+        ? $"new {bound.TypeName}({string.Join(", ", bound.Arguments.Select(a => a.Name + ": " + a.CSharpExpression))})"
+        : $"new {spec.ModelType}()";
+
+    private static void WriteDocumentation(SourceWriter writer, ModelClassSpec model, string what)
+    {
+        writer.WriteLine("/// <summary>");
+        writer.WriteLine($"/// {what}");
+        var users = model.Users == 1 ? $"experiment <c>{ExperimentEmitter.Xml(model.UsedBy)}</c>" : $"the {Invariant(model.Users)} experiments of sweep <c>{ExperimentEmitter.Xml(model.UsedBy)}</c> that share it";
+        writer.WriteLine($"/// The model of {users}, from <c>{ExperimentEmitter.Xml(model.SourceFile)}</c>.");
+        writer.WriteLine("/// </summary>");
+    }
+
+    private static void WriteLinear(SourceWriter writer, ModelClassSpec model, LinearModelSpec linear)
+    {
+        WriteDocumentation(writer, model, $"Multinomial logistic regression: one linear layer from {Invariant(linear.Inputs)} inputs to {Invariant(linear.Classes)} classes.");
+        using (writer.Block($"public sealed class {model.TypeName} : nn.Module<Tensor, Tensor>"))
+        {
+            WriteSummary(writer, linear, new[] { $"new LayerSummary(\"linear\", \"linear {Invariant(linear.Classes)}\", new[] {{ {Invariant(linear.Classes)} }}, {Long(linear.ParameterCount)})" }, linear.ParameterCount);
+            writer.WriteLine("private readonly Linear linear;");
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>Creates the model with freshly initialised weights (seed torch first for repeatable runs).</summary>");
+            writer.WriteLine($"public {model.TypeName}()");
+            writer.WriteLine($"    : base(nameof({model.TypeName}))");
+            using (writer.Block())
+            {
+                writer.WriteLine($"linear = nn.Linear({Invariant(linear.Inputs)}, {Invariant(linear.Classes)});");
+                writer.WriteLine("RegisterComponents();");
+            }
+
+            writer.WriteLine();
+            if (linear.Softmax)
+            {
+                writer.WriteLine("/// <summary>");
+                writer.WriteLine($"/// Returns softmax probabilities [batch, {Invariant(linear.Classes)}], because the file sets <c>outputActivation: softmax</c>.");
+                writer.WriteLine("/// The loss applies log-softmax again, so this model trains badly: it reproduces the blog post's text.");
+                writer.WriteLine("/// </summary>");
+                writer.WriteLine("public override Tensor forward(Tensor input)");
+                using (writer.Block())
+                {
+                    writer.WriteLine("using var logits = linear.forward(input);");
+                    writer.WriteLine("return nn.functional.softmax(logits, 1);");
+                }
+            }
+            else
+            {
+                writer.WriteLine($"/// <summary>Returns logits [batch, {Invariant(linear.Classes)}]; CrossEntropyLoss applies log-softmax itself.</summary>");
+                writer.WriteLine("public override Tensor forward(Tensor input) => linear.forward(input);");
+            }
+
+            WriteDispose(writer, new[] { "linear" });
+        }
+    }
+
+    private static void WriteStack(SourceWriter writer, ModelClassSpec model, LayerStackSpec stack)
+    {
+        var classes = stack.Layers[stack.Layers.Count - 1].OutputShape[0];
+        WriteDocumentation(writer, model, $"{ExperimentEmitter.Xml(stack.Description)}: {Invariant(stack.Layers.Count)} layers, {stack.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)} parameters.");
+        using (writer.Block($"public sealed class {model.TypeName} : nn.Module<Tensor, Tensor>"))
+        {
+            var rows = stack.Layers.Select(l => $"new LayerSummary({ExperimentEmitter.Literal(l.Name)}, {ExperimentEmitter.Literal(l.Display)}, {IntArray(l.OutputShape)}, {Long(l.Parameters)})").ToArray();
+            WriteSummary(writer, stack, rows, stack.ParameterCount);
+            var fields = stack.Layers.Where(l => l.IsField).ToList();
+            foreach (var layer in fields)
+            {
+                writer.WriteLine($"private readonly {FieldType(layer)} {layer.Name};");
+            }
+
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>Creates the model with freshly initialised weights (seed torch first for repeatable runs).</summary>");
+            writer.WriteLine($"public {model.TypeName}()");
+            writer.WriteLine($"    : base(nameof({model.TypeName}))");
+            using (writer.Block())
+            {
+                foreach (var layer in fields)
+                {
+                    writer.WriteLine($"{layer.Name} = {Factory(layer)};");
+                }
+
+                writer.WriteLine("RegisterComponents();");
+            }
+
+            writer.WriteLine();
+            var input = stack.InputShape;
+            var flat = input.Aggregate(1, (p, d) => p * d);
+            writer.WriteLine("/// <summary>");
+            writer.WriteLine($"/// Takes images as flat rows [batch, {Invariant(flat)}] and returns {(stack.Softmax ? "softmax probabilities" : "logits")} [batch, {Invariant(classes)}]{(stack.Softmax ? " (outputActivation: softmax)" : "; CrossEntropyLoss applies log-softmax itself")}.");
+            writer.WriteLine("/// </summary>");
+            writer.WriteLine("public override Tensor forward(Tensor input)");
+            using (writer.Block())
+            {
+                var lines = new System.Collections.Generic.List<(string Code, string Shape)>();
+                var first = stack.Layers[0];
+                if (input.Count > 1 && first is not FlattenLayerSpec)
+                {
+                    lines.Add(($"var x = input.reshape(-1, {string.Join(", ", input.Select(Invariant))});", Shape(input)));
+                }
+                else
+                {
+                    lines.Add(("var x = input;", Shape(new[] { flat })));
+                }
+
+                foreach (var layer in stack.Layers)
+                {
+                    if (layer is FlattenLayerSpec && lines.Count == 1 && input.Count > 1)
+                    {
+                        // The rows are already flat: flatten first is the identity.
+                        lines[0] = ("var x = input;", Shape(layer.OutputShape));
+                        continue;
+                    }
+
+                    lines.Add(($"x = {Call(layer)};", Shape(layer.OutputShape)));
+                }
+
+                if (stack.Softmax)
+                {
+                    lines.Add(("x = nn.functional.softmax(x, 1);", Shape(new[] { classes })));
+                }
+
+                var width = lines.Max(l => l.Code.Length);
+                foreach (var (code, shape) in lines)
+                {
+                    writer.WriteLine(code.PadRight(width) + " // " + shape);
+                }
+
+                writer.WriteLine("return x;");
+            }
+
+            WriteDispose(writer, fields.Select(f => f.Name).ToArray());
+        }
+    }
+
+    private static void WriteSummary(SourceWriter writer, ModelSpec model, string[] rows, long parameters)
+    {
+        writer.WriteLine("/// <summary>Trainable parameters, computed by the generator from the layers' shapes (TorchSharp counts the same).</summary>");
+        writer.WriteLine($"public const long ParameterCount = {Long(parameters)};");
+        writer.WriteLine();
+        writer.WriteLine("/// <summary>The layers, the shape of one example after each, and their parameters, as the generator computed them.</summary>");
+        writer.WriteLine("public static ModelSummary Summary { get; } = new(");
+        writer.WriteLine($"    ModelKind.{model.Kind},");
+        writer.WriteLine($"    {ExperimentEmitter.Literal(model.Architecture)},");
+        writer.WriteLine($"    {IntArray(model.InputShape)},");
+        writer.WriteLine("    new[]");
+        writer.WriteLine("    {");
+        foreach (var row in rows)
+        {
+            writer.WriteLine("        " + row + ",");
+        }
+
+        writer.WriteLine("    },");
+        writer.WriteLine("    ParameterCount);");
+        writer.WriteLine();
+    }
+
+    private static void WriteDispose(SourceWriter writer, string[] fields)
+    {
+        writer.WriteLine();
+        writer.WriteLine("/// <inheritdoc/>");
+        writer.WriteLine("protected override void Dispose(bool disposing)");
+        using (writer.Block())
+        {
+            writer.WriteLine("if (disposing)");
+            using (writer.Block())
+            {
+                foreach (var field in fields)
+                {
+                    writer.WriteLine($"{field}.Dispose();");
+                }
+            }
+
+            writer.WriteLine();
+            writer.WriteLine("base.Dispose(disposing);");
+        }
+    }
+
+    private static string FieldType(LayerSpec layer) => layer switch
+    {
+        LinearLayerSpec => "Linear",
+        Conv2dLayerSpec => "Conv2d",
+        BatchNormLayerSpec { IsImage: true } => "BatchNorm2d",
+        BatchNormLayerSpec => "BatchNorm1d",
+        DropoutLayerSpec => "Dropout",
+        _ => "nn.Module<Tensor, Tensor>",
+    };
+
+    private static string Factory(LayerSpec layer) => layer switch
+    {
+        LinearLayerSpec linear => $"nn.Linear({Invariant(linear.InFeatures)}, {Invariant(linear.OutFeatures)}{(linear.Bias ? string.Empty : ", hasBias: false")})",
+        Conv2dLayerSpec conv => $"nn.Conv2d({Invariant(conv.InChannels)}, {Invariant(conv.OutChannels)}, {Invariant(conv.Kernel)}"
+            + (conv.Stride == 1 ? string.Empty : $", stride: {Invariant(conv.Stride)}")
+            + (conv.Padding == 0 ? string.Empty : $", padding: {Invariant(conv.Padding)}")
+            + (conv.Bias ? string.Empty : ", bias: false") + ")",
+        BatchNormLayerSpec { IsImage: true } norm => $"nn.BatchNorm2d({Invariant(norm.Features)})",
+        BatchNormLayerSpec norm => $"nn.BatchNorm1d({Invariant(norm.Features)})",
+        DropoutLayerSpec dropout => $"new Dropout({ExperimentEmitter.Number(dropout.P)})",
+        _ => "null!",
+    };
+
+    private static string Call(LayerSpec layer) => layer switch
+    {
+        FlattenLayerSpec => "x.flatten(1)",
+        ActivationLayerSpec activation => $"nn.functional.{activation.Function.ToString().ToLowerInvariant()}(x)",
+        Pool2dLayerSpec pool => $"nn.functional.{(pool.IsMax ? "max_pool2d" : "avg_pool2d")}(x, {Invariant(pool.Kernel)}, stride: {Invariant(pool.Stride)}"
+            + (pool.Padding == 0 ? string.Empty : $", padding: {Invariant(pool.Padding)}") + ")",
+        _ => $"{layer.Name}.forward(x)",
+    };
+
+    private static string Shape(System.Collections.Generic.IEnumerable<int> shape) => "[batch, " + string.Join(", ", shape.Select(Invariant)) + "]";
+
+    private static string IntArray(System.Collections.Generic.IEnumerable<int> values) => "new[] { " + string.Join(", ", values.Select(Invariant)) + " }";
+
+    private static string Long(long value) => value.ToString(CultureInfo.InvariantCulture) + "L";
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
