@@ -79,7 +79,8 @@ internal static class ExperimentEmitter
         WriteHeader(writer, $"from {model.SourceFile}");
         writer.WriteLine($"namespace {Namespace};");
         writer.WriteLine();
-        foreach (var alias in ModelAliases)
+        var used = ModelEmitter.UsedTypes(model.Model);
+        foreach (var alias in ModelAliases.Where(a => used.Contains(a.Substring(a.LastIndexOf('.') + 1))))
         {
             writer.WriteLine($"using {alias.Substring(alias.LastIndexOf('.') + 1)} = {alias};");
         }

@@ -27,6 +27,22 @@ internal static class ModelEmitter
         }
     }
 
+    /// <summary>The short names of the types a model's class names (the aliases its file declares).</summary>
+    public static System.Collections.Generic.HashSet<string> UsedTypes(ModelSpec model)
+    {
+        var used = new System.Collections.Generic.HashSet<string>(System.StringComparer.Ordinal) { "LayerSummary", "ModelKind", "ModelSummary", "Tensor" };
+        if (model is LinearModelSpec)
+        {
+            used.Add("Linear");
+        }
+        else if (model is LayerStackSpec stack)
+        {
+            used.UnionWith(stack.Layers.Where(l => l.IsField).Select(FieldType));
+        }
+
+        return used;
+    }
+
     /// <summary>What <c>IExperiment.Architecture</c> returns.</summary>
     public static string SummaryExpression(ExperimentSpec spec) => spec.Model switch
     {
