@@ -25,6 +25,7 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         public const string Experiments = nameof(Experiments);
         public const string FileModels = nameof(FileModels);
         public const string Models = nameof(Models);
+        public const string Sweep = nameof(Sweep);
         public const string BuiltFile = nameof(BuiltFile);
         public const string Catalog = nameof(Catalog);
     }
@@ -79,6 +80,19 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Models);
         context.RegisterSourceOutput(models, static (output, model) =>
             Guarded(output, () => output.AddSource(ExperimentEmitter.ModelHintName(model), ExperimentEmitter.EmitModel(model))));
+
+        // What the members of a sweep share, emitted once per sweep.
+        var sweeps = parsed
+            .Combine(experimentSet)
+            .Select(static (pair, _) => pair.Right.SweepOf(pair.Left.FilePath))
+            .WithTrackingName(TrackingNames.Sweep);
+        context.RegisterSourceOutput(sweeps, static (output, sweep) =>
+        {
+            if (sweep is not null)
+            {
+                Guarded(output, () => output.AddSource(SweepEmitter.HintName(sweep), SweepEmitter.EmitSweep(sweep)));
+            }
+        });
 
         // What the build read of each file, for the run-time check that a file did not change since: a comment edit
         // changes it, so it goes to the catalog only, and every experiment's own source stays cached.

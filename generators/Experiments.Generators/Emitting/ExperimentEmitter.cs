@@ -48,6 +48,11 @@ internal static class ExperimentEmitter
     /// <summary>The hyperparameters and runner classes of one experiment (its model is a class of its own).</summary>
     public static SourceText EmitExperiment(ExperimentSpec spec)
     {
+        if (spec.Sweep is not null)
+        {
+            return SweepEmitter.EmitMember(spec);
+        }
+
         var writer = new SourceWriter();
         WriteHeader(writer, $"from {spec.SourceFile}");
 
@@ -219,7 +224,7 @@ internal static class ExperimentEmitter
         key.EnumType is { } enumType ? enumType.Substring(enumType.LastIndexOf('.') + 1) : key.CSharpType;
 
     /// <summary>The C# literal of a canonical value. Enum members are written in full: a constant named like its enum would hide the type (CS0110).</summary>
-    private static string ValueLiteral(KeyDefinition key, string value) => key.Kind switch
+    internal static string ValueLiteral(KeyDefinition key, string value) => key.Kind switch
     {
         ValueKind.Integer => long.Parse(value, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) + (key.IntegerType == "long" ? "L" : string.Empty),
         ValueKind.Number => Number(double.Parse(value, CultureInfo.InvariantCulture)),

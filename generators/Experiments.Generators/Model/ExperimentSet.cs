@@ -25,6 +25,9 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
     /// <summary>The experiments <paramref name="filePath"/> declares (none when it has errors or is a base only).</summary>
     public EquatableArray<ExperimentSpec> ExperimentsOf(string filePath) => FileOf(filePath)?.Experiments ?? EquatableArray<ExperimentSpec>.Empty;
 
+    /// <summary>What the members of <paramref name="filePath"/>'s sweep share, or null when it is not a sweep.</summary>
+    public SweepSpec? SweepOf(string filePath) => FileOf(filePath)?.Sweep;
+
     /// <summary>The model classes <paramref name="filePath"/>'s experiments use.</summary>
     public EquatableArray<ModelClassSpec> ModelsOf(string filePath) => FileOf(filePath)?.Models ?? EquatableArray<ModelClassSpec>.Empty;
 
@@ -101,7 +104,8 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 // Base-only files are resolved too, so that their own extends problems are reported.
                 if (document.IsValid && Resolve(document) is { } merged && !document.IsBaseOnly)
                 {
-                    specs.AddRange(WithModelTypes(document, Expand(document, merged).ToList()).Select(spec => (document, spec)));
+                    var members = WithModelTypes(document, Expand(document, merged).ToList()).ToList();
+                    specs.AddRange(AsSweepMembers(merged, members).Select(spec => (document, spec)));
                 }
             }
 
@@ -111,7 +115,11 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             var files = kept
                 .GroupBy(s => s.Document.FilePath, StringComparer.Ordinal)
                 .OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new FileExperiments(g.Key, g.Select(s => s.Spec).ToEquatableArray()) { Models = ModelClasses(g.Select(s => s.Spec)) })
+                .Select(g => new FileExperiments(g.Key, g.Select(s => s.Spec).ToEquatableArray())
+                {
+                    Models = ModelClasses(g.Select(s => s.Spec)),
+                    Sweep = SweepSpec.Of(g.First().Document, g.Select(s => s.Spec).ToList()),
+                })
                 .ToEquatableArray();
             var sorted = DiagnosticCap.Apply(diagnostics
                 .OrderBy(d => d.Location.FilePath, StringComparer.Ordinal)
@@ -140,6 +148,27 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 var suffix = distinct.Count == 1 ? string.Empty : (distinct.IndexOf(spec.Model) + 1).ToString(CultureInfo.InvariantCulture);
                 yield return spec with { ModelType = document.TypePrefix + "Model" + suffix };
             }
+        }
+
+        /// <summary>
+        /// For a sweep, tells each member which keys are its own (<see cref="ExperimentSpec.MemberKeys"/>): the swept
+        /// keys and any key whose value differs between members (a default that depends on a swept key). The others,
+        /// and the model when every member has the same, are emitted once for the whole sweep.
+        /// </summary>
+        private static IEnumerable<ExperimentSpec> AsSweepMembers(Resolved merged, List<ExperimentSpec> specs)
+        {
+            if (specs.Count == 0 || specs[0].Sweep is null)
+            {
+                return specs;
+            }
+
+            var swept = new HashSet<string>(merged.Entries.Where(e => e.IsSweep).Select(e => e.Key), StringComparer.Ordinal);
+            var keys = ExperimentSchema.EmittedKeys;
+            var own = Enumerable.Range(0, keys.Length)
+                .Where(i => swept.Contains(keys[i].Name) || specs.Any(s => s.Values[i] != specs[0].Values[i]))
+                .ToEquatableArray();
+            var sharedModel = specs.All(s => s.Model.Equals(specs[0].Model) && s.ModelType == specs[0].ModelType);
+            return specs.Select(s => s with { MemberKeys = own, OwnModel = !sharedModel });
         }
 
         /// <summary>The distinct generated model classes of a file's experiments, in order of first use.</summary>
@@ -366,6 +395,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             {
                 Name = isSweep ? document.Name + "/" + string.Join(",", assignments.Select(a => a.Key + "=" + a.Value)) : document.Name,
                 TypePrefix = isSweep ? document.TypePrefix + "_" + string.Join("_", assignments.Select(a => Naming.ToSweepPart(a.Key, a.Value))) : document.TypePrefix!,
+                FileTypePrefix = document.TypePrefix!,
                 SourceFile = document.SourceFile,
                 Sweep = isSweep ? document.Name : null,
                 BaseFiles = merged.BaseFiles.ToEquatableArray(),
@@ -565,6 +595,57 @@ internal sealed record FileExperiments(string FilePath, EquatableArray<Experimen
 {
     /// <summary>The model classes the file's experiments use, one per distinct model.</summary>
     public EquatableArray<ModelClassSpec> Models { get; init; } = EquatableArray<ModelClassSpec>.Empty;
+
+    /// <summary>What the members of the file's sweep share, or null when the file is not a sweep.</summary>
+    public SweepSpec? Sweep { get; init; }
+}
+
+/// <summary>
+/// What every member of a sweep shares, emitted once: the values of the keys no member sets itself, and the base
+/// class of the members (with the model, when they all have the same).
+/// </summary>
+/// <param name="Name">The sweep's name (the file name).</param>
+/// <param name="TypePrefix">The file's C# prefix: <c>{TypePrefix}Hyperparameters</c> and <c>{TypePrefix}Member</c>.</param>
+/// <param name="SourceFile">The file.</param>
+/// <param name="BaseFiles">The files it extends, nearest first.</param>
+/// <param name="Values">Every emitted key's value; those of <paramref name="MemberKeys"/> are the first member's and not emitted.</param>
+/// <param name="MemberKeys">Indexes (into <see cref="ExperimentSchema.EmittedKeys"/>) of the keys each member sets itself.</param>
+/// <param name="ModelType">The model class every member uses, or null when they differ (each member names its own).</param>
+/// <param name="Model">That model, or null.</param>
+/// <param name="Members">How many members the sweep has.</param>
+internal sealed record SweepSpec(
+    string Name,
+    string TypePrefix,
+    string SourceFile,
+    EquatableArray<string> BaseFiles,
+    EquatableArray<string> Values,
+    EquatableArray<int> MemberKeys,
+    string? ModelType,
+    ModelSpec? Model,
+    int Members)
+{
+    public static SweepSpec? Of(ExperimentDocument document, System.Collections.Generic.List<ExperimentSpec> members)
+    {
+        var first = members[0];
+        if (first.Sweep is null)
+        {
+            return null;
+        }
+
+        return new SweepSpec(
+            first.Sweep,
+            document.TypePrefix!,
+            first.SourceFile,
+            first.BaseFiles,
+            first.Values,
+            first.MemberKeys,
+            first.OwnModel ? null : first.ModelType,
+            first.OwnModel ? null : first.Model,
+            members.Count);
+    }
+
+    /// <summary>Whether <paramref name="key"/> is one each member sets itself.</summary>
+    public bool IsMemberKey(KeyDefinition key) => MemberKeys.Contains(ExperimentSchema.EmittedKeys.IndexOf(key));
 }
 
 /// <summary>One generated model class: its name, the model, and who uses it (for its doc comment).</summary>

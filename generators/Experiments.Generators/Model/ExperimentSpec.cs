@@ -16,6 +16,9 @@ internal sealed record ExperimentSpec
     /// <summary>The C# identifier every generated type of this experiment starts with, e.g. <c>SeedRecipe</c>.</summary>
     public required string TypePrefix { get; init; }
 
+    /// <summary>The C# prefix of the file that declares the experiment (of the sweep, for a member of one).</summary>
+    public required string FileTypePrefix { get; init; }
+
     /// <summary>The YAML file, relative to the folder that holds the experiments folder, with '/' separators.</summary>
     public required string SourceFile { get; init; }
 
@@ -39,6 +42,16 @@ internal sealed record ExperimentSpec
     /// members of a sweep that differ only in training keys share it. Null for a user module (its own class).
     /// </summary>
     public string? ModelType { get; init; }
+
+    /// <summary>
+    /// For a member of a sweep, the indexes (into <see cref="ExperimentSchema.EmittedKeys"/>) of the keys whose values
+    /// are its own (the swept ones, and defaults that depend on them): only these are emitted per member, the rest
+    /// once for the sweep (<see cref="SweepSpec"/>). Empty for an experiment that is not part of a sweep.
+    /// </summary>
+    public EquatableArray<int> MemberKeys { get; init; } = EquatableArray<int>.Empty;
+
+    /// <summary>For a member of a sweep: whether its model differs from another member's (it then names its own).</summary>
+    public bool OwnModel { get; init; }
 
     /// <summary>The canonical value of <paramref name="key"/>.</summary>
     public string Get(KeyDefinition key) => Values[ExperimentSchema.EmittedKeys.IndexOf(key)];
