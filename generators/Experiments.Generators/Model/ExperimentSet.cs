@@ -167,7 +167,8 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             var own = Enumerable.Range(0, keys.Length)
                 .Where(i => swept.Contains(keys[i].Name) || specs.Any(s => s.Values[i] != specs[0].Values[i]))
                 .ToEquatableArray();
-            var sharedModel = specs.All(s => s.Model.Equals(specs[0].Model) && s.ModelType == specs[0].ModelType);
+            // A user module's constructor call is bound per member, so each member names its own.
+            var sharedModel = specs[0].Model is not ModuleModelSpec && specs.All(s => s.Model.Equals(specs[0].Model) && s.ModelType == specs[0].ModelType);
             return specs.Select(s => s with { MemberKeys = own, OwnModel = !sharedModel });
         }
 

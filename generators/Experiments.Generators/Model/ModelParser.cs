@@ -314,7 +314,12 @@ internal sealed class ModelParser
         };
 
         // Shape errors point at the argument at fault where there is one (a kernel too large), else at the type.
-        var location = definition.Name is "conv2d" or "maxpool2d" or "avgpool2d" ? values["kernel"].Location : typeLocation;
+        var location = definition.Name switch
+        {
+            "conv2d" or "maxpool2d" or "avgpool2d" => values["kernel"].Location,
+            "linear" => values["features"].Location,
+            _ => typeLocation,
+        };
         return (layer, location);
     }
 
