@@ -72,7 +72,7 @@ internal sealed record ParameterTypeSpec(
 internal sealed record ModuleParameterSpec(string Name, ParameterTypeSpec Type, bool IsOptional, string? DefaultLiteral)
 {
     /// <summary>As in a C# signature: <c>double dropout = 0.2</c>.</summary>
-    public string Signature => Type.Display + " " + Name + (DefaultLiteral is null ? string.Empty : " = " + DefaultLiteral);
+    public string Signature => Type.Display + " " + ModuleBinder.Identifier(Name) + (DefaultLiteral is null ? string.Empty : " = " + DefaultLiteral);
 }
 
 /// <summary>One public constructor, its parameters in declaration order.</summary>
