@@ -44,10 +44,7 @@ public sealed class ModuleIncrementalityTests
         AssertNotRerun(result, ModuleTypes.TrackingNames.ReferencedModules);
 
         // A new class changes the catalog, not the part the experiments read.
-        var added = bodyEdit.AddSyntaxTrees(Tree("/project/Added.cs", "namespace Lab;
-
-public class Added { }
-"));
+        var added = bodyEdit.AddSyntaxTrees(Tree("/project/Added.cs", "namespace Lab;\n\npublic class Added { }\n"));
         result = Run(ref driver, added);
         Assert.Equal(IncrementalStepRunReason.Modified, Reason(result, ModuleTypes.TrackingNames.ModuleCatalog));
         AssertNotRerun(result, ModuleTypes.TrackingNames.ReferencedModules);
