@@ -55,6 +55,45 @@ internal static class ModuleLab
         return (module, diagnostics);
     }
 
+    /// <summary>The repository's <c>runner/Models/MyNet.cs</c>.</summary>
+    public static string RepositoryMyNet => File.ReadAllText(Path.Combine(RepositoryPaths.Root, "runner", "Models", "MyNet.cs"));
+
+    /// <summary>
+    /// Binds the <c>model</c> mapping of every YAML file against <paramref name="csharp"/> plus the repository's
+    /// MyNet (as <c>Models/MyNet.cs</c> of the YAML files' project), as docs/diagnostics.md's examples are built.
+    /// </summary>
+    public static (List<BoundModule> Modules, List<DiagnosticInfo> Diagnostics) BindFiles((string Path, string Text)[] yaml, (string Path, string Text)[] csharp)
+    {
+        var catalog = Catalog(WithMyNet(csharp));
+        var modules = new List<BoundModule>();
+        var diagnostics = new List<DiagnosticInfo>();
+        foreach (var (path, text) in yaml)
+        {
+            var model = Assert.IsType<YamlMap>(Parse(path, text).Find("model")!.Value);
+            if (ModuleBinder.Bind(model, catalog, diagnostics) is { } module)
+            {
+                modules.Add(module);
+            }
+        }
+
+        return (modules, diagnostics);
+    }
+
+    /// <summary>Fails unless code creating each module compiles, with no diagnostic in that code.</summary>
+    public static void AssertCreates(IEnumerable<BoundModule> modules, (string Path, string Text)[] csharp)
+    {
+        var probe = "namespace Probe;\n\ninternal static class Make\n{\n" + string.Concat(modules.Select((m, i) => $"    public static object Create{i}() => {m.CreationExpression};\n")) + "}\n";
+        var compilation = Compilation([.. WithMyNet(csharp), ("/probe/Probe.cs", probe)]);
+        var diagnostics = compilation.GetDiagnostics().Where(d => d.Location.SourceTree?.FilePath == "/probe/Probe.cs" || d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(diagnostics.Count == 0, string.Join("\n", diagnostics) + "\n" + probe);
+    }
+
+    /// <summary>The SDK's implicit usings of a console project (ImplicitUsings=enable, as the runner has).</summary>
+    private const string ImplicitUsings = "global using System;\nglobal using System.Collections.Generic;\nglobal using System.IO;\nglobal using System.Linq;\nglobal using System.Net.Http;\nglobal using System.Threading;\nglobal using System.Threading.Tasks;\n";
+
+    private static (string Path, string Text)[] WithMyNet((string Path, string Text)[] csharp) =>
+        [("/home/me/lab/obj/GlobalUsings.g.cs", ImplicitUsings), ("/home/me/lab/Models/MyNet.cs", RepositoryMyNet), .. csharp];
+
     /// <summary>The diagnostic as <c>dotnet build</c> prints it: <c>path(line,column): error ID: message</c>.</summary>
     public static string Line(DiagnosticInfo diagnostic)
     {
