@@ -141,13 +141,67 @@ internal static class DiagnosticDescriptors
         "Invalid key in the sweep block",
         "sweep key '{0}' {1}");
 
+    // EXP0030-EXP0039: a user module named by model: class: (Modules/ModuleBinder.cs).
+
+    public static readonly DiagnosticDescriptor ModuleNotFound = Error(
+        "EXP0030",
+        "Model class not found",
+        "No class named '{0}' in the project's C# code{1}; {2}");
+
+    public static readonly DiagnosticDescriptor AmbiguousModuleClass = Error(
+        "EXP0031",
+        "Model class name is ambiguous",
+        "'{0}' names {1} classes: {2}; give the full name of one");
+
+    public static readonly DiagnosticDescriptor NotAModule = Error(
+        "EXP0032",
+        "Model class is not a TorchSharp module",
+        "'{0}' is not a model module: it derives from {1}, and a model must derive from torch.nn.Module<Tensor, Tensor>");
+
+    public static readonly DiagnosticDescriptor ModuleNotConstructible = Error(
+        "EXP0033",
+        "Model class cannot be created",
+        "'{0}' cannot be created from an experiment file: {1}");
+
+    public static readonly DiagnosticDescriptor MissingModuleArgument = Error(
+        "EXP0034",
+        "Model argument missing",
+        "The constructor {0} needs '{1}' ({2}), which has no default; add '{1}' under 'args'");
+
+    public static readonly DiagnosticDescriptor UnknownModuleArgument = Error(
+        "EXP0035",
+        "Unknown model argument",
+        "'{0}' is not a parameter of {1}{2}; {3}");
+
+    public static readonly DiagnosticDescriptor InvalidModuleArgument = Error(
+        "EXP0036",
+        "Invalid model argument",
+        "Argument '{0}' of {1} must be {2}, but is {3}");
+
+    public static readonly DiagnosticDescriptor UnsupportedModuleParameter = Error(
+        "EXP0037",
+        "Model constructor parameter cannot be given in an experiment file",
+        "Parameter '{0}' of {1} has type '{2}', which an experiment file cannot give (it can give int, long, float, double, bool, string, an enum, and an array, IReadOnlyList<T>, IList<T> or List<T> of int, long, float or double); {3}");
+
+    public static readonly DiagnosticDescriptor AmbiguousModuleConstructor = Error(
+        "EXP0038",
+        "Model arguments do not pick one constructor",
+        "The args fit {0} of the {1} public constructors of '{2}', which are: {3}; give args that fit exactly one");
+
+    public static readonly DiagnosticDescriptor InvalidModuleSection = Error(
+        "EXP0039",
+        "Invalid model class or args",
+        "{0}");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InvalidYaml, UnknownKey, InvalidValue, MissingKey, DuplicateKey, NotAMapping,
         DuplicateName, DatasetMismatch, UnsupportedYaml, InternalError, InvalidFileName,
         BaseNotFound, ExtendsCycle, BaseOutsideExperiments, SweepTooLarge, InvalidSweep, NotUtf8, FileTooLarge,
         TooManyDiagnostics, FileNameNotCommandLineSafe, ListNeedsSweep, InvalidModel, UnknownLayer, ShapeMismatch,
-        WrongOutputShape, InvalidSweepKey);
+        WrongOutputShape, InvalidSweepKey,
+        ModuleNotFound, AmbiguousModuleClass, NotAModule, ModuleNotConstructible, MissingModuleArgument,
+        UnknownModuleArgument, InvalidModuleArgument, UnsupportedModuleParameter, AmbiguousModuleConstructor, InvalidModuleSection);
 
     public static DiagnosticDescriptor ById(string id)
     {
