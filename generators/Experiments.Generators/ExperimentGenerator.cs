@@ -2,6 +2,7 @@ using System.Linq;
 using Experiments.Generators.Diagnostics;
 using Experiments.Generators.Emitting;
 using Experiments.Generators.Model;
+using Experiments.Generators.Modules;
 using Experiments.Generators.Parsing;
 using Microsoft.CodeAnalysis;
 
@@ -21,6 +22,8 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         public const string Parse = nameof(Parse);
         public const string FileDiagnostics = nameof(FileDiagnostics);
         public const string ExperimentSet = nameof(ExperimentSet);
+        public const string ReferencedModuleNames = nameof(ReferencedModuleNames);
+        public const string BoundSet = nameof(BoundSet);
         public const string FileExperiments = nameof(FileExperiments);
         public const string Experiments = nameof(Experiments);
         public const string FileModels = nameof(FileModels);
@@ -52,11 +55,23 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.FileDiagnostics);
         context.RegisterSourceOutput(fileDiagnostics, static (output, diagnostics) => Report(output, diagnostics));
 
-        var experimentSet = parsed
+        var resolvedSet = parsed
             .Collect()
             .Combine(settings)
             .Select(static (pair, _) => ExperimentSet.Create(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.ExperimentSet);
+        context.RegisterSourceOutput(resolvedSet.Select(static (set, _) => set.Diagnostics), static (output, diagnostics) => Report(output, diagnostics));
+
+        // The user's modules the experiments name, read from the compilation as plain values and narrowed to the
+        // names referenced, so that a C# edit that touches no referenced module leaves every later step cached.
+        var referencedModules = resolvedSet
+            .Select(static (set, _) => ModuleBinding.ReferencedNames(set))
+            .WithTrackingName(TrackingNames.ReferencedModuleNames);
+        var modules = ModuleTypes.Create(context).Only(referencedModules);
+        var experimentSet = resolvedSet
+            .Combine(modules)
+            .Select(static (pair, _) => Guarded(() => ModuleBinding.Bind(pair.Left, pair.Right), pair.Left))
+            .WithTrackingName(TrackingNames.BoundSet);
         context.RegisterSourceOutput(experimentSet.Select(static (set, _) => set.Diagnostics), static (output, diagnostics) => Report(output, diagnostics));
 
         // Each file gets its own experiments back from the set: Roslyn compares a SelectMany's outputs by position
@@ -108,6 +123,21 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.Catalog);
         context.RegisterSourceOutput(catalog, static (output, spec) =>
             Guarded(output, () => output.AddSource(ExperimentEmitter.CatalogHintName, ExperimentEmitter.EmitCatalog(spec))));
+    }
+
+    /// <summary>Runs the binding; a bug in it becomes EXP0010 on the first experiment's file, instead of CS8785.</summary>
+    private static ExperimentSet Guarded(System.Func<ExperimentSet> bind, ExperimentSet set)
+    {
+        try
+        {
+            return bind();
+        }
+        catch (System.Exception exception) when (exception is not System.OperationCanceledException)
+        {
+            var file = set.Files.Count > 0 ? set.Files[0].FilePath : string.Empty;
+            var diagnostic = DiagnosticInfo.Create(DiagnosticDescriptors.InternalError, new SourceLocation(file, default, default), exception.GetType().Name + ": " + exception.Message);
+            return new ExperimentSet(EquatableArray<ExperimentSpec>.Empty, System.Collections.Immutable.ImmutableArray.Create(diagnostic).ToEquatableArray());
+        }
     }
 
     /// <summary>Runs an emitter; a bug in it becomes EXP0010 instead of a CS8785 that drops every output.</summary>

@@ -57,7 +57,7 @@ internal static class ModelEmitter
 
     /// <summary>What <c>IExperiment.CreateModel</c> returns.</summary>
     public static string CreateExpression(ExperimentSpec spec) => spec.Model is ModuleModelSpec { Bound: { } bound }
-        ? $"new {bound.TypeName}({string.Join(", ", bound.Arguments.Select(a => a.Name + ": " + a.CSharpExpression))})"
+        ? bound.CreationExpression
         : $"new {spec.ModelType}()";
 
     private static void WriteDocumentation(SourceWriter writer, ModelClassSpec model, string what)

@@ -79,7 +79,8 @@ internal sealed record ModuleModelSpec(YamlMap Model, string ClassName, Equatabl
 
     public override EquatableArray<int> InputShape => Input;
 
-    public override string Canonical => "module" + Shape(Input) + ":" + Text;
+    /// <summary>The class and arguments as bound (one spelling, whatever the file wrote), or as written before binding.</summary>
+    public override string Canonical => "module" + Shape(Input) + ":" + (Bound?.Canonical ?? Text);
 
     /// <summary>The constructor call the binder checked; null before binding or when binding failed.</summary>
     public Modules.BoundModule? Bound { get; init; }
