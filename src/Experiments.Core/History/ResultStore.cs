@@ -345,15 +345,68 @@ public sealed class ResultStore : IDisposable
         });
     }
 
-    /// <summary>Records one experiment's result of run <paramref name="runId"/>; returns the result's id.</summary>
-    public long AddResult(long runId, ExperimentResult result, ExperimentSource? source = null, DateTimeOffset? recordedAt = null)
+    /// <summary>
+    /// Records one experiment's result of run <paramref name="runId"/>, with its model state, in one transaction;
+    /// returns the result's id.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="result">The result.</param>
+    /// <param name="source">Where the experiment came from, with its run cache key.</param>
+    /// <param name="recordedAt">When (default: now).</param>
+    /// <param name="cachedFrom">
+    /// For a result the run cache reused (<see cref="ExperimentResult.CachedFromRun"/> set), the stored result it is:
+    /// the new row shares that result's state rows instead of copying them.
+    /// </param>
+    public long AddResult(long runId, ExperimentResult result, ExperimentSource? source = null, DateTimeOffset? recordedAt = null, StoredResult? cachedFrom = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         return Write($"record the result of '{result.Experiment}'", command =>
         {
             command.CommandText = StoreRows.InsertResult;
-            StoreRows.AddResultParameters(command.Parameters, runId, result, source, recordedAt ?? DateTimeOffset.UtcNow);
-            return (long)command.ExecuteScalar()!;
+            StoreRows.AddResultParameters(command.Parameters, runId, result, source, recordedAt ?? DateTimeOffset.UtcNow, cachedFrom);
+            var id = (long)command.ExecuteScalar()!;
+            if (cachedFrom is null && result.State is { } state)
+            {
+                ModelRows.InsertState(command, id, state);
+            }
+
+            return id;
+        });
+    }
+
+    /// <summary>
+    /// The run cache's look-up: the latest completed result recorded with <paramref name="key"/>, read with its
+    /// weights and its full state. A result that cannot be reused (a damaged row or state, one stored without its
+    /// state) is no hit, and <see cref="CacheLookup.Problem"/> says why.
+    /// </summary>
+    public CacheLookup FindCached(RunCacheKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Read("look up the run cache", command =>
+        {
+            command.CommandText = StoreRows.ResultColumns(withWeights: true)
+                + "WHERE configuration_key = $configuration AND code_key = $code AND dataset_key = $dataset AND status = $completed ORDER BY id DESC LIMIT 1";
+            command.Parameters.AddWithValue("$configuration", key.Configuration);
+            command.Parameters.AddWithValue("$code", key.Code);
+            command.Parameters.AddWithValue("$dataset", key.Dataset);
+            command.Parameters.AddWithValue("$completed", RunStatus.Of(ExperimentStatus.Completed));
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return new CacheLookup(null, null);
+            }
+
+            try
+            {
+                var stored = WithState(StoreRows.ReadResult(reader), reader);
+                return stored.Result.State is null
+                    ? new CacheLookup(null, $"{StoreRows.Describe(reader)} in '{Path}' was stored without its model state")
+                    : new CacheLookup(stored, null);
+            }
+            catch (DamagedRowException damaged)
+            {
+                return new CacheLookup(null, $"{damaged.Message} in '{Path}'; the row was left as it is");
+            }
         });
     }
 
@@ -379,7 +432,7 @@ public sealed class ResultStore : IDisposable
 
     /// <summary>The results of one run, in the order they were recorded.</summary>
     /// <param name="runId">The run.</param>
-    /// <param name="withWeights">Whether to read the learned weights too (31 KB a result; only the pictures need them).</param>
+    /// <param name="withWeights">Whether to read the learned weights and the model's full state too (31 KB a linear result, more for larger models; only the pictures need them).</param>
     public IReadOnlyList<StoredResult> ResultsOfRun(long runId, bool withWeights = false) => ReadResults("WHERE run_id = $value ORDER BY id", runId, withWeights);
 
     /// <summary>Every result of one experiment, oldest first.</summary>
@@ -483,7 +536,8 @@ public sealed class ResultStore : IDisposable
         {
             try
             {
-                results.Add(StoreRows.ReadResult(reader));
+                var stored = StoreRows.ReadResult(reader);
+                results.Add(withWeights ? WithState(stored, reader) : stored);
             }
             catch (DamagedRowException damaged)
             {
@@ -493,6 +547,12 @@ public sealed class ResultStore : IDisposable
 
         return results;
     });
+
+    /// <summary>The result with its state read from <c>result_state</c>, when it was stored with one.</summary>
+    private StoredResult WithState(StoredResult stored, SqliteDataReader reader) =>
+        stored.StateEntries is { } entries
+            ? stored with { Result = stored.Result with { State = ModelRows.ReadState(connection, stored.Id, StoreRows.Describe(reader), stored.StateResultId, entries) } }
+            : stored;
 
     /// <summary>One write in its own immediate transaction (waits up to the busy timeout for other writers).</summary>
     private T Write<T>(string what, Func<SqliteCommand, T> write)
