@@ -74,10 +74,24 @@ public static class HtmlReport
             Figure(html, picture);
         }
 
-        foreach (var group in pictures.Where(p => p.Experiment is not null).GroupBy(p => p.Experiment!, StringComparer.Ordinal))
+        // Per experiment: its model's layers, then its pictures (the confusion matrix, what the first layer learned).
+        var byExperiment = pictures.Where(p => p.Experiment is not null).ToLookup(p => p.Experiment!, StringComparer.Ordinal);
+        var sections = results.Select(r => r.Experiment).Concat(byExperiment.Select(g => g.Key)).Distinct(StringComparer.Ordinal);
+        foreach (var experiment in sections)
         {
-            html.Append("<h2>").Append(Encode(group.Key)).Append("</h2>\n");
-            foreach (var picture in group)
+            var model = results.FirstOrDefault(r => r.Experiment == experiment)?.Result.Model;
+            if (model is null && !byExperiment.Contains(experiment))
+            {
+                continue;
+            }
+
+            html.Append("<h2>").Append(Encode(experiment)).Append("</h2>\n");
+            if (model is not null)
+            {
+                Table(html, HistoryTables.Layers($"{experiment}: layers", model), "layers-" + RunPlots.FolderName(experiment));
+            }
+
+            foreach (var picture in byExperiment[experiment])
             {
                 Figure(html, picture);
             }
