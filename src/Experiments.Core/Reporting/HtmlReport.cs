@@ -127,7 +127,7 @@ public static class HtmlReport
                     classes.Add(cell.Mark.ToString().ToLowerInvariant());
                 }
 
-                html.Append(classes.Count == 0 ? "<td>" : $"<td class=\"{string.Join(' ', classes)}\">").Append(Breakable(cell.Text)).Append("</td>");
+                html.Append(classes.Count == 0 ? "<td>" : $"<td class=\"{string.Join(' ', classes)}\">").Append(table.NumericColumns.Contains(column) ? Encode(cell.Text) : Breakable(cell.Text)).Append("</td>");
             }
 
             html.Append("</tr>\n");
@@ -165,6 +165,7 @@ public static class HtmlReport
     /// <summary>
     /// A cell's text, encoded, with a line-break opportunity (<c>&lt;wbr&gt;</c>) after each '/' and ',': a sweep
     /// member's name (<c>lr-sweep/learningRate=0.01,batchSize=100</c>) has no space to wrap at. The text is unchanged.
+    /// Not in numbers (<c>7,850</c>), which never wrap.
     /// </summary>
     private static string Breakable(string text) =>
         Encode(text).Replace("/", "/<wbr>", StringComparison.Ordinal).Replace(",", ",<wbr>", StringComparison.Ordinal);
