@@ -99,7 +99,6 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     private int Execute(IReadOnlyList<IExperiment> experiments, RunRecording recording, CancellationToken cancellationToken)
     {
         var dataRoot = options.DataRoot;
-        TorchSharp.torch.set_num_threads(options.Threads);
         console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
         WarnAboutStaleFiles(experiments);
         var storeOptions = new DatasetStoreOptions
@@ -139,6 +138,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
 
         RunCache cache = null!;
+        var threadsSet = false;
         ExperimentResult Train(IExperiment experiment, IProgress<EpochReport> progress)
         {
             ExperimentResult result;
@@ -149,6 +149,13 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             }
             else
             {
+                // Not before: when the run cache answers every experiment, the native library is never loaded.
+                if (!threadsSet)
+                {
+                    TorchSharp.torch.set_num_threads(options.Threads);
+                    threadsSet = true;
+                }
+
                 result = session.Run(experiment, progress, cancellationToken);
 
                 // Until the trainer measures it, the model is what the build says it is.
@@ -377,7 +384,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         var directory = Path.Combine(options.Results, runId.ToString(CultureInfo.InvariantCulture));
         try
         {
-            var pictures = RunPlots.Write(directory, results);
+            var pictures = RunPlots.Write(directory, results, DrawnBefore);
             console.MarkupLineInterpolated(TerminalText.Format, $"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
             return true;
         }
@@ -386,6 +393,29 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             // Drawing is the last, optional step: whatever went wrong there, the results are already safe.
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
             return false;
+        }
+    }
+
+    /// <summary>
+    /// A cached result's own picture as the run that trained it saved it (the same result draws the same picture),
+    /// or null (not cached, or the file is gone or unreadable: it is drawn again).
+    /// </summary>
+    private byte[]? DrawnBefore(ExperimentResult result, string relativePath)
+    {
+        if (result.CachedFromRun is not { } run)
+        {
+            return null;
+        }
+
+        try
+        {
+            var path = Path.Combine(options.Results, run.ToString(CultureInfo.InvariantCulture), relativePath);
+            var bytes = File.Exists(path) ? File.ReadAllBytes(path) : null;
+            return bytes is { Length: > 24 } && HtmlReport.IsPng(bytes) ? bytes : null;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

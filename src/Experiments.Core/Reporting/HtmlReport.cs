@@ -40,7 +40,7 @@ public static class HtmlReport
     /// <param name="run">The run.</param>
     /// <param name="results">Its results.</param>
     /// <param name="comparison">Each result against the experiment's previous result (may be empty).</param>
-    /// <param name="pictures">The run's pictures (<see cref="RunPlots.Draw"/>).</param>
+    /// <param name="pictures">The run's pictures (<see cref="RunPlots.Draw(IReadOnlyList{ExperimentResult})"/>).</param>
     public static string Render(RunRecord run, IReadOnlyList<StoredResult> results, IReadOnlyList<ComparisonRow> comparison, IReadOnlyList<RunPicture> pictures)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -152,6 +152,13 @@ public static class HtmlReport
         }
 
         html.Append("><figcaption>").Append(Encode(picture.Title)).Append(" (").Append(Encode(picture.RelativePath)).Append(")</figcaption></figure>\n");
+    }
+
+    /// <summary>Whether the bytes start with the PNG signature and an IHDR chunk.</summary>
+    public static bool IsPng(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        return bytes.Length >= 24 && bytes.AsSpan(0, 8).SequenceEqual((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a]) && PngSize(bytes).Width > 0;
     }
 
     /// <summary>Width and height from a PNG's IHDR chunk (bytes 16-23, big-endian); (0, 0) when it is not a PNG.</summary>

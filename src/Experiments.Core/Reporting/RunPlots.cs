@@ -22,7 +22,13 @@ public static class RunPlots
     public const string FiltersFile = "first-layer-filters.png";
 
     /// <summary>Draws every picture the results allow (a failed experiment has no confusion matrix or weights).</summary>
-    public static IReadOnlyList<RunPicture> Draw(IReadOnlyList<ExperimentResult> results)
+    public static IReadOnlyList<RunPicture> Draw(IReadOnlyList<ExperimentResult> results) => Draw(results, drawn: null);
+
+    /// <summary>
+    /// Draws every picture the results allow; an experiment's own picture that <paramref name="drawn"/> already has
+    /// (given the result and the picture's relative path, its PNG or null) is taken from there instead of drawn again.
+    /// </summary>
+    public static IReadOnlyList<RunPicture> Draw(IReadOnlyList<ExperimentResult> results, Func<ExperimentResult, string, byte[]?>? drawn)
     {
         ArgumentNullException.ThrowIfNull(results);
         var pictures = new List<RunPicture>
@@ -34,18 +40,20 @@ public static class RunPlots
         foreach (var result in results)
         {
             var folder = FolderName(result.Experiment);
+            RunPicture Picture(string file, string title, Func<byte[]> draw) =>
+                new($"{folder}/{file}", title, result.Experiment, drawn?.Invoke(result, $"{folder}/{file}") ?? draw());
             if (result.Test is { ConfusionMatrix.Count: > 0 } test)
             {
-                pictures.Add(new($"{folder}/{ConfusionFile}", $"{result.Experiment}: confusion matrix", result.Experiment, ConfusionMatrix(result.Experiment, test)));
+                pictures.Add(Picture(ConfusionFile, $"{result.Experiment}: confusion matrix", () => ConfusionMatrix(result.Experiment, test)));
             }
 
             if (FirstConvolution(result) is { } filters)
             {
-                pictures.Add(new($"{folder}/{FiltersFile}", $"{result.Experiment}: first-layer filters ({filters.Name})", result.Experiment, Filters(result.Experiment, filters)));
+                pictures.Add(Picture(FiltersFile, $"{result.Experiment}: first-layer filters ({filters.Name})", () => Filters(result.Experiment, filters)));
             }
             else if (result.Weights is { } weights && result.Model is null or { Kind: Models.ModelKind.Linear })
             {
-                pictures.Add(new($"{folder}/{WeightsFile}", $"{result.Experiment}: learned weight templates", result.Experiment, WeightTemplates(result.Experiment, weights)));
+                pictures.Add(Picture(WeightsFile, $"{result.Experiment}: learned weight templates", () => WeightTemplates(result.Experiment, weights)));
             }
         }
 
@@ -53,9 +61,12 @@ public static class RunPlots
     }
 
     /// <summary>Draws the pictures and writes each (atomically) under <paramref name="directory"/>; returns them.</summary>
-    public static IReadOnlyList<RunPicture> Write(string directory, IReadOnlyList<ExperimentResult> results)
+    /// <param name="directory">The run's folder.</param>
+    /// <param name="results">The run's results.</param>
+    /// <param name="drawn">Pictures drawn before (as for the two-argument Draw), or null.</param>
+    public static IReadOnlyList<RunPicture> Write(string directory, IReadOnlyList<ExperimentResult> results, Func<ExperimentResult, string, byte[]?>? drawn = null)
     {
-        var pictures = Draw(results);
+        var pictures = Draw(results, drawn);
         Save(directory, pictures);
         return pictures;
     }
