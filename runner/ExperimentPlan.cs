@@ -112,6 +112,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         using var store = new DatasetStore(options.DatasetStore?.Invoke(storeOptions) ?? storeOptions);
 
         var session = new ExperimentSession(name => store.Load(name, cancellationToken));
+        var outputs = new RunOutputs(console, options.Results);
         var results = new List<ExperimentResult>();
         var cancelled = false;
         var loaded = new Dictionary<string, bool>(StringComparer.Ordinal);
@@ -217,7 +218,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         // Nothing could be trained or reused (a wrong data root, a missing dataset).
         var noData = cache is null || (cache.Hits == 0 && !loaded.ContainsValue(true));
-        var pictures = cancelled || results.Count == 0 || noData || WritePictures(recording.RunId, results);
+        var pictures = cancelled || results.Count == 0 || noData || outputs.WritePictures(recording.RunId, results);
         if (cancelled && results.Count == 0)
         {
             console.MarkupLine("No experiment finished, so the result files were left as they were.");
@@ -232,7 +233,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return cancelled ? RunnerApp.Cancelled : RunnerApp.ExperimentFailed;
         }
 
-        var written = WriteResultFiles(results);
+        var written = outputs.WriteResultFiles(results);
         if (cancelled)
         {
             return RunnerApp.Cancelled;
@@ -361,62 +362,6 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
 
         return table;
-    }
-
-    private bool WriteResultFiles(IReadOnlyList<ExperimentResult> results)
-    {
-        try
-        {
-            var paths = ResultFiles.WriteLatest(options.Results, results);
-            console.MarkupLineInterpolated(TerminalText.Format, $"Results written to [blue]{string.Join(" and ", paths)}[/]");
-            return true;
-        }
-        catch (IOException exception)
-        {
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not write the result files:[/] {exception.Message}");
-            return false;
-        }
-    }
-
-    /// <summary>Draws the run's pictures into results/RUN/; a failure is reported (the results are kept either way).</summary>
-    private bool WritePictures(long runId, IReadOnlyList<ExperimentResult> results)
-    {
-        var directory = Path.Combine(options.Results, runId.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            var pictures = RunPlots.Write(directory, results, DrawnBefore);
-            console.MarkupLineInterpolated(TerminalText.Format, $"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
-            return true;
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            // Drawing is the last, optional step: whatever went wrong there, the results are already safe.
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
-            return false;
-        }
-    }
-
-    /// <summary>
-    /// A cached result's own picture as the run that trained it saved it (the same result draws the same picture),
-    /// or null (not cached, or the file is gone or unreadable: it is drawn again).
-    /// </summary>
-    private byte[]? DrawnBefore(ExperimentResult result, string relativePath)
-    {
-        if (result.CachedFromRun is not { } run)
-        {
-            return null;
-        }
-
-        try
-        {
-            var path = Path.Combine(options.Results, run.ToString(CultureInfo.InvariantCulture), relativePath);
-            var bytes = File.Exists(path) ? File.ReadAllBytes(path) : null;
-            return bytes is { Length: > 24 } && HtmlReport.IsPng(bytes) ? bytes : null;
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 
     /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>
