@@ -76,6 +76,18 @@ public sealed class RunCacheTests : IDisposable
         var console = new TestConsole().Width(320);
         Assert.Equal(0, RunnerApp.Run(["show", "2", "--results", results.Path], console, []));
         Assert.Contains("cached (run 1)", console.Output, StringComparison.Ordinal);
+        Assert.Contains("2 (2 cached)", console.Output, StringComparison.Ordinal);
+
+        // runs counts the cached results; compare says the latest is the baseline's training reused.
+        var runs = new TestConsole().Width(320);
+        Assert.Equal(0, RunnerApp.Run(["runs", "--results", results.Path], runs, []));
+        Assert.Matches(@"│\s+2 \(2 cached\) │", runs.Output);
+        var compare = new TestConsole().Width(320);
+        Assert.Equal(0, RunnerApp.Run(["compare", "--results", results.Path, "--format", "json"], compare, []));
+        using (var json = JsonDocument.Parse(compare.Output))
+        {
+            Assert.Equal("linear 784-10 (cached from run 1)", json.RootElement[0].GetProperty("Model").GetString());
+        }
 
         // A third run names the run that trained them, not the one that reused them.
         var (_, third) = Run([a, b], "all");

@@ -23,6 +23,9 @@ public sealed record RunRecord
     /// <summary>How many experiment results the run recorded.</summary>
     public int ResultCount { get; init; }
 
+    /// <summary>How many of its results the run cache reused (trained by an earlier run).</summary>
+    public int CachedResults { get; init; }
+
     /// <summary>How many experiments the run set out to run; null for runs recorded before the store kept it.</summary>
     public int? PlannedResults { get; init; }
 

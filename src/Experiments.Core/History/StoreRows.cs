@@ -146,7 +146,7 @@ internal static class StoreRows
     public const string SelectRuns = """
         SELECT r.id, r.started_at, r.ended_at, r.command_line, r.git_commit, r.git_dirty, r.machine, r.operating_system,
                r.dotnet_version, r.torchsharp_version, r.status, count(x.id), max(x.test_accuracy),
-               r.host, r.pid, r.process_start, r.planned_results
+               r.host, r.pid, r.process_start, r.planned_results, count(x.cached_from_run)
         FROM runs r LEFT JOIN results x ON x.run_id = r.id
         """;
 
@@ -173,6 +173,7 @@ internal static class StoreRows
         ResultCount = reader.GetInt32(11),
         BestTestAccuracy = reader.IsDBNull(12) ? null : reader.GetDouble(12),
         PlannedResults = reader.IsDBNull(16) ? null : reader.GetInt32(16),
+        CachedResults = reader.GetInt32(17),
     };
 
     /// <summary>

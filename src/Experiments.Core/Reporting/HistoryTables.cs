@@ -231,9 +231,10 @@ public static class HistoryTables
 
     private static string Commit(RunInfo info) => info.GitCommit is null ? "-" : info.GitCommit[..Math.Min(10, info.GitCommit.Length)] + (info.GitDirty == true ? "+dirty" : "");
 
-    /// <summary>"4", or "1 of 4" when the run planned more than it recorded.</summary>
+    /// <summary>"4", or "1 of 4" when the run planned more than it recorded; "4 (3 cached)" when the run cache reused some.</summary>
     private static Cell ResultCount(RunRecord run) => new(
-        run.MissingResults > 0 ? $"{run.ResultCount.ToString(CultureInfo.InvariantCulture)} of {run.PlannedResults!.Value.ToString(CultureInfo.InvariantCulture)}" : run.ResultCount.ToString(CultureInfo.InvariantCulture),
+        (run.MissingResults > 0 ? $"{run.ResultCount.ToString(CultureInfo.InvariantCulture)} of {run.PlannedResults!.Value.ToString(CultureInfo.InvariantCulture)}" : run.ResultCount.ToString(CultureInfo.InvariantCulture))
+            + (run.CachedResults > 0 ? $" ({run.CachedResults.ToString(CultureInfo.InvariantCulture)} cached)" : ""),
         run.ResultCount,
         run.MissingResults > 0 ? CellMark.Worse : CellMark.None);
 

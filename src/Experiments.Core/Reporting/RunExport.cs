@@ -77,6 +77,7 @@ public static class RunExport
             writer.WriteString("status", run.Status);
             writer.WriteString("statusNote", run.StatusNote);
             writer.WriteNumber("resultCount", run.ResultCount);
+            writer.WriteNumber("cachedResults", run.CachedResults);
             if (run.PlannedResults is { } planned)
             {
                 writer.WriteNumber("plannedResults", planned);
