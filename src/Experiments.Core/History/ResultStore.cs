@@ -116,6 +116,12 @@ public sealed class ResultStore : IDisposable
     public long AddResult(long runId, ExperimentResult result, ExperimentSource? source = null, DateTimeOffset? recordedAt = null, StoredResult? cachedFrom = null)
     {
         ArgumentNullException.ThrowIfNull(result);
+        if (cachedFrom is null && result.State?.Entries.FirstOrDefault(e => e.Values.Length != e.Shape.Aggregate(1L, (n, d) => n * d)) is { } bad)
+        {
+            // A bug of whatever filled the state: refused whole (nothing written), so no row has a state that reads back wrong.
+            throw new StoreException($"Cannot record the result of '{result.Experiment}' in '{Path}': its state entry '{bad.Name}' has shape [{string.Join(", ", bad.Shape)}] but {bad.Values.Length} values");
+        }
+
         return Write($"record the result of '{result.Experiment}'", command =>
         {
             command.CommandText = StoreRows.InsertResult;

@@ -111,6 +111,19 @@ public sealed class ModelStateStoreTests
     }
 
     [Fact]
+    public void A_state_entry_whose_values_do_not_fit_its_shape_is_refused_and_nothing_is_written()
+    {
+        using var directory = new TemporaryDirectory();
+        using var store = ResultStore.OpenOrCreate(directory.Path);
+        var run = store.StartRun(StoreSamples.Info(), Start);
+        var bad = StoreSamples.Completed("bad", 80) with { State = new ModelState([new StateEntry("w", [2, 3], [1, 2, 3, 4, 5], IsParameter: true)]) };
+        var error = Assert.Throws<StoreException>(() => store.AddResult(run, bad));
+        Assert.Contains("state entry 'w' has shape [2, 3] but 5 values", error.Message, StringComparison.Ordinal);
+        Assert.Empty(store.ResultsOfRun(run));
+        Assert.Equal(0, Count(directory.Path, "SELECT count(*) FROM result_state"));
+    }
+
+    [Fact]
     public void The_run_cache_finds_the_latest_completed_result_with_all_three_keys()
     {
         using var directory = new TemporaryDirectory();
