@@ -10,8 +10,9 @@ using static System.FormattableString;
 namespace Experiments.Runner;
 
 /// <summary>
-/// Runs a list of experiments for the <c>all</c> and <c>run</c> commands: loads each dataset once, shows progress,
-/// prints the results table and writes the result files.
+/// Runs a list of experiments for the <c>all</c> and <c>run</c> commands: answers what it can from the run cache
+/// (<see cref="RunCache"/>), loads each dataset the rest train on once, shows progress, prints the results table
+/// and writes the result files.
 /// </summary>
 internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 {
@@ -98,7 +99,6 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     private int Execute(IReadOnlyList<IExperiment> experiments, RunRecording recording, CancellationToken cancellationToken)
     {
         var dataRoot = options.DataRoot;
-        TorchSharp.torch.set_num_threads(options.Threads);
         console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
         WarnAboutStaleFiles(experiments);
         var storeOptions = new DatasetStoreOptions
@@ -112,40 +112,80 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         using var store = new DatasetStore(options.DatasetStore?.Invoke(storeOptions) ?? storeOptions);
 
         var session = new ExperimentSession(name => store.Load(name, cancellationToken));
+        var outputs = new RunOutputs(console, options.Results);
         var results = new List<ExperimentResult>();
-        void Finished(ExperimentResult result)
-        {
-            results.Add(result);
-            recording.Record(result);
-        }
-
         var cancelled = false;
-        var datasetsLoaded = 0;
-        try
+        var loaded = new Dictionary<string, bool>(StringComparer.Ordinal);
+        bool Load(string name)
         {
-            // Load every dataset before the progress display starts; the store logs what it read and verified, and
-            // remembers a failure, which then shows up once, as the reason its experiments failed. A stop cancels a
-            // download under way.
-            foreach (var name in experiments.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
+            // The store logs what it read and verified, and remembers a failure, which then shows up once, as the
+            // reason its experiments failed. A stop cancels a download under way.
+            if (!loaded.TryGetValue(name, out var ok))
             {
                 try
                 {
                     store.Load(name, cancellationToken);
-                    datasetsLoaded++;
+                    ok = true;
                 }
                 catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
                 {
-                    // Reported per experiment by the session.
+                    ok = false; // Reported per experiment by the session.
                 }
+
+                loaded[name] = ok;
+            }
+
+            return ok;
+        }
+
+        RunCache cache = null!;
+        var threadsSet = false;
+        ExperimentResult Train(IExperiment experiment, IProgress<EpochReport> progress)
+        {
+            ExperimentResult result;
+            if (cache.HitOf(experiment) is { } hit)
+            {
+                result = RunCache.AsCached(hit);
+                recording.Record(result, cache.KeyOf(experiment), cachedFrom: hit);
+            }
+            else
+            {
+                // Not before: when the run cache answers every experiment, the native library is never loaded.
+                if (!threadsSet)
+                {
+                    TorchSharp.torch.set_num_threads(options.Threads);
+                    threadsSet = true;
+                }
+
+                result = session.Run(experiment, progress, cancellationToken);
+
+                // Until the trainer measures it, the model is what the build says it is.
+                result = result.Model is null ? result with { Model = experiment.Architecture } : result;
+                recording.Record(result, cache.KeyOf(experiment));
+            }
+
+            results.Add(result);
+            return result;
+        }
+
+        try
+        {
+            cache = RunCache.Plan(experiments, store, recording, options.Force, Warn, Load);
+
+            // Load every dataset an experiment trains on before the progress display starts; one whose experiments
+            // the run cache answers is not read at all.
+            foreach (var name in experiments.Where(cache.Trains).Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
+            {
+                Load(name);
             }
 
             if (console.Profile.Capabilities.Interactive)
             {
-                RunWithProgressBars(session, experiments, Finished, cancellationToken);
+                RunWithProgressBars(experiments, Train);
             }
             else
             {
-                RunWithLog(session, experiments, Finished, cancellationToken);
+                RunWithLog(experiments, Train);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -176,14 +216,16 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated(TerminalText.Format, $"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
         }
 
-        var pictures = cancelled || results.Count == 0 || datasetsLoaded == 0 || WritePictures(recording.RunId, results);
+        // Nothing could be trained or reused (a wrong data root, a missing dataset).
+        var noData = cache is null || (cache.Hits == 0 && !loaded.ContainsValue(true));
+        var pictures = cancelled || results.Count == 0 || noData || outputs.WritePictures(recording.RunId, results);
         if (cancelled && results.Count == 0)
         {
             console.MarkupLine("No experiment finished, so the result files were left as they were.");
             return RunnerApp.Cancelled;
         }
 
-        if (datasetsLoaded == 0)
+        if (noData)
         {
             // Nothing could be trained (a wrong data root, a missing dataset): failed rows must not replace the
             // results of the last run that had data. The failures are recorded in the run history.
@@ -191,7 +233,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             return cancelled ? RunnerApp.Cancelled : RunnerApp.ExperimentFailed;
         }
 
-        var written = WriteResultFiles(results);
+        var written = outputs.WriteResultFiles(results);
         if (cancelled)
         {
             return RunnerApp.Cancelled;
@@ -227,7 +269,9 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             ? value
             : "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private void RunWithProgressBars(ExperimentSession session, IReadOnlyList<IExperiment> experiments, Action<ExperimentResult> finished, CancellationToken cancellationToken)
+    private void Warn(string message) => console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] {message}");
+
+    private void RunWithProgressBars(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, ExperimentResult> train)
     {
         console.Progress()
             .AutoClear(false)
@@ -244,8 +288,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                         task.Value = report.Epoch;
                         task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}")));
                     });
-                    var result = session.Run(experiment, reporter, cancellationToken);
-                    finished(result);
+                    var result = train(experiment, reporter);
                     task.Description = Markup.Escape(TerminalText.Escape(experiment.Name)) + "  " + Outcome(result);
                     task.Value = task.MaxValue;
                     task.StopTask();
@@ -253,7 +296,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             });
     }
 
-    private void RunWithLog(ExperimentSession session, IReadOnlyList<IExperiment> experiments, Action<ExperimentResult> finished, CancellationToken cancellationToken)
+    private void RunWithLog(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, ExperimentResult> train)
     {
         var index = 0;
         foreach (var experiment in experiments)
@@ -262,21 +305,22 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated(TerminalText.Format, $"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
             var reporter = new SynchronousProgress<EpochReport>(report =>
                 console.MarkupLineInterpolated(TerminalText.Format, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
-            var result = session.Run(experiment, reporter, cancellationToken);
-            finished(result);
+            var result = train(experiment, reporter);
             console.MarkupLine("      " + Outcome(result));
         }
     }
 
     private static string Outcome(ExperimentResult result) => result.Status switch
     {
+        ExperimentStatus.Completed when result is { CachedFromRun: { } run, Test: { } cached } => Markup.Escape(Invariant($"cached: {cached.Accuracy:F2}% from run {run} (not trained again; --force retrains)")),
         ExperimentStatus.Completed when result.Test is { } test => Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s")),
         ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(TerminalText.Escape(result.DivergenceReason)),
         _ => "[red]failed[/]",
     };
 
-    private static string StatusMarkup(ExperimentStatus status) => status switch
+    private static string StatusMarkup(ExperimentResult result) => result.Status switch
     {
+        ExperimentStatus.Completed when result.CachedFromRun is not null => "[blue]" + Markup.Escape(ResultTable.StatusText(result, "completed")) + "[/]",
         ExperimentStatus.Completed => "[green]completed[/]",
         ExperimentStatus.Diverged => "[yellow]diverged[/]",
         _ => "[red]failed[/]",
@@ -312,45 +356,12 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
             (previousSweep, first) = (sweep, false);
             table.AddRow(ResultTable.Columns.Select(column =>
-                ReferenceEquals(column, ResultTable.Status) ? new Markup(StatusMarkup(result.Status))
+                ReferenceEquals(column, ResultTable.Status) ? new Markup(StatusMarkup(result))
                 : ReferenceEquals(column, ResultTable.Accuracy) && leaders.Contains(result) ? new Text(TerminalText.Escape(column.Value(result).Text), new Style(decoration: Decoration.Bold))
                 : (Spectre.Console.Rendering.IRenderable)new Text(TerminalText.Escape(column.Value(result).Text))));
         }
 
         return table;
-    }
-
-    private bool WriteResultFiles(IReadOnlyList<ExperimentResult> results)
-    {
-        try
-        {
-            var paths = ResultFiles.WriteLatest(options.Results, results);
-            console.MarkupLineInterpolated(TerminalText.Format, $"Results written to [blue]{string.Join(" and ", paths)}[/]");
-            return true;
-        }
-        catch (IOException exception)
-        {
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not write the result files:[/] {exception.Message}");
-            return false;
-        }
-    }
-
-    /// <summary>Draws the run's pictures into results/RUN/; a failure is reported (the results are kept either way).</summary>
-    private bool WritePictures(long runId, IReadOnlyList<ExperimentResult> results)
-    {
-        var directory = Path.Combine(options.Results, runId.ToString(CultureInfo.InvariantCulture));
-        try
-        {
-            var pictures = RunPlots.Write(directory, results);
-            console.MarkupLineInterpolated(TerminalText.Format, $"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
-            return true;
-        }
-        catch (Exception exception) when (exception is not OperationCanceledException)
-        {
-            // Drawing is the last, optional step: whatever went wrong there, the results are already safe.
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
-            return false;
-        }
     }
 
     /// <summary>Reports on the calling thread (<see cref="Progress{T}"/> would post to the thread pool).</summary>

@@ -22,11 +22,18 @@ internal static class HistoryCommands
 
         var showResults = ResultsOption();
         var runId = new Argument<long>("RUN") { Description = "The run's id (see 'runs')." };
-        var show = new Command("show", "Show one run in full: where it ran, its results, per-class accuracy.") { runId, showResults };
+        var showExperiment = new Argument<string?>("EXPERIMENT") { Description = "One experiment of the run: its result and its model's layers.", Arity = ArgumentArity.ZeroOrOne };
+        var show = new Command("show", "Show one run in full: where it ran, its results, per-class accuracy; or one experiment of it with its model's layers.") { runId, showExperiment, showResults };
         show.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(showResults)), store =>
         {
             var run = FindRun(store, parse.GetValue(runId));
             var stored = store.ResultsOfRun(run.Id);
+            if (parse.GetValue(showExperiment) is { } name)
+            {
+                ShowExperiment(console, run, stored, name);
+                return 0;
+            }
+
             ConsoleTables.Write(console, HistoryTables.RunFacts(run));
             ConsoleTables.Write(console, HistoryTables.Results("Results", stored));
             ConsoleTables.Write(console, HistoryTables.PerClassAccuracy(stored));
@@ -246,6 +253,24 @@ internal static class HistoryCommands
         var runs = store.Runs();
         var known = runs.Count == 0 ? "there are no runs" : $"runs are {runs[0].Id} to {runs[^1].Id}";
         throw new UsageException($"There is no run {id} in '{store.Path}' ({known})");
+    }
+
+    /// <summary><c>show RUN EXPERIMENT</c>: the result's row, its model's layer table with the total, and its per-class accuracy.</summary>
+    private static void ShowExperiment(IAnsiConsole console, RunRecord run, IReadOnlyList<StoredResult> stored, string name)
+    {
+        var result = HistoryTables.RequireResult(run, stored, name);
+
+        ConsoleTables.Write(console, HistoryTables.Results($"Run {run.Id}: {name}", [result]));
+        if (result.Result.Model is { } model)
+        {
+            ConsoleTables.Write(console, HistoryTables.Layers($"Layers of {model.Architecture}", model));
+        }
+        else
+        {
+            console.MarkupLine("No model summary was recorded with this result (recorded before the run history kept it).");
+        }
+
+        ConsoleTables.Write(console, HistoryTables.PerClassAccuracy([result]));
     }
 
     internal static RunRecord LatestRun(ResultStore store) =>

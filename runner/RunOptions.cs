@@ -13,4 +13,7 @@ internal sealed record RunOptions(string DataRoot, string Results, bool Download
 {
     /// <summary>Adjusts the dataset store's options (tests point it at local mirrors); null keeps them.</summary>
     public Func<DatasetStoreOptions, DatasetStoreOptions>? DatasetStore { get; init; }
+
+    /// <summary>Train every experiment, even one the run cache could answer (<c>--force</c>).</summary>
+    public bool Force { get; init; }
 }

@@ -60,17 +60,32 @@ internal sealed class RunRecording : IDisposable
         }
     }
 
-    public void Record(ExperimentResult result)
+    /// <summary>Records one result, with its run cache key; a result the cache reused names the stored result it is.</summary>
+    public void Record(ExperimentResult result, RunCacheKey? key = null, StoredResult? cachedFrom = null)
     {
         Results++;
         try
         {
-            store.AddResult(RunId, result, sources.GetValueOrDefault(result.Experiment));
+            var source = sources.GetValueOrDefault(result.Experiment) ?? new ExperimentSource(null, null);
+            store.AddResult(RunId, result, source with { CacheKey = key }, cachedFrom: cachedFrom);
         }
         catch (StoreException exception)
         {
             UnrecordedResults++;
             Report(exception);
+        }
+    }
+
+    /// <summary>The run cache's look-up; a store that cannot be read is no hit, and says why.</summary>
+    public CacheLookup FindCached(RunCacheKey key)
+    {
+        try
+        {
+            return store.FindCached(key);
+        }
+        catch (StoreException exception)
+        {
+            return new CacheLookup(null, $"what the run history holds ({exception.Message})");
         }
     }
 

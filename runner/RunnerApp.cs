@@ -164,15 +164,19 @@ public static class RunnerApp
                 }
             }
         });
+        var force = new Option<bool>("--force")
+        {
+            Description = "Train every experiment again, even one whose configuration, code and dataset already have a completed result in the run history (the run cache).",
+        };
         dataRoot.Validators.Add(result => RequireText(result, "--data-root"));
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(Folders.DataRoot(parse.GetValue(dataRoot)), Folders.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot)) { DatasetStore = datasetStore };
+            new(Folders.DataRoot(parse.GetValue(dataRoot)), Folders.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot)) { DatasetStore = datasetStore, Force = parse.GetValue(force) };
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
-            dataRoot, results, download, threads,
+            dataRoot, results, download, threads, force,
         };
         all.SetAction(parse => new ExperimentPlan(console, Options(parse)).Execute(catalog, cancellationToken));
 
@@ -183,7 +187,7 @@ public static class RunnerApp
         };
         var run = new Command("run", "Train and evaluate the experiments whose names match (globs: * and ?).")
         {
-            names, dataRoot, results, download, threads,
+            names, dataRoot, results, download, threads, force,
         };
         run.SetAction(parse =>
         {
@@ -191,7 +195,7 @@ public static class RunnerApp
             if (patterns.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 // Names never start with '-': this is an option the parser took for a name.
-                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download and --threads");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download, --threads and --force");
                 return UsageError;
             }
 

@@ -80,6 +80,12 @@ public sealed record ExperimentResult
     public Models.ModelState? State { get; init; }
 
     /// <summary>
+    /// The run whose training this result is, when the run cache reused it instead of training again (same
+    /// configuration, code and dataset); null for a result trained in its own run.
+    /// </summary>
+    public long? CachedFromRun { get; init; }
+
+    /// <summary>
     /// Wall time of training: creating the model and optimizer, then every epoch end to end (validation included),
     /// but not the host's progress callback or the per-epoch weight snapshot for learning curves, which are not
     /// training.

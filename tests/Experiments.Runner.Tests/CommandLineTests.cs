@@ -325,7 +325,10 @@ public sealed class CommandLineTests
             Assert.Equal(0, exitCode);
             Assert.Matches(@"train loss \d\.\d{4}", output);
             Assert.Matches(@"\d\d\.\d\d% in \d+\.\d\d s", output);
-            Assert.DoesNotMatch(@"\d,\d", output);
+            // Parameter counts have invariant thousands separators (7,850, not 7.850); no number has a decimal comma.
+            Assert.Contains(" 7,850 ", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("7.850", output, StringComparison.Ordinal);
+            Assert.DoesNotMatch(@"\d,\d", System.Text.RegularExpressions.Regex.Replace(output, @"\b\d{1,3}(,\d{3})+\b", "N"));
         }
         finally
         {

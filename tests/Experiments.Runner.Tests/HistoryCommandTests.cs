@@ -93,6 +93,47 @@ public sealed class HistoryCommandTests : IDisposable
     }
 
     [Fact]
+    public void Show_of_one_experiment_lists_its_model_layers_and_the_total()
+    {
+        using (var store = ResultStore.OpenOrCreate(results.Path))
+        {
+            var run = store.StartRun(new RunInfo { CommandLine = "experiments all", Machine = "m", OperatingSystem = "os", DotnetVersion = ".NET" }, Start);
+            var model = new Experiments.Models.ModelSummary(
+                Experiments.Models.ModelKind.Layers,
+                "conv(32)-pool-fc(10)",
+                [1, 28, 28],
+                [
+                    new("conv1", "conv2d 32 3x3", [32, 26, 26], 320),
+                    new("pool1", "maxpool 2", [32, 13, 13], 0),
+                    new("fc1", "linear 10", [10], 54_090),
+                ],
+                54_410);
+            store.AddResult(run, Result("cnn", 98.5) with { Model = model });
+            store.AddResult(run, Result("old-one", 90));
+            store.FinishRun(run, RunStatus.Completed, Start.AddSeconds(2));
+        }
+
+        var (exit, output) = Run("show", "1", "cnn", "--results", results.Path);
+        Assert.True(exit == 0, output);
+        Assert.Contains("Layers of conv(32)-pool-fc(10)", output, StringComparison.Ordinal);
+        Assert.Matches(@"conv1\s+│ conv2d 32 3x3\s+│ 32x26x26\s+│\s+320 │", output);
+        Assert.Matches(@"fc1\s+│ linear 10\s+│ 10\s+│\s+54,090 │", output);
+        Assert.Matches(@"Total\s+│ conv\(32\)-pool-fc\(10\)\s+│\s+│\s+54,410 │", output);
+        Assert.Contains("Input: 1x28x28", output, StringComparison.Ordinal);
+        Assert.Contains("98.50", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("old-one", output, StringComparison.Ordinal);
+
+        var (oldExit, old) = Run("show", "1", "old-one", "--results", results.Path);
+        Assert.Equal(0, oldExit);
+        Assert.Contains("No model summary was recorded", old, StringComparison.Ordinal);
+
+        var (missingExit, missing) = Run("show", "1", "cn", "--results", results.Path);
+        Assert.Equal(RunnerApp.UsageError, missingExit);
+        Assert.Contains("Run 1 has no result of 'cn'", missing, StringComparison.Ordinal);
+        Assert.Contains("cnn", missing, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void History_of_an_unknown_name_lists_only_the_closest_of_many_and_echoes_a_long_name_shortened()
     {
         Record([.. Enumerable.Range(0, 30).Select(i => ($"grid/seed={i}", 90.0, "aa"))]);

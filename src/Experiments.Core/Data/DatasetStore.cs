@@ -136,6 +136,47 @@ public sealed class DatasetStore : IDisposable
     /// <summary>Finds the dataset's files, downloading the missing ones when allowed. Does not verify files already present.</summary>
     public DatasetFilePaths Locate(string name, CancellationToken cancellationToken = default) => Locate(GetInfo(name), cancellationToken);
 
+    /// <summary>
+    /// Whether the dataset's files, as they are on disk now, are known to hold the expected content without reading
+    /// them: it is loaded already, or the verification cache vouches for each file found (same path, size and
+    /// last-write time as when it was hashed). False when a file is missing or was never verified; nothing is
+    /// downloaded, read or hashed. The run cache uses it to know the dataset's content without loading it.
+    /// </summary>
+    public bool IsVerified(string name)
+    {
+        var info = GetInfo(name);
+        if (_loaded.TryGetValue(info.Name, out var lazy) && lazy.IsValueCreated)
+        {
+            return true;
+        }
+
+        var directories = SearchDirectories(info);
+        foreach (var file in info.Files)
+        {
+            string? path = directories
+                .SelectMany(d => new[] { Path.Combine(d, file.GzipName), Path.Combine(d, file.Name) })
+                .FirstOrDefault(File.Exists);
+            if (path is null)
+            {
+                return false;
+            }
+
+            try
+            {
+                if (!_cache.IsVerified(Path.GetFullPath(path), FileStamp.Of(path), file.Sha256))
+                {
+                    return false;
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     public void Dispose()
     {
         lock (_gate)

@@ -23,6 +23,9 @@ public sealed record RunRecord
     /// <summary>How many experiment results the run recorded.</summary>
     public int ResultCount { get; init; }
 
+    /// <summary>How many of its results the run cache reused (trained by an earlier run).</summary>
+    public int CachedResults { get; init; }
+
     /// <summary>How many experiments the run set out to run; null for runs recorded before the store kept it.</summary>
     public int? PlannedResults { get; init; }
 
@@ -61,9 +64,27 @@ public sealed record StoredResult
     public required ExperimentResult Result { get; init; }
 
     public string Experiment => Result.Experiment;
+
+    /// <summary>The run cache's keys the result was recorded with; null when it had none (not cacheable, or recorded before the cache).</summary>
+    public RunCacheKey? CacheKey { get; init; }
+
+    /// <summary>The result whose <c>result_state</c> rows hold this result's state: its own id, or for a cached result the result it was trained as.</summary>
+    public long StateResultId { get; init; }
+
+    /// <summary>How many state entries the row says it has; null when it was stored without a state.</summary>
+    public int? StateEntries { get; init; }
 }
+
+/// <summary>What the run history holds for a run cache key.</summary>
+/// <param name="Hit">The latest completed result with the key, read with its weights and state; null when there is none to reuse.</param>
+/// <param name="Problem">Why a stored result with the key cannot be reused (damaged, stored without its state), or null.</param>
+public sealed record CacheLookup(StoredResult? Hit, string? Problem);
 
 /// <summary>Where an experiment came from, recorded beside its result.</summary>
 /// <param name="SourceFile">The YAML file as the catalog names it.</param>
 /// <param name="Sha256">The experiment's <see cref="IExperiment.ConfigurationSha256"/>, or null when it has none.</param>
-public sealed record ExperimentSource(string? SourceFile, string? Sha256);
+public sealed record ExperimentSource(string? SourceFile, string? Sha256)
+{
+    /// <summary>The run cache's keys of the experiment as it ran, stored with the result; null when it is not cacheable.</summary>
+    public RunCacheKey? CacheKey { get; init; }
+}

@@ -9,8 +9,9 @@ namespace Experiments.History;
 /// into one store at once and a crash loses at most the result being written. A store that is corrupt, from a newer
 /// schema or not this framework's is refused with a <see cref="StoreException"/> and never changed; a single result
 /// row that cannot be read is skipped and named in <see cref="SkippedRows"/>. A run stored as running whose process
-/// on this host is gone reads as <see cref="RunStatus.Abandoned"/> (see <see cref="ProcessIdentity"/>). How records
-/// map to rows is in <see cref="StoreRows"/>.
+/// on this host is gone reads as <see cref="RunStatus.Abandoned"/> (see <see cref="ProcessIdentity"/>). Opening,
+/// checking and migrating the file is <see cref="StoreFile"/>'s; how records map to rows is in <see cref="StoreRows"/>,
+/// and a model's summary and state in <see cref="ModelRows"/>.
 /// </summary>
 public sealed class ResultStore : IDisposable
 {
@@ -18,11 +19,6 @@ public sealed class ResultStore : IDisposable
 
     /// <summary><c>PRAGMA application_id</c> of a store: "EXPR".</summary>
     public const int ApplicationId = 0x45585052;
-
-    /// <summary>How long a write waits for another process's transaction before giving up.</summary>
-    private const int BusyTimeoutSeconds = 60;
-
-    private static readonly byte[] SqliteHeader = "SQLite format 3\0"u8.ToArray();
 
     private readonly SqliteConnection connection;
     private readonly bool writable;
@@ -54,7 +50,7 @@ public sealed class ResultStore : IDisposable
     public static string PathIn(string directory) => System.IO.Path.Combine(directory, FileName);
 
     /// <summary>Opens the store in <paramref name="directory"/> to record runs, creating the directory and the store if needed.</summary>
-    public static ResultStore OpenOrCreate(string directory) => Open(directory, create: true);
+    public static ResultStore OpenOrCreate(string directory) => new(StoreFile.Open(directory, create: true), PathIn(directory), writable: true);
 
     /// <summary>
     /// Opens an existing store to read it; a missing one is a <see cref="StoreException"/> that says how to make one.
@@ -65,253 +61,13 @@ public sealed class ResultStore : IDisposable
     {
         try
         {
-            return Open(directory, create: false);
+            return new ResultStore(StoreFile.Open(directory, create: false), PathIn(directory), writable: true);
         }
         catch (StoreException exception) when (exception.InnerException is SqliteException { SqliteErrorCode: 8 or 14 })
         {
-            return OpenImmutable(PathIn(directory));
+            var (connection, warning) = StoreFile.OpenImmutable(PathIn(directory));
+            return new ResultStore(connection, PathIn(directory), writable: false) { Warning = warning };
         }
-    }
-
-    private static ResultStore OpenImmutable(string path)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = new Uri(System.IO.Path.GetFullPath(path)).AbsoluteUri + "?immutable=1",
-            Mode = SqliteOpenMode.ReadOnly,
-            Pooling = false,
-        }.ToString());
-        try
-        {
-            connection.Open();
-            var state = ReadState(connection);
-            CheckVersion(path, state.Version);
-            if (state.ApplicationId != ApplicationId || state.Version < Schema.Current)
-            {
-                throw new StoreException($"The run history '{path}' cannot be read from a folder this process cannot write: it is not at schema version {Schema.Current}, and upgrading it needs write access");
-            }
-
-            // immutable=1 reads the database file alone: whatever is still in the write-ahead log is not seen.
-            var wal = new FileInfo(path + "-wal");
-            var warning = wal.Exists && wal.Length > 0
-                ? $"'{wal.FullName}' ({wal.Length} bytes) holds writes that were never copied into the run history (a runner still going, or one that was killed); this folder cannot be written, so they are not shown: make it writable and read again to see them"
-                : null;
-            return new ResultStore(connection, path, writable: false) { Warning = warning };
-        }
-        catch (SqliteException exception)
-        {
-            connection.Dispose();
-            throw Describe(exception, path, "open");
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    private static ResultStore Open(string directory, bool create)
-    {
-        ArgumentNullException.ThrowIfNull(directory);
-        var path = PathIn(directory);
-        if (Directory.Exists(path))
-        {
-            throw new StoreException($"'{path}' is a directory, not a run history; move it away or pass another --results");
-        }
-
-        var exists = File.Exists(path);
-        if (!exists && !create)
-        {
-            throw new StoreException($"No run history at '{path}': record runs with 'all' or 'run' first (with the same --results)");
-        }
-
-        var checkedReadOnly = false;
-        if (exists)
-        {
-            CheckHeader(path);
-
-            // A read-write connection would roll back a hot journal, and when closed it copies a write-ahead log into
-            // the database: either changes a file that may then be refused. So when there is something to recover,
-            // the file is checked on a read-only connection first. (Only then: a read-only connection leaves an empty
-            // -wal and a -shm behind, which would change the folder of a store that is refused.)
-            if (File.Exists(path + "-wal") || File.Exists(path + "-journal"))
-            {
-                CheckReadOnly(path);
-                checkedReadOnly = true;
-            }
-        }
-        else
-        {
-            try
-            {
-                Directory.CreateDirectory(directory);
-            }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-            {
-                throw new StoreException($"Cannot create the results directory '{directory}': {exception.Message}", exception);
-            }
-        }
-
-        var connection = Connection(path, exists ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate);
-        try
-        {
-            OpenWaiting(connection);
-
-            // One consistent snapshot (another process may be creating the store right now): it is either still
-            // empty or fully migrated, never half. Checked before the journal mode is set, which writes to the file.
-            var state = ReadState(connection);
-            CheckOwner(path, state);
-            CheckVersion(path, state.Version);
-            if (exists && !checkedReadOnly)
-            {
-                CheckIntegrity(path, connection);
-            }
-
-            Execute(connection, "PRAGMA journal_mode = WAL");
-            Execute(connection, "PRAGMA foreign_keys = ON");
-            Migrate(connection, path);
-            return new ResultStore(connection, path, writable: true);
-        }
-        catch (SqliteException exception)
-        {
-            connection.Dispose();
-            throw Describe(exception, path, "open");
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Checks owner, version and integrity of an existing store without changing it (no rollback, no checkpoint).</summary>
-    private static void CheckReadOnly(string path)
-    {
-        using var connection = Connection(path, SqliteOpenMode.ReadOnly);
-        try
-        {
-            OpenWaiting(connection);
-            var state = ReadState(connection);
-            CheckOwner(path, state);
-            CheckVersion(path, state.Version);
-            CheckIntegrity(path, connection);
-        }
-        catch (SqliteException exception) when (exception.SqliteExtendedErrorCode == SqliteReadOnlyRollback)
-        {
-            throw new StoreException($"The run history '{path}' has a hot journal ('{path}-journal') from a write that never finished; it was left as it is, as a read-only check cannot roll it back: open it once with the sqlite3 tool to recover it, or move both files away (a new one is then started), or pass another --results");
-        }
-        catch (SqliteException exception)
-        {
-            throw Describe(exception, path, "open");
-        }
-    }
-
-    /// <summary>An unopened, unpooled connection to the store that waits for other writers (see <see cref="OpenWaiting"/>).</summary>
-    private static SqliteConnection Connection(string path, SqliteOpenMode mode) => new(new SqliteConnectionStringBuilder
-    {
-        DataSource = path,
-        Mode = mode,
-        Pooling = false,
-        DefaultTimeout = BusyTimeoutSeconds,
-    }.ToString());
-
-    /// <summary>Opens the connection and has SQLite wait up to <see cref="BusyTimeoutSeconds"/> for a lock held by another writer.</summary>
-    private static void OpenWaiting(SqliteConnection connection)
-    {
-        connection.Open();
-        Execute(connection, $"PRAGMA busy_timeout = {BusyTimeoutSeconds * 1000}");
-    }
-
-    /// <summary>SQLITE_READONLY_ROLLBACK: a hot journal that a read-only connection cannot roll back.</summary>
-    private const int SqliteReadOnlyRollback = 776;
-
-    /// <summary>What identifies a store, read in one transaction so that the three agree.</summary>
-    private readonly record struct StoreState(long ApplicationId, long Version, long SchemaObjects);
-
-    private static StoreState ReadState(SqliteConnection connection, SqliteTransaction? transaction = null)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT (SELECT application_id FROM pragma_application_id), (SELECT user_version FROM pragma_user_version), (SELECT count(*) FROM sqlite_schema)";
-        using var reader = command.ExecuteReader();
-        reader.Read();
-        return new StoreState(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
-    }
-
-    /// <summary>Refuses an SQLite database that is neither this framework's store nor empty (a new store).</summary>
-    private static void CheckOwner(string path, StoreState state)
-    {
-        if (state.ApplicationId != ApplicationId && (state.SchemaObjects > 0 || state.Version != 0))
-        {
-            throw new StoreException($"'{path}' is an SQLite database, but not a run history of this framework (application id {state.ApplicationId}); it was left as it is: move it away or pass another --results");
-        }
-    }
-
-    private static void CheckIntegrity(string path, SqliteConnection connection)
-    {
-        var check = Scalar<string>(connection, "PRAGMA quick_check(1)");
-        if (!string.Equals(check, "ok", StringComparison.Ordinal))
-        {
-            throw new StoreException($"The run history '{path}' is corrupt ({check}); it was left as it is: move it away (a new one is then started) or pass another --results");
-        }
-    }
-
-    /// <summary>Refuses a file that is not an SQLite database before SQLite sees it. An empty file is a new store.</summary>
-    private static void CheckHeader(string path)
-    {
-        try
-        {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            if (stream.Length == 0)
-            {
-                return;
-            }
-
-            var header = new byte[SqliteHeader.Length];
-            var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-            if (read < header.Length || !header.AsSpan().SequenceEqual(SqliteHeader))
-            {
-                throw new StoreException($"The run history '{path}' is not an SQLite database (corrupt or another kind of file, {stream.Length} bytes); it was left as it is: move it away (a new one is then started) or pass another --results");
-            }
-        }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
-        {
-            throw new StoreException($"Cannot read the run history '{path}': {exception.Message}", exception);
-        }
-    }
-
-    private static void CheckVersion(string path, long version)
-    {
-        if (version > Schema.Current)
-        {
-            throw new StoreException($"The run history '{path}' has schema version {version}, newer than this build understands ({Schema.Current}); it was left as it is: use a newer build of the runner, or pass another --results");
-        }
-    }
-
-    /// <summary>
-    /// Brings the store to <see cref="Schema.Current"/> in one immediate transaction, so two processes cannot both
-    /// migrate. Owner and version are checked again under that lock: what another process did between the first
-    /// look and the lock (create the store, most often) is seen as it is.
-    /// </summary>
-    private static void Migrate(SqliteConnection connection, string path)
-    {
-        if (ReadState(connection) is { ApplicationId: ApplicationId } current && current.Version == Schema.Current)
-        {
-            return;
-        }
-
-        using var transaction = connection.BeginTransaction(deferred: false);
-        var state = ReadState(connection, transaction);
-        CheckOwner(path, state);
-        CheckVersion(path, state.Version);
-        for (var next = (int)state.Version; next < Schema.Current; next++)
-        {
-            Execute(connection, Schema.Migrations[next], transaction);
-        }
-
-        Execute(connection, $"PRAGMA application_id = {ApplicationId}", transaction);
-        Execute(connection, $"PRAGMA user_version = {Schema.Current}", transaction);
-        transaction.Commit();
     }
 
     /// <summary>Records the start of a run (status <see cref="RunStatus.Running"/>); returns its id.</summary>
@@ -345,15 +101,74 @@ public sealed class ResultStore : IDisposable
         });
     }
 
-    /// <summary>Records one experiment's result of run <paramref name="runId"/>; returns the result's id.</summary>
-    public long AddResult(long runId, ExperimentResult result, ExperimentSource? source = null, DateTimeOffset? recordedAt = null)
+    /// <summary>
+    /// Records one experiment's result of run <paramref name="runId"/>, with its model state, in one transaction;
+    /// returns the result's id.
+    /// </summary>
+    /// <param name="runId">The run.</param>
+    /// <param name="result">The result.</param>
+    /// <param name="source">Where the experiment came from, with its run cache key.</param>
+    /// <param name="recordedAt">When (default: now).</param>
+    /// <param name="cachedFrom">
+    /// For a result the run cache reused (<see cref="ExperimentResult.CachedFromRun"/> set), the stored result it is:
+    /// the new row shares that result's state rows instead of copying them.
+    /// </param>
+    public long AddResult(long runId, ExperimentResult result, ExperimentSource? source = null, DateTimeOffset? recordedAt = null, StoredResult? cachedFrom = null)
     {
         ArgumentNullException.ThrowIfNull(result);
+        if (cachedFrom is null && result.State?.Entries.FirstOrDefault(e => e.Values.Length != e.Shape.Aggregate(1L, (n, d) => n * d)) is { } bad)
+        {
+            // A bug of whatever filled the state: refused whole (nothing written), so no row has a state that reads back wrong.
+            throw new StoreException($"Cannot record the result of '{result.Experiment}' in '{Path}': its state entry '{bad.Name}' has shape [{string.Join(", ", bad.Shape)}] but {bad.Values.Length} values");
+        }
+
         return Write($"record the result of '{result.Experiment}'", command =>
         {
             command.CommandText = StoreRows.InsertResult;
-            StoreRows.AddResultParameters(command.Parameters, runId, result, source, recordedAt ?? DateTimeOffset.UtcNow);
-            return (long)command.ExecuteScalar()!;
+            StoreRows.AddResultParameters(command.Parameters, runId, result, source, recordedAt ?? DateTimeOffset.UtcNow, cachedFrom);
+            var id = (long)command.ExecuteScalar()!;
+            if (cachedFrom is null && result.State is { } state)
+            {
+                ModelRows.InsertState(command, id, state);
+            }
+
+            return id;
+        });
+    }
+
+    /// <summary>
+    /// The run cache's look-up: the latest completed result recorded with <paramref name="key"/>, read with its
+    /// weights and its full state. A result that cannot be reused (a damaged row or state, one stored without its
+    /// state) is no hit, and <see cref="CacheLookup.Problem"/> says why.
+    /// </summary>
+    public CacheLookup FindCached(RunCacheKey key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Read("look up the run cache", command =>
+        {
+            command.CommandText = StoreRows.ResultColumns(withWeights: true)
+                + "WHERE configuration_key = $configuration AND code_key = $code AND dataset_key = $dataset AND status = $completed ORDER BY id DESC LIMIT 1";
+            command.Parameters.AddWithValue("$configuration", key.Configuration);
+            command.Parameters.AddWithValue("$code", key.Code);
+            command.Parameters.AddWithValue("$dataset", key.Dataset);
+            command.Parameters.AddWithValue("$completed", RunStatus.Of(ExperimentStatus.Completed));
+            using var reader = command.ExecuteReader();
+            if (!reader.Read())
+            {
+                return new CacheLookup(null, null);
+            }
+
+            try
+            {
+                var stored = WithState(StoreRows.ReadResult(reader), reader);
+                return stored.Result.State is null
+                    ? new CacheLookup(null, $"{StoreRows.Describe(reader)} in '{Path}' was stored without its model state")
+                    : new CacheLookup(stored, null);
+            }
+            catch (DamagedRowException damaged)
+            {
+                return new CacheLookup(null, $"{damaged.Message} in '{Path}'; the row was left as it is");
+            }
         });
     }
 
@@ -379,7 +194,7 @@ public sealed class ResultStore : IDisposable
 
     /// <summary>The results of one run, in the order they were recorded.</summary>
     /// <param name="runId">The run.</param>
-    /// <param name="withWeights">Whether to read the learned weights too (31 KB a result; only the pictures need them).</param>
+    /// <param name="withWeights">Whether to read the learned weights and the model's full state too (31 KB a linear result, more for larger models; only the pictures need them).</param>
     public IReadOnlyList<StoredResult> ResultsOfRun(long runId, bool withWeights = false) => ReadResults("WHERE run_id = $value ORDER BY id", runId, withWeights);
 
     /// <summary>Every result of one experiment, oldest first.</summary>
@@ -483,7 +298,8 @@ public sealed class ResultStore : IDisposable
         {
             try
             {
-                results.Add(StoreRows.ReadResult(reader));
+                var stored = StoreRows.ReadResult(reader);
+                results.Add(withWeights ? WithState(stored, reader) : stored);
             }
             catch (DamagedRowException damaged)
             {
@@ -493,6 +309,12 @@ public sealed class ResultStore : IDisposable
 
         return results;
     });
+
+    /// <summary>The result with its state read from <c>result_state</c>, when it was stored with one.</summary>
+    private StoredResult WithState(StoredResult stored, SqliteDataReader reader) =>
+        stored.StateEntries is { } entries
+            ? stored with { Result = stored.Result with { State = ModelRows.ReadState(connection, stored.Id, StoreRows.Describe(reader), stored.StateResultId, entries) } }
+            : stored;
 
     /// <summary>One write in its own immediate transaction (waits up to the busy timeout for other writers).</summary>
     private T Write<T>(string what, Func<SqliteCommand, T> write)
@@ -508,7 +330,7 @@ public sealed class ResultStore : IDisposable
         }
         catch (SqliteException exception)
         {
-            throw Describe(exception, Path, what);
+            throw StoreFile.Describe(exception, Path, what);
         }
     }
 
@@ -521,41 +343,11 @@ public sealed class ResultStore : IDisposable
         }
         catch (SqliteException exception)
         {
-            throw Describe(exception, Path, what);
+            throw StoreFile.Describe(exception, Path, what);
         }
         catch (Exception exception) when (exception is System.Text.Json.JsonException or FormatException or InvalidCastException or KeyNotFoundException or ArgumentException)
         {
             throw new StoreException($"The run history '{Path}' holds data this build cannot read ({exception.Message}) while trying to {what}; it was left as it is", exception);
         }
-    }
-
-    /// <summary>Turns SQLite's error into a message that names the file, what was being done and what to do.</summary>
-    private static StoreException Describe(SqliteException exception, string path, string what)
-    {
-        var reason = exception.SqliteErrorCode switch
-        {
-            11 or 26 => $"The run history '{path}' is corrupt or not an SQLite database ({exception.Message}); it was left as it is: move it away (a new one is then started) or pass another --results",
-            5 or 6 => $"The run history '{path}' stayed locked by another process for over {BusyTimeoutSeconds} s (could not {what})",
-            8 or 14 or 23 => $"Cannot write the run history '{path}' (could not {what}): {exception.Message}; check the permissions of the file and its directory, or pass another --results",
-            13 => $"The disk holding the run history '{path}' is full (could not {what})",
-            _ => $"The run history '{path}' failed (could not {what}): {exception.Message}",
-        };
-        return new StoreException(reason, exception);
-    }
-
-    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static T Scalar<T>(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T), CultureInfo.InvariantCulture);
     }
 }

@@ -68,6 +68,31 @@ internal static class Schema
         ALTER TABLE results ADD COLUMN stopped_early INTEGER;
         ALTER TABLE results ADD COLUMN divergence_reason TEXT;
         """,
+
+        // 4: the model (its summary as JSON, its full state in result_state, one row per parameter or buffer), the
+        // run cache's three keys, and where a cached result came from. state_result names the result whose
+        // result_state rows hold the state (the row itself, or for a cached result the one it was trained as), and
+        // state_entries how many rows that is, so a missing row is seen.
+        """
+        ALTER TABLE results ADD COLUMN model TEXT;
+        ALTER TABLE results ADD COLUMN state_result INTEGER;
+        ALTER TABLE results ADD COLUMN state_entries INTEGER;
+        ALTER TABLE results ADD COLUMN configuration_key TEXT;
+        ALTER TABLE results ADD COLUMN code_key TEXT;
+        ALTER TABLE results ADD COLUMN dataset_key TEXT;
+        ALTER TABLE results ADD COLUMN cached_from_run INTEGER;
+        CREATE TABLE result_state (
+            result_id INTEGER NOT NULL REFERENCES results(id),
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            shape TEXT NOT NULL,
+            is_parameter INTEGER NOT NULL,
+            value_count INTEGER NOT NULL,
+            value_data BLOB NOT NULL,
+            PRIMARY KEY (result_id, position)
+        );
+        CREATE INDEX results_by_cache_key ON results(configuration_key, code_key, dataset_key);
+        """,
     ];
 
     /// <summary>The version this build writes and understands.</summary>

@@ -14,14 +14,22 @@ internal static class StoreRows
     public const string InsertResult = """
         INSERT INTO results (run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters, seed,
             test_accuracy, test_loss, validation_accuracy, validation_loss, train_seconds, evaluation_seconds, epochs, test, validation, error,
-            weights, weights_rows, weights_columns, preprocess_seconds, best_epoch, stopped_early, divergence_reason)
+            weights, weights_rows, weights_columns, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
+            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run)
         VALUES ($run, $recorded, $experiment, $dataset, $source, $sha, $status, $hyperparameters, $seed,
             $testAccuracy, $testLoss, $validationAccuracy, $validationLoss, $train, $evaluation, $epochs, $test, $validation, $error,
-            $weights, $rows, $columns, $preprocess, $bestEpoch, $stoppedEarly, $divergence)
+            $weights, $rows, $columns, $preprocess, $bestEpoch, $stoppedEarly, $divergence,
+            $model, $stateResult, $stateEntries, $configurationKey, $codeKey, $datasetKey, $cachedFromRun)
         RETURNING id
         """;
 
-    public static void AddResultParameters(SqliteParameterCollection p, long runId, ExperimentResult result, ExperimentSource? source, DateTimeOffset recordedAt)
+    /// <param name="p">The command's parameters.</param>
+    /// <param name="runId">The run.</param>
+    /// <param name="result">The result.</param>
+    /// <param name="source">Where the experiment came from, with its cache key.</param>
+    /// <param name="recordedAt">When.</param>
+    /// <param name="stateOf">For a cached result, the stored result it reuses (whose state rows it shares); null when its state is written with it.</param>
+    public static void AddResultParameters(SqliteParameterCollection p, long runId, ExperimentResult result, ExperimentSource? source, DateTimeOffset recordedAt, StoredResult? stateOf)
     {
         p.AddWithValue("$run", runId);
         p.AddWithValue("$recorded", Timestamp(recordedAt));
@@ -49,13 +57,22 @@ internal static class StoreRows
         p.AddWithValue("$bestEpoch", result.BestEpoch is { } best ? best : DBNull.Value);
         p.AddWithValue("$stoppedEarly", result.StoppedEarly ? 1 : 0);
         p.AddWithValue("$divergence", (object?)result.DivergenceReason ?? DBNull.Value);
+        p.AddWithValue("$model", result.Model is { } model ? ModelRows.Summary(model) : DBNull.Value);
+        p.AddWithValue("$stateResult", stateOf is { } reused ? reused.StateResultId : DBNull.Value);
+        var stateEntries = stateOf is not null ? stateOf.StateEntries : result.State?.Entries.Count;
+        p.AddWithValue("$stateEntries", stateEntries is { } entries ? entries : DBNull.Value);
+        p.AddWithValue("$configurationKey", (object?)source?.CacheKey?.Configuration ?? DBNull.Value);
+        p.AddWithValue("$codeKey", (object?)source?.CacheKey?.Code ?? DBNull.Value);
+        p.AddWithValue("$datasetKey", (object?)source?.CacheKey?.Dataset ?? DBNull.Value);
+        p.AddWithValue("$cachedFromRun", result.CachedFromRun is { } cachedFrom ? cachedFrom : DBNull.Value);
     }
 
     /// <summary>The columns <see cref="ReadResult"/> reads, in its order; the weights only when asked for.</summary>
     public static string ResultColumns(bool withWeights) => """
         SELECT id, run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters,
                train_seconds, evaluation_seconds, epochs, test, validation, error, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
-        """ + (withWeights ? " weights, weights_rows, weights_columns" : " NULL, NULL, NULL") + " FROM results ";
+        """ + (withWeights ? " weights, weights_rows, weights_columns" : " NULL, NULL, NULL")
+        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run FROM results ";
 
     public static StoredResult ReadResult(SqliteDataReader reader)
     {
@@ -74,9 +91,16 @@ internal static class StoreRows
                 reader.GetInt32(20),
                 reader.GetInt32(21),
                 MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(19)).ToArray()));
+            var model = reader.IsDBNull(22) ? null : Column("model", () => ModelRows.ReadSummary(reader.GetString(22)));
+            var cacheKey = reader.IsDBNull(25) || reader.IsDBNull(26) || reader.IsDBNull(27)
+                ? null
+                : Column("configuration_key", () => new RunCacheKey(reader.GetString(25), reader.GetString(26), reader.GetString(27)));
             return new StoredResult
             {
                 Id = id,
+                CacheKey = cacheKey,
+                StateResultId = reader.IsDBNull(23) ? id : Column("state_result", () => reader.GetInt64(23)),
+                StateEntries = reader.IsDBNull(24) ? null : Column("state_entries", () => reader.GetInt32(24)),
                 RunId = reader.GetInt64(1),
                 RecordedAt = Column("recorded_at", () => ParseTimestamp(reader.GetString(2))),
                 SourceFile = reader.IsDBNull(5) ? null : reader.GetString(5),
@@ -99,22 +123,30 @@ internal static class StoreRows
                     StoppedEarly = !reader.IsDBNull(17) && Column("stopped_early", () => reader.GetInt64(17)) != 0,
                     DivergenceReason = reader.IsDBNull(18) ? null : reader.GetString(18),
                     Weights = weights,
+                    Model = model,
+                    CachedFromRun = reader.IsDBNull(28) ? null : Column("cached_from_run", () => reader.GetInt64(28)),
                 },
             };
         }
         catch (Exception exception) when (exception is System.Text.Json.JsonException or FormatException or InvalidCastException or InvalidOperationException
             or KeyNotFoundException or ArgumentException or OverflowException or IndexOutOfRangeException)
         {
-            var runId = reader.IsDBNull(1) ? "?" : Convert.ToString(reader.GetValue(1), CultureInfo.InvariantCulture);
-            var experiment = reader.IsDBNull(3) ? "?" : Convert.ToString(reader.GetValue(3), CultureInfo.InvariantCulture);
-            throw new DamagedRowException(id, $"result {id.ToString(CultureInfo.InvariantCulture)} (run {runId}, experiment '{experiment}'): its {column} column cannot be read ({exception.Message})", exception);
+            throw new DamagedRowException(id, $"{Describe(reader)}: its {column} column cannot be read ({exception.Message})", exception);
         }
+    }
+
+    /// <summary>The row the reader is on, as messages name it: <c>result 4 (run 2, experiment 'a')</c>.</summary>
+    public static string Describe(SqliteDataReader reader)
+    {
+        var runId = reader.IsDBNull(1) ? "?" : Convert.ToString(reader.GetValue(1), CultureInfo.InvariantCulture);
+        var experiment = reader.IsDBNull(3) ? "?" : Convert.ToString(reader.GetValue(3), CultureInfo.InvariantCulture);
+        return $"result {reader.GetInt64(0).ToString(CultureInfo.InvariantCulture)} (run {runId}, experiment '{experiment}')";
     }
 
     public const string SelectRuns = """
         SELECT r.id, r.started_at, r.ended_at, r.command_line, r.git_commit, r.git_dirty, r.machine, r.operating_system,
                r.dotnet_version, r.torchsharp_version, r.status, count(x.id), max(x.test_accuracy),
-               r.host, r.pid, r.process_start, r.planned_results
+               r.host, r.pid, r.process_start, r.planned_results, count(x.cached_from_run)
         FROM runs r LEFT JOIN results x ON x.run_id = r.id
         """;
 
@@ -141,6 +173,7 @@ internal static class StoreRows
         ResultCount = reader.GetInt32(11),
         BestTestAccuracy = reader.IsDBNull(12) ? null : reader.GetDouble(12),
         PlannedResults = reader.IsDBNull(16) ? null : reader.GetInt32(16),
+        CachedResults = reader.GetInt32(17),
     };
 
     /// <summary>

@@ -167,10 +167,11 @@ public static class Comparison
                 Cell.Of(row.Noise, "F2"),
                 Cell.Signed(row.LossDelta, "F4"),
                 row.Baseline is null ? "-" : row.SourceChanged ? new Cell("changed", null, CellMark.Note) : "same",
+                ModelCell(row),
                 new(VerdictText(row), null, mark),
             ];
         }).ToList();
-        return new TextTable($"Latest results against {baselineLabel}", ["Experiment", "Baseline run", "Baseline (%)", "Run", "Accuracy (%)", "Change", "Noise ±", "Loss change", "YAML", "Verdict"], cells)
+        return new TextTable($"Latest results against {baselineLabel}", ["Experiment", "Baseline run", "Baseline (%)", "Run", "Accuracy (%)", "Change", "Noise ±", "Loss change", "YAML", "Model", "Verdict"], cells)
         {
             NumericColumns = new HashSet<int> { 1, 2, 3, 4, 5, 6, 7 },
             Notes =
@@ -180,6 +181,25 @@ public static class Comparison
                 string.Create(CultureInfo.InvariantCulture, $"Noise band: 1.96 binomial standard errors of the two test accuracies, or twice the standard deviation of this experiment's completed results with the same YAML when the history holds {MinimumRepeats} or more and that is wider."),
             ],
         };
+    }
+
+    /// <summary>
+    /// The latest result's architecture line, with "(changed)" when the baseline's differs; a result reused by the run
+    /// cache says so (it is the baseline's training again, not a rerun). "-" when unknown.
+    /// </summary>
+    private static Cell ModelCell(ComparisonRow row)
+    {
+        var current = row.Current.Result.Model?.Architecture;
+        var baseline = row.Baseline?.Result.Model?.Architecture;
+        var cached = row.Current.Result.CachedFromRun is { } run ? $" (cached from run {HistoryTables.Id(run)})" : "";
+        if (current is null)
+        {
+            return "-" + cached;
+        }
+
+        return baseline is not null && !string.Equals(baseline, current, StringComparison.Ordinal)
+            ? new Cell($"{current} (was {baseline}){cached}", null, CellMark.Note)
+            : current + cached;
     }
 
     /// <summary>One line for each baseline or latest run that did not end with all its results (running, abandoned, interrupted, failed).</summary>

@@ -76,7 +76,7 @@ public static class HistoryTables
     public static IReadOnlyList<Column<StoredResult>> ResultColumns { get; } =
     [
         .. ResultTable.Columns.Select(column => ReferenceEquals(column, ResultTable.Status)
-            ? new Column<StoredResult>(column.Header, stored => Status(stored.Status))
+            ? new Column<StoredResult>(column.Header, stored => stored.Result.CachedFromRun is null ? Status(stored.Status) : new Cell(ResultTable.StatusText(stored.Result, stored.Status), null, CellMark.Note))
             : column.For<StoredResult>(stored => stored.Result)),
         new("YAML", stored => ShortHash(stored.SourceSha256)),
     ];
@@ -86,6 +86,35 @@ public static class HistoryTables
     {
         ArgumentNullException.ThrowIfNull(results);
         return TextTable.Of(title, ResultColumns, results) with { Notes = ResultTable.Notes(results.Select(r => r.Result), markdown: false) };
+    }
+
+    /// <summary>
+    /// A model's layers (name, type, output shape, parameters) in forward order, with a last row of the total; a
+    /// note gives the input shape. A user module whose layers the build did not know shows only the total.
+    /// </summary>
+    public static TextTable Layers(string title, Models.ModelSummary model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var rows = model.Layers.Select(layer => (IReadOnlyList<Cell>)
+        [
+            layer.Name,
+            layer.Type,
+            layer.OutputShape is { } shape ? Shape(shape) : "-",
+            new Cell(ResultTable.FormatCount(layer.Parameters), layer.Parameters),
+        ]).ToList();
+        rows.Add(["Total", model.Architecture, "", model.ParameterCount >= 0 ? new Cell(ResultTable.FormatCount(model.ParameterCount), model.ParameterCount) : "-"]);
+        return new TextTable(title, ["Layer", "Type", "Output shape", "Parameters"], rows)
+        {
+            NumericColumns = new HashSet<int> { 3 },
+            Notes = [$"Input: {Shape(model.InputShape)} per example ({model.Kind.ToString().ToLowerInvariant()} model); output shapes leave out the batch dimension."],
+        };
+    }
+
+    /// <summary>A shape as <c>1x28x28</c>.</summary>
+    public static string Shape(IReadOnlyList<int> shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        return shape.Count == 0 ? "scalar" : string.Join('x', shape.Select(d => d.ToString(CultureInfo.InvariantCulture)));
     }
 
     /// <summary>Test accuracy per class (columns) of each result (rows).</summary>
@@ -157,6 +186,22 @@ public static class HistoryTables
         throw new UsageException($"No results of '{TerminalText.Shorten(experiment)}' in '{store.Path}'; {hint}");
     }
 
+    /// <summary>The result of <paramref name="experiment"/> among a run's; throws <see cref="UsageException"/> with the closest name of the run when there is none.</summary>
+    public static StoredResult RequireResult(RunRecord run, IReadOnlyList<StoredResult> results, string experiment)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(experiment);
+        if (results.FirstOrDefault(r => string.Equals(r.Experiment, experiment, StringComparison.Ordinal)) is { } found)
+        {
+            return found;
+        }
+
+        var names = results.Select(r => r.Experiment).Distinct(StringComparer.Ordinal).ToList();
+        var hint = names.Count == 0 ? "it has no results" : Spelling.NameHint.For(experiment, names, "its experiments", null);
+        throw new UsageException($"Run {Id(run.Id)} has no result of '{TerminalText.Shorten(experiment)}'; {hint}");
+    }
+
     /// <summary>The hyperparameters that differ from <paramref name="before"/>, as <c>name=value (was old)</c>; "-" when none.</summary>
     public static string ChangedHyperparameters(ExperimentResult before, ExperimentResult after)
     {
@@ -186,9 +231,10 @@ public static class HistoryTables
 
     private static string Commit(RunInfo info) => info.GitCommit is null ? "-" : info.GitCommit[..Math.Min(10, info.GitCommit.Length)] + (info.GitDirty == true ? "+dirty" : "");
 
-    /// <summary>"4", or "1 of 4" when the run planned more than it recorded.</summary>
+    /// <summary>"4", or "1 of 4" when the run planned more than it recorded; "4 (3 cached)" when the run cache reused some.</summary>
     private static Cell ResultCount(RunRecord run) => new(
-        run.MissingResults > 0 ? $"{run.ResultCount.ToString(CultureInfo.InvariantCulture)} of {run.PlannedResults!.Value.ToString(CultureInfo.InvariantCulture)}" : run.ResultCount.ToString(CultureInfo.InvariantCulture),
+        (run.MissingResults > 0 ? $"{run.ResultCount.ToString(CultureInfo.InvariantCulture)} of {run.PlannedResults!.Value.ToString(CultureInfo.InvariantCulture)}" : run.ResultCount.ToString(CultureInfo.InvariantCulture))
+            + (run.CachedResults > 0 ? $" ({run.CachedResults.ToString(CultureInfo.InvariantCulture)} cached)" : ""),
         run.ResultCount,
         run.MissingResults > 0 ? CellMark.Worse : CellMark.None);
 

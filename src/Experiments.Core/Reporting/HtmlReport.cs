@@ -40,7 +40,7 @@ public static class HtmlReport
     /// <param name="run">The run.</param>
     /// <param name="results">Its results.</param>
     /// <param name="comparison">Each result against the experiment's previous result (may be empty).</param>
-    /// <param name="pictures">The run's pictures (<see cref="RunPlots.Draw"/>).</param>
+    /// <param name="pictures">The run's pictures (<see cref="RunPlots.Draw(IReadOnlyList{ExperimentResult})"/>).</param>
     public static string Render(RunRecord run, IReadOnlyList<StoredResult> results, IReadOnlyList<ComparisonRow> comparison, IReadOnlyList<RunPicture> pictures)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -74,10 +74,24 @@ public static class HtmlReport
             Figure(html, picture);
         }
 
-        foreach (var group in pictures.Where(p => p.Experiment is not null).GroupBy(p => p.Experiment!, StringComparer.Ordinal))
+        // Per experiment: its model's layers, then its pictures (the confusion matrix, what the first layer learned).
+        var byExperiment = pictures.Where(p => p.Experiment is not null).ToLookup(p => p.Experiment!, StringComparer.Ordinal);
+        var sections = results.Select(r => r.Experiment).Concat(byExperiment.Select(g => g.Key)).Distinct(StringComparer.Ordinal);
+        foreach (var experiment in sections)
         {
-            html.Append("<h2>").Append(Encode(group.Key)).Append("</h2>\n");
-            foreach (var picture in group)
+            var model = results.FirstOrDefault(r => r.Experiment == experiment)?.Result.Model;
+            if (model is null && !byExperiment.Contains(experiment))
+            {
+                continue;
+            }
+
+            html.Append("<h2>").Append(Encode(experiment)).Append("</h2>\n");
+            if (model is not null)
+            {
+                Table(html, HistoryTables.Layers($"{experiment}: layers", model), "layers-" + RunPlots.FolderName(experiment));
+            }
+
+            foreach (var picture in byExperiment[experiment])
             {
                 Figure(html, picture);
             }
@@ -113,7 +127,7 @@ public static class HtmlReport
                     classes.Add(cell.Mark.ToString().ToLowerInvariant());
                 }
 
-                html.Append(classes.Count == 0 ? "<td>" : $"<td class=\"{string.Join(' ', classes)}\">").Append(Breakable(cell.Text)).Append("</td>");
+                html.Append(classes.Count == 0 ? "<td>" : $"<td class=\"{string.Join(' ', classes)}\">").Append(table.NumericColumns.Contains(column) ? Encode(cell.Text) : Breakable(cell.Text)).Append("</td>");
             }
 
             html.Append("</tr>\n");
@@ -140,6 +154,13 @@ public static class HtmlReport
         html.Append("><figcaption>").Append(Encode(picture.Title)).Append(" (").Append(Encode(picture.RelativePath)).Append(")</figcaption></figure>\n");
     }
 
+    /// <summary>Whether the bytes start with the PNG signature and an IHDR chunk.</summary>
+    public static bool IsPng(byte[] bytes)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        return bytes.Length >= 24 && bytes.AsSpan(0, 8).SequenceEqual((ReadOnlySpan<byte>)[0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a]) && PngSize(bytes).Width > 0;
+    }
+
     /// <summary>Width and height from a PNG's IHDR chunk (bytes 16-23, big-endian); (0, 0) when it is not a PNG.</summary>
     internal static (int Width, int Height) PngSize(byte[] png) =>
         png.Length >= 24 && png[12] == 'I' && png[13] == 'H' && png[14] == 'D' && png[15] == 'R'
@@ -151,6 +172,7 @@ public static class HtmlReport
     /// <summary>
     /// A cell's text, encoded, with a line-break opportunity (<c>&lt;wbr&gt;</c>) after each '/' and ',': a sweep
     /// member's name (<c>lr-sweep/learningRate=0.01,batchSize=100</c>) has no space to wrap at. The text is unchanged.
+    /// Not in numbers (<c>7,850</c>), which never wrap.
     /// </summary>
     private static string Breakable(string text) =>
         Encode(text).Replace("/", "/<wbr>", StringComparison.Ordinal).Replace(",", ",<wbr>", StringComparison.Ordinal);

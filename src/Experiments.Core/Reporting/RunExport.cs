@@ -42,7 +42,7 @@ public static class RunExport
         var headers = new List<string> { "run", "experiment", "dataset", "status", "yaml_sha256" };
         headers.AddRange(names.Select(n => "hp." + n));
         headers.AddRange(["test_accuracy", "test_loss", "validation_accuracy", "validation_loss", "train_seconds", "evaluation_seconds", "epochs", "error",
-            "preprocess_seconds", "best_epoch", "stopped_early", "divergence_reason"]);
+            "preprocess_seconds", "best_epoch", "stopped_early", "divergence_reason", "architecture", "parameter_count", "cached_from_run"]);
         var rows = results.Select(stored =>
         {
             var result = stored.Result;
@@ -54,6 +54,7 @@ public static class RunExport
                 Number(result.Test?.Accuracy), Number(result.Test?.Loss), Number(result.Validation?.Accuracy), Number(result.Validation?.Loss),
                 Number(result.TrainSeconds), Number(result.EvaluationSeconds), result.Epochs.Count.ToString(CultureInfo.InvariantCulture), result.Error ?? "",
                 Number(result.PreprocessSeconds), result.BestEpoch?.ToString(CultureInfo.InvariantCulture) ?? "", result.StoppedEarly ? "true" : "false", result.DivergenceReason ?? "",
+                result.Model?.Architecture ?? "", Results.ResultTable.ParameterCount(result)?.ToString(CultureInfo.InvariantCulture) ?? "", result.CachedFromRun?.ToString(CultureInfo.InvariantCulture) ?? "",
             ]);
             return (IReadOnlyList<Cell>)cells;
         }).ToList();
@@ -76,6 +77,7 @@ public static class RunExport
             writer.WriteString("status", run.Status);
             writer.WriteString("statusNote", run.StatusNote);
             writer.WriteNumber("resultCount", run.ResultCount);
+            writer.WriteNumber("cachedResults", run.CachedResults);
             if (run.PlannedResults is { } planned)
             {
                 writer.WriteNumber("plannedResults", planned);

@@ -9,7 +9,8 @@ public sealed record RunPicture(string RelativePath, string Title, string? Exper
 
 /// <summary>
 /// The pictures of a run, drawn with ScottPlot: learning curves of every experiment on shared axes (loss, accuracy),
-/// a bar chart of test accuracy, and per experiment its confusion matrix and the ten learned weight templates.
+/// a bar chart of test accuracy, and per experiment its confusion matrix and what the first layer learned: the ten
+/// weight templates of a linear model, or the filters of a convolutional model's first layer.
 /// </summary>
 public static class RunPlots
 {
@@ -18,9 +19,16 @@ public static class RunPlots
     public const string TestAccuracyFile = "test-accuracy.png";
     public const string ConfusionFile = "confusion-matrix.png";
     public const string WeightsFile = "weight-templates.png";
+    public const string FiltersFile = "first-layer-filters.png";
 
     /// <summary>Draws every picture the results allow (a failed experiment has no confusion matrix or weights).</summary>
-    public static IReadOnlyList<RunPicture> Draw(IReadOnlyList<ExperimentResult> results)
+    public static IReadOnlyList<RunPicture> Draw(IReadOnlyList<ExperimentResult> results) => Draw(results, drawn: null);
+
+    /// <summary>
+    /// Draws every picture the results allow; an experiment's own picture that <paramref name="drawn"/> already has
+    /// (given the result and the picture's relative path, its PNG or null) is taken from there instead of drawn again.
+    /// </summary>
+    public static IReadOnlyList<RunPicture> Draw(IReadOnlyList<ExperimentResult> results, Func<ExperimentResult, string, byte[]?>? drawn)
     {
         ArgumentNullException.ThrowIfNull(results);
         var pictures = new List<RunPicture>
@@ -32,14 +40,20 @@ public static class RunPlots
         foreach (var result in results)
         {
             var folder = FolderName(result.Experiment);
+            RunPicture Picture(string file, string title, Func<byte[]> draw) =>
+                new($"{folder}/{file}", title, result.Experiment, drawn?.Invoke(result, $"{folder}/{file}") ?? draw());
             if (result.Test is { ConfusionMatrix.Count: > 0 } test)
             {
-                pictures.Add(new($"{folder}/{ConfusionFile}", $"{result.Experiment}: confusion matrix", result.Experiment, ConfusionMatrix(result.Experiment, test)));
+                pictures.Add(Picture(ConfusionFile, $"{result.Experiment}: confusion matrix", () => ConfusionMatrix(result.Experiment, test)));
             }
 
-            if (result.Weights is { } weights)
+            if (FirstConvolution(result) is { } filters)
             {
-                pictures.Add(new($"{folder}/{WeightsFile}", $"{result.Experiment}: learned weight templates", result.Experiment, WeightTemplates(result.Experiment, weights)));
+                pictures.Add(Picture(FiltersFile, $"{result.Experiment}: first-layer filters ({filters.Name})", () => Filters(result.Experiment, filters)));
+            }
+            else if (result.Weights is { } weights && result.Model is null or { Kind: Models.ModelKind.Linear })
+            {
+                pictures.Add(Picture(WeightsFile, $"{result.Experiment}: learned weight templates", () => WeightTemplates(result.Experiment, weights)));
             }
         }
 
@@ -47,9 +61,12 @@ public static class RunPlots
     }
 
     /// <summary>Draws the pictures and writes each (atomically) under <paramref name="directory"/>; returns them.</summary>
-    public static IReadOnlyList<RunPicture> Write(string directory, IReadOnlyList<ExperimentResult> results)
+    /// <param name="directory">The run's folder.</param>
+    /// <param name="results">The run's results.</param>
+    /// <param name="drawn">Pictures drawn before (as for the two-argument Draw), or null.</param>
+    public static IReadOnlyList<RunPicture> Write(string directory, IReadOnlyList<ExperimentResult> results, Func<ExperimentResult, string, byte[]?>? drawn = null)
     {
-        var pictures = Draw(results);
+        var pictures = Draw(results, drawn);
         Save(directory, pictures);
         return pictures;
     }
@@ -197,17 +214,80 @@ public static class RunPlots
         return plot.GetImageBytes(720, 640, ImageFormat.Png);
     }
 
+    /// <summary>
+    /// The model's first parameter of rank 4 when it is its first parameter of rank above 1, a convolution's weight
+    /// [out, in, kh, kw]; null otherwise (a linear model, an MLP, or no state).
+    /// </summary>
+    internal static Models.StateEntry? FirstConvolution(ExperimentResult result)
+    {
+        var first = result.State?.Entries.FirstOrDefault(e => e.IsParameter && e.Shape.Count > 1);
+        return first is { Shape.Count: 4 } && first.Shape.All(d => d > 0) && first.Values.Length == first.Shape.Aggregate(1L, (a, d) => a * d) ? first : null;
+    }
+
     private static byte[] WeightTemplates(string experiment, ModelWeights weights)
     {
         // Square images (28x28 for MNIST) in one mosaic, two rows of up to five, on one symmetric colour scale.
         var side = (int)Math.Round(Math.Sqrt(weights.Columns));
         var square = side * side == weights.Columns;
         var (tileHeight, tileWidth) = square ? (side, side) : (1, weights.Columns);
-        var perRow = Math.Min(5, weights.Rows);
-        var tileRows = (weights.Rows + perRow - 1) / perRow;
-        const int Gap = 6;
-        var height = tileRows * tileHeight + (tileRows - 1) * Gap;
-        var width = perRow * tileWidth + (perRow - 1) * Gap;
+        var tiles = Enumerable.Range(0, weights.Rows).Select(row => weights.Row(row).ToArray()).ToList();
+        return Mosaic(
+            tiles,
+            tileHeight,
+            tileWidth,
+            perRow: 5,
+            gap: 6,
+            $"{experiment}: learned weight templates, one per class",
+            "weight (red: evidence for the class, blue: against)",
+            (960, 520));
+    }
+
+    /// <summary>
+    /// One small image per output channel of a convolution's weight [out, in, kh, kw], averaged over the input
+    /// channels (the one input channel of a grey-scale image), up to 64 channels, eight to a row.
+    /// </summary>
+    private static byte[] Filters(string experiment, Models.StateEntry weight)
+    {
+        var (outputs, inputs, height, width) = ((int)weight.Shape[0], (int)weight.Shape[1], (int)weight.Shape[2], (int)weight.Shape[3]);
+        var shown = Math.Min(outputs, 64);
+        var tiles = new List<float[]>(shown);
+        for (var o = 0; o < shown; o++)
+        {
+            var tile = new float[height * width];
+            for (var i = 0; i < inputs; i++)
+            {
+                var offset = ((long)o * inputs + i) * height * width;
+                for (var p = 0; p < tile.Length; p++)
+                {
+                    tile[p] += weight.Values[offset + p] / inputs;
+                }
+            }
+
+            tiles.Add(tile);
+        }
+
+        var perRow = Math.Min(8, shown);
+        var rows = (shown + perRow - 1) / perRow;
+        var averaged = inputs > 1 ? $", averaged over {inputs.ToString(CultureInfo.InvariantCulture)} input channels" : "";
+        var more = shown < outputs ? $" (the first {shown.ToString(CultureInfo.InvariantCulture)} of {outputs.ToString(CultureInfo.InvariantCulture)})" : "";
+        return Mosaic(
+            tiles,
+            height,
+            width,
+            perRow,
+            gap: Math.Max(1, height / 3),
+            $"{experiment}: {weight.Name}, one {height.ToString(CultureInfo.InvariantCulture)}x{width.ToString(CultureInfo.InvariantCulture)} filter per output channel{more}{averaged}",
+            "weight (red: positive, blue: negative)",
+            (960, Math.Clamp(160 + 110 * rows, 280, 1000)));
+    }
+
+    /// <summary>Tiles of one size in one mosaic, labelled by their index, on one symmetric colour scale.</summary>
+    private static byte[] Mosaic(IReadOnlyList<float[]> tiles, int tileHeight, int tileWidth, int perRow, int gap, string title, string scale, (int Width, int Height) size)
+    {
+        perRow = Math.Max(1, Math.Min(perRow, tiles.Count));
+        var tileRows = (tiles.Count + perRow - 1) / perRow;
+        var height = tileRows * tileHeight + (tileRows - 1) * gap;
+        var width = perRow * tileWidth + (perRow - 1) * gap;
         var mosaic = new double[height, width];
         for (var y = 0; y < height; y++)
         {
@@ -219,17 +299,17 @@ public static class RunPlots
 
         // The colour scale is symmetric around 0 and ends at the 99.5th percentile of |weight|, so that a few extreme
         // border pixels do not wash out the templates (more extreme weights take the end colours).
-        var magnitudes = weights.Values.Where(float.IsFinite).Select(v => Math.Abs((double)v)).Order().ToArray();
+        var magnitudes = tiles.SelectMany(t => t).Where(float.IsFinite).Select(v => Math.Abs((double)v)).Order().ToArray();
         var limit = magnitudes.Length == 0 ? 1 : Math.Max(magnitudes[(int)Math.Floor(0.995 * (magnitudes.Length - 1))], 1e-12);
 
-        for (var row = 0; row < weights.Rows; row++)
+        for (var index = 0; index < tiles.Count; index++)
         {
-            var top = row / perRow * (tileHeight + Gap);
-            var left = row % perRow * (tileWidth + Gap);
-            var template = weights.Row(row);
-            for (var i = 0; i < template.Length; i++)
+            var top = index / perRow * (tileHeight + gap);
+            var left = index % perRow * (tileWidth + gap);
+            var tile = tiles[index];
+            for (var i = 0; i < tile.Length; i++)
             {
-                mosaic[top + i / tileWidth, left + i % tileWidth] = Math.Clamp(template[i], -limit, limit);
+                mosaic[top + i / tileWidth, left + i % tileWidth] = Math.Clamp(tile[i], -limit, limit);
             }
         }
 
@@ -239,21 +319,21 @@ public static class RunPlots
         heatmap.ManualRange = new ScottPlot.Range(-limit, limit);
         heatmap.NaNCellColor = Colors.White;
         heatmap.Rectangle = new CoordinateRect(0, width, 0, height);
-        for (var row = 0; row < weights.Rows; row++)
+        for (var index = 0; index < tiles.Count; index++)
         {
-            var top = row / perRow * (tileHeight + Gap);
-            var left = row % perRow * (tileWidth + Gap);
-            var label = plot.Add.Text(row.ToString(CultureInfo.InvariantCulture), left + tileWidth / 2.0, height - top + 0.3);
+            var top = index / perRow * (tileHeight + gap);
+            var left = index % perRow * (tileWidth + gap);
+            var label = plot.Add.Text(index.ToString(CultureInfo.InvariantCulture), left + tileWidth / 2.0, height - top + 0.3);
             label.LabelAlignment = Alignment.LowerCenter;
-            label.LabelFontSize = 14;
+            label.LabelFontSize = tileHeight >= 10 ? 14 : 10;
         }
 
-        plot.Add.ColorBar(heatmap).Label = "weight (red: evidence for the class, blue: against)";
-        plot.Title($"{experiment}: learned weight templates, one per class");
+        plot.Add.ColorBar(heatmap).Label = scale;
+        plot.Title(title);
         plot.Axes.Frameless();
         plot.HideGrid();
         plot.Axes.SquareUnits();
-        plot.Axes.SetLimits(-1, width + 1, -1, height + 5);
-        return plot.GetImageBytes(960, 520, ImageFormat.Png);
+        plot.Axes.SetLimits(-1, width + 1, -1, height + (tileHeight >= 10 ? 5 : 2));
+        return plot.GetImageBytes(size.Width, size.Height, ImageFormat.Png);
     }
 }

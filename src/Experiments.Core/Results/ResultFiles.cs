@@ -85,6 +85,22 @@ public static class ResultFiles
             writeIdentity(writer);
         }
 
+        writer.WriteBoolean("cached", result.CachedFromRun is not null);
+        if (result.CachedFromRun is { } cachedFrom)
+        {
+            writer.WriteNumber("cachedFrom", cachedFrom);
+        }
+
+        writer.WriteString("architecture", result.Model?.Architecture);
+        if (ResultTable.ParameterCount(result) is { } parameters)
+        {
+            writer.WriteNumber("parameterCount", parameters);
+        }
+        else
+        {
+            writer.WriteNull("parameterCount");
+        }
+
         writer.WriteStartObject("hyperparameters");
         foreach (var (name, value) in result.Hyperparameters)
         {

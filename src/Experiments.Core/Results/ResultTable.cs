@@ -1,3 +1,4 @@
+using System.Globalization;
 using Experiments.Reporting;
 
 namespace Experiments.Results;
@@ -12,6 +13,12 @@ public static class ResultTable
     public static Column<ExperimentResult> Experiment { get; } = new("Experiment", r => r.Experiment);
 
     public static Column<ExperimentResult> Dataset { get; } = new("Dataset", r => r.Dataset);
+
+    /// <summary>The architecture in one line (<see cref="Models.ModelSummary.Architecture"/>), e.g. <c>linear 784-10</c>.</summary>
+    public static Column<ExperimentResult> Model { get; } = new("Model", r => r.Model?.Architecture ?? "-");
+
+    /// <summary>Trainable parameters, with thousands separators (invariant culture): <c>7,850</c>.</summary>
+    public static Column<ExperimentResult> Parameters { get; } = new("Params", r => ParameterCount(r) is { } count ? new Cell(FormatCount(count), count) : "-", Numeric: true);
 
     public static Column<ExperimentResult> Optimizer { get; } = new("Optimizer", r => OptimizerText(Values(r)));
 
@@ -29,7 +36,8 @@ public static class ResultTable
 
     public static Column<ExperimentResult> TrainSeconds { get; } = new("Train (s)", r => Cell.Of(r.Status != ExperimentStatus.Failed ? r.TrainSeconds : null, "F2"), Numeric: true);
 
-    public static Column<ExperimentResult> Status { get; } = new("Status", r => RunStatusWord(r.Status));
+    /// <summary>The status word, or for a result the run cache reused <c>cached (run 3)</c>: the run that trained it.</summary>
+    public static Column<ExperimentResult> Status { get; } = new("Status", r => StatusText(r, RunStatusWord(r.Status)));
 
     public static Column<ExperimentResult> Input { get; } = new("Input", r => InputText(Values(r)));
 
@@ -38,7 +46,7 @@ public static class ResultTable
     /// <summary>The columns, in order.</summary>
     public static IReadOnlyList<Column<ExperimentResult>> Columns { get; } =
     [
-        Experiment, Dataset, Optimizer, LearningRate, Batch, Epochs, Output, Accuracy, Loss, TrainSeconds, Status, Input, ValidationAccuracy,
+        Experiment, Dataset, Model, Parameters, Optimizer, LearningRate, Batch, Epochs, Output, Accuracy, Loss, TrainSeconds, Status, Input, ValidationAccuracy,
     ];
 
     /// <summary>The table of <paramref name="results"/>, with a note under it for each failed or diverged one saying why.</summary>
@@ -60,6 +68,25 @@ public static class ResultTable
     }
 
     private static string RunStatusWord(ExperimentStatus status) => status.ToString().ToLowerInvariant();
+
+    /// <summary><paramref name="status"/>, or <c>cached (run N)</c> for a result the run cache reused.</summary>
+    public static string StatusText(ExperimentResult result, string status)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.CachedFromRun is { } run ? $"cached (run {run.ToString(CultureInfo.InvariantCulture)})" : status;
+    }
+
+    /// <summary>The model's trainable parameters: from its summary, else counted in its state; null when unknown.</summary>
+    public static long? ParameterCount(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Model is { ParameterCount: >= 0 } model ? model.ParameterCount
+            : result.State is { } state ? state.ParameterCount
+            : null;
+    }
+
+    /// <summary>A count with thousands separators in the invariant culture: <c>1,234,567</c>.</summary>
+    public static string FormatCount(long count) => count.ToString("N0", CultureInfo.InvariantCulture);
 
     private static Dictionary<string, object> Values(ExperimentResult result)
     {

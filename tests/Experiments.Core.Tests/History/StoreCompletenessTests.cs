@@ -2,6 +2,7 @@ using System.Collections;
 using System.Globalization;
 using System.Reflection;
 using Experiments.History;
+using Experiments.Models;
 using Microsoft.Data.Sqlite;
 
 namespace Experiments.Core.Tests.History;
@@ -143,6 +144,13 @@ public sealed class StoreCompletenessTests
             return new ModelWeights(2, 3, [0.5f, -1.5f, 2, 3, 4, counter]);
         }
 
+        if (underlying == typeof(StateEntry))
+        {
+            // Its values must fit its shape (the store checks); the name and the values still differ per entry.
+            var first = counter;
+            return new StateEntry($"{path}.Name {first.ToString(CultureInfo.InvariantCulture)}", [2, 3], [first, -1.5f, float.Epsilon, float.MaxValue, float.NaN, 0.25f], IsParameter: true);
+        }
+
         if (underlying.IsGenericType && underlying.GetGenericTypeDefinition() == typeof(IReadOnlyList<>))
         {
             var element = underlying.GetGenericArguments()[0];
@@ -155,7 +163,7 @@ public sealed class StoreCompletenessTests
             return list;
         }
 
-        if (underlying.IsClass && underlying.Namespace == typeof(ExperimentResult).Namespace)
+        if (underlying.IsClass && underlying.Namespace is { } ns && (ns == typeof(ExperimentResult).Namespace || ns == typeof(ModelSummary).Namespace))
         {
             // Records: through the constructor with the most parameters (positional ones), then every settable property.
             var constructor = underlying.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();

@@ -188,6 +188,22 @@ public sealed class ComparisonTests : IDisposable
     }
 
     [Fact]
+    public void The_model_column_says_when_the_architecture_changed_or_the_result_was_cached()
+    {
+        var first = store.StartRun(StoreSamples.Info(), Start);
+        store.AddResult(first, StoreSamples.Completed("a", 80) with { Model = Experiments.Models.ModelSummary.Linear(784, 10) });
+        store.AddResult(first, StoreSamples.Completed("b", 80) with { Model = Experiments.Models.ModelSummary.Linear(784, 10) });
+        var second = store.StartRun(StoreSamples.Info(), Start.AddHours(1));
+        store.AddResult(second, StoreSamples.Completed("a", 90) with { Model = Experiments.Models.ModelSummary.Linear(784, 10) with { Architecture = "mlp 784-100-10 relu" } });
+        store.AddResult(second, StoreSamples.Completed("b", 80) with { Model = Experiments.Models.ModelSummary.Linear(784, 10), CachedFromRun = first });
+        var (label, rows) = Comparison.Compare(store, null, NoGit);
+        var table = Comparison.Table(label, rows);
+        var model = table.Headers.ToList().IndexOf("Model");
+        Assert.Equal(("mlp 784-100-10 relu (was linear 784-10)", CellMark.Note), (table.Rows[0][model].Text, table.Rows[0][model].Mark));
+        Assert.Equal("linear 784-10 (cached from run 1)", table.Rows[1][model].Text);
+    }
+
+    [Fact]
     public void The_table_marks_changes_beyond_noise_in_every_format()
     {
         Run("c1", ("a", 80.0, "h"), ("b", 90.0, "h"));
@@ -198,7 +214,7 @@ public sealed class ComparisonTests : IDisposable
         var markdown = table.ToMarkdown();
         Assert.Contains("| a | 1 | 80.00 | 2 | 84.00 | **+4.00** |", markdown, StringComparison.Ordinal);
         Assert.Contains("**-4.00**", markdown, StringComparison.Ordinal);
-        Assert.Contains("| changed | **better** |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| changed | - | **better** |", markdown, StringComparison.Ordinal); // no model summary stored: "-"
 
         using var json = System.Text.Json.JsonDocument.Parse(table.ToJson());
         var a = json.RootElement[0];
@@ -207,7 +223,7 @@ public sealed class ComparisonTests : IDisposable
         Assert.Equal("worse", json.RootElement[1].GetProperty("Verdict").GetString());
 
         var csv = table.ToCsv().Split("\r\n");
-        Assert.Equal("Experiment,Baseline run,Baseline (%),Run,Accuracy (%),Change,Noise ±,Loss change,YAML,Verdict", csv[0]);
+        Assert.Equal("Experiment,Baseline run,Baseline (%),Run,Accuracy (%),Change,Noise ±,Loss change,YAML,Model,Verdict", csv[0]);
         Assert.StartsWith("a,1,80.00,2,84.00,+4.00,", csv[1], StringComparison.Ordinal);
     }
 }

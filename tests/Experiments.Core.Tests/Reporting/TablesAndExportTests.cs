@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Experiments.Core.Tests.History;
 using Experiments.History;
+using Experiments.Models;
 using Experiments.Reporting;
 
 namespace Experiments.Core.Tests.Reporting;
@@ -14,7 +15,7 @@ public sealed class TablesAndExportTests
     {
         using var store = ResultStore.OpenOrCreate(directory.Path);
         var run = store.StartRun(StoreSamples.Info("experiments all --results \"a b\""), Start);
-        store.AddResult(run, StoreSamples.Completed("a", 91.5, learningRate: 0.05), new ExperimentSource("experiments/a.yaml", "00ff"));
+        store.AddResult(run, StoreSamples.Completed("a", 91.5, learningRate: 0.05) with { Model = ModelSummary.Linear(784, 10) }, new ExperimentSource("experiments/a.yaml", "00ff"));
         store.AddResult(run, StoreSamples.Failed("b,\"quoted\"", "line one\nline two"));
         store.FinishRun(run, RunStatus.Failed, Start.AddSeconds(3));
         return (store.Run(run)!, store.ResultsOfRun(run));
@@ -72,7 +73,8 @@ public sealed class TablesAndExportTests
             var markdown = RunExport.Markdown(run, results);
             Assert.StartsWith("# Run 1\n", markdown, StringComparison.Ordinal);
             Assert.Contains("- Git commit: 0123456789abcdef0123456789abcdef01234567 (uncommitted changes)", markdown, StringComparison.Ordinal);
-            Assert.Contains("| a | mnist | sgd | 0.05 | 100 | 2 | none | 91.50 |", markdown, StringComparison.Ordinal);
+            Assert.Contains("| a | mnist | linear 784-10 | 7,850 | sgd | 0.05 | 100 | 2 | none | 91.50 |", markdown, StringComparison.Ordinal);
+            Assert.DoesNotContain("7.850", markdown, StringComparison.Ordinal);
             Assert.Contains("| a | 100.0 | - |", markdown, StringComparison.Ordinal);
             Assert.Contains("b,\"quoted\" failed: line one line two", markdown, StringComparison.Ordinal);
             Assert.DoesNotContain("91,50", markdown, StringComparison.Ordinal);

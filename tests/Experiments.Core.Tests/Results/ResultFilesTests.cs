@@ -66,11 +66,11 @@ public sealed class ResultFilesTests
     [Fact]
     public void Markdown_table_has_a_row_per_experiment_and_escapes_pipes()
     {
-        var markdown = ResultFiles.ToMarkdown([Completed("a", 82.5), Failed("b"), Completed("c|d", 1)]);
+        var markdown = ResultFiles.ToMarkdown([Completed("a", 82.5) with { Model = Experiments.Models.ModelSummary.Linear(784, 10) }, Failed("b"), Completed("c|d", 1)]);
         var lines = markdown.Split('\n');
         Assert.StartsWith("| Experiment |", lines[0], StringComparison.Ordinal);
-        Assert.StartsWith("| a | mnist | sgd (momentum 0.9) | 0.001 | 100 | 2 | none | 82.50 | 0.5000 | 1.25 | completed |", lines[2], StringComparison.Ordinal);
-        Assert.StartsWith("| b | mnist |", lines[3], StringComparison.Ordinal);
+        Assert.StartsWith("| a | mnist | linear 784-10 | 7,850 | sgd (momentum 0.9) | 0.001 | 100 | 2 | none | 82.50 | 0.5000 | 1.25 | completed |", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("| b | mnist | - | - |", lines[3], StringComparison.Ordinal);
         Assert.StartsWith("| c\\|d | mnist |", lines[4], StringComparison.Ordinal);
         Assert.Contains("**b** failed: data/mnist: missing | files", markdown, StringComparison.Ordinal);
     }

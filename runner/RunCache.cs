@@ -1,0 +1,101 @@
+using Experiments.Data;
+using Experiments.History;
+
+namespace Experiments.Runner;
+
+/// <summary>
+/// The run cache of one <c>all</c>/<c>run</c> (as DVC's): before anything trains, each experiment with a
+/// configuration hash and a code fingerprint gets its key (<see cref="RunCacheKey"/>), and one whose key has a
+/// completed result with its state in the run history is answered from there instead of trained. The dataset's key
+/// is known from its files' expected hashes; a hit counts only once the files on disk are known to have them: the
+/// verification cache vouches for them, or the dataset is loaded (and so verified) first. Keys are kept for every
+/// result, so that the next run finds what this one trains.
+/// </summary>
+internal sealed class RunCache
+{
+    private readonly Dictionary<IExperiment, RunCacheKey> keys = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<IExperiment, StoredResult> hits = new(ReferenceEqualityComparer.Instance);
+
+    private RunCache()
+    {
+    }
+
+    /// <summary>How many experiments the cache answers.</summary>
+    public int Hits => hits.Count;
+
+    /// <summary>Computes the keys and looks each up (unless <paramref name="force"/>).</summary>
+    /// <param name="experiments">What the run sets out to do.</param>
+    /// <param name="datasets">The dataset store, to know the datasets' keys and whether their files are verified.</param>
+    /// <param name="recording">The run history.</param>
+    /// <param name="force">Train everything (the keys are still recorded).</param>
+    /// <param name="warn">Says why a stored result is not reused (damaged, stored without its state).</param>
+    /// <param name="load">Loads (and so verifies) a dataset the verification cache does not vouch for; false when it cannot be loaded.</param>
+    public static RunCache Plan(IReadOnlyList<IExperiment> experiments, DatasetStore datasets, RunRecording recording, bool force, Action<string> warn, Func<string, bool> load)
+    {
+        var cache = new RunCache();
+        var datasetKeys = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var experiment in experiments.Where(RunCacheKey.IsCacheable))
+        {
+            if (!datasetKeys.TryGetValue(experiment.Dataset, out var datasetKey))
+            {
+                datasetKey = datasets.Datasets.FirstOrDefault(d => string.Equals(d.Name, experiment.Dataset, StringComparison.OrdinalIgnoreCase)) is { } info
+                    ? RunCacheKey.DatasetKey(info)
+                    : null;
+                datasetKeys[experiment.Dataset] = datasetKey;
+            }
+
+            if (datasetKey is not null && RunCacheKey.For(experiment, datasetKey) is { } key)
+            {
+                cache.keys[experiment] = key;
+            }
+        }
+
+        if (force)
+        {
+            return cache;
+        }
+
+        var candidates = new Dictionary<IExperiment, StoredResult>(ReferenceEqualityComparer.Instance);
+        foreach (var (experiment, key) in cache.keys)
+        {
+            var lookup = recording.FindCached(key);
+            if (lookup.Hit is { } hit)
+            {
+                candidates[experiment] = hit;
+            }
+            else if (lookup.Problem is { } problem)
+            {
+                warn($"{experiment.Name} is trained again: the run cache cannot reuse {problem}");
+            }
+        }
+
+        foreach (var dataset in candidates.Keys.Select(e => e.Dataset).Distinct(StringComparer.Ordinal))
+        {
+            if (datasets.IsVerified(dataset) || load(dataset))
+            {
+                foreach (var (experiment, hit) in candidates.Where(c => c.Key.Dataset == dataset))
+                {
+                    cache.hits[experiment] = hit;
+                }
+            }
+        }
+
+        return cache;
+    }
+
+    /// <summary>The experiment's key, or null when it is not cacheable.</summary>
+    public RunCacheKey? KeyOf(IExperiment experiment) => keys.GetValueOrDefault(experiment);
+
+    /// <summary>The stored result that answers the experiment, or null when it trains.</summary>
+    public StoredResult? HitOf(IExperiment experiment) => hits.GetValueOrDefault(experiment);
+
+    /// <summary>Whether the experiment needs its dataset (it trains).</summary>
+    public bool Trains(IExperiment experiment) => !hits.ContainsKey(experiment);
+
+    /// <summary>The stored result as this run's: marked with the run that trained it (the first, when it was reused before).</summary>
+    public static ExperimentResult AsCached(StoredResult hit)
+    {
+        ArgumentNullException.ThrowIfNull(hit);
+        return hit.Result with { CachedFromRun = hit.Result.CachedFromRun ?? hit.RunId };
+    }
+}
