@@ -171,6 +171,12 @@ public sealed class ModelTests
             "sweep key 'model.layers.1.conv2d.channels' does not lead into the model: model.layers.1 is 'relu', which holds no 'conv2d'"
         },
         {
+            // A last step that is not in the model adds that key (to sweep an argument left at its default), so a
+            // misspelt one is an unknown argument: reported once, at the sweep's key, not once per value.
+            "model:\n  mlp:\n    hidden: [128]\nsweep:\n  model.mlp.hiden: [[64], [128]]\n", "EXP0002", 12, 3,
+            "Unknown key 'hiden of model.mlp' (did you mean 'hidden'?); valid keys are: hidden, activation, dropout, batchNorm"
+        },
+        {
             "sweep:\n  model.mlp.hidden: [[1], [2]]\n", "EXP0026", 9, 3,
             "sweep key 'model.mlp.hidden' is a path into the model, but this experiment sets no 'model' (it is one linear layer)"
         },
