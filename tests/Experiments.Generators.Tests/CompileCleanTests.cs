@@ -20,7 +20,12 @@ public sealed class CompileCleanTests
         Assert.Empty(run.AssertGeneratorDidNotThrow());
         var compilation = run.AssertCompilesClean();
         var prefixes = CatalogPrefixes(run);
-        Assert.Equal(prefixes.Count + 1, run.Result.GeneratedSources.Length);
+        var filePrefixes = files.Select(f => Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(f.Path))!).ToList();
+
+        // One source per experiment, one model class per file (every shipped file has one model, which the members
+        // of its sweep share), and the catalog.
+        Assert.Equal(prefixes.Count + filePrefixes.Count + 1, run.Result.GeneratedSources.Length);
+        Assert.All(filePrefixes, p => Assert.Contains(p + "Model.g.cs", run.HintNames));
 
         // Every file gives at least one experiment (a sweep gives several), and every generated type exists and
         // the runner types implement the interface.
@@ -32,10 +37,11 @@ public sealed class CompileCleanTests
             var runner = compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Experiment");
             Assert.NotNull(runner);
             Assert.Contains(runner!.AllInterfaces, i => SymbolEqualityComparer.Default.Equals(i, experimentInterface));
-            Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Model"));
+            Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{FilePrefix(prefix)}Model"));
             Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Hyperparameters"));
 
             var source = run.Source(prefix + ".Experiment.g.cs");
+            Assert.Contains($"{FilePrefix(prefix)}Model", source, StringComparison.Ordinal);
             var file = files.Single(f => Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(f.Path)) == FilePrefix(prefix));
             var relative = "experiments/" + Path.GetFileName(file.Path);
             Assert.Contains($"public string SourceFile => \"{relative}\";", source, StringComparison.Ordinal);

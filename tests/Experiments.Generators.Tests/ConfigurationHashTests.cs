@@ -57,7 +57,7 @@ public sealed class ConfigurationHashTests
     [Fact]
     public void EachMemberOfASweepHasItsOwnHash()
     {
-        var run = GeneratorHarness.Run(GeneratorHarness.File("s.yaml", GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "learningRate: [0.001, 0.1]", StringComparison.Ordinal)));
+        var run = GeneratorHarness.Run(GeneratorHarness.File("s.yaml", GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "sweep: {learningRate: [0.001, 0.1]}", StringComparison.Ordinal)));
         var compilation = run.AssertCompilesClean();
 
         var slow = Constant(compilation, "S_LearningRate0p001");
@@ -72,9 +72,39 @@ public sealed class ConfigurationHashTests
         var form = ConfigurationHash.CanonicalForm(ExperimentSchema.EmittedKeys.Select(k => k.Name == "description" ? "two\nlines \\ here" : k.Default ?? "1").ToList());
 
         Assert.StartsWith("experiments-configuration/1\ndescription=two\\nlines \\\\ here\ndataset=mnist\ninputSize=1\n", form, StringComparison.Ordinal);
-        Assert.EndsWith("deskew=false\n", form, StringComparison.Ordinal);
+        Assert.EndsWith("deskew=false\ndevice=cpu\n", form, StringComparison.Ordinal);
         Assert.Equal(ExperimentSchema.EmittedKeys.Length + 1, form.Count(c => c == '\n'));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(form))), ConfigurationHash.OfConfiguration(ExperimentSchema.EmittedKeys.Select(k => k.Name == "description" ? "two\nlines \\ here" : k.Default ?? "1").ToList()));
+    }
+
+    [Fact]
+    public void A_model_adds_a_last_line_of_its_canonical_text()
+    {
+        var values = ExperimentSchema.EmittedKeys.Select(k => k.Default ?? "1").ToList();
+        var form = ConfigurationHash.CanonicalForm(values, "mlp[1, 28, 28]:a\\b\nc");
+
+        Assert.Equal(ConfigurationHash.CanonicalForm(values) + "model=mlp[1, 28, 28]:a\\\\b\\nc\n", form);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(form))), ConfigurationHash.OfConfiguration(values, "mlp[1, 28, 28]:a\\b\nc"));
+    }
+
+    [Fact]
+    public void The_model_is_part_of_the_hash_and_its_spelling_is_not()
+    {
+        var linear = Hash("a", GeneratorHarness.ValidYaml);
+        var mlp = Hash("a", GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [128]}}\n");
+        var block = Hash("a", GeneratorHarness.ValidYaml + "model:\n  mlp:\n    hidden:\n      - 128\n    activation: relu   # the default\n");
+        var wider = Hash("a", GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [256]}}\n");
+
+        Assert.NotEqual(linear, mlp);
+        Assert.Equal(mlp, block);
+        Assert.NotEqual(mlp, wider);
+
+        // Members of a model sweep differ in their model line only, so each has its own hash; the one that matches
+        // the plain file hashes as that file does.
+        var run = GeneratorHarness.Run(GeneratorHarness.File("s.yaml", GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [128]}}\nsweep: {model.mlp.hidden: [[128], [256]]}\n"));
+        var compilation = run.AssertCompilesClean();
+        Assert.Equal(mlp, Constant(compilation, "S_Hidden128"));
+        Assert.Equal(wider, Constant(compilation, "S_Hidden256"));
     }
 
     [Theory]

@@ -11,7 +11,7 @@ namespace Experiments.Generators.Tests;
 /// </summary>
 public sealed class DiagnosticTests
 {
-    private const string AllKeys = "description, dataset, inputSize, numClasses, epochs, batchSize, learningRate, optimizer, momentum, seed, outputActivation, nesterov, weightDecay, lrSchedule, lrStepEpochs, lrStepGamma, normalize, validationSplit, earlyStoppingPatience, augment, deskew, extends, sweepLimit";
+    private const string AllKeys = "description, dataset, inputSize, numClasses, epochs, batchSize, learningRate, optimizer, momentum, seed, outputActivation, nesterov, weightDecay, lrSchedule, lrStepEpochs, lrStepGamma, normalize, validationSplit, earlyStoppingPatience, augment, deskew, device, extends, sweepLimit, model, sweep";
 
     [Fact]
     public void MisspeltKeySuggestsTheRealOne()
@@ -85,7 +85,7 @@ public sealed class DiagnosticTests
     [InlineData(5, "epochs: \"5\"", 9, "epochs must be a whole number from 1 to 100000, but is the quoted text '5'")]
     [InlineData(5, "epochs: '5'", 9, "epochs must be a whole number from 1 to 100000, but is the quoted text '5'")]
     [InlineData(5, "epochs:", 8, "epochs must be a whole number from 1 to 100000, but is empty")]
-    [InlineData(5, "epochs: [[5]]", 10, "epochs must be a whole number from 1 to 100000, but is a list")]
+    [InlineData(5, "sweep: {epochs: [[5]]}", 18, "epochs must be a whole number from 1 to 100000, but is a list")]
     [InlineData(5, "epochs: {a: 5}", 9, "epochs must be a whole number from 1 to 100000, but is a mapping")]
     [InlineData(6, "batchSize: 0", 12, "batchSize must be a whole number from 1 to 1000000, but is '0'")]
     [InlineData(6, "batchSize: -100", 12, "batchSize must be a whole number from 1 to 1000000, but is '-100'")]
@@ -112,14 +112,14 @@ public sealed class DiagnosticTests
     [Fact]
     public void OptionalKeysOutOfRangeAreReported()
     {
-        var diagnostics = RunBad("bad.yaml", GeneratorHarness.ValidYaml + "momentum: 1\nseed: -1\noptimizer: adamw\noutputActivation: softmx\n");
+        var diagnostics = RunBad("bad.yaml", GeneratorHarness.ValidYaml + "momentum: 1\nseed: -1\noptimizer: adan\noutputActivation: softmx\n");
 
         Assert.Equal(
             new[]
             {
                 (8, "momentum must be a number from 0 to 1 (exclusive), but is '1'"),
                 (9, "seed must be a non-negative whole number, but is '-1'"),
-                (10, "optimizer must be one of 'sgd', 'momentum', 'adam', 'lbfgs', but is 'adamw' (did you mean 'adam'?)"),
+                (10, "optimizer must be one of 'sgd', 'momentum', 'adam', 'adamw', 'lbfgs', but is 'adan' (did you mean 'adam'?)"),
                 (11, "outputActivation must be one of 'none', 'softmax', but is 'softmx' (did you mean 'softmax'?)"),
             },
             diagnostics.Select(d => (d.Location.GetLineSpan().StartLinePosition.Line + 1, d.GetMessage())));
@@ -421,7 +421,7 @@ public sealed class DiagnosticTests
         Assert.Equal("Experiment 'a_b' gets the C# class prefix 'AB', as does 'experiments/a-b.yaml'; rename one of the files", diagnostics[1].GetMessage());
 
         run.AssertCompilesClean();
-        Assert.Equal(new[] { "ExperimentCatalog.g.cs", "Other.Experiment.g.cs", "Zeta.Experiment.g.cs" }, run.HintNames.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "ExperimentCatalog.g.cs", "Other.Experiment.g.cs", "OtherModel.g.cs", "Zeta.Experiment.g.cs", "ZetaModel.g.cs" }, run.HintNames.Order(StringComparer.Ordinal));
         Assert.DoesNotContain("AB", run.Catalog, StringComparison.Ordinal);
     }
 
@@ -550,7 +550,7 @@ public sealed class DiagnosticTests
 
         Assert.Empty(run.AssertGeneratorDidNotThrow());
         run.AssertCompilesClean();
-        Assert.Equal(new[] { "ExperimentCatalog.g.cs", "Inside.Experiment.g.cs", "Nested.Experiment.g.cs" }, run.HintNames.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "ExperimentCatalog.g.cs", "Inside.Experiment.g.cs", "InsideModel.g.cs", "Nested.Experiment.g.cs", "NestedModel.g.cs" }, run.HintNames.Order(StringComparer.Ordinal));
         Assert.Contains("public string SourceFile => \"experiments/sub/nested.yml\";", run.Source("Nested.Experiment.g.cs"), StringComparison.Ordinal);
     }
 
@@ -565,7 +565,8 @@ public sealed class DiagnosticTests
         Assert.Empty(run.AssertGeneratorDidNotThrow());
 
         // Path.GetFileName only splits at '\\' on Windows, so the hint name depends on the OS; the source path does not.
-        var experiment = Assert.Single(run.Result.GeneratedSources, s => s.HintName != GeneratorHarness.CatalogHintName);
+        var experiment = Assert.Single(run.Result.GeneratedSources, s => s.HintName.EndsWith(".Experiment.g.cs", StringComparison.Ordinal));
+        Assert.Single(run.Result.GeneratedSources, s => s.HintName.EndsWith("Model.g.cs", StringComparison.Ordinal));
         Assert.Contains("public string SourceFile => \"experiments/sub/win.yaml\";", experiment.SourceText.ToString(), StringComparison.Ordinal);
     }
 
@@ -586,7 +587,7 @@ public sealed class DiagnosticTests
             GeneratorHarness.File("bad.yaml", "learningRate: fast"));
 
         Assert.All(run.AssertGeneratorDidNotThrow(), d => Assert.StartsWith("EXP", d.Id, StringComparison.Ordinal));
-        Assert.Equal(new[] { "ExperimentCatalog.g.cs", "Good.Experiment.g.cs" }, run.HintNames.Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "ExperimentCatalog.g.cs", "Good.Experiment.g.cs", "GoodModel.g.cs" }, run.HintNames.Order(StringComparer.Ordinal));
         Assert.DoesNotContain("BadExperiment", run.Catalog, StringComparison.Ordinal);
     }
 

@@ -269,7 +269,10 @@ public sealed partial class DiagnosticsCatalogTests
     private static string FormatPattern(DiagnosticDescriptor descriptor)
     {
         var escaped = Regex.Escape(descriptor.MessageFormat.ToString(CultureInfo.InvariantCulture));
-        return "^" + Regex.Replace(escaped, @"\\\{\d+}", ".*") + "$";
+        var arguments = Regex.Replace(escaped, @"\\\{\d+}", ".*");
+
+        // A literal brace is doubled in a format ({{ and }}) and single in the message.
+        return "^" + arguments.Replace(@"\{\{", @"\{", StringComparison.Ordinal).Replace("}}", "}", StringComparison.Ordinal) + "$";
     }
 
     [GeneratedRegex("^<a id=\"[^\"]*\"></a>$")]

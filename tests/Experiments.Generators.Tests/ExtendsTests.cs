@@ -46,14 +46,14 @@ public sealed class ExtendsTests
             GeneratorHarness.File("fast.yaml", "extends: _common.yaml\nepochs: 1\nlearningRate: 0.1\n"));
         run.AssertCompilesClean();
 
-        Assert.Equal([GeneratorHarness.CatalogHintName, "Fast.Experiment.g.cs"], run.HintNames.Order(StringComparer.Ordinal));
+        Assert.Equal([GeneratorHarness.CatalogHintName, "Fast.Experiment.g.cs", "FastModel.g.cs"], run.HintNames.Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public void A_sweep_can_extend_and_be_narrowed_by_a_child()
     {
         var run = GeneratorHarness.Run(
-            GeneratorHarness.File("grid.yaml", GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "learningRate: [0.1, 0.2]", StringComparison.Ordinal)),
+            GeneratorHarness.File("grid.yaml", GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "sweep: {learningRate: [0.1, 0.2]}", StringComparison.Ordinal)),
             GeneratorHarness.File("one.yaml", "extends: grid.yaml\nlearningRate: 0.3\n"));
         run.AssertCompilesClean();
 

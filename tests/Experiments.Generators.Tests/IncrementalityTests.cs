@@ -21,6 +21,8 @@ public sealed class IncrementalityTests
         ExperimentGenerator.TrackingNames.ExperimentSet,
         ExperimentGenerator.TrackingNames.FileExperiments,
         ExperimentGenerator.TrackingNames.Experiments,
+        ExperimentGenerator.TrackingNames.FileModels,
+        ExperimentGenerator.TrackingNames.Models,
         ExperimentGenerator.TrackingNames.BuiltFile,
         ExperimentGenerator.TrackingNames.Catalog,
     ];
@@ -41,7 +43,9 @@ public sealed class IncrementalityTests
 
         Assert.Equal(3, result.TrackedSteps[ExperimentGenerator.TrackingNames.Parse].Length);
         Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Parse), o => Assert.Equal(IncrementalStepRunReason.New, o.Reason));
-        Assert.Equal(4, result.GeneratedSources.Length);
+        // Three experiments, each with its model class, and the catalog.
+        Assert.Equal(7, result.GeneratedSources.Length);
+        Assert.Equal(3, AllOutputs(result, ExperimentGenerator.TrackingNames.Models).Count());
     }
 
     [Fact]
@@ -163,9 +167,9 @@ public sealed class IncrementalityTests
     [Fact]
     public void EditingOneValueOfASweepReemitsOnlyTheCombinationsItTouches()
     {
-        var sweep = GeneratorHarness.File("sweep.yaml", DiagnosticTests.WithLine(7, "learningRate: [0.1, 0.2]"));
+        var sweep = GeneratorHarness.File("sweep.yaml", DiagnosticTests.WithLine(7, "sweep: {learningRate: [0.1, 0.2]}"));
         var (driver, first) = FirstRun(sweep);
-        var edited = new InMemoryAdditionalText(sweep.Path, DiagnosticTests.WithLine(7, "learningRate: [0.1, 0.3]"));
+        var edited = new InMemoryAdditionalText(sweep.Path, DiagnosticTests.WithLine(7, "sweep: {learningRate: [0.1, 0.3]}"));
 
         driver = driver.ReplaceAdditionalText(sweep, edited).RunGenerators(GeneratorHarness.CreateCompilation());
         var result = driver.GetRunResult().Results.Single();
@@ -179,6 +183,11 @@ public sealed class IncrementalityTests
         Assert.DoesNotContain(reasons, r => r.Name == "sweep/learningRate=0.2" && r.Reason != IncrementalStepRunReason.Removed);
         Assert.All(reasons.Where(r => !r.Name.StartsWith("sweep/", StringComparison.Ordinal)), r => Assert.True(r.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
 
+        // The members share one model class, which the edit leaves as it was.
+        var models = ModelReasons(result);
+        Assert.True(models["SweepModel"] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, models["SweepModel"].ToString());
+        Assert.Equal(ModelSource(first, "SweepModel"), ModelSource(result, "SweepModel"));
+
         // Only the new combination's source and the catalog (which lists it) were produced again.
         var outputs = result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs).ToList();
         Assert.Equal(2, outputs.Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
@@ -187,12 +196,38 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
+    public void EditingOneSweptModelReemitsOnlyItsModelClassAndItsMembers()
+    {
+        var text = GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [64]}}\nsweep:\n  model.mlp.hidden: [[32], [64]]\n  learningRate: [0.1, 0.2]\n";
+        var sweep = GeneratorHarness.File("net.yaml", text.Replace("learningRate: 0.001\n", string.Empty, StringComparison.Ordinal));
+        var (driver, first) = FirstRun(sweep);
+        Assert.Equal(["NetModel1", "NetModel2"], ModelReasons(first).Keys.Where(k => k.StartsWith("Net", StringComparison.Ordinal)).Order(StringComparer.Ordinal));
+        var edited = new InMemoryAdditionalText(sweep.Path, sweep.GetText()!.ToString().Replace("[[32], [64]]", "[[32], [128]]", StringComparison.Ordinal));
+
+        driver = driver.ReplaceAdditionalText(sweep, edited).RunGenerators(GeneratorHarness.CreateCompilation());
+        var result = driver.GetRunResult().Results.Single();
+
+        // The class of hidden=32 is untouched; the second class now builds 128 hidden units.
+        var models = ModelReasons(result);
+        Assert.True(models["NetModel1"] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, models["NetModel1"].ToString());
+        Assert.Equal(IncrementalStepRunReason.Modified, models["NetModel2"]);
+        Assert.Equal(ModelSource(first, "NetModel1"), ModelSource(result, "NetModel1"));
+        Assert.Contains("128", ModelSource(result, "NetModel2"), StringComparison.Ordinal);
+
+        var experiments = ExperimentReasons(result);
+        Assert.All(new[] { "net/hidden=32,learningRate=0.1", "net/hidden=32,learningRate=0.2" }, n => Assert.True(experiments[n] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{n}: {experiments[n]}"));
+        Assert.All(new[] { "net/hidden=128,learningRate=0.1", "net/hidden=128,learningRate=0.2" }, n => Assert.True(experiments[n] is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified, $"{n}: {experiments[n]}"));
+        Assert.DoesNotContain(experiments.Keys, n => n.StartsWith("net/hidden=64", StringComparison.Ordinal));
+        Assert.All(new[] { "alpha", "beta", "gamma" }, n => Assert.True(experiments[n] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{n}: {experiments[n]}"));
+    }
+
+    [Fact]
     public void AddingAFileThatSortsFirstLeavesEveryOtherExperimentCached()
     {
         // Roslyn compares a SelectMany's outputs by position: if all experiments came from one list, a new first
         // file would shift every later one and re-emit it. Keyed by file, only the new one is produced.
         var (driver, first) = FirstRun();
-        var newcomer = GeneratorHarness.File("aaa.yaml", DiagnosticTests.WithLine(7, "learningRate: [0.1, 0.2]"));
+        var newcomer = GeneratorHarness.File("aaa.yaml", DiagnosticTests.WithLine(7, "sweep: {learningRate: [0.1, 0.2]}"));
 
         driver = driver.AddAdditionalTexts([newcomer]).RunGenerators(GeneratorHarness.CreateCompilation());
         var result = driver.GetRunResult().Results.Single();
@@ -204,10 +239,13 @@ public sealed class IncrementalityTests
         Assert.All(reasons.Where(r => r.Name is "alpha" or "beta" or "gamma"), r => Assert.True(r.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{r.Name}: {r.Reason}"));
         Assert.Equal(2, reasons.Count(r => r.Name.StartsWith("aaa/", StringComparison.Ordinal) && r.Reason == IncrementalStepRunReason.New));
 
-        // The two new sources, the new file's (empty) diagnostics and the catalog are produced; alpha, beta and
-        // gamma come from the cache.
+        // The two new sources, their one model class, the new file's (empty) diagnostics and the catalog are
+        // produced; alpha, beta and gamma, and their model classes, come from the cache.
+        var models = ModelReasons(result);
+        Assert.Equal(IncrementalStepRunReason.New, models["AaaModel"]);
+        Assert.All(new[] { "AlphaModel", "BetaModel", "GammaModel" }, m => Assert.True(models[m] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{m}: {models[m]}"));
         var outputs = result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs).ToList();
-        Assert.Equal(4, outputs.Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
+        Assert.Equal(5, outputs.Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
         Assert.Equal(Source(first, "Gamma"), Source(result, "Gamma"));
     }
 
@@ -232,7 +270,7 @@ public sealed class IncrementalityTests
         driver = driver.RemoveAdditionalTexts([gamma]).RunGenerators(GeneratorHarness.CreateCompilation());
         var result = driver.GetRunResult().Results.Single();
 
-        Assert.Equal(new[] { "Alpha.Experiment.g.cs", "Beta.Experiment.g.cs", "ExperimentCatalog.g.cs" }, result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "Alpha.Experiment.g.cs", "AlphaModel.g.cs", "Beta.Experiment.g.cs", "BetaModel.g.cs", "ExperimentCatalog.g.cs" }, result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
         Assert.DoesNotContain("Gamma", result.GeneratedSources.Single(s => s.HintName == GeneratorHarness.CatalogHintName).SourceText.ToString(), StringComparison.Ordinal);
         Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Catalog), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
     }
@@ -377,6 +415,16 @@ public sealed class IncrementalityTests
             .SelectMany(step => step.Outputs)
             .Where(o => o.Reason != IncrementalStepRunReason.Removed)
             .ToDictionary(o => ((ExperimentSpec)o.Value).Name, o => o.Reason);
+
+    /// <summary>The reason the Models step produced each model class, by class name.</summary>
+    private static Dictionary<string, IncrementalStepRunReason> ModelReasons(GeneratorRunResult result) =>
+        result.TrackedSteps[ExperimentGenerator.TrackingNames.Models]
+            .SelectMany(step => step.Outputs)
+            .Where(o => o.Reason != IncrementalStepRunReason.Removed)
+            .ToDictionary(o => ((ModelClassSpec)o.Value).TypeName, o => o.Reason);
+
+    private static string ModelSource(GeneratorRunResult result, string typeName) =>
+        result.GeneratedSources.Single(s => s.HintName == typeName + ".g.cs").SourceText.ToString();
 
     private static string Source(GeneratorRunResult result, string prefix) =>
         result.GeneratedSources.Single(s => s.HintName == prefix + ".Experiment.g.cs").SourceText.ToString();

@@ -169,7 +169,7 @@ public sealed class SchemaAgreementTests
     private static object Runtime(KeyDefinition key, string value)
     {
         var type = Property(key).PropertyType;
-        return type.IsEnum ? Enum.Parse(type, Parsing.Naming.ToTypePrefix(value)!)
+        return type.IsEnum ? Enum.Parse(type, ExperimentSchema.EnumMember(value))
             : type == typeof(bool) ? value == "true"
             : Convert.ChangeType(value, type, System.Globalization.CultureInfo.InvariantCulture);
     }

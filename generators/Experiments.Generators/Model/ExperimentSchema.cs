@@ -190,7 +190,7 @@ internal static class ExperimentSchema
         EnumType = Runtime + "OptimizerKind",
     };
 
-    public static readonly KeyDefinition Momentum = new("momentum", ValueKind.Number, false, "0", 0, false, 1, true, None, "Momentum factor of SGD (heavy ball): default 0 with 'sgd', 0.9 with 'momentum'; 'adam' and 'lbfgs' take none.");
+    public static readonly KeyDefinition Momentum = new("momentum", ValueKind.Number, false, "0", 0, false, 1, true, None, "Momentum factor of SGD (heavy ball): default 0 with 'sgd', 0.9 with 'momentum'; 'adam', 'adamw' and 'lbfgs' take none.");
 
     public static readonly KeyDefinition Seed = new("seed", ValueKind.Integer, false, "0", 0, false, null, false, None, "Seeds the initial weights and the shuffles, so a run can be repeated exactly.")
     {

@@ -440,7 +440,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 }
 
                 var path = sweep.Key.Split('.');
-                if (YamlPaths.Replace(tree, path, 1, replacement, out var problem) is { } replaced)
+                if (YamlPaths.Replace(tree, path, 1, replacement, sweep.Location, out var problem) is { } replaced)
                 {
                     tree = replaced;
                 }

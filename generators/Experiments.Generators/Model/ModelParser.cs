@@ -470,13 +470,19 @@ internal sealed class ModelParser
     {
         var values = new Dictionary<string, ArgumentValue>(StringComparer.Ordinal);
         var ok = true;
+
+        // A bad value is not also a missing key, and after an unknown (often misspelt) key no key is reported missing.
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        var unknown = false;
         foreach (var entry in map.Entries)
         {
+            present.Add(entry.Key);
             var definition = definitions.FirstOrDefault(d => d.Name == entry.Key);
             if (definition is null)
             {
                 UnknownKey(entry, entry.Key + " of " + owner, definitions.Select(d => d.Name).ToImmutableArray());
                 ok = false;
+                unknown = true;
                 continue;
             }
 
@@ -492,7 +498,7 @@ internal sealed class ModelParser
 
         foreach (var definition in definitions)
         {
-            if (values.ContainsKey(definition.Name))
+            if (values.ContainsKey(definition.Name) || present.Contains(definition.Name))
             {
                 continue;
             }
@@ -502,6 +508,12 @@ internal sealed class ModelParser
                 if (definition.Name == "stride")
                 {
                     values[definition.Name] = new ArgumentValue(null, ownerLocation);
+                    continue;
+                }
+
+                if (unknown)
+                {
+                    ok = false;
                     continue;
                 }
 

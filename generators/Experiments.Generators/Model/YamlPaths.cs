@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Linq;
+using Experiments.Generators.Diagnostics;
 using Experiments.Spelling;
 
 namespace Experiments.Generators.Model;
@@ -10,10 +11,11 @@ internal static class YamlPaths
 {
     /// <summary>
     /// <paramref name="tree"/> with the node at <paramref name="path"/> (from segment <paramref name="start"/> on)
-    /// replaced by <paramref name="replacement"/>; a missing last key of a mapping is added. Null, with the reason in
-    /// <paramref name="problem"/>, when the path does not lead into the tree.
+    /// replaced by <paramref name="replacement"/>; a missing last key of a mapping is added, at
+    /// <paramref name="keyLocation"/> (the sweep's key, so that a misspelt key is reported once, there). Null, with
+    /// the reason in <paramref name="problem"/>, when the path does not lead into the tree.
     /// </summary>
-    public static YamlValue? Replace(YamlValue tree, string[] path, int start, YamlValue replacement, out string? problem)
+    public static YamlValue? Replace(YamlValue tree, string[] path, int start, YamlValue replacement, SourceLocation keyLocation, out string? problem)
     {
         problem = null;
         if (start == path.Length)
@@ -39,7 +41,7 @@ internal static class YamlPaths
                 {
                     if (start == path.Length - 1)
                     {
-                        var added = map.Entries.AsImmutableArray().Add(new YamlEntry(segment, replacement.Location, replacement));
+                        var added = map.Entries.AsImmutableArray().Add(new YamlEntry(segment, keyLocation, replacement));
                         return map with { Entries = added.ToEquatableArray() };
                     }
 
@@ -49,7 +51,7 @@ internal static class YamlPaths
                 }
 
                 var entry = map.Entries[index];
-                if (Replace(entry.Value, path, start + 1, replacement, out problem) is not { } value)
+                if (Replace(entry.Value, path, start + 1, replacement, keyLocation, out problem) is not { } value)
                 {
                     return null;
                 }
@@ -63,7 +65,7 @@ internal static class YamlPaths
                     return null;
                 }
 
-                if (Replace(list.Items[position], path, start + 1, replacement, out problem) is not { } item)
+                if (Replace(list.Items[position], path, start + 1, replacement, keyLocation, out problem) is not { } item)
                 {
                     return null;
                 }

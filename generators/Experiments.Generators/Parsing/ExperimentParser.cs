@@ -399,7 +399,7 @@ internal sealed class ExperimentParser
 
             if (valueNode is not YamlSequenceNode list)
             {
-                Report(DiagnosticDescriptors.InvalidSweep, Span(valueNode), "sweep." + path, $"is {valueNode.Describe()}: give the list of values to try, e.g. '{path}: [...]'");
+                Report(DiagnosticDescriptors.InvalidValue, Span(valueNode), "sweep." + path, $"the list of values to try, e.g. '{path}: [...]'", valueNode.Describe());
                 continue;
             }
 

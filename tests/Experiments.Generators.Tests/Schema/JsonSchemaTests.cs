@@ -39,7 +39,7 @@ public sealed class JsonSchemaTests
     {
         var properties = JsonNode.Parse(File.ReadAllText(SchemaPath))!["properties"]!.AsObject();
         Assert.Equal(
-            ExperimentSchema.Keys.Select(k => k.Name).Order(StringComparer.Ordinal),
+            ExperimentSchema.Keys.Select(k => k.Name).Append(ModelParser.ModelKey).Append(ExperimentSchema.SweepKey).Order(StringComparer.Ordinal),
             properties.Select(p => p.Key).Order(StringComparer.Ordinal));
         Assert.All(properties, p => Assert.False(string.IsNullOrWhiteSpace(p.Value!["description"]?.GetValue<string>()), p.Key + " has no description"));
     }
@@ -58,12 +58,30 @@ public sealed class JsonSchemaTests
         }
     }
 
+    [Fact]
+    public void Every_layer_type_and_argument_of_the_generators_table_is_in_the_schema()
+    {
+        var layer = JsonNode.Parse(File.ReadAllText(SchemaPath))!["$defs"]!["layer"]!["oneOf"]!.AsArray();
+        var named = layer.Select(l => l!["const"]?.GetValue<string>() ?? l!["required"]![0]!.GetValue<string>()).Distinct().ToList();
+        Assert.Equal(LayerTypes.All.Select(t => t.Name), named);
+        foreach (var type in LayerTypes.All.Where(t => !t.Arguments.IsEmpty))
+        {
+            var value = layer.Single(l => l!["required"]?[0]?.GetValue<string>() == type.Name)!["properties"]![type.Name]!;
+            var mapping = value["oneOf"] is JsonArray forms ? forms[1]! : value;
+            Assert.Equal(type.Arguments.Select(a => a.Name), mapping["properties"]!.AsObject().Select(p => p.Key));
+        }
+    }
+
     public static TheoryData<string, bool> Samples => new()
     {
         // Valid for both.
         { GeneratorHarness.ValidYaml, true },
         { GeneratorHarness.ValidYaml + "optimizer: momentum\nmomentum: 0.5\nseed: 3\noutputActivation: softmax\n", true },
-        { GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "learningRate: [0.001, 0.01]", StringComparison.Ordinal) + "sweepLimit: 10\n", true },
+        { GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "sweep: {learningRate: [0.001, 0.01]}", StringComparison.Ordinal) + "sweepLimit: 10\n", true },
+        { GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [256, 128], activation: gelu, dropout: 0.2, batchNorm: true}}\nsweep:\n  model.mlp.hidden: [[128], [256, 128]]\n  seed: [1, 2]\n", true },
+        { GeneratorHarness.ValidYaml + "model:\n  layers:\n    - conv2d: {channels: 8, kernel: 3, stride: 1, padding: 1, bias: false}\n    - batchnorm2d\n    - relu:\n    - maxpool2d: 2\n    - avgpool2d: {kernel: 2, stride: 2, padding: 1}\n    - flatten\n    - dropout: {p: 0.5}\n    - linear: {features: 32, bias: false}\n    - batchnorm1d\n    - tanh\n    - linear: 10\n", true },
+        { GeneratorHarness.ValidYaml + "sweep: {model: [{mlp: {hidden: [64]}}, {layers: [flatten, {linear: 10}]}]}\n", true },
+        { GeneratorHarness.ValidYaml + "model: {layers: [{conv2d: {channels: 4, kernel: 3}}, flatten, {linear: 10}]}\nsweep: {model.layers.0.conv2d.channels: [4, 8]}\n", true },
         { GeneratorHarness.ValidYaml + "seed: 42\n", true },
         { GeneratorHarness.ValidYaml.Replace("description: test experiment", "description: 42", StringComparison.Ordinal), true },
         { "extends: base.yaml\nepochs: 3\n", true },
@@ -79,6 +97,34 @@ public sealed class JsonSchemaTests
         { GeneratorHarness.ValidYaml.Replace("dataset: mnist", "dataset: cifar", StringComparison.Ordinal), false },
         { GeneratorHarness.ValidYaml + "momentum: 1\n", false },
         { GeneratorHarness.ValidYaml + "sweepLimit: [1, 2]\n", false },
+        { GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "learningRate: [0.001, 0.01]", StringComparison.Ordinal), false },
+        { GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "sweep: {learningRate: []}", StringComparison.Ordinal), false },
+        { GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "sweep: {learningRate: [0.1, 0.1]}", StringComparison.Ordinal), false },
+        { GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "sweep: {learningRat: [0.1, 0.2]}", StringComparison.Ordinal), false },
+        { GeneratorHarness.ValidYaml.Replace("learningRate: 0.001", "sweep: {learningRate: 0.1}", StringComparison.Ordinal), false },
+        { GeneratorHarness.ValidYaml + "sweep: {description: [a, b]}\n", false },
+        { GeneratorHarness.ValidYaml + "sweep: {}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [64]}, layers: [flatten, {linear: 10}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [64]}, args: {a: 1}}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {mlp: {hidden: []}}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [64], activation: rlu}}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [64], dropout: 1}}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {mlp: {hidden: [64], width: 3}}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {mlp: {activation: relu}}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: []}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [flatten, {lienar: 10}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [flatten, {linear: 0}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [flatten, {linear: {features: 10, size: 3}}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [{conv2d: 4}, flatten, {linear: 10}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [{conv2d: {channels: 4}}, flatten, {linear: 10}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [{conv2d: {channels: 4, kernel: 0}}, flatten, {linear: 10}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [{maxpool2d: {kernel: 2, padding: -1}}, flatten, {linear: 10}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [flatten, {dropout: 1}, {linear: 10}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [flatten, {relu: 3}, {linear: 10}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [flatten, {linear: 10, relu: null}]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {layers: [flatten, linear]}\n", false },
+        { GeneratorHarness.ValidYaml + "model: {class: \"\"}\n", false },
         { string.Join("\n", GeneratorHarness.ValidLines.Where(l => !l.StartsWith("epochs", StringComparison.Ordinal))) + "\n", false },
     };
 
