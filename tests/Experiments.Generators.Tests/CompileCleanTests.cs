@@ -15,7 +15,7 @@ public sealed class CompileCleanTests
         var files = ShippedFiles();
         Assert.NotEmpty(files);
 
-        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory);
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateShippedCompilation(), files, RepositoryPaths.ExperimentsDirectory);
 
         Assert.Empty(run.AssertGeneratorDidNotThrow());
         var compilation = run.AssertCompilesClean();
@@ -23,9 +23,13 @@ public sealed class CompileCleanTests
         var filePrefixes = files.Select(f => Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(f.Path))!).ToList();
 
         // One source per experiment, one model class per file (every shipped file has one model, which the members
-        // of its sweep share), and the catalog.
-        Assert.Equal(prefixes.Count + filePrefixes.Count + 1, run.Result.GeneratedSources.Length);
-        Assert.All(filePrefixes, p => Assert.Contains(p + "Model.g.cs", run.HintNames));
+        // of its sweep share) but the one naming its own module, one shared source per sweep, and the catalog.
+        var withModelClass = filePrefixes.Where(p => p != "MyModule").ToList();
+        var sweeps = filePrefixes.Where(p => prefixes.Any(prefix => prefix.StartsWith(p + "_", StringComparison.Ordinal))).ToList();
+        Assert.Equal(["LrSweep"], sweeps);
+        Assert.Equal(prefixes.Count + withModelClass.Count + sweeps.Count + 1, run.Result.GeneratedSources.Length);
+        Assert.All(withModelClass, p => Assert.Contains(p + "Model.g.cs", run.HintNames));
+        Assert.All(sweeps, p => Assert.Contains(p + ".Sweep.g.cs", run.HintNames));
 
         // Every file gives at least one experiment (a sweep gives several), and every generated type exists and
         // the runner types implement the interface.
@@ -37,10 +41,22 @@ public sealed class CompileCleanTests
             var runner = compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Experiment");
             Assert.NotNull(runner);
             Assert.Contains(runner!.AllInterfaces, i => SymbolEqualityComparer.Default.Equals(i, experimentInterface));
-            Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{FilePrefix(prefix)}Model"));
             Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{prefix}Hyperparameters"));
-
             var source = run.Source(prefix + ".Experiment.g.cs");
+            if (FilePrefix(prefix) == "MyModule")
+            {
+                Assert.Contains("new global::Experiments.Runner.Models.MyNet(", source, StringComparison.Ordinal);
+                continue;
+            }
+
+            Assert.NotNull(compilation.GetTypeByMetadataName($"Experiments.Generated.{FilePrefix(prefix)}Model"));
+            if (prefix.Contains('_', StringComparison.Ordinal))
+            {
+                // A member of a sweep: its name and file are in the sweep's shared base class.
+                Assert.Contains($" : {FilePrefix(prefix)}Member", source, StringComparison.Ordinal);
+                continue;
+            }
+
             Assert.Contains($"{FilePrefix(prefix)}Model", source, StringComparison.Ordinal);
             var file = files.Single(f => Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(f.Path)) == FilePrefix(prefix));
             var relative = "experiments/" + Path.GetFileName(file.Path);
@@ -62,7 +78,7 @@ public sealed class CompileCleanTests
     {
         var parseOptions = GeneratorHarness.ParseOptions.WithLanguageVersion(version);
         var driver = GeneratorHarness.CreateDriver(ShippedFiles(), RepositoryPaths.ExperimentsDirectory, parseOptions);
-        var run = GeneratorHarness.Run(driver, GeneratorHarness.CreateCompilation());
+        var run = GeneratorHarness.Run(driver, GeneratorHarness.CreateShippedCompilation());
 
         run.AssertCompilesClean();
         Assert.All(run.Output.SyntaxTrees, tree => Assert.Equal(version.MapSpecifiedToEffectiveVersion(), ((CSharpParseOptions)tree.Options).LanguageVersion));
@@ -72,7 +88,7 @@ public sealed class CompileCleanTests
     public void CatalogListsEachShippedExperimentInNameOrder()
     {
         var shipped = ShippedFiles();
-        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), shipped, RepositoryPaths.ExperimentsDirectory);
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateShippedCompilation(), shipped, RepositoryPaths.ExperimentsDirectory);
         run.AssertCompilesClean();
 
         var expected = shipped
@@ -91,7 +107,7 @@ public sealed class CompileCleanTests
     public void ShippedValuesAppearAsConstants()
     {
         var files = ShippedFiles();
-        var compilation = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory).AssertCompilesClean();
+        var compilation = GeneratorHarness.Run(GeneratorHarness.CreateShippedCompilation(), files, RepositoryPaths.ExperimentsDirectory).AssertCompilesClean();
 
         var tuned = compilation.GetTypeByMetadataName("Experiments.Generated.TunedMomentumHyperparameters");
         Assert.NotNull(tuned);
@@ -114,12 +130,12 @@ public sealed class CompileCleanTests
     {
         var broken = new InMemoryAdditionalText(RepositoryPaths.ExperimentsDirectory + "broken.yaml", "learningRate: fast\nepochs: 1.5\nmomentum: 2,5\n");
         var files = ShippedFiles().Append(broken).ToArray();
-        var invariant = WithCulture(CultureInfo.InvariantCulture, () => GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory));
+        var invariant = WithCulture(CultureInfo.InvariantCulture, () => GeneratorHarness.Run(GeneratorHarness.CreateShippedCompilation(), files, RepositoryPaths.ExperimentsDirectory));
 
         var culture = CreateCulture(cultureName);
         var localized = WithCulture(culture, () =>
         {
-            var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, RepositoryPaths.ExperimentsDirectory);
+            var run = GeneratorHarness.Run(GeneratorHarness.CreateShippedCompilation(), files, RepositoryPaths.ExperimentsDirectory);
 
             // Compile (and format the messages) under the culture too.
             Assert.Empty(run.CompilationDiagnostics);

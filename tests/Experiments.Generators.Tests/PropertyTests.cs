@@ -75,7 +75,7 @@ public sealed class PropertyTests
         "{description: 'flow style', inputSize: 784, numClasses: 10, epochs: 1, batchSize: 1, learningRate: 0.5}\n",
     ];
 
-    private static readonly Lazy<Compilation> BaseCompilation = new(() => GeneratorHarness.CreateCompilation());
+    private static readonly Lazy<Compilation> BaseCompilation = new(() => GeneratorHarness.CreateShippedCompilation());
 
     [Fact]
     public void RandomEditsOfValidFilesNeverBreakTheGenerator()

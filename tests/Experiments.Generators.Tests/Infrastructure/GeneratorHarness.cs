@@ -53,6 +53,17 @@ internal static class GeneratorHarness
     public static ImmutableArray<MetadataReference> References => LazyReferences.Value;
 
     /// <summary>An empty library compilation that the generated code is added to.</summary>
+    /// <summary>
+    /// A compilation as the runner's: with its own modules (<c>runner/Models/*.cs</c>, which shipped experiments name)
+    /// and the implicit <c>using System;</c> of an SDK project.
+    /// </summary>
+    public static CSharpCompilation CreateShippedCompilation() => CreateCompilation(
+        Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "runner", "Models"), "*.cs", SearchOption.AllDirectories)
+            .Order(StringComparer.Ordinal)
+            .Select(path => CSharpSyntaxTree.ParseText(File.ReadAllText(path), ParseOptions, path))
+            .Append(CSharpSyntaxTree.ParseText("global using System;", ParseOptions, "GlobalUsings.cs"))
+            .ToArray());
+
     public static CSharpCompilation CreateCompilation(params SyntaxTree[] trees) =>
         CSharpCompilation.Create("GeneratedExperiments", trees, References, CompilationOptions);
 
