@@ -75,7 +75,29 @@ userCommand.SetAction(parse =>
     return UserCommandBench.Run(Path.GetFullPath(parse.GetValue(userRepository) ?? RepositoryRoot()), names, parse.GetValue(userRuns), parse.GetValue(userConfiguration), Console.Out);
 });
 
-var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand };
+var family = new Argument<string>("FAMILY") { Description = "mlp, cnn or fashion-cnn." };
+var only = new Option<int[]>("--only") { Description = "Train only these candidates (1-based), e.g. --only 1 3.", AllowMultipleArgumentsPerToken = true };
+var noFinal = new Option<bool>("--no-final") { Description = "Skip retraining the winner on all training images." };
+var probe = new Option<bool>("--probe") { Description = "Time one epoch on 6,400 images per candidate (extrapolated s/epoch), no final." };
+var modelSearch = new Command("model-search", "The validation search behind the mlp, cnn and fashion-cnn recipes (prints Markdown).") { family, only, noFinal, probe, threads };
+modelSearch.SetAction(parse =>
+{
+    torch.set_num_threads(parse.GetValue(threads));
+    using var store = OpenSystemStore();
+    var cache = new Dictionary<string, ImageDataset>(StringComparer.Ordinal);
+    Console.WriteLine(Invariant($"Model search, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, on: {Machine.Describe(parse.GetValue(threads))}"));
+    Console.WriteLine();
+    ModelSearch.Run(
+        name => cache.TryGetValue(name, out var d) ? d : cache[name] = store.Load(name),
+        parse.GetValue(family)!,
+        parse.GetValue(only) ?? [],
+        parse.GetValue(noFinal),
+        parse.GetValue(probe),
+        Console.Out);
+    return 0;
+});
+
+var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch };
 return root.Parse(args).Invoke();
 
 /// <summary>The bench's entry point and the helpers its commands share.</summary>
@@ -83,6 +105,9 @@ internal static partial class Program
 {
     /// <summary>The repository's datasets (data/), as the runner finds them by default.</summary>
     public static DatasetStore OpenStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data") });
+
+    /// <summary>As <see cref="OpenStore"/>, and the system's datasets (Fashion-MNIST from the dataset-fashion-mnist package) as the runner finds them.</summary>
+    public static DatasetStore OpenSystemStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data"), SystemSearchDirectories = ["/usr/share/datasets"] });
 
     /// <summary>The repository root recorded at build time, else the current directory.</summary>
     public static string RepositoryRoot() =>

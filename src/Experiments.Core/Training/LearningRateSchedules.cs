@@ -15,12 +15,15 @@ namespace Experiments.Training;
 /// forms.
 /// </para>
 /// <para>
-/// One-cycle is TorchSharp's <c>optim.lr_scheduler.OneCycleLR</c> (a closed form already, as PyTorch's) with
-/// <c>max_lr</c> = <see cref="ExperimentSettings.LearningRate"/> and PyTorch's defaults (30% rising, cosine
-/// annealing, <c>div_factor</c> 25, <c>final_div_factor</c> 10⁴, momentum or Adam's β1 cycled between 0.95 and 0.85),
-/// stepped once per mini-batch. The trainer sends one-cycle experiments through the optimizer (never the fused
-/// affine SGD step, which knows no momentum cycling). For L-BFGS, which has no momentum to cycle, the rate alone
-/// follows the same formula (<see cref="OneCycleRate"/>), once per epoch.
+/// One-cycle is PyTorch's <c>OneCycleLR</c> with <c>max_lr</c> = <see cref="ExperimentSettings.LearningRate"/> and its
+/// defaults (two phases, 30% rising, cosine annealing, <c>div_factor</c> 25, <c>final_div_factor</c> 10⁴,
+/// <c>cycle_momentum</c>: SGD's momentum or Adam's and AdamW's β1 go from 0.95 down to 0.85 at the peak and back), stepped
+/// once per mini-batch, written out (<see cref="OneCycleRate"/>, <see cref="OneCycleMomentum"/>) as the same formulas
+/// TorchSharp's <c>optim.lr_scheduler.OneCycleLR</c> has. Not that class itself: in TorchSharp 0.107 it writes the
+/// momentum into the optimizer's defaults, which a step never reads (each parameter group has its own copy), so its
+/// momentum does not cycle. As in PyTorch, the cycled momentum replaces the <c>momentum</c> key, and plain SGD gets
+/// momentum. The trainer sends one-cycle experiments through the optimizer (never the fused affine SGD step). For
+/// L-BFGS, which has no momentum, the rate alone follows the formula, once per epoch.
 /// </para>
 /// </remarks>
 internal sealed class LearningRateScheduler
@@ -29,7 +32,6 @@ internal sealed class LearningRateScheduler
     private readonly optim.Optimizer optimizer;
     private readonly int stepsPerEpoch;
     private readonly long totalSteps;
-    private readonly optim.lr_scheduler.LRScheduler? oneCycle;
 
     public LearningRateScheduler(ExperimentSettings settings, optim.Optimizer optimizer, int stepsPerEpoch)
     {
@@ -37,11 +39,6 @@ internal sealed class LearningRateScheduler
         this.optimizer = optimizer;
         this.stepsPerEpoch = stepsPerEpoch;
         totalSteps = (long)settings.Epochs * stepsPerEpoch;
-        if (settings.LrSchedule == LearningRateSchedule.OneCycle && optimizer is not LBFGS)
-        {
-            // Sets the rate (and the momentum) of the first step itself.
-            oneCycle = optim.lr_scheduler.OneCycleLR(optimizer, settings.LearningRate, total_steps: checked((int)totalSteps));
-        }
     }
 
     /// <summary>The learning rate of step <paramref name="step"/> (0-based, within <paramref name="epoch"/>, 1-based).</summary>
@@ -60,26 +57,44 @@ internal sealed class LearningRateScheduler
     /// </summary>
     internal static double OneCycleRate(double maxRate, long step, long totalSteps)
     {
-        const double pctStart = 0.3;
         var initial = maxRate / 25;
-        var minimum = initial / 1e4;
+        return OneCyclePhase(initial, maxRate, maxRate, initial / 1e4, step, totalSteps);
+    }
+
+    /// <summary>PyTorch's <c>OneCycleLR</c> momentum (β1 for Adam) at 0-based step <paramref name="step"/>: 0.95 to 0.85 at the peak, back to 0.95.</summary>
+    internal static double OneCycleMomentum(long step, long totalSteps) => OneCyclePhase(0.95, 0.85, 0.85, 0.95, step, totalSteps);
+
+    private static double OneCyclePhase(double start1, double end1, double start2, double end2, long step, long totalSteps)
+    {
+        const double pctStart = 0.3;
         var peakStep = (pctStart * totalSteps) - 1;
         var lastStep = totalSteps - 1;
         static double Cosine(double start, double end, double pct) => end + ((start - end) / 2.0 * (Math.Cos(Math.PI * pct) + 1));
         return step <= peakStep
-            ? Cosine(initial, maxRate, step / peakStep)
-            : Cosine(maxRate, minimum, (step - peakStep) / (lastStep - peakStep));
+            ? Cosine(start1, end1, step / peakStep)
+            : Cosine(start2, end2, (step - peakStep) / (lastStep - peakStep));
     }
 
     /// <summary>Sets the rate for the coming step; does nothing with a constant rate (the optimizer already has it).</summary>
     public void BeforeStep(int epoch, int step)
     {
-        if (oneCycle is not null)
+        if (settings.LrSchedule == LearningRateSchedule.OneCycle && optimizer is not LBFGS)
         {
-            // The scheduler set step 0's rate when it was created; every later step advances it once.
-            if (epoch > 1 || step > 0)
+            var index = ((long)(epoch - 1) * stepsPerEpoch) + step;
+            var cycleRate = OneCycleRate(settings.LearningRate, index, totalSteps);
+            var momentum = OneCycleMomentum(index, totalSteps);
+            foreach (var group in optimizer.ParamGroups)
             {
-                oneCycle.step();
+                group.LearningRate = cycleRate;
+                switch (group)
+                {
+                    case optim.IBetas betas:
+                        betas.Betas = (momentum, betas.Betas.Item2);
+                        break;
+                    case optim.IMomentum sgd:
+                        sgd.Momentum = momentum;
+                        break;
+                }
             }
 
             return;

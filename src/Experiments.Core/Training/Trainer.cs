@@ -258,7 +258,7 @@ public static class Trainer
         }
     }
 
-    private static optim.Optimizer CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, ExperimentSettings settings) => settings.Optimizer switch
+    internal static optim.Optimizer CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, ExperimentSettings settings) => settings.Optimizer switch
     {
         OptimizerKind.Sgd or OptimizerKind.Momentum =>
             optim.SGD(parameters, settings.LearningRate, settings.Momentum, dampening: 0, weight_decay: settings.WeightDecay, nesterov: settings.Nesterov),
