@@ -97,7 +97,25 @@ modelSearch.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch };
+var modelRuns = new Option<int>("--runs") { Description = "Runs of each contestant (alternating); the fastest epoch is reported.", DefaultValueFactory = _ => 3 };
+var modelEpochs = new Option<int>("--epochs") { Description = "Epochs per run.", DefaultValueFactory = _ => 1 };
+var models = new Command("models", "An MLP and a CNN: the framework's Trainer against a hand-written TorchSharp loop, same model and tensors.") { threads, modelRuns, modelEpochs };
+models.SetAction(parse =>
+{
+    var n = parse.GetValue(threads);
+    torch.set_num_threads(n);
+    var machine = Machine.Describe(n);
+    using var store = OpenStore();
+    var data = store.Load("mnist");
+    var rows = ModelBench.Run(data, parse.GetValue(modelRuns), parse.GetValue(modelEpochs), Console.Out);
+    Console.WriteLine();
+    Console.WriteLine(Invariant($"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench -- {string.Join(' ', args)}` on: {machine}."));
+    Console.WriteLine();
+    Console.Write(ModelBench.ToMarkdown(rows));
+    return 0;
+});
+
+var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch, models };
 return root.Parse(args).Invoke();
 
 /// <summary>The bench's entry point and the helpers its commands share.</summary>

@@ -239,18 +239,39 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                 {
                     var task = tasks[experiment];
                     task.StartTask();
+                    var lastLoss = "";
                     var reporter = new SynchronousProgress<EpochReport>(report =>
                     {
                         task.Value = report.Epoch;
-                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}")));
+                        lastLoss = Invariant($"  loss {report.TrainLoss:F4}");
+                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}{lastLoss}")));
                     });
-                    var result = session.Run(experiment, reporter, cancellationToken);
+                    // Within an epoch (a CNN's takes seconds): the bar moves by batches, with speed and time left.
+                    var batches = new SynchronousProgress<BatchReport>(report =>
+                    {
+                        task.Value = report.Epoch - 1 + ((double)report.Batch / Math.Max(1, report.TotalBatches));
+                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  batch {report.Batch}/{report.TotalBatches}  {report.ImagesPerSecond:F0} img/s  {BatchTimeLeft(report)} left{lastLoss}")));
+                    });
+                    var result = session.Run(experiment, reporter, batches, cancellationToken);
                     finished(result);
                     task.Description = Markup.Escape(TerminalText.Escape(experiment.Name)) + "  " + Outcome(result);
                     task.Value = task.MaxValue;
                     task.StopTask();
                 }
             });
+    }
+
+    /// <summary>Time left in the experiment's training at this epoch's speed, e.g. <c>1:05</c> (the validation passes not counted).</summary>
+    internal static string BatchTimeLeft(BatchReport report)
+    {
+        if (report.ImagesPerSecond <= 0)
+        {
+            return "?";
+        }
+
+        var images = report.EpochImages - report.Images + ((long)(report.TotalEpochs - report.Epoch) * report.EpochImages);
+        var left = TimeSpan.FromSeconds(Math.Ceiling(images / report.ImagesPerSecond));
+        return left.TotalHours >= 1 ? left.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : left.ToString(@"m\:ss", CultureInfo.InvariantCulture);
     }
 
     private void RunWithLog(ExperimentSession session, IReadOnlyList<IExperiment> experiments, Action<ExperimentResult> finished, CancellationToken cancellationToken)

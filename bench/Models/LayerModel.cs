@@ -40,49 +40,49 @@ internal sealed class LayerModel : nn.Module<Tensor, Tensor>
             switch (kind)
             {
                 case "conv2d":
-                {
-                    if (shape.Count == 1)
                     {
-                        steps.Add(x => x.view(-1, channels, side, side));
-                        shape = [channels, side, side];
+                        if (shape.Count == 1)
+                        {
+                            steps.Add(x => x.view(-1, channels, side, side));
+                            shape = [channels, side, side];
+                        }
+
+                        int outChannels = Arg(0, 0), kernel = Arg(1, 3), stride = Arg(2, 1), padding = Arg(3, 0);
+                        var conv = nn.Conv2d(shape[0], outChannels, kernel, stride: stride, padding: padding);
+                        register_module(Name("conv"), conv);
+                        steps.Add(conv.forward);
+                        shape = [outChannels, ((shape[1] + (2 * padding) - kernel) / stride) + 1, ((shape[2] + (2 * padding) - kernel) / stride) + 1];
+                        break;
                     }
 
-                    int outChannels = Arg(0, 0), kernel = Arg(1, 3), stride = Arg(2, 1), padding = Arg(3, 0);
-                    var conv = nn.Conv2d(shape[0], outChannels, kernel, stride: stride, padding: padding);
-                    register_module(Name("conv"), conv);
-                    steps.Add(conv.forward);
-                    shape = [outChannels, ((shape[1] + (2 * padding) - kernel) / stride) + 1, ((shape[2] + (2 * padding) - kernel) / stride) + 1];
-                    break;
-                }
-
                 case "maxpool2d" or "avgpool2d":
-                {
-                    int kernel = Arg(0, 2), stride = Arg(1, kernel), padding = Arg(2, 0);
-                    steps.Add(kind == "maxpool2d"
-                        ? x => nn.functional.max_pool2d(x, kernel, stride, padding)
-                        : x => nn.functional.avg_pool2d(x, kernel, stride, padding));
-                    shape = [shape[0], ((shape[1] + (2 * padding) - kernel) / stride) + 1, ((shape[2] + (2 * padding) - kernel) / stride) + 1];
-                    break;
-                }
+                    {
+                        int kernel = Arg(0, 2), stride = Arg(1, kernel), padding = Arg(2, 0);
+                        steps.Add(kind == "maxpool2d"
+                            ? x => nn.functional.max_pool2d(x, kernel, stride, padding)
+                            : x => nn.functional.avg_pool2d(x, kernel, stride, padding));
+                        shape = [shape[0], ((shape[1] + (2 * padding) - kernel) / stride) + 1, ((shape[2] + (2 * padding) - kernel) / stride) + 1];
+                        break;
+                    }
 
                 case "flatten":
                     steps.Add(x => x.flatten(1));
                     shape = [shape.Aggregate(1L, (a, b) => a * b)];
                     break;
                 case "linear":
-                {
-                    if (shape.Count != 1)
                     {
-                        steps.Add(x => x.flatten(1));
-                        shape = [shape.Aggregate(1L, (a, b) => a * b)];
-                    }
+                        if (shape.Count != 1)
+                        {
+                            steps.Add(x => x.flatten(1));
+                            shape = [shape.Aggregate(1L, (a, b) => a * b)];
+                        }
 
-                    var fc = nn.Linear(shape[0], Arg(0, 10));
-                    register_module(Name("fc"), fc);
-                    steps.Add(fc.forward);
-                    shape = [Arg(0, 10)];
-                    break;
-                }
+                        var fc = nn.Linear(shape[0], Arg(0, 10));
+                        register_module(Name("fc"), fc);
+                        steps.Add(fc.forward);
+                        shape = [Arg(0, 10)];
+                        break;
+                    }
 
                 case "relu":
                     steps.Add(x => nn.functional.relu(x));
@@ -97,28 +97,28 @@ internal sealed class LayerModel : nn.Module<Tensor, Tensor>
                     steps.Add(x => x.sigmoid());
                     break;
                 case "dropout":
-                {
-                    var dropout = new Experiments.Models.Dropout(args[0]);
-                    register_module(Name("dropout"), dropout);
-                    steps.Add(dropout.forward);
-                    break;
-                }
+                    {
+                        var dropout = new Experiments.Models.Dropout(args[0]);
+                        register_module(Name("dropout"), dropout);
+                        steps.Add(dropout.forward);
+                        break;
+                    }
 
                 case "batchnorm1d":
-                {
-                    var bn = nn.BatchNorm1d(shape[0]);
-                    register_module(Name("bn"), bn);
-                    steps.Add(bn.forward);
-                    break;
-                }
+                    {
+                        var bn = nn.BatchNorm1d(shape[0]);
+                        register_module(Name("bn"), bn);
+                        steps.Add(bn.forward);
+                        break;
+                    }
 
                 case "batchnorm2d":
-                {
-                    var bn = nn.BatchNorm2d(shape[0]);
-                    register_module(Name("bn"), bn);
-                    steps.Add(bn.forward);
-                    break;
-                }
+                    {
+                        var bn = nn.BatchNorm2d(shape[0]);
+                        register_module(Name("bn"), bn);
+                        steps.Add(bn.forward);
+                        break;
+                    }
 
                 default:
                     throw new ArgumentException($"unknown layer '{word}'");
