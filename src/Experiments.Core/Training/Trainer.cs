@@ -66,6 +66,7 @@ public static class Trainer
         Models.Dropout.SeedAll(model, settings.Seed, device);
         var parameters = model.parameters().ToList();
         var evaluationChunk = Evaluator.ChunkSizeFor(model);
+        var isLinear = false;
         string? divergence = null;
         var bestEpoch = 0;
         var stoppedEarly = false;
@@ -77,6 +78,7 @@ public static class Trainer
         {
             // The fast path gathers its batches on the CPU; on another device the model trains through autograd.
             using var affine = device is null ? AffineGradient.TryCreate(model, settings.InputSize, settings.NumClasses) : null;
+            isLinear = affine is not null || experiment.Architecture.Kind == Models.ModelKind.Linear;
             IGradientSource gradients = affine is not null ? affine : new AutogradGradient(model, optimizer);
             // SGD on the affine fast path updates the weights inside its backward pass (see AffineSgd); one-cycle
             // cycles the momentum too, which only the optimizer does.
@@ -175,7 +177,9 @@ public static class Trainer
             ? Evaluator.Evaluate(model, features, inputs.ValidationLabels!, settings.NumClasses, evaluationChunk)
             : null;
         var evaluationSeconds = evaluationClock.Elapsed.TotalSeconds;
-        var weights = ModelWeights.Capture(model);
+        // Weight templates (one row per class over the pixels) exist only for one linear layer; a deeper model's first
+        // matrix (fc1 [256, 784], or a CNN's [120, 400]) is not one.
+        var weights = isLinear ? ModelWeights.Capture(model) : null;
         var state = Models.ModelState.Capture(model);
         var summary = Summarize(experiment, model);
         var measuredEpochs = snapshots is null

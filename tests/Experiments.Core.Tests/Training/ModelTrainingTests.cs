@@ -313,6 +313,7 @@ public sealed class ModelTrainingTests(MnistFixture mnist) : IClassFixture<Mnist
         Assert.Equal("Dropout", model.Layers[2].Type);
 
         var state = result.State!;
+        Assert.Null(result.Weights); // fc1's [32, 784] is no per-class template
         Assert.Equal(expectedParameters, state.ParameterCount);
         Assert.True(state.Entries.Single(e => e.Name == "fc1.weight").IsParameter);
         Assert.False(state.Entries.Single(e => e.Name == "bn1.running_var").IsParameter);
