@@ -390,6 +390,35 @@ public sealed class ModelTrainingTests(MnistFixture mnist) : IClassFixture<Mnist
         Assert.True(result.TrainSeconds < wall - (0.3 * reports.Count) + 0.05, $"train {result.TrainSeconds} s, wall {wall} s, {reports.Count} reports");
     }
 
+    [Fact]
+    public void The_session_passes_batch_progress_to_the_trainer()
+    {
+        var reports = new List<BatchReport>();
+        var session = new ExperimentSession(_ => mnist.Subset) { MeasureCurves = false };
+        var result = session.Run(
+            new ModuleExperiment(Settings(epochs: 1), () => new SmallNet { SleepMilliseconds = 10 }),
+            null,
+            new ActionProgress<BatchReport>(reports.Add),
+            CancellationToken.None);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.NotEmpty(reports); // 30 steps of at least 10 ms: at least one report after 100 ms
+        Assert.Equal(reports.OrderBy(r => r.Batch).Select(r => r.Batch), reports.Select(r => r.Batch));
+    }
+
+    [Fact]
+    public void Two_dropout_layers_of_one_run_draw_different_masks()
+    {
+        Assert.NotEqual(Dropout.DeriveSeed(3, 0), Dropout.DeriveSeed(3, 1));
+        Assert.NotEqual(Dropout.DeriveSeed(3, 0), Dropout.DeriveSeed(4, 0));
+        using var first = new Dropout(0.5);
+        using var second = new Dropout(0.5);
+        first.Seed(Dropout.DeriveSeed(3, 0));
+        second.Seed(Dropout.DeriveSeed(3, 1));
+        using var ones = torch.ones(1000);
+        Assert.False(first.forward(ones).allclose(second.forward(ones), rtol: 0, atol: 0));
+    }
+
     private sealed class ActionProgress<T>(Action<T> action) : IProgress<T>
     {
         public void Report(T value) => action(value);
