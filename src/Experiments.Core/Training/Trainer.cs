@@ -167,6 +167,7 @@ public static class Trainer
             TrainSeconds = trainSeconds,
             PreprocessSeconds = preprocessSeconds,
             DivergenceReason = divergence,
+            Model = Summarize(experiment, model), // the architecture, diverged or not
         };
         if (divergence is not null)
         {
@@ -181,7 +182,6 @@ public static class Trainer
         // matrix (fc1 [256, 784], or a CNN's [120, 400]) is not one.
         var weights = isLinear ? ModelWeights.Capture(model) : null;
         var state = Models.ModelState.Capture(model);
-        var summary = Summarize(experiment, model);
         var measuredEpochs = snapshots is null
             ? epochs
             : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures!, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
@@ -192,7 +192,6 @@ public static class Trainer
             Validation = finalValidation,
             EvaluationSeconds = evaluationSeconds,
             Weights = weights,
-            Model = summary,
             State = state,
             BestEpoch = bestEpoch,
             StoppedEarly = stoppedEarly,
