@@ -75,7 +75,47 @@ userCommand.SetAction(parse =>
     return UserCommandBench.Run(Path.GetFullPath(parse.GetValue(userRepository) ?? RepositoryRoot()), names, parse.GetValue(userRuns), parse.GetValue(userConfiguration), Console.Out);
 });
 
-var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand };
+var family = new Argument<string>("FAMILY") { Description = "mlp, cnn or fashion-cnn." };
+var only = new Option<int[]>("--only") { Description = "Train only these candidates (1-based), e.g. --only 1 3.", AllowMultipleArgumentsPerToken = true };
+var noFinal = new Option<bool>("--no-final") { Description = "Skip retraining the winner on all training images." };
+var probe = new Option<bool>("--probe") { Description = "Time one epoch on 6,400 images per candidate (extrapolated s/epoch), no final." };
+var modelSearch = new Command("model-search", "The validation search behind the mlp, cnn and fashion-cnn recipes (prints Markdown).") { family, only, noFinal, probe, threads };
+modelSearch.SetAction(parse =>
+{
+    torch.set_num_threads(parse.GetValue(threads));
+    using var store = OpenSystemStore();
+    var cache = new Dictionary<string, ImageDataset>(StringComparer.Ordinal);
+    Console.WriteLine(Invariant($"Model search, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, on: {Machine.Describe(parse.GetValue(threads))}"));
+    Console.WriteLine();
+    ModelSearch.Run(
+        name => cache.TryGetValue(name, out var d) ? d : cache[name] = store.Load(name),
+        parse.GetValue(family)!,
+        parse.GetValue(only) ?? [],
+        parse.GetValue(noFinal),
+        parse.GetValue(probe),
+        Console.Out);
+    return 0;
+});
+
+var modelRuns = new Option<int>("--runs") { Description = "Runs of each contestant (alternating); the fastest epoch is reported.", DefaultValueFactory = _ => 3 };
+var modelEpochs = new Option<int>("--epochs") { Description = "Epochs per run.", DefaultValueFactory = _ => 1 };
+var models = new Command("models", "An MLP and a CNN: the framework's Trainer against a hand-written TorchSharp loop, same model and tensors.") { threads, modelRuns, modelEpochs };
+models.SetAction(parse =>
+{
+    var n = parse.GetValue(threads);
+    torch.set_num_threads(n);
+    var machine = Machine.Describe(n);
+    using var store = OpenStore();
+    var data = store.Load("mnist");
+    var rows = ModelBench.Run(data, parse.GetValue(modelRuns), parse.GetValue(modelEpochs), Console.Out);
+    Console.WriteLine();
+    Console.WriteLine(Invariant($"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC with `dotnet run -c Release --project bench -- {string.Join(' ', args)}` on: {machine}."));
+    Console.WriteLine();
+    Console.Write(ModelBench.ToMarkdown(rows));
+    return 0;
+});
+
+var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch, models };
 return root.Parse(args).Invoke();
 
 /// <summary>The bench's entry point and the helpers its commands share.</summary>
@@ -83,6 +123,9 @@ internal static partial class Program
 {
     /// <summary>The repository's datasets (data/), as the runner finds them by default.</summary>
     public static DatasetStore OpenStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data") });
+
+    /// <summary>As <see cref="OpenStore"/>, and the system's datasets (Fashion-MNIST from the dataset-fashion-mnist package) as the runner finds them.</summary>
+    public static DatasetStore OpenSystemStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data"), SystemSearchDirectories = ["/usr/share/datasets"] });
 
     /// <summary>The repository root recorded at build time, else the current directory.</summary>
     public static string RepositoryRoot() =>

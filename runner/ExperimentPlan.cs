@@ -140,7 +140,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         RunCache cache = null!;
         var threadsSet = false;
-        ExperimentResult Train(IExperiment experiment, IProgress<EpochReport> progress)
+        ExperimentResult Train(IExperiment experiment, IProgress<EpochReport> progress, IProgress<BatchReport>? batches)
         {
             ExperimentResult result;
             if (cache.HitOf(experiment) is { } hit)
@@ -157,7 +157,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     threadsSet = true;
                 }
 
-                result = session.Run(experiment, progress, cancellationToken);
+                result = session.Run(experiment, progress, batches, cancellationToken);
 
                 // Until the trainer measures it, the model is what the build says it is.
                 result = result.Model is null ? result with { Model = experiment.Architecture } : result;
@@ -271,7 +271,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
     private void Warn(string message) => console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] {message}");
 
-    private void RunWithProgressBars(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, ExperimentResult> train)
+    private void RunWithProgressBars(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, IProgress<BatchReport>?, ExperimentResult> train)
     {
         console.Progress()
             .AutoClear(false)
@@ -283,12 +283,20 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                 {
                     var task = tasks[experiment];
                     task.StartTask();
+                    var lastLoss = "";
                     var reporter = new SynchronousProgress<EpochReport>(report =>
                     {
                         task.Value = report.Epoch;
-                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  loss {report.TrainLoss:F4}")));
+                        lastLoss = Invariant($"  loss {report.TrainLoss:F4}");
+                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}{lastLoss}")));
                     });
-                    var result = train(experiment, reporter);
+                    // Within an epoch (a CNN's takes seconds): the bar moves by batches, with speed and time left.
+                    var batches = new SynchronousProgress<BatchReport>(report =>
+                    {
+                        task.Value = report.Epoch - 1 + ((double)report.Batch / Math.Max(1, report.TotalBatches));
+                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  batch {report.Batch}/{report.TotalBatches}  {report.ImagesPerSecond:F0} img/s  {BatchTimeLeft(report)} left{lastLoss}")));
+                    });
+                    var result = train(experiment, reporter, batches);
                     task.Description = Markup.Escape(TerminalText.Escape(experiment.Name)) + "  " + Outcome(result);
                     task.Value = task.MaxValue;
                     task.StopTask();
@@ -296,7 +304,20 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             });
     }
 
-    private void RunWithLog(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, ExperimentResult> train)
+    /// <summary>Time left in the experiment's training at this epoch's speed, e.g. <c>1:05</c> (the validation passes not counted).</summary>
+    internal static string BatchTimeLeft(BatchReport report)
+    {
+        if (report.ImagesPerSecond <= 0)
+        {
+            return "?";
+        }
+
+        var images = report.EpochImages - report.Images + ((long)(report.TotalEpochs - report.Epoch) * report.EpochImages);
+        var left = TimeSpan.FromSeconds(Math.Ceiling(images / report.ImagesPerSecond));
+        return left.TotalHours >= 1 ? left.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : left.ToString(@"m\:ss", CultureInfo.InvariantCulture);
+    }
+
+    private void RunWithLog(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, IProgress<BatchReport>?, ExperimentResult> train)
     {
         var index = 0;
         foreach (var experiment in experiments)
@@ -305,7 +326,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
             console.MarkupLineInterpolated(TerminalText.Format, $"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
             var reporter = new SynchronousProgress<EpochReport>(report =>
                 console.MarkupLineInterpolated(TerminalText.Format, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
-            var result = train(experiment, reporter);
+            var result = train(experiment, reporter, null);
             console.MarkupLine("      " + Outcome(result));
         }
     }

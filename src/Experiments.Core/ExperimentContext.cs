@@ -17,6 +17,12 @@ public sealed class ExperimentContext
     /// <summary>Receives one report after every epoch (and may be null).</summary>
     public IProgress<EpochReport>? Progress { get; init; }
 
+    /// <summary>
+    /// Receives reports within each epoch (batches done, images, elapsed time) at most every ~100 ms, and may be null.
+    /// The training clock stops around each call, as for <see cref="Progress"/>.
+    /// </summary>
+    public IProgress<BatchReport>? BatchProgress { get; init; }
+
     public CancellationToken CancellationToken { get; init; }
 
     /// <summary>
@@ -33,3 +39,21 @@ public sealed class ExperimentContext
 /// <param name="TrainLoss">Mean cross-entropy over the epoch's mini-batches.</param>
 /// <param name="ValidationLoss">Mean cross-entropy on the validation split after the epoch, when there is one.</param>
 public readonly record struct EpochReport(int Epoch, int TotalEpochs, double TrainLoss, double? ValidationLoss = null);
+
+/// <summary>
+/// Progress within an epoch, for a display that moves while a long epoch (a CNN's takes seconds) runs. Reported at
+/// most every <see cref="Training.BatchProgressReporter.Interval"/> and not on the linear SGD fast path, whose epochs
+/// take a fraction of a second.
+/// </summary>
+/// <param name="Epoch">1-based epoch in progress.</param>
+/// <param name="TotalEpochs">Epochs the experiment trains for.</param>
+/// <param name="Batch">Mini-batches of this epoch done so far.</param>
+/// <param name="TotalBatches">Mini-batches in one epoch.</param>
+/// <param name="Images">Training images of this epoch done so far.</param>
+/// <param name="EpochImages">Training images in one epoch.</param>
+/// <param name="ElapsedSeconds">Training time of this epoch so far (the progress callbacks left out).</param>
+public readonly record struct BatchReport(int Epoch, int TotalEpochs, int Batch, int TotalBatches, long Images, long EpochImages, double ElapsedSeconds)
+{
+    /// <summary>Training images per second in this epoch so far (0 before the first image).</summary>
+    public double ImagesPerSecond => ElapsedSeconds > 0 ? Images / ElapsedSeconds : 0;
+}

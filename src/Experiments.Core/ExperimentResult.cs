@@ -67,7 +67,10 @@ public sealed record ExperimentResult
     /// </summary>
     public Evaluation? Validation { get; init; }
 
-    /// <summary>The trained linear layer's weights (one row per class), for pictures of what the model learned.</summary>
+    /// <summary>
+    /// The trained linear layer's weights (one row per class), for pictures of what the model learned; null for a
+    /// model that is not one linear layer (an MLP's or a CNN's first matrix is no per-class template: see <see cref="State"/>).
+    /// </summary>
     public ModelWeights? Weights { get; init; }
 
     /// <summary>

@@ -24,7 +24,11 @@ public sealed class ExperimentSession
     public bool MeasureCurves { get; init; } = true;
 
     /// <summary>Runs one experiment. Cancellation propagates; every other exception becomes a failed result.</summary>
-    public ExperimentResult Run(IExperiment experiment, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default)
+    public ExperimentResult Run(IExperiment experiment, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(experiment, progress, null, cancellationToken);
+
+    /// <summary>As <see cref="Run(IExperiment, IProgress{EpochReport}?, CancellationToken)"/>, with reports within each epoch too (<see cref="ExperimentContext.BatchProgress"/>).</summary>
+    public ExperimentResult Run(IExperiment experiment, IProgress<EpochReport>? progress, IProgress<BatchReport>? batchProgress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(experiment);
         var clock = Stopwatch.StartNew();
@@ -34,6 +38,7 @@ public sealed class ExperimentSession
             var context = new ExperimentContext(data)
             {
                 Progress = progress,
+                BatchProgress = batchProgress,
                 CancellationToken = cancellationToken,
                 MeasureTestCurves = MeasureCurves,
             };

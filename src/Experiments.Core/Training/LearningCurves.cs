@@ -16,7 +16,7 @@ internal static class LearningCurves
     /// </summary>
     public static IReadOnlyList<EpochMetrics> WithTestCurves(
         IReadOnlyList<EpochMetrics> epochs,
-        IReadOnlyList<float[][]> snapshots,
+        IReadOnlyList<Models.ModelState> snapshots,
         nn.Module<Tensor, Tensor> model,
         Tensor testFeatures,
         Tensor testLabels,
@@ -36,7 +36,7 @@ internal static class LearningCurves
                 return epochs; // The experiment itself finished: keep it, without curves.
             }
 
-            ModelWeights.RestoreParameters(model, snapshots[i]);
+            snapshots[i].Restore(model); // parameters and buffers (batch norm's running statistics)
             var evaluation = Evaluator.Evaluate(model, testFeatures, testLabels, numClasses);
             measured.Add(epochs[i] with { TestLoss = evaluation.Loss, TestAccuracy = evaluation.Accuracy });
         }

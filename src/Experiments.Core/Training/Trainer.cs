@@ -48,6 +48,7 @@ public static class Trainer
         var settings = experiment.Settings;
         settings.Validate();
         CheckCompatible(experiment, context.Data);
+        var device = ResolveDevice(settings.Device);
 
         var preprocessClock = Stopwatch.StartNew();
         var cacheFloats = settings.Optimizer == OptimizerKind.Lbfgs || settings.Epochs >= FloatCacheEpochs;
@@ -57,19 +58,31 @@ public static class Trainer
         var epochs = new List<EpochMetrics>(settings.Epochs);
         var trainClock = Stopwatch.StartNew();
         using var model = CreateSeededModel(experiment);
+        if (device is not null)
+        {
+            model.to(device);
+        }
+
+        Models.Dropout.SeedAll(model, settings.Seed, device);
         var parameters = model.parameters().ToList();
+        var evaluationChunk = Evaluator.ChunkSizeFor(model);
+        var isLinear = false;
         string? divergence = null;
         var bestEpoch = 0;
         var stoppedEarly = false;
-        var snapshots = context.MeasureTestCurves ? new List<float[][]>(settings.Epochs) : null;
+        var snapshots = context.MeasureTestCurves ? new List<Models.ModelState>(settings.Epochs) : null;
+        var batchProgress = context.BatchProgress is { } progress ? new BatchProgressReporter(progress, trainClock, settings.Epochs) : null;
         using (var optimizer = CreateOptimizer(parameters, settings))
         using (var shuffleGenerator = new Generator((ulong)settings.Seed))
         using (var best = new BestWeights(parameters, settings.EarlyStoppingPatience > 0))
         {
-            using var affine = AffineGradient.TryCreate(model, settings.InputSize, settings.NumClasses);
+            // The fast path gathers its batches on the CPU; on another device the model trains through autograd.
+            using var affine = device is null ? AffineGradient.TryCreate(model, settings.InputSize, settings.NumClasses) : null;
+            isLinear = affine is not null || experiment.Architecture.Kind == Models.ModelKind.Linear;
             IGradientSource gradients = affine is not null ? affine : new AutogradGradient(model, optimizer);
-            // SGD on the affine fast path updates the weights inside its backward pass (see AffineSgd).
-            using var fusedSgd = affine is not null && settings.Optimizer is (OptimizerKind.Sgd or OptimizerKind.Momentum)
+            // SGD on the affine fast path updates the weights inside its backward pass (see AffineSgd); one-cycle
+            // cycles the momentum too, which only the optimizer does.
+            using var fusedSgd = affine is not null && settings.Optimizer is (OptimizerKind.Sgd or OptimizerKind.Momentum) && settings.LrSchedule != LearningRateSchedule.OneCycle
                 ? new AffineSgd(affine, settings.Momentum, settings.WeightDecay, settings.Nesterov)
                 : null;
             var fullBatch = settings.Optimizer == OptimizerKind.Lbfgs;
@@ -80,15 +93,18 @@ public static class Trainer
             {
                 context.CancellationToken.ThrowIfCancellationRequested();
                 var epochClock = Stopwatch.StartNew();
+                model.train(); // evaluation (validation) switches to eval mode and back; this makes sure of it
+                batchProgress?.StartEpoch(epoch, stepsPerEpoch, inputs.Count);
                 var trainLoss = fullBatch
-                    ? FullBatchEpoch(model, optimizer, affine, inputs, settings, scheduler, epoch)
+                    ? FullBatchEpoch(model, optimizer, affine, inputs, settings, scheduler, epoch, device)
                     : fusedSgd is not null
                         ? FusedSgdEpoch(fusedSgd, inputs, settings.BatchSize, shuffleGenerator, scheduler, epoch, context.CancellationToken)
-                        : MiniBatchEpoch(affine, gradients, optimizer, inputs, settings.BatchSize, shuffleGenerator, scheduler, epoch, context.CancellationToken);
+                        : MiniBatchEpoch(affine, gradients, optimizer, inputs, settings.BatchSize, shuffleGenerator, scheduler, epoch, device, batchProgress, context.CancellationToken);
                 Evaluation? validation = null;
                 if (double.IsFinite(trainLoss) && inputs.ValidationFeatures is { } validationFeatures)
                 {
-                    validation = Evaluator.Evaluate(model, validationFeatures, inputs.ValidationLabels!, settings.NumClasses);
+                    // Evaluation mode under no_grad (dropout off, batch norm on running statistics), then back to training.
+                    validation = Evaluator.Evaluate(model, validationFeatures, inputs.ValidationLabels!, settings.NumClasses, evaluationChunk);
                 }
 
                 epochs.Add(new EpochMetrics(epoch, trainLoss, epochClock.Elapsed.TotalSeconds, validation?.Loss, validation?.Accuracy));
@@ -96,7 +112,7 @@ public static class Trainer
                 // for them (a first console write in a fresh process JITs the whole rendering library).
                 trainClock.Stop();
                 context.Progress?.Report(new EpochReport(epoch, settings.Epochs, trainLoss, validation?.Loss));
-                snapshots?.Add(ModelWeights.CaptureParameters(model));
+                snapshots?.Add(Models.ModelState.Capture(model));
                 trainClock.Start();
                 if (!double.IsFinite(trainLoss))
                 {
@@ -133,7 +149,7 @@ public static class Trainer
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
         var evaluationClock = Stopwatch.StartNew();
         using var testFeatures = divergence is null ? inputs.TransformImages(context.Data.Test.Images) : null;
-        var test = testFeatures is null ? null : Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses);
+        var test = testFeatures is null ? null : Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses, evaluationChunk);
         if (test is not null && !double.IsFinite(test.Loss))
         {
             // Finite weights so large that the logits overflow: as diverged as a NaN loss.
@@ -151,6 +167,7 @@ public static class Trainer
             TrainSeconds = trainSeconds,
             PreprocessSeconds = preprocessSeconds,
             DivergenceReason = divergence,
+            Model = Summarize(experiment, model), // the architecture, diverged or not
         };
         if (divergence is not null)
         {
@@ -158,10 +175,13 @@ public static class Trainer
         }
 
         var finalValidation = inputs.ValidationFeatures is { } features
-            ? Evaluator.Evaluate(model, features, inputs.ValidationLabels!, settings.NumClasses)
+            ? Evaluator.Evaluate(model, features, inputs.ValidationLabels!, settings.NumClasses, evaluationChunk)
             : null;
         var evaluationSeconds = evaluationClock.Elapsed.TotalSeconds;
-        var weights = ModelWeights.Capture(model);
+        // Weight templates (one row per class over the pixels) exist only for one linear layer; a deeper model's first
+        // matrix (fc1 [256, 784], or a CNN's [120, 400]) is not one.
+        var weights = isLinear ? ModelWeights.Capture(model) : null;
+        var state = Models.ModelState.Capture(model);
         var measuredEpochs = snapshots is null
             ? epochs
             : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures!, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
@@ -172,9 +192,52 @@ public static class Trainer
             Validation = finalValidation,
             EvaluationSeconds = evaluationSeconds,
             Weights = weights,
+            State = state,
             BestEpoch = bestEpoch,
             StoppedEarly = stoppedEarly,
         };
+    }
+
+    /// <summary>
+    /// The device of <paramref name="kind"/>, or null for the CPU (where tensors already are: nothing moves). CUDA
+    /// without a CUDA backend in the process is an error before anything trains.
+    /// </summary>
+    internal static Device? ResolveDevice(ComputeDevice kind)
+    {
+        switch (kind)
+        {
+            case ComputeDevice.Cpu:
+                return null;
+            case ComputeDevice.Cuda:
+                if (!cuda.is_available())
+                {
+                    throw new ArgumentException(
+                        "device 'cuda' needs TorchSharp's CUDA build (the TorchSharp-cuda-linux or TorchSharp-cuda-windows package instead of " +
+                        "TorchSharp-cpu) and an NVIDIA GPU with its driver; this process has only the CPU backend (torch.cuda.is_available() is false). " +
+                        "Use 'device: cpu', or reference the CUDA package.");
+                }
+
+                return CUDA;
+            default:
+                throw new NotSupportedException($"device {kind} is not supported");
+        }
+    }
+
+    /// <summary>
+    /// The architecture the result reports: <see cref="IExperiment.Architecture"/>, measured from the model when the
+    /// build could not know it (a user module, no layers, or no parameter count).
+    /// </summary>
+    private static Models.ModelSummary Summarize(IExperiment experiment, nn.Module<Tensor, Tensor> model)
+    {
+        var declared = experiment.Architecture;
+        if (declared.Kind != Models.ModelKind.Module && declared.Layers.Count > 0 && declared.ParameterCount >= 0)
+        {
+            return declared;
+        }
+
+        var inputShape = declared.InputShape.Count > 0 ? declared.InputShape : [experiment.Settings.InputSize];
+        var measured = Models.ModelSummary.Measure(model, inputShape, declared.Kind, string.IsNullOrEmpty(declared.Architecture) ? null : declared.Architecture);
+        return measured;
     }
 
     private static bool AllFinite(IEnumerable<Tensor> parameters)
@@ -198,12 +261,15 @@ public static class Trainer
         }
     }
 
-    private static optim.Optimizer CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, ExperimentSettings settings) => settings.Optimizer switch
+    internal static optim.Optimizer CreateOptimizer(IReadOnlyList<TorchSharp.Modules.Parameter> parameters, ExperimentSettings settings) => settings.Optimizer switch
     {
         OptimizerKind.Sgd or OptimizerKind.Momentum =>
             optim.SGD(parameters, settings.LearningRate, settings.Momentum, dampening: 0, weight_decay: settings.WeightDecay, nesterov: settings.Nesterov),
         OptimizerKind.Adam =>
             optim.Adam(parameters, settings.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: settings.WeightDecay),
+        // Decoupled weight decay: p -= lr · weightDecay · p before the Adam step (PyTorch's AdamW).
+        OptimizerKind.AdamW =>
+            optim.AdamW(parameters, settings.LearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: settings.WeightDecay),
         // One iteration (one full-batch evaluation) per step, so that an epoch is one L-BFGS iteration.
         OptimizerKind.Lbfgs => optim.LBFGS(parameters, settings.LearningRate, max_iter: 1, max_eval: 1, tolerange_grad: 1e-9, tolerance_change: 1e-12, history_size: 100),
         _ => throw new NotSupportedException($"Optimizer {settings.Optimizer} is not supported"),
@@ -220,13 +286,15 @@ public static class Trainer
         Generator shuffleGenerator,
         LearningRateScheduler scheduler,
         int epoch,
+        Device? device,
+        BatchProgressReporter? progress,
         CancellationToken cancellationToken)
     {
         var count = inputs.Count;
         using var epochScope = NewDisposeScope();
         var order = randperm(count, generator: shuffleGenerator);
         var labels = inputs.Labels.index_select(0, order);
-        var lossSum = zeros(1, dtype: ScalarType.Float64);
+        var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         var step = 0;
         for (var start = 0; start < count; start += batchSize, step++)
         {
@@ -237,18 +305,25 @@ public static class Trainer
             var targets = labels.narrow(0, start, length);
             scheduler.BeforeStep(epoch, step);
             Tensor loss;
+            if (device is not null)
+            {
+                targets = targets.to(device);
+            }
+
             if (affine is not null)
             {
                 var (batch, scale) = inputs.GatherScaled(indices);
-                loss = affine.Compute(batch, targets, scale);
+                loss = affine.Compute(device is null ? batch : batch.to(device), targets, scale);
             }
             else
             {
-                loss = gradients.Compute(inputs.Gather(indices), targets);
+                var batch = inputs.Gather(indices);
+                loss = gradients.Compute(device is null ? batch : batch.to(device), targets);
             }
 
             optimizer.step();
             lossSum.add_(loss);
+            progress?.AfterStep(step + 1, start + length);
         }
 
         return lossSum.item<double>() / count;
@@ -296,7 +371,8 @@ public static class Trainer
         TrainingInputs inputs,
         ExperimentSettings settings,
         LearningRateScheduler scheduler,
-        int epoch)
+        int epoch,
+        Device? device)
     {
         using var epochScope = NewDisposeScope();
         var dataLoss = double.NaN;
@@ -313,9 +389,15 @@ public static class Trainer
             else
             {
                 optimizer.zero_grad();
-                loss = zeros(1, dtype: ScalarType.Float64).squeeze();
+                loss = zeros(1, dtype: ScalarType.Float64, device: device).squeeze();
                 inputs.ForEachChunk(FullBatchChunk, (x, y) =>
                 {
+                    if (device is not null)
+                    {
+                        x = x.to(device);
+                        y = y.to(device);
+                    }
+
                     var chunkLoss = nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.Sum) / inputs.Count;
                     chunkLoss.backward();
                     using var noGrad = no_grad();

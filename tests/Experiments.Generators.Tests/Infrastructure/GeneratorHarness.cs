@@ -60,7 +60,7 @@ internal static class GeneratorHarness
     public static CSharpCompilation CreateShippedCompilation() => CreateCompilation(
         Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "runner", "Models"), "*.cs", SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)
-            .Select(path => CSharpSyntaxTree.ParseText(File.ReadAllText(path), ParseOptions, path))
+            .Select(path => CSharpSyntaxTree.ParseText(System.IO.File.ReadAllText(path), ParseOptions, path))
             .Append(CSharpSyntaxTree.ParseText("global using System;", ParseOptions, "GlobalUsings.cs"))
             .ToArray());
 
