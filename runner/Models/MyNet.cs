@@ -34,7 +34,7 @@ public sealed class MyNet : nn.Module<Tensor, Tensor>
     private readonly Flatten flatten;
     private readonly Linear fc1;
     private readonly ReLU relu3;
-    private readonly Dropout dropout;
+    private readonly global::Experiments.Models.Dropout dropout; // seeded by the trainer from the experiment's seed, unlike nn.Dropout
     private readonly Linear fc2;
 
     /// <summary>Creates the network.</summary>
@@ -67,7 +67,7 @@ public sealed class MyNet : nn.Module<Tensor, Tensor>
         flatten = nn.Flatten();
         fc1 = nn.Linear(channels[1] * 7 * 7, hidden);
         relu3 = nn.ReLU();
-        this.dropout = nn.Dropout(dropout);
+        this.dropout = new global::Experiments.Models.Dropout(dropout);
         fc2 = nn.Linear(hidden, numClasses);
 
         RegisterComponents();
