@@ -1,4 +1,3 @@
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -45,7 +44,7 @@ public sealed class MyNet : nn.Module<Tensor, Tensor>
     public MyNet(int hidden = 128, double dropout = 0.2, int[]? channels = null, int numClasses = 10)
         : base(nameof(MyNet))
     {
-        channels ??= [16, 32];
+        channels ??= new[] { 16, 32 };
         if (channels.Length != 2 || channels[0] < 1 || channels[1] < 1)
         {
             throw new ArgumentException("MyNet needs two positive channel counts, one per convolution, such as [16, 32].", nameof(channels));
@@ -89,6 +88,7 @@ public sealed class MyNet : nn.Module<Tensor, Tensor>
         return x.MoveToOuterDisposeScope();
     }
 
+    /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -78,7 +78,7 @@ public sealed class CompileCleanTests
     {
         var parseOptions = GeneratorHarness.ParseOptions.WithLanguageVersion(version);
         var driver = GeneratorHarness.CreateDriver(ShippedFiles(), RepositoryPaths.ExperimentsDirectory, parseOptions);
-        var run = GeneratorHarness.Run(driver, GeneratorHarness.CreateShippedCompilation());
+        var run = GeneratorHarness.Run(driver, GeneratorHarness.CreateShippedCompilation(parseOptions));
 
         run.AssertCompilesClean();
         Assert.All(run.Output.SyntaxTrees, tree => Assert.Equal(version.MapSpecifiedToEffectiveVersion(), ((CSharpParseOptions)tree.Options).LanguageVersion));

@@ -19,6 +19,9 @@ public sealed class IncrementalityTests
         ExperimentGenerator.TrackingNames.Parse,
         ExperimentGenerator.TrackingNames.FileDiagnostics,
         ExperimentGenerator.TrackingNames.ExperimentSet,
+        ExperimentGenerator.TrackingNames.ReferencedModuleNames,
+        Generators.Modules.ModuleTypes.TrackingNames.ReferencedModules,
+        ExperimentGenerator.TrackingNames.BoundSet,
         ExperimentGenerator.TrackingNames.FileExperiments,
         ExperimentGenerator.TrackingNames.Experiments,
         ExperimentGenerator.TrackingNames.FileModels,
@@ -92,7 +95,9 @@ public sealed class IncrementalityTests
         driver = driver.RunGenerators(compilation);
         var result = driver.GetRunResult().Results.Single();
 
-        foreach (var (name, steps) in result.TrackedSteps)
+        // The new class is described (ModuleType) and joins the list of classes (ModuleCatalog); from the catalog
+        // narrowed to the names the experiments reference on, nothing runs again.
+        foreach (var (name, steps) in result.TrackedSteps.Where(s => s.Key is not (Generators.Modules.ModuleTypes.TrackingNames.ModuleType or Generators.Modules.ModuleTypes.TrackingNames.ModuleCatalog)))
         {
             Assert.All(steps.SelectMany(s => s.Outputs), o => Assert.True(
                 o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged,
@@ -239,13 +244,13 @@ public sealed class IncrementalityTests
         Assert.All(reasons.Where(r => r.Name is "alpha" or "beta" or "gamma"), r => Assert.True(r.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{r.Name}: {r.Reason}"));
         Assert.Equal(2, reasons.Count(r => r.Name.StartsWith("aaa/", StringComparison.Ordinal) && r.Reason == IncrementalStepRunReason.New));
 
-        // The two new sources, their one model class, the new file's (empty) diagnostics and the catalog are
-        // produced; alpha, beta and gamma, and their model classes, come from the cache.
+        // The two new sources, their one model class, the sweep's shared source, the new file's (empty) diagnostics
+        // and the catalog are produced; alpha, beta and gamma, and their model classes, come from the cache.
         var models = ModelReasons(result);
         Assert.Equal(IncrementalStepRunReason.New, models["AaaModel"]);
         Assert.All(new[] { "AlphaModel", "BetaModel", "GammaModel" }, m => Assert.True(models[m] is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{m}: {models[m]}"));
         var outputs = result.TrackedOutputSteps[SourceOutput].SelectMany(s => s.Outputs).ToList();
-        Assert.Equal(5, outputs.Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
+        Assert.Equal(6, outputs.Count(o => o.Reason is IncrementalStepRunReason.New or IncrementalStepRunReason.Modified));
         Assert.Equal(Source(first, "Gamma"), Source(result, "Gamma"));
     }
 
@@ -398,6 +403,58 @@ public sealed class IncrementalityTests
         AdditionalText[] files = extra is null ? [alpha, beta, gamma] : [alpha, beta, gamma, extra];
         var driver = GeneratorHarness.CreateDriver(files).RunGenerators(GeneratorHarness.CreateCompilation());
         return (driver, driver.GetRunResult().Results.Single());
+    }
+
+    /// <summary>A project with a module experiment: the module's file, another C# file, and the YAML that names the module.</summary>
+    private static (GeneratorDriver Driver, SyntaxTree Module, SyntaxTree Other, Compilation Compilation) ModuleProject()
+    {
+        var module = CSharpSyntaxTree.ParseText(Modules.ModuleLab.MyNet, GeneratorHarness.ParseOptions, "/project/Models/MyNet.cs");
+        var other = CSharpSyntaxTree.ParseText("namespace User; public class Helper { public int Value => 1; }", GeneratorHarness.ParseOptions, "/project/Helper.cs");
+        var compilation = GeneratorHarness.CreateCompilation(module, other);
+        var yaml = GeneratorHarness.ValidYaml + "model:\n  class: MyNet\n  args:\n    hidden: 64\n";
+        var driver = GeneratorHarness.CreateDriver([GeneratorHarness.File("net.yaml", yaml), alphaFile]).RunGenerators(compilation);
+        return (driver, module, other, compilation);
+    }
+
+    private static readonly InMemoryAdditionalText alphaFile = GeneratorHarness.File("alpha.yaml", GeneratorHarness.ValidYaml);
+
+    [Fact]
+    public void An_edit_to_CSharp_that_no_experiment_names_reruns_no_YAML_step()
+    {
+        var (driver, _, other, compilation) = ModuleProject();
+        var first = driver.GetRunResult().Results.Single();
+        Assert.Contains("new global::Experiments.Runner.Models.MyNet(hidden: 64)", Source(first, "Net"), StringComparison.Ordinal);
+
+        var edited = compilation.ReplaceSyntaxTree(other, CSharpSyntaxTree.ParseText("namespace User; public class Helper { public int Value => 2; }", GeneratorHarness.ParseOptions, "/project/Helper.cs"));
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        foreach (var step in new[]
+        {
+            ExperimentGenerator.TrackingNames.Parse, ExperimentGenerator.TrackingNames.ExperimentSet, ExperimentGenerator.TrackingNames.ReferencedModuleNames,
+            Generators.Modules.ModuleTypes.TrackingNames.ReferencedModules, ExperimentGenerator.TrackingNames.BoundSet, ExperimentGenerator.TrackingNames.FileExperiments,
+            ExperimentGenerator.TrackingNames.Experiments, ExperimentGenerator.TrackingNames.Catalog,
+        })
+        {
+            Assert.All(AllOutputs(result, step), o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{step}: {o.Reason}"));
+        }
+    }
+
+    [Fact]
+    public void Changing_the_named_modules_constructor_makes_the_YAML_an_error_and_back()
+    {
+        var (driver, module, _, compilation) = ModuleProject();
+        var renamed = Modules.ModuleLab.MyNet.Replace("int hidden", "int width", StringComparison.Ordinal).Replace("hidden", "width", StringComparison.Ordinal);
+        Assert.NotEqual(Modules.ModuleLab.MyNet, renamed);
+        var edited = compilation.ReplaceSyntaxTree(module, CSharpSyntaxTree.ParseText(renamed, GeneratorHarness.ParseOptions, "/project/Models/MyNet.cs"));
+
+        var result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+
+        var diagnostic = Assert.Single(result.Diagnostics);
+        Assert.Equal("EXP0035", diagnostic.Id);
+        Assert.EndsWith("net.yaml", diagnostic.Location.GetLineSpan().Path, StringComparison.Ordinal);
+        Assert.Equal(11, diagnostic.Location.GetLineSpan().StartLinePosition.Line + 1);
+        Assert.DoesNotContain(result.GeneratedSources, s => s.HintName == "Net.Experiment.g.cs");
+        Assert.Contains(result.GeneratedSources, s => s.HintName == "Alpha.Experiment.g.cs");
     }
 
     private static IEnumerable<(object Value, IncrementalStepRunReason Reason)> AllOutputs(GeneratorRunResult result, string stepName) =>

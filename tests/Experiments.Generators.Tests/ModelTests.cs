@@ -63,7 +63,7 @@ public sealed class ModelTests
             "Layer 3 (maxpool2d 2x2) has a 2x2 kernel, larger than its input [1, 1, 1] (the output of pool2)"
         },
         {
-            ["- conv2d: { channels: 8, kernel: 3 }", "- linear: 10"], "EXP0024", 11, 7,
+            ["- conv2d: { channels: 8, kernel: 3 }", "- linear: 10"], "EXP0024", 11, 15,
             "Layer 2 (linear 10) needs a flat input [features]; its input is [8, 26, 26] (the output of conv1): add '- flatten' before it"
         },
         {
@@ -79,7 +79,7 @@ public sealed class ModelTests
             "Layer 1 (maxpool2d 2x2 padding 2) has padding 2, but pooling allows at most half its kernel (1)"
         },
         {
-            ["- flatten", "- linear: 12"], "EXP0025", 11, 7,
+            ["- flatten", "- linear: 12"], "EXP0025", 11, 15,
             "The model outputs [12] per example, but must output [10] (numClasses: one logit per class); the last layer, fc1, must have 10 features"
         },
         {
@@ -203,7 +203,7 @@ public sealed class ModelTests
     {
         // Only the member of a sweep that breaks a rule is left out; the member with a kernel of 3 is generated.
         string[] generated = model.Contains("[3, 40]", StringComparison.Ordinal)
-            ? [GeneratorHarness.CatalogHintName, "MModel.g.cs", "M_Kernel3.Experiment.g.cs"]
+            ? [GeneratorHarness.CatalogHintName, "M.Sweep.g.cs", "MModel.g.cs", "M_Kernel3.Experiment.g.cs"]
             : [GeneratorHarness.CatalogHintName];
         AssertSingle(GeneratorHarness.ValidYaml + model, id, line, column, message, generated);
     }

@@ -26,10 +26,16 @@ public sealed class SweepTests
             ],
             names);
         var source = run.Source("LrSweep_LearningRate0p01_BatchSize1000.Experiment.g.cs");
-        Assert.Contains("public string Name => \"lr-sweep/learningRate=0.01,batchSize=1000\";", source, StringComparison.Ordinal);
-        Assert.Contains("public string? Sweep => \"lr-sweep\";", source, StringComparison.Ordinal);
+        Assert.Contains(": base(\"lr-sweep/learningRate=0.01,batchSize=1000\", ", source, StringComparison.Ordinal);
         Assert.Contains("public const double LearningRate = 0.01;", source, StringComparison.Ordinal);
         Assert.Contains("public const int BatchSize = 1000;", source, StringComparison.Ordinal);
+
+        // What the members share is written once: the other keys, and the base class with the sweep's name.
+        Assert.DoesNotContain("Epochs", source, StringComparison.Ordinal);
+        var shared = run.Source("LrSweep.Sweep.g.cs");
+        Assert.Contains("public string? Sweep => \"lr-sweep\";", shared, StringComparison.Ordinal);
+        Assert.Contains("public const int Epochs = 5;", shared, StringComparison.Ordinal);
+        Assert.DoesNotContain("public const double LearningRate", shared, StringComparison.Ordinal);
     }
 
     [Fact]

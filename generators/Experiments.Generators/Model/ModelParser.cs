@@ -639,9 +639,9 @@ internal sealed class ModelParser
 
     private static string Short(LayerSpec layer) => layer switch
     {
-        LinearLayerSpec linear => "fc(" + I(linear.OutFeatures) + ")",
-        Conv2dLayerSpec conv => "conv(" + I(conv.OutChannels) + ")",
-        Pool2dLayerSpec pool => pool.IsMax ? "maxpool" : "avgpool",
+        LinearLayerSpec linear => "fc" + I(linear.OutFeatures),
+        Conv2dLayerSpec conv => "conv" + I(conv.OutChannels),
+        Pool2dLayerSpec pool => pool.IsMax ? "pool" : "avgpool",
         _ => layer.Display,
     };
 

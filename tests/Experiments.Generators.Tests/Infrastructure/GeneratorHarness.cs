@@ -57,11 +57,11 @@ internal static class GeneratorHarness
     /// A compilation as the runner's: with its own modules (<c>runner/Models/*.cs</c>, which shipped experiments name)
     /// and the implicit <c>using System;</c> of an SDK project.
     /// </summary>
-    public static CSharpCompilation CreateShippedCompilation() => CreateCompilation(
+    public static CSharpCompilation CreateShippedCompilation(CSharpParseOptions? parseOptions = null) => CreateCompilation(
         Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "runner", "Models"), "*.cs", SearchOption.AllDirectories)
             .Order(StringComparer.Ordinal)
-            .Select(path => CSharpSyntaxTree.ParseText(System.IO.File.ReadAllText(path), ParseOptions, path))
-            .Append(CSharpSyntaxTree.ParseText("global using System;", ParseOptions, "GlobalUsings.cs"))
+            .Select(path => CSharpSyntaxTree.ParseText(System.IO.File.ReadAllText(path), parseOptions ?? ParseOptions, path))
+            .Append(CSharpSyntaxTree.ParseText("global using System;", parseOptions ?? ParseOptions, "GlobalUsings.cs"))
             .ToArray());
 
     public static CSharpCompilation CreateCompilation(params SyntaxTree[] trees) =>
