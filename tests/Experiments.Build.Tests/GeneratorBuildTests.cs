@@ -54,7 +54,7 @@ public sealed class GeneratorBuildTests
         Assert.True(succeeded == 0, log);
         var generated = Path.Combine(projectDirectory, "obj", "generated", "Experiments.Generators", "Experiments.Generators.ExperimentGenerator");
         Assert.Equal(
-            ["Cafe.Experiment.g.cs", "ExperimentCatalog.g.cs", "Good.Experiment.g.cs"],
+            ["Cafe.Experiment.g.cs", "CafeModel.g.cs", "ExperimentCatalog.g.cs", "Good.Experiment.g.cs", "GoodModel.g.cs"],
             Directory.GetFiles(generated).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Contains("public const string Description = \"Caf\u00e9 au lait\";", File.ReadAllText(Path.Combine(generated, "Cafe.Experiment.g.cs")), StringComparison.Ordinal);
 

@@ -58,7 +58,8 @@ public sealed class CommandLineTests
         {
             var experiment = ExperimentCatalog.All.Single(e => e.Name == name);
             Assert.Equal("completed", row.GetProperty("status").GetString());
-            Assert.Equal("mnist", row.GetProperty("dataset").GetString());
+            Assert.Equal(experiment.Dataset, row.GetProperty("dataset").GetString());
+            Assert.Equal(experiment.Architecture.Architecture, row.GetProperty("architecture").GetString());
             Assert.Equal(experiment.Settings.LearningRate, row.GetProperty("hyperparameters").GetProperty("learningRate").GetDouble());
             Assert.Equal(experiment.Settings.Epochs, row.GetProperty("epochs").GetArrayLength());
             Assert.True(row.GetProperty("trainSeconds").GetDouble() > 0);
@@ -74,6 +75,13 @@ public sealed class CommandLineTests
         // the raw-pixel bound leaves 0.3 points for another CPU's rounding). Their speed is the bench's to measure.
         Assert.True(rows["best-linear"].GetProperty("accuracy").GetDouble() >= 92.2, "best-linear: " + rows["best-linear"]);
         Assert.True(rows["best-deskewed"].GetProperty("accuracy").GetDouble() >= 94.8, "best-deskewed: " + rows["best-deskewed"]);
+
+        // The models beyond one linear layer meet issue 10's targets (98.54%, 99.14%, 91.34% measured here), with
+        // 0.2 points left for another CPU's rounding; their speed is the bench's and the README's to measure.
+        Assert.True(rows["mlp"].GetProperty("accuracy").GetDouble() >= 97.8, "mlp: " + rows["mlp"]);
+        Assert.True(rows["cnn"].GetProperty("accuracy").GetDouble() >= 98.8, "cnn: " + rows["cnn"]);
+        Assert.True(rows["fashion-cnn"].GetProperty("accuracy").GetDouble() >= 90.8, "fashion-cnn: " + rows["fashion-cnn"]);
+        Assert.True(rows["my-module"].GetProperty("accuracy").GetDouble() >= 97.0, "my-module: " + rows["my-module"]);
 
         // lr-sweep extends seed-recipe: its member at the same learning rate is the same experiment, bit for bit.
         Assert.Equal(rows["seed-recipe"].GetProperty("accuracy").GetDouble(), rows["lr-sweep/learningRate=0.001"].GetProperty("accuracy").GetDouble());

@@ -187,7 +187,7 @@ public sealed class RunCacheTests : IDisposable
         Assert.True(exit == 0, output);
         Assert.Equal((2, 2), (a.Trained, stateless.Trained));
         Assert.Contains("warning: a is trained again: the run cache cannot reuse result 1 (run 1, experiment 'a')", output.ReplaceLineEndings(""), StringComparison.Ordinal);
-        Assert.Contains("state entry 'linear.weight' cannot be read", output.ReplaceLineEndings(""), StringComparison.Ordinal);
+        Assert.Contains("state entry 'weight' cannot be read", output.ReplaceLineEndings(""), StringComparison.Ordinal);
         Assert.Contains("stored without its model state", output.ReplaceLineEndings(""), StringComparison.Ordinal);
 
         // What was trained again is reused next time.
@@ -226,10 +226,9 @@ public sealed class RunCacheTests : IDisposable
         public ExperimentResult Run(ExperimentContext context)
         {
             Trained++;
+            // The trainer fills the state; an experiment (or an older runtime) that leaves it out is not reusable.
             var result = Trainer.Run(this, context);
-            return FillState && result.Weights is { } weights
-                ? result with { State = new ModelState([new StateEntry("linear.weight", [10, 784], weights.AsSpan().ToArray(), IsParameter: true), new StateEntry("linear.bias", [10], new float[10], IsParameter: true)]) }
-                : result;
+            return FillState ? result : result with { State = null };
         }
     }
 }
