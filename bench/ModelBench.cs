@@ -14,13 +14,8 @@ namespace Experiments.Bench;
 /// </summary>
 internal static class ModelBench
 {
-    public sealed record Contestant(string Name, string Layers, int BatchSize);
-
-    public static readonly Contestant[] Models =
-    [
-        new("mlp 784-256-10 relu", "linear(256) relu linear(10)", 128),
-        new("cnn LeNet-5 (6c5-pool-16c5-pool-120-84-10, relu)", "conv2d(6,5,1,2) relu maxpool2d(2) conv2d(16,5) relu maxpool2d(2) flatten linear(120) relu linear(84) relu linear(10)", 128),
-    ];
+    /// <summary>The shipped experiments beyond one linear layer on MNIST, as the generator built them from experiments/*.yaml.</summary>
+    public static readonly string[] Models = ["mlp", "cnn"];
 
     public sealed record Row(string Model, double Framework, double Loop, double FrameworkSlowest, double LoopSlowest, int Runs);
 
@@ -30,8 +25,9 @@ internal static class ModelBench
         using var features = data.Train.Images.reshape(data.Train.Count, -1).to_type(ScalarType.Float32).div_(255f);
         var labels = data.Train.Labels;
         var rows = new List<Row>();
-        foreach (var contestant in Models)
+        foreach (var name in Models)
         {
+            var contestant = Experiments.Generated.ExperimentCatalog.All.Single(e => e.Name == name);
             var framework = new List<double>();
             var loop = new List<double>();
             for (var run = 0; run < runs; run++)
@@ -42,7 +38,7 @@ internal static class ModelBench
                 output.Flush();
             }
 
-            rows.Add(new Row(contestant.Name, framework.Min(), loop.Min(), framework.Max(), loop.Max(), runs * epochs));
+            rows.Add(new Row(contestant.Name + " (" + contestant.Architecture.Architecture + ")", framework.Min(), loop.Min(), framework.Max(), loop.Max(), runs * epochs));
         }
 
         return rows;
@@ -63,33 +59,29 @@ internal static class ModelBench
         return text.ToString();
     }
 
-    /// <summary>The framework: <see cref="Experiments.Training.Trainer"/> on an experiment whose model is the hand-written module.</summary>
-    private static IEnumerable<double> Framework(Contestant contestant, ImageDataset data, int epochs)
+    /// <summary>The framework: <see cref="Experiments.Training.Trainer"/> on the shipped experiment, for <paramref name="epochs"/> epochs.</summary>
+    private static IEnumerable<double> Framework(IExperiment shipped, ImageDataset data, int epochs)
     {
-        var settings = new ExperimentSettings
-        {
-            InputSize = 784,
-            NumClasses = 10,
-            Epochs = epochs,
-            BatchSize = contestant.BatchSize,
-            LearningRate = 1e-3,
-            Optimizer = OptimizerKind.Adam,
-        };
-        var result = new ModelExperiment(contestant.Name, settings, () => new LayerModel(contestant.Layers)).Run(new ExperimentContext(data));
+        var result = new ModelExperiment(shipped.Name, shipped.Settings with { Epochs = epochs }, shipped.CreateModel).Run(new ExperimentContext(data));
         if (result.Status != ExperimentStatus.Completed)
         {
-            throw new InvalidOperationException($"{contestant.Name}: {result.Status} {result.Error}");
+            throw new InvalidOperationException($"{shipped.Name}: {result.Status} {result.Error}");
         }
 
         return result.Epochs.Select(e => e.Seconds);
     }
 
-    /// <summary>The loop a user writes from TorchSharpExamples' MNIST sample: shuffled batches of a float tensor, Adam, cross-entropy.</summary>
-    private static List<double> HandWritten(Contestant contestant, Tensor features, Tensor labels, int epochs, long seed)
+    /// <summary>
+    /// The loop a user writes from TorchSharpExamples' MNIST sample, on the same generated model class, batch size,
+    /// optimizer (AdamW at the recipe's rate and decay) and epochs: shuffled batches of a float tensor, cross-entropy.
+    /// It keeps the rate constant where the recipe cycles it (one-cycle): a few scalar writes per step.
+    /// </summary>
+    private static List<double> HandWritten(IExperiment shipped, Tensor features, Tensor labels, int epochs, long seed)
     {
         random.manual_seed(seed);
-        using var model = new LayerModel(contestant.Layers);
-        using var optimizer = optim.Adam(model.parameters(), 1e-3);
+        using var model = shipped.CreateModel();
+        using var optimizer = optim.AdamW(model.parameters(), shipped.Settings.LearningRate, weight_decay: shipped.Settings.WeightDecay);
+        var batchSize = shipped.Settings.BatchSize;
         using var generator = new Generator((ulong)seed);
         var count = features.shape[0];
         var seconds = new List<double>();
@@ -100,10 +92,10 @@ internal static class ModelBench
             using (var epochScope = NewDisposeScope())
             {
                 var order = randperm(count, generator: generator);
-                for (long start = 0; start < count; start += contestant.BatchSize)
+                for (long start = 0; start < count; start += batchSize)
                 {
                     using var scope = NewDisposeScope();
-                    var indices = order.narrow(0, start, Math.Min(contestant.BatchSize, count - start));
+                    var indices = order.narrow(0, start, Math.Min(batchSize, count - start));
                     var data = features.index_select(0, indices);
                     var target = labels.index_select(0, indices);
                     optimizer.zero_grad();

@@ -108,7 +108,19 @@ public sealed class CommandLineTests
             var experiment = ExperimentCatalog.All.Single(e => e.Name == stored.Experiment);
             Assert.Equal(experiment.ConfigurationSha256, stored.SourceSha256);
             Assert.Equal(rows[stored.Experiment].GetProperty("accuracy").GetDouble(), stored.Result.Test!.Accuracy);
-            Assert.Equal((10, 784), (stored.Result.Weights!.Rows, stored.Result.Weights.Columns));
+            if (experiment.Architecture.Kind == Experiments.Models.ModelKind.Linear)
+            {
+                Assert.Equal((10, 784), (stored.Result.Weights!.Rows, stored.Result.Weights.Columns));
+            }
+
+            // Every model's full state is kept, and its parameter count is the generator's (a user module's is measured).
+            Assert.NotNull(stored.Result.State);
+            Assert.Equal(stored.Result.Model!.ParameterCount, stored.Result.State!.ParameterCount);
+            if (experiment.Architecture.ParameterCount >= 0)
+            {
+                Assert.Equal(experiment.Architecture.ParameterCount, stored.Result.State.ParameterCount);
+            }
+
             Assert.Equal(experiment.Settings.Epochs, stored.Result.Epochs.Count);
             Assert.Equal(stored.Result.Test.Accuracy, stored.Result.Epochs[^1].TestAccuracy); // the last epoch's model is the one tested
         }
