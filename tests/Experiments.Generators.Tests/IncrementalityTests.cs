@@ -439,6 +439,37 @@ public sealed class IncrementalityTests
         }
     }
 
+    /// <summary>The run cache must miss after an edit to the module: every experiment naming it, in a sweep too, carries its source's hash.</summary>
+    [Fact]
+    public void Every_experiment_of_a_module_carries_its_sources_hash_in_its_code_fingerprint()
+    {
+        var module = CSharpSyntaxTree.ParseText(Modules.ModuleLab.MyNet, GeneratorHarness.ParseOptions, "/project/Models/MyNet.cs");
+        var sweep = GeneratorHarness.ValidYaml + "model:\n  class: MyNet\n  args:\n    dropout: 0.1\nsweep:\n  model.args.hidden: [32, 64]\n";
+        var single = GeneratorHarness.ValidYaml + "model:\n  class: MyNet\n";
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(module), [GeneratorHarness.File("net.yaml", single), GeneratorHarness.File("nets.yaml", sweep)]);
+        Assert.Empty(run.GeneratorDiagnostics);
+        Assert.Empty(run.Output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)); // the test's module has no doc comments
+
+        var hash = Experiments.ExperimentFile.HashText(Modules.ModuleLab.MyNet);
+        foreach (var hint in new[] { "Net.Experiment.g.cs", "Nets_Hidden32.Experiment.g.cs", "Nets_Hidden64.Experiment.g.cs" })
+        {
+            Assert.Contains("CodeFingerprint => \"generator=\" + ExperimentCatalog.GeneratorBuild + \";model-source-sha256=" + hash + "\"", run.Source(hint), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Softmax_output_on_a_user_module_is_an_error_at_its_class()
+    {
+        var module = CSharpSyntaxTree.ParseText(Modules.ModuleLab.MyNet, GeneratorHarness.ParseOptions, "/project/Models/MyNet.cs");
+        var yaml = GeneratorHarness.ValidYaml + "outputActivation: softmax\nmodel:\n  class: MyNet\n";
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(module), [GeneratorHarness.File("net.yaml", yaml)]);
+
+        var diagnostic = Assert.Single(run.Result.Diagnostics);
+        Assert.Equal("EXP0022", diagnostic.Id);
+        Assert.Equal((10, 10), (diagnostic.Location.GetLineSpan().StartLinePosition.Line + 1, diagnostic.Location.GetLineSpan().StartLinePosition.Character + 1));
+        Assert.StartsWith("outputActivation: softmax applies to the models the generator writes", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Changing_the_named_modules_constructor_makes_the_YAML_an_error_and_back()
     {

@@ -97,7 +97,7 @@ internal static class SweepEmitter
             writer.WriteLine($"public {Settings} Settings {{ get; }}");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
-            writer.WriteLine("public string? CodeFingerprint => \"generator=\" + ExperimentCatalog.GeneratorBuild;");
+            writer.WriteLine("public virtual string? CodeFingerprint => \"generator=\" + ExperimentCatalog.GeneratorBuild;");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             if (sweep.ModelType is { } model)
@@ -171,6 +171,13 @@ internal static class SweepEmitter
                 writer.WriteLine();
                 writer.WriteLine("/// <inheritdoc/>");
                 writer.WriteLine($"public override {Module} CreateModel() => {ModelEmitter.CreateExpression(spec)};");
+                if (spec.Model is ModuleModelSpec)
+                {
+                    // The module's source is part of what its results depend on: a C# edit must miss the run cache.
+                    writer.WriteLine();
+                    writer.WriteLine("/// <inheritdoc/>");
+                    writer.WriteLine($"public override string? CodeFingerprint => {ModelEmitter.FingerprintExpression(spec)};");
+                }
             }
         }
 

@@ -25,8 +25,14 @@ internal sealed class ModelParser
     /// <summary>The most layers a stack may hold, and the most hidden layers of an MLP.</summary>
     public const int MaxLayers = 1_000;
 
-    /// <summary>The most trainable parameters a declared model may have (4 GB of float32 weights).</summary>
-    public const long MaxParameters = 1_000_000_000;
+    /// <summary>
+    /// The most trainable parameters a declared model may have: 250 million (1 GB of float32 weights, the largest
+    /// value the run history's SQLite store keeps in one piece).
+    /// </summary>
+    public const long MaxParameters = 250_000_000;
+
+    /// <summary>The most features one example may have after <c>flatten</c>.</summary>
+    public const long MaxFeatures = 100_000_000;
 
     /// <summary>The keys of the <c>model</c> mapping.</summary>
     public static readonly ImmutableArray<string> ModelKeys = ImmutableArray.Create(Mlp, Layers, Class, Args);
@@ -67,6 +73,14 @@ internal sealed class ModelParser
 
         var parser = new ModelParser(report, numClasses);
         var spec = parser.ParseModel(model, inputShape);
+        if (spec is ModuleModelSpec module && softmax)
+        {
+            // A module's forward decides what it returns; the key would change the hash and nothing else.
+            var at = module.Model.Find(Class)?.Value.Location ?? module.Model.Location;
+            report(DiagnosticDescriptors.InvalidModel, at, new[] { "outputActivation: softmax applies to the models the generator writes; your module's forward decides what it returns (return logits, and remove outputActivation)" });
+            return null;
+        }
+
         return parser.failed || spec is null ? null : spec with { Softmax = softmax };
     }
 
@@ -330,6 +344,7 @@ internal sealed class ModelParser
     private EquatableArray<LayerSpec>? InferShapes(List<(LayerSpec Layer, SourceLocation Location)> layers, EquatableArray<int> input)
     {
         var shape = input.ToArray();
+        var parameters = 0L;
         var counters = new Dictionary<string, int>(StringComparer.Ordinal);
         var result = ImmutableArray.CreateBuilder<LayerSpec>(layers.Count);
         for (var i = 0; i < layers.Count; i++)
@@ -392,8 +407,15 @@ internal sealed class ModelParser
                     break;
 
                 case FlattenLayerSpec:
+                    var features = shape.Aggregate(1L, (product, size) => product * size);
+                    if (features > MaxFeatures)
+                    {
+                        Fail(DiagnosticDescriptors.ShapeMismatch, location, I(number), layer.Display, Problem($"flattens it to {features.ToString("N0", CultureInfo.InvariantCulture)} features, more than the {MaxFeatures.ToString("N0", CultureInfo.InvariantCulture)} a layer may take"));
+                        return null;
+                    }
+
                     shaped = layer;
-                    output = new[] { Product(shape) };
+                    output = new[] { (int)features };
                     break;
 
                 case BatchNormLayerSpec norm:
@@ -412,6 +434,14 @@ internal sealed class ModelParser
                     shaped = layer;
                     output = shape;
                     break;
+            }
+
+            // Stop at the layer that takes the model past the cap, before any sum can overflow.
+            parameters += shaped!.Parameters;
+            if (parameters > MaxParameters)
+            {
+                Fail(DiagnosticDescriptors.InvalidModel, location, $"Layer {I(number)} ({layer.Display}) takes the model to {parameters.ToString("N0", CultureInfo.InvariantCulture)} parameters, more than the {MaxParameters.ToString("N0", CultureInfo.InvariantCulture)} a declared model may have");
+                return null;
             }
 
             var family = Family(shaped!);

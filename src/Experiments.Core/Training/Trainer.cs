@@ -77,7 +77,9 @@ public static class Trainer
         using (var best = new BestWeights(parameters, settings.EarlyStoppingPatience > 0))
         {
             // The fast path gathers its batches on the CPU; on another device the model trains through autograd.
-            using var affine = device is null ? AffineGradient.TryCreate(model, settings.InputSize, settings.NumClasses) : null;
+            // Only one linear layer takes the fast path: a stack that is affine in evaluation (flatten, dropout, linear)
+            // must still train through autograd, where its dropout runs.
+            using var affine = device is null && IsOneLinearLayer(experiment, model) ? AffineGradient.TryCreate(model, settings.InputSize, settings.NumClasses) : null;
             isLinear = affine is not null || experiment.Architecture.Kind == Models.ModelKind.Linear;
             IGradientSource gradients = affine is not null ? affine : new AutogradGradient(model, optimizer);
             // SGD on the affine fast path updates the weights inside its backward pass (see AffineSgd); one-cycle
@@ -239,6 +241,11 @@ public static class Trainer
         var measured = Models.ModelSummary.Measure(model, inputShape, declared.Kind, string.IsNullOrEmpty(declared.Architecture) ? null : declared.Architecture);
         return measured;
     }
+
+    /// <summary>Whether the model is declared as one linear layer and holds nothing that acts only in training (dropout).</summary>
+    private static bool IsOneLinearLayer(IExperiment experiment, nn.Module<Tensor, Tensor> model) =>
+        experiment.Architecture.Kind == Models.ModelKind.Linear
+        && !model.modules().Any(m => m is Models.Dropout or TorchSharp.Modules.Dropout);
 
     private static bool AllFinite(IEnumerable<Tensor> parameters)
     {

@@ -246,6 +246,25 @@ public sealed class ModelTrainingTests(MnistFixture mnist) : IClassFixture<Mnist
         Assert.True(again.forward(ones).allclose(output, rtol: 0, atol: 0)); // the masks depend only on the seed
     }
 
+    /// <summary>
+    /// Dropout then one linear layer is affine in evaluation (the fast path's probe would take it), but it must train
+    /// through autograd so that its dropout runs: with the same seed it ends with other weights than the linear
+    /// layer alone, and those of autograd with the same dropout.
+    /// </summary>
+    [Theory]
+    [InlineData(ModelKind.Layers)]
+    [InlineData(ModelKind.Linear)]
+    public void A_linear_layer_behind_dropout_trains_with_its_dropout(ModelKind declared)
+    {
+        var settings = TestExperiment.BlogRecipe with { Epochs = 1, Seed = 3 };
+        var architecture = new ModelSummary(declared, "dropout-linear", [1, 28, 28], [new LayerSummary("fc1", "linear 10", [10], 7850)], 7850);
+        var withDropout = Train(new ModuleExperiment(settings, () => nn.Sequential(("dropout1", new Dropout(0.5)), ("fc1", nn.Linear(784, 10))), architecture));
+        var plain = Train(new ModuleExperiment(settings, () => nn.Sequential(("fc1", nn.Linear(784, 10))), architecture));
+
+        Assert.Equal(ExperimentStatus.Completed, withDropout.Status);
+        Assert.NotEqual(Values(plain), Values(withDropout));
+    }
+
     [Fact]
     public void A_run_depends_only_on_its_seed_not_on_others_drawing_from_the_global_generator()
     {
