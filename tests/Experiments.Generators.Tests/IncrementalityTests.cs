@@ -458,6 +458,17 @@ public sealed class IncrementalityTests
     }
 
     [Fact]
+    public void A_module_sweep_whose_members_do_not_bind_emits_nothing_for_the_sweep()
+    {
+        var module = CSharpSyntaxTree.ParseText(Modules.ModuleLab.MyNet, GeneratorHarness.ParseOptions, "/project/Models/MyNet.cs");
+        var sweep = GeneratorHarness.ValidYaml + "model:\n  class: MyNet\n  args:\n    dropout: 0.1\nsweep:\n  model.args.width: [32, 64]\n";
+        var run = GeneratorHarness.Run(GeneratorHarness.CreateCompilation(module), [GeneratorHarness.File("nets.yaml", sweep)]);
+
+        Assert.Equal("EXP0035", Assert.Single(run.GeneratorDiagnostics).Id);
+        Assert.Equal([GeneratorHarness.CatalogHintName], run.HintNames);
+    }
+
+    [Fact]
     public void Softmax_output_on_a_user_module_is_an_error_at_its_class()
     {
         var module = CSharpSyntaxTree.ParseText(Modules.ModuleLab.MyNet, GeneratorHarness.ParseOptions, "/project/Models/MyNet.cs");

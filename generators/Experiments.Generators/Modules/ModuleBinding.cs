@@ -72,7 +72,14 @@ internal static class ModuleBinding
 
         var experiments = set.Experiments.Select(BindOne).OfType<ExperimentSpec>().ToEquatableArray();
         var files = set.Files
-            .Select(f => f with { Experiments = f.Experiments.Select(BindOne).OfType<ExperimentSpec>().ToEquatableArray() })
+            .Select(f =>
+            {
+                var kept = f.Experiments.Select(BindOne).OfType<ExperimentSpec>().ToEquatableArray();
+
+                // A sweep whose members did not all bind shares with fewer; one with none left emits nothing.
+                var sweep = f.Sweep is null || kept.Count == 0 ? null : f.Sweep with { Members = kept.Count };
+                return f with { Experiments = kept, Sweep = sweep };
+            })
             .ToEquatableArray();
         return new ExperimentSet(experiments, diagnostics.ToEquatableArray()) { Files = files };
     }
