@@ -188,7 +188,7 @@ internal static class ExperimentEmitter
 
     private static void WriteHyperparameters(SourceWriter writer, ExperimentSpec spec)
     {
-        writer.WriteLine($"/// <summary>The hyperparameters of experiment <c>{Xml(spec.Name)}</c>, from <c>{Xml(spec.SourceFile)}</c>{Inheritance(spec)}.</summary>");
+        writer.WriteLine($"/// <summary>The hyperparameters of experiment <c>{Xml(spec.Name)}</c>, from <c>{Xml(spec.SourceFile)}</c>{Inheritance(spec.BaseFiles)}.</summary>");
         using (writer.Block($"public static class {spec.TypePrefix}Hyperparameters"))
         {
             foreach (var key in ExperimentSchema.EmittedKeys)
@@ -233,8 +233,13 @@ internal static class ExperimentEmitter
         _ => Literal(value),
     };
 
-    private static string Inheritance(ExperimentSpec spec) =>
-        spec.BaseFiles.Count == 0 ? string.Empty : " extending <c>" + Xml(string.Join(", ", spec.BaseFiles)) + "</c>";
+    /// <summary>" extending <c>base.yaml</c>" for a doc comment, or nothing when there are no bases.</summary>
+    internal static string Inheritance(EquatableArray<string> baseFiles) =>
+        baseFiles.Count == 0 ? string.Empty : " extending <c>" + Xml(string.Join(", ", baseFiles)) + "</c>";
+
+    /// <summary>What <c>IExperiment.BuiltFiles</c> returns: the experiment's file, then the files it extends.</summary>
+    internal static string BuiltFilesExpression(EquatableArray<string> baseFiles) =>
+        $"global::{Namespace}.ExperimentCatalog.FilesOf({string.Join(", ", new[] { "SourceFile" }.Concat(baseFiles.Select(Literal)))})";
 
     private static void WriteRunner(SourceWriter writer, ExperimentSpec spec)
     {
@@ -262,8 +267,7 @@ internal static class ExperimentEmitter
             writer.WriteLine($"public string? ConfigurationSha256 => {hyperparameters}.ConfigurationSha256;");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
-            var files = string.Join(", ", new[] { "SourceFile" }.Concat(spec.BaseFiles.Select(Literal)));
-            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => global::{Namespace}.ExperimentCatalog.FilesOf({files});");
+            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {BuiltFilesExpression(spec.BaseFiles)};");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public string Dataset => {hyperparameters}.Dataset;");

@@ -52,8 +52,11 @@ internal static class ModelEmitter
 
     /// <summary>What <c>IExperiment.CodeFingerprint</c> returns.</summary>
     public static string FingerprintExpression(ExperimentSpec spec) => spec.Model is ModuleModelSpec { Bound: { } bound }
-        ? $"\"generator=\" + ExperimentCatalog.GeneratorBuild + \";model-source-sha256={bound.SourceSha256}\""
-        : "\"generator=\" + ExperimentCatalog.GeneratorBuild";
+        ? $"{GeneratorFingerprint} + \";model-source-sha256={bound.SourceSha256}\""
+        : GeneratorFingerprint;
+
+    /// <summary>The code fingerprint of a generated model: the build of the generator that wrote it.</summary>
+    public const string GeneratorFingerprint = "\"generator=\" + ExperimentCatalog.GeneratorBuild";
 
     /// <summary>What <c>IExperiment.CreateModel</c> returns.</summary>
     public static string CreateExpression(ExperimentSpec spec) => spec.Model is ModuleModelSpec { Bound: { } bound }

@@ -25,7 +25,7 @@ internal static class SweepEmitter
         var hyperparameters = sweep.TypePrefix + "Hyperparameters";
         var memberKeys = sweep.MemberKeys.Select(i => ExperimentSchema.EmittedKeys[i]).ToList();
         writer.WriteLine($"/// <summary>");
-        writer.WriteLine($"/// The hyperparameters every member of sweep <c>{ExperimentEmitter.Xml(sweep.Name)}</c> shares, from <c>{ExperimentEmitter.Xml(sweep.SourceFile)}</c>{Inheritance(sweep)}.");
+        writer.WriteLine($"/// The hyperparameters every member of sweep <c>{ExperimentEmitter.Xml(sweep.Name)}</c> shares, from <c>{ExperimentEmitter.Xml(sweep.SourceFile)}</c>{ExperimentEmitter.Inheritance(sweep.BaseFiles)}.");
         writer.WriteLine($"/// Each member's own class holds the values it sets: {ExperimentEmitter.Xml(string.Join(", ", memberKeys.Select(k => k.Name)))}.");
         writer.WriteLine($"/// </summary>");
         using (writer.Block($"public static class {hyperparameters}"))
@@ -87,8 +87,7 @@ internal static class SweepEmitter
             writer.WriteLine("public string? ConfigurationSha256 { get; }");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
-            var files = string.Join(", ", new[] { "SourceFile" }.Concat(sweep.BaseFiles.Select(ExperimentEmitter.Literal)));
-            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => ExperimentCatalog.FilesOf({files});");
+            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {ExperimentEmitter.BuiltFilesExpression(sweep.BaseFiles)};");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine(datasetOwn ? "public string Dataset { get; }" : $"public string Dataset => {hyperparameters}.Dataset;");
@@ -97,7 +96,7 @@ internal static class SweepEmitter
             writer.WriteLine($"public {Settings} Settings {{ get; }}");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
-            writer.WriteLine("public virtual string? CodeFingerprint => \"generator=\" + ExperimentCatalog.GeneratorBuild;");
+            writer.WriteLine($"public virtual string? CodeFingerprint => {ModelEmitter.GeneratorFingerprint};");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             if (sweep.ModelType is { } model)
@@ -183,9 +182,6 @@ internal static class SweepEmitter
 
         return writer.ToSourceText();
     }
-
-    private static string Inheritance(SweepSpec sweep) =>
-        sweep.BaseFiles.Count == 0 ? string.Empty : " extending <c>" + ExperimentEmitter.Xml(string.Join(", ", sweep.BaseFiles)) + "</c>";
 
     private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

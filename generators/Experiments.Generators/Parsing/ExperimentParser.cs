@@ -291,21 +291,8 @@ internal sealed class ExperimentParser
         var entries = ImmutableArray.CreateBuilder<DocumentEntry>();
         var seen = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
         YamlTreeNode? sweepBlock = null;
-        foreach (var (keyNode, valueNode) in mapping.Entries)
+        foreach (var (key, valueNode) in CheckedKeys(mapping, "epochs", seen))
         {
-            if (keyNode is not YamlScalarNode { IsPlain: true } key || key.IsNull)
-            {
-                Report(DiagnosticDescriptors.UnsupportedYaml, Span(keyNode), $"Keys must be plain words such as 'epochs', not {keyNode.Describe()}");
-                continue;
-            }
-
-            if (seen.TryGetValue(key.Value, out var first))
-            {
-                Report(DiagnosticDescriptors.DuplicateKey, Span(key), key.Value, Invariant(first.Start.Line));
-                continue;
-            }
-
-            seen.Add(key.Value, key);
             if (key.Value == ModelParser.ModelKey)
             {
                 var tree = ToValue(valueNode);
@@ -373,22 +360,8 @@ internal sealed class ExperimentParser
             return;
         }
 
-        var swept = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
-        foreach (var (keyNode, valueNode) in mapping.Entries)
+        foreach (var (key, valueNode) in CheckedKeys(mapping, "learningRate", new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal)))
         {
-            if (keyNode is not YamlScalarNode { IsPlain: true } key || key.IsNull)
-            {
-                Report(DiagnosticDescriptors.UnsupportedYaml, Span(keyNode), $"Keys must be plain words such as 'learningRate', not {keyNode.Describe()}");
-                continue;
-            }
-
-            if (swept.TryGetValue(key.Value, out var first))
-            {
-                Report(DiagnosticDescriptors.DuplicateKey, Span(key), key.Value, Invariant(first.Start.Line));
-                continue;
-            }
-
-            swept.Add(key.Value, key);
             var path = key.Value;
             var head = path.Split('.')[0];
             if (seen.TryGetValue(head, out var set) && head != ExperimentSchema.SweepKey && (head != ModelParser.ModelKey || path == head))
@@ -483,6 +456,33 @@ internal sealed class ExperimentParser
         return true;
     }
 
+    /// <summary>
+    /// The entries of <paramref name="mapping"/> whose keys are plain words set once, in file order and one at a time
+    /// (so that the caller's diagnostics stay in file order): a key that is not (quoted, a list, empty) or is set again
+    /// is reported and left out. <paramref name="seen"/> collects the keys, by word.
+    /// </summary>
+    /// <param name="example">A key of this mapping, for the message about one that is not a plain word.</param>
+    private IEnumerable<(YamlScalarNode Key, YamlTreeNode Value)> CheckedKeys(YamlMappingNode mapping, string example, Dictionary<string, YamlTreeNode> seen)
+    {
+        foreach (var (keyNode, valueNode) in mapping.Entries)
+        {
+            if (keyNode is not YamlScalarNode { IsPlain: true } key || key.IsNull)
+            {
+                Report(DiagnosticDescriptors.UnsupportedYaml, Span(keyNode), $"Keys must be plain words such as '{example}', not {keyNode.Describe()}");
+                continue;
+            }
+
+            if (seen.TryGetValue(key.Value, out var first))
+            {
+                Report(DiagnosticDescriptors.DuplicateKey, Span(key), key.Value, Invariant(first.Start.Line));
+                continue;
+            }
+
+            seen.Add(key.Value, key);
+            yield return (key, valueNode);
+        }
+    }
+
     /// <summary>A node of the file as an equatable value with its locations.</summary>
     private YamlValue ToValue(YamlTreeNode node) => node switch
     {
@@ -495,22 +495,8 @@ internal sealed class ExperimentParser
     private EquatableArray<YamlEntry> MapEntries(YamlMappingNode map)
     {
         var entries = ImmutableArray.CreateBuilder<YamlEntry>(map.Entries.Length);
-        var seen = new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal);
-        foreach (var (keyNode, valueNode) in map.Entries)
+        foreach (var (key, valueNode) in CheckedKeys(map, "channels", new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal)))
         {
-            if (keyNode is not YamlScalarNode { IsPlain: true } key || key.IsNull)
-            {
-                Report(DiagnosticDescriptors.UnsupportedYaml, Span(keyNode), $"Keys must be plain words such as 'channels', not {keyNode.Describe()}");
-                continue;
-            }
-
-            if (seen.TryGetValue(key.Value, out var first))
-            {
-                Report(DiagnosticDescriptors.DuplicateKey, Span(key), key.Value, Invariant(first.Start.Line));
-                continue;
-            }
-
-            seen.Add(key.Value, key);
             entries.Add(new YamlEntry(key.Value, Span(key), ToValue(valueNode)));
         }
 
