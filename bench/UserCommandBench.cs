@@ -28,8 +28,10 @@ internal static class UserCommandBench
                 arguments.AddRange(["-c", configuration]);
             }
 
-            arguments.AddRange(["--", "run", .. experiments, "--results", results.FullName]);
-            var command = "dotnet run --project runner" + (configuration is null ? "" : " -c " + configuration) + " -- run " + string.Join(' ', experiments);
+            // --force: every run shares one results folder, whose run cache would otherwise answer all but the first
+            // (the figure is what training takes, as on the user's first run or after an edit).
+            arguments.AddRange(["--", "run", .. experiments, "--results", results.FullName, "--force"]);
+            var command = "dotnet run --project runner" + (configuration is null ? "" : " -c " + configuration) + " -- run " + string.Join(' ', experiments) + " --force";
             log.WriteLine($"warm-up (builds when needed, not counted): {command}");
             RunOnce(repositoryRoot, arguments, results.FullName);
 
