@@ -72,7 +72,7 @@ public sealed class TrainerTests(MnistFixture mnist) : IClassFixture<MnistFixtur
         var wrong = new TestExperiment(Small(seed: 0) with { InputSize = 100 }, name: "wrong");
         var error = Assert.Throws<ArgumentException>(() => wrong.Run(new ExperimentContext(mnist.Subset)));
         Assert.Contains("inputSize 100", error.Message, StringComparison.Ordinal);
-        Assert.Contains("784 pixels", error.Message, StringComparison.Ordinal);
+        Assert.Contains("784 values", error.Message, StringComparison.Ordinal);
 
         var otherData = new TestExperiment(Small(seed: 0), dataset: "fashion-mnist");
         Assert.Throws<ArgumentException>(() => otherData.Run(new ExperimentContext(mnist.Subset)));
