@@ -135,8 +135,8 @@ internal sealed record KeyRule(
 /// </summary>
 internal static class ExperimentSchema
 {
-    public const string Mnist = "mnist";
-    public const string FashionMnist = "fashion-mnist";
+    /// <summary>The dataset of an experiment that names none: it must be described (<c>datasets/mnist.yaml</c>).</summary>
+    public const string DefaultDataset = "mnist";
     public const string Sgd = "sgd";
     public const string MomentumOptimizer = "momentum";
     public const string Adam = "adam";
@@ -174,13 +174,13 @@ internal static class ExperimentSchema
         Role = KeyRole.Property,
     };
 
-    public static readonly KeyDefinition Dataset = new("dataset", ValueKind.Choice, false, Mnist, null, false, null, false, ImmutableArray.Create(Mnist, FashionMnist), "The dataset to train and evaluate on.")
+    public static readonly KeyDefinition Dataset = new("dataset", ValueKind.Text, false, DefaultDataset, null, false, null, false, None, "The dataset to train and evaluate on: the name of a dataset file, datasets/<name>.yaml (mnist, fashion-mnist, digits-csv and digits-images are shipped).")
     {
         Role = KeyRole.Property,
     };
 
-    public static readonly KeyDefinition InputSize = new("inputSize", ValueKind.Integer, true, null, 1, false, 1_000_000, false, None, "Inputs of the linear layer: the number of pixels per image (784 for 28x28).");
-    public static readonly KeyDefinition NumClasses = new("numClasses", ValueKind.Integer, true, null, 2, false, 100_000, false, None, "Outputs of the linear layer: the number of classes.");
+    public static readonly KeyDefinition InputSize = new("inputSize", ValueKind.Integer, false, null, 1, false, 1_000_000, false, None, "Inputs of the linear layer: the number of values per example (784 for 28x28 pixels); defaults to the dataset's (the product of its shape), and must equal it.");
+    public static readonly KeyDefinition NumClasses = new("numClasses", ValueKind.Integer, false, null, 2, false, 100_000, false, None, "Outputs of the linear layer: the number of classes; defaults to the dataset's, and must equal it.");
     public static readonly KeyDefinition Epochs = new("epochs", ValueKind.Integer, true, null, 1, false, 100_000, false, None, "Passes over the training set.");
     public static readonly KeyDefinition BatchSize = new("batchSize", ValueKind.Integer, true, null, 1, false, 1_000_000, false, None, "Images per mini-batch (the last batch of an epoch may be smaller).");
     public static readonly KeyDefinition LearningRate = new("learningRate", ValueKind.Number, true, null, 0, true, null, false, None, "Step size of the optimizer.");
@@ -299,20 +299,6 @@ internal static class ExperimentSchema
     };
 
     private static double Number(string canonical) => double.Parse(canonical, NumberStyles.Float, CultureInfo.InvariantCulture);
-
-    /// <summary>Pixels per image and classes of each dataset the framework knows.</summary>
-    public static (int Inputs, int Classes) DatasetShape(string dataset) => dataset switch
-    {
-        Mnist or FashionMnist => (784, 10),
-        _ => (0, 0),
-    };
-
-    /// <summary>The shape of one example of each dataset the framework knows: [channels, height, width].</summary>
-    public static ImmutableArray<int> DatasetImageShape(string dataset) => dataset switch
-    {
-        Mnist or FashionMnist => ImmutableArray.Create(1, 28, 28),
-        _ => ImmutableArray.Create(DatasetShape(dataset).Inputs),
-    };
 
     public static KeyDefinition? Find(string name)
     {
