@@ -23,9 +23,9 @@ internal static class MlNet
     public sealed record Outcome(double Accuracy, double LogLoss, double FitSeconds);
 
     /// <summary>Copies a split out of its tensors into ML.NET rows (not timed: this is loading, as reading the IDX files is for TorchSharp).</summary>
-    public static List<Image> Rows(ImageSplit split)
+    public static List<Image> Rows(DataSplit split)
     {
-        var pixels = split.Images.reshape(split.Count, -1).data<byte>().ToArray();
+        var pixels = split.Inputs.reshape(split.Count, -1).data<byte>().ToArray();
         var labels = split.Labels.data<long>().ToArray();
         var rows = new List<Image>(split.Count);
         for (var i = 0; i < split.Count; i++)

@@ -20,9 +20,9 @@ internal static class ModelBench
     public sealed record Row(string Model, double Framework, double Loop, double FrameworkSlowest, double LoopSlowest, int Runs);
 
     /// <summary>Alternates framework and loop epochs <paramref name="runs"/> times per model; reports the fastest epoch of each.</summary>
-    public static IReadOnlyList<Row> Run(ImageDataset data, int runs, int epochs, TextWriter output)
+    public static IReadOnlyList<Row> Run(Dataset data, int runs, int epochs, TextWriter output)
     {
-        using var features = data.Train.Images.reshape(data.Train.Count, -1).to_type(ScalarType.Float32).div_(255f);
+        using var features = data.Train.Inputs.reshape(data.Train.Count, -1).to_type(ScalarType.Float32).div_(255f);
         var labels = data.Train.Labels;
         var rows = new List<Row>();
         foreach (var name in Models)
@@ -60,7 +60,7 @@ internal static class ModelBench
     }
 
     /// <summary>The framework: <see cref="Experiments.Training.Trainer"/> on the shipped experiment, for <paramref name="epochs"/> epochs.</summary>
-    private static IEnumerable<double> Framework(IExperiment shipped, ImageDataset data, int epochs)
+    private static IEnumerable<double> Framework(IExperiment shipped, Dataset data, int epochs)
     {
         var result = new ModelExperiment(shipped.Name, shipped.Settings with { Epochs = epochs }, shipped.CreateModel).Run(new ExperimentContext(data));
         if (result.Status != ExperimentStatus.Completed)

@@ -75,7 +75,7 @@ internal static class ModelSearch
     /// Runs the family's candidates (or only those of <paramref name="only"/>, 1-based) and, unless
     /// <paramref name="noFinal"/>, retrains the winner on all training images and reports its test accuracy.
     /// </summary>
-    public static void Run(Func<string, ImageDataset> load, string familyName, IReadOnlyList<int> only, bool noFinal, bool probe, TextWriter output)
+    public static void Run(Func<string, Dataset> load, string familyName, IReadOnlyList<int> only, bool noFinal, bool probe, TextWriter output)
     {
         var family = Families().FirstOrDefault(f => f.Name == familyName) ?? throw new ArgumentException($"no family '{familyName}'; families: {string.Join(", ", Families().Select(f => f.Name))}");
         var data = load(family.Dataset);
@@ -132,7 +132,7 @@ internal static class ModelSearch
     }
 
     /// <summary>Trains one candidate with the framework (the trainer the runner uses), timing as the runner reports it.</summary>
-    public static ExperimentResult Train(Family family, Candidate candidate, ImageDataset data)
+    public static ExperimentResult Train(Family family, Candidate candidate, Dataset data)
     {
         var experiment = new ModelExperiment(family.Name, candidate.Settings, () => new LayerModel(candidate.Layers), family.Dataset);
         var clock = Stopwatch.StartNew();
@@ -145,9 +145,9 @@ internal static class ModelSearch
         return result;
     }
 
-    private static ImageDataset Subset(ImageDataset data, int count) => new(
-        data.Name,
-        new ImageSplit(data.Train.Images.narrow(0, 0, count).clone(), data.Train.Labels.narrow(0, 0, count).clone()),
-        new ImageSplit(data.Test.Images.narrow(0, 0, 1000).clone(), data.Test.Labels.narrow(0, 0, 1000).clone()),
-        data.ClassNames);
+    private static Dataset Subset(Dataset data, int count) => new(
+        data.Description,
+        new DataSplit(data.Train.Inputs.narrow(0, 0, count).clone(), data.Train.Labels.narrow(0, 0, count).clone()),
+        new DataSplit(data.Test.Inputs.narrow(0, 0, 1000).clone(), data.Test.Labels.narrow(0, 0, 1000).clone()),
+        data.ContentKey);
 }

@@ -84,7 +84,7 @@ modelSearch.SetAction(parse =>
 {
     torch.set_num_threads(parse.GetValue(threads));
     using var store = OpenSystemStore();
-    var cache = new Dictionary<string, ImageDataset>(StringComparer.Ordinal);
+    var cache = new Dictionary<string, Dataset>(StringComparer.Ordinal);
     Console.WriteLine(Invariant($"Model search, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, on: {Machine.Describe(parse.GetValue(threads))}"));
     Console.WriteLine();
     ModelSearch.Run(
@@ -122,10 +122,10 @@ return root.Parse(args).Invoke();
 internal static partial class Program
 {
     /// <summary>The repository's datasets (data/), as the runner finds them by default.</summary>
-    public static DatasetStore OpenStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data") });
+    public static DatasetStore OpenStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data"), Datasets = Experiments.Generated.DatasetCatalog.All });
 
     /// <summary>As <see cref="OpenStore"/>, and the system's datasets (Fashion-MNIST from the dataset-fashion-mnist package) as the runner finds them.</summary>
-    public static DatasetStore OpenSystemStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data"), SystemSearchDirectories = ["/usr/share/datasets"] });
+    public static DatasetStore OpenSystemStore() => new(new DatasetStoreOptions { DataRoot = Path.Combine(RepositoryRoot(), "data"), SystemSearchDirectories = ["/usr/share/datasets"], Datasets = Experiments.Generated.DatasetCatalog.All });
 
     /// <summary>The repository root recorded at build time, else the current directory.</summary>
     public static string RepositoryRoot() =>

@@ -78,7 +78,7 @@ internal static class Search
         return [new Family("best-linear", linear), new Family("best-deskewed", deskewed)];
     }
 
-    public static IReadOnlyList<(string Name, ExperimentSettings Settings)> Run(ImageDataset data, TextWriter output, bool quick)
+    public static IReadOnlyList<(string Name, ExperimentSettings Settings)> Run(Dataset data, TextWriter output, bool quick)
     {
         var winners = new List<(string Name, ExperimentSettings Settings)>();
         foreach (var family in Families(quick))

@@ -18,7 +18,7 @@ namespace Experiments.Bench;
 public class StepBenchmarks
 {
     private DatasetStore? store;
-    private ImageDataset? data;
+    private Dataset? data;
     private Tensor? pixels;
     private Tensor? order;
     private nn.Module<Tensor, Tensor>? model;
@@ -45,7 +45,7 @@ public class StepBenchmarks
         set_num_threads(1);
         store = Program.OpenStore();
         data = store.Load("mnist");
-        pixels = data.Train.Images.reshape(data.Train.Count, -1);
+        pixels = data.Train.Inputs.reshape(data.Train.Count, -1);
         order = randperm(data.Train.Count);
         model = nn.Linear(784, 10);
         optimizer = optim.SGD(model.parameters(), 0.001);
@@ -120,7 +120,7 @@ public class StepBenchmarks
     public void Deskew()
     {
         using var scope = NewDisposeScope();
-        Experiments.Preprocessing.Deskew.Apply(data!.Test.Images);
+        Experiments.Preprocessing.Deskew.Apply(data!.Test.Inputs.squeeze(1));
     }
 
     private (Tensor Inputs, Tensor Targets) NextBatch()

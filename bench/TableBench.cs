@@ -31,7 +31,7 @@ internal static class TableBench
         double PeakMegabytes,
         int Runs);
 
-    public static IReadOnlyList<Row> Run(ImageDataset data, int repeat, int mlRepeat, bool skipMlNet, TextWriter log)
+    public static IReadOnlyList<Row> Run(Dataset data, int repeat, int mlRepeat, bool skipMlNet, TextWriter log)
     {
         var rows = new List<Row>();
         foreach (var name in Recipes.Names)

@@ -104,6 +104,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         var storeOptions = new DatasetStoreOptions
         {
             DataRoot = dataRoot,
+            Datasets = Generated.DatasetCatalog.All,
             AllowDownload = options.Download,
             DownloadCommand = DownloadCommand(),
             RememberFailures = true,

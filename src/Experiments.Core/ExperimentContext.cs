@@ -6,13 +6,13 @@ namespace Experiments;
 /// <summary>What an experiment gets from the host when it runs.</summary>
 public sealed class ExperimentContext
 {
-    public ExperimentContext(ImageDataset data)
+    public ExperimentContext(Dataset data)
     {
         Data = data;
     }
 
     /// <summary>The loaded dataset, shared by every experiment of the process (do not dispose it).</summary>
-    public ImageDataset Data { get; }
+    public Dataset Data { get; }
 
     /// <summary>Receives one report after every epoch (and may be null).</summary>
     public IProgress<EpochReport>? Progress { get; init; }

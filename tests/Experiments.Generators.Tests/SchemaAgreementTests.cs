@@ -11,18 +11,6 @@ namespace Experiments.Generators.Tests;
 public sealed class SchemaAgreementTests
 {
     [Fact]
-    public void TheDatasetsTheGeneratorAcceptsAreTheDatasetsTheRuntimeKnows()
-    {
-        Assert.Equal(
-            KnownDatasets.All.Select(d => d.Name).Order(StringComparer.Ordinal),
-            ExperimentSchema.Dataset.Choices.Order(StringComparer.Ordinal));
-        foreach (var dataset in KnownDatasets.All)
-        {
-            Assert.Equal((784, dataset.ClassNames.Count), ExperimentSchema.DatasetShape(dataset.Name));
-        }
-    }
-
-    [Fact]
     public void EveryChoiceMapsToAMemberOfTheRuntimesEnums()
     {
         var enums = ExperimentSchema.Keys.Where(k => k.EnumType is not null).ToList();

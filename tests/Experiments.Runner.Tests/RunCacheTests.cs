@@ -1,3 +1,4 @@
+using Experiments.Generated;
 using System.Text.Json;
 using Experiments.Data;
 using Experiments.History;
@@ -124,7 +125,7 @@ public sealed class RunCacheTests : IDisposable
 
         // Other expected content for one file (as a new release of the dataset would have): the key differs, so it
         // trains (and here the files on disk fail the check, so the result is a failure, not the old one).
-        var changed = KnownDatasets.Mnist with { TestLabels = KnownDatasets.Mnist.TestLabels with { Sha256 = new string('0', 64) } };
+        var changed = DatasetCatalog.Mnist with { Sha256 = new Dictionary<string, string>(DatasetCatalog.Mnist.Sha256) { [IdxFileNames.TestLabels] = new string('0', 64) } };
         var (exit, output) = Run([a], options => options with { Datasets = [changed] }, "all");
         Assert.Equal(RunnerApp.ExperimentFailed, exit);
         Assert.DoesNotContain("cached", output, StringComparison.Ordinal);

@@ -36,8 +36,8 @@ public sealed record DatasetStoreOptions
     /// <summary>When set, replaces every dataset's own mirrors (tests use a local server).</summary>
     public IReadOnlyList<Uri>? Mirrors { get; init; }
 
-    /// <summary>The datasets the store knows; <see cref="KnownDatasets.All"/> when null.</summary>
-    public IReadOnlyList<DatasetInfo>? Datasets { get; init; }
+    /// <summary>The datasets the store knows (the generated <c>DatasetCatalog.All</c> in a built project).</summary>
+    public IReadOnlyList<DatasetDescription> Datasets { get; init; } = [];
 
     /// <summary>JSON file remembering verified files; null disables it. Defaults to <see cref="DefaultVerificationCachePath"/>.</summary>
     public string? VerificationCachePath { get; init; } = DefaultVerificationCachePath;
@@ -81,7 +81,7 @@ public sealed record DatasetFilePaths(string TrainImages, string TrainLabels, st
 /// </summary>
 public sealed class DatasetStore : IDisposable
 {
-    private readonly ConcurrentDictionary<string, Lazy<ImageDataset>> _loaded = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, Lazy<Dataset>> _loaded = new(StringComparer.OrdinalIgnoreCase);
     private readonly VerificationCache _cache;
     private readonly Lock _gate = new();
     private HttpClient? _ownedClient;
@@ -96,11 +96,21 @@ public sealed class DatasetStore : IDisposable
 
     public DatasetStoreOptions Options { get; }
 
-    public IReadOnlyList<DatasetInfo> Datasets => Options.Datasets ?? KnownDatasets.All;
+    public IReadOnlyList<DatasetDescription> Datasets => Options.Datasets;
 
     /// <summary>The dataset's description (files, hashes, class names).</summary>
     /// <exception cref="UnknownDatasetException">The name is not known.</exception>
-    public DatasetInfo GetInfo(string name) => KnownDatasets.Find(Datasets, name);
+    public DatasetDescription GetInfo(string name) =>
+        Datasets.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new UnknownDatasetException(name, [.. Datasets.Select(d => d.Name)]);
+
+    private IdxLayout Layout(string name)
+    {
+        var description = GetInfo(name);
+        return description.Format == DatasetFormat.Idx
+            ? new IdxLayout(description)
+            : throw new NotSupportedException($"Dataset '{description.Name}' is in format {description.Format}, which this store does not read yet");
+    }
 
     /// <summary>
     /// The dataset as tensors, read and verified on the first call and shared afterwards. Do not dispose it: the
@@ -113,11 +123,11 @@ public sealed class DatasetStore : IDisposable
     /// </param>
     /// <exception cref="DataException">Unknown name, missing files, failed download, or an invalid file.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ImageDataset Load(string name, CancellationToken cancellationToken = default)
+    public Dataset Load(string name, CancellationToken cancellationToken = default)
     {
-        var info = GetInfo(name);
+        var info = Layout(name);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var lazy = _loaded.GetOrAdd(info.Name, _ => new Lazy<ImageDataset>(() => Read(info, cancellationToken).ToImageDataset(), LazyThreadSafetyMode.ExecutionAndPublication));
+        var lazy = _loaded.GetOrAdd(info.Name, _ => new Lazy<Dataset>(() => Read(info, cancellationToken).ToDataset(info.Description, History.RunCacheKey.DatasetKey(info.Description)), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return lazy.Value;
@@ -125,16 +135,16 @@ public sealed class DatasetStore : IDisposable
         catch (Exception e) when (!Options.RememberFailures || e is OperationCanceledException)
         {
             // Forget the failure: the user may fix the files and try again with the same store.
-            _loaded.TryRemove(new KeyValuePair<string, Lazy<ImageDataset>>(info.Name, lazy));
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<Dataset>>(info.Name, lazy));
             throw;
         }
     }
 
     /// <summary>Reads and verifies the dataset into byte buffers, without tensors (and without caching them).</summary>
-    public RawImageDataset Read(string name, CancellationToken cancellationToken = default) => Read(GetInfo(name), cancellationToken);
+    public RawImageDataset Read(string name, CancellationToken cancellationToken = default) => Read(Layout(name), cancellationToken);
 
     /// <summary>Finds the dataset's files, downloading the missing ones when allowed. Does not verify files already present.</summary>
-    public DatasetFilePaths Locate(string name, CancellationToken cancellationToken = default) => Locate(GetInfo(name), cancellationToken);
+    public DatasetFilePaths Locate(string name, CancellationToken cancellationToken = default) => Locate(Layout(name), cancellationToken);
 
     /// <summary>
     /// Whether the dataset's files, as they are on disk now, are known to hold the expected content without reading
@@ -144,7 +154,7 @@ public sealed class DatasetStore : IDisposable
     /// </summary>
     public bool IsVerified(string name)
     {
-        var info = GetInfo(name);
+        var info = Layout(name);
         if (_loaded.TryGetValue(info.Name, out var lazy) && lazy.IsValueCreated)
         {
             return true;
@@ -163,7 +173,7 @@ public sealed class DatasetStore : IDisposable
 
             try
             {
-                if (!_cache.IsVerified(Path.GetFullPath(path), FileStamp.Of(path), file.Sha256))
+                if (file.Sha256 is null || !_cache.IsVerified(Path.GetFullPath(path), FileStamp.Of(path), file.Sha256))
                 {
                     return false;
                 }
@@ -201,16 +211,16 @@ public sealed class DatasetStore : IDisposable
         _loaded.Clear();
     }
 
-    private RawImageDataset Read(DatasetInfo info, CancellationToken cancellationToken)
+    private RawImageDataset Read(IdxLayout info, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
         var paths = Locate(info, cancellationToken);
-        int classes = info.ClassNames.Count;
+        int classes = info.Description.ClassNames.Count;
         var trainImages = ReadVerified(info.TrainImages, paths.TrainImages, (s, hash) => IdxReader.ReadImages(s, paths.TrainImages, hash), i => i.Sha256);
         var trainLabels = ReadVerified(info.TrainLabels, paths.TrainLabels, (s, hash) => IdxReader.ReadLabels(s, paths.TrainLabels, classes, hash), l => l.Sha256);
         var testImages = ReadVerified(info.TestImages, paths.TestImages, (s, hash) => IdxReader.ReadImages(s, paths.TestImages, hash), i => i.Sha256);
         var testLabels = ReadVerified(info.TestLabels, paths.TestLabels, (s, hash) => IdxReader.ReadLabels(s, paths.TestLabels, classes, hash), l => l.Sha256);
-        var raw = new RawImageDataset(info.Name, info.ClassNames, trainImages, trainLabels, testImages, testLabels);
+        var raw = new RawImageDataset(info.Name, info.Description.ClassNames, trainImages, trainLabels, testImages, testLabels);
         Log(FormattableString.Invariant($"{info.Name}: {trainImages.Count} train and {testImages.Count} test images of {trainImages.Rows}x{trainImages.Columns} read in {started.Elapsed.TotalSeconds:0.000} s"));
         return raw;
     }
@@ -222,6 +232,11 @@ public sealed class DatasetStore : IDisposable
     private T ReadVerified<T>(DatasetFile file, string path, Func<FileStream, bool, T> read, Func<T, string?> sha256)
     {
         using var stream = IdxReader.OpenRead(path);
+        if (file.Sha256 is null)
+        {
+            return read(stream, false);
+        }
+
         string fullPath = Path.GetFullPath(path);
         var before = FileStamp.Of(stream.SafeFileHandle);
         bool cached = _cache.IsVerified(fullPath, before, file.Sha256);
@@ -251,7 +266,7 @@ public sealed class DatasetStore : IDisposable
         return result;
     }
 
-    private DatasetFilePaths Locate(DatasetInfo info, CancellationToken cancellationToken)
+    private DatasetFilePaths Locate(IdxLayout info, CancellationToken cancellationToken)
     {
         var directories = SearchDirectories(info);
         var found = new Dictionary<DatasetFile, string>();
@@ -288,12 +303,12 @@ public sealed class DatasetStore : IDisposable
         return new DatasetFilePaths(found[info.TrainImages], found[info.TrainLabels], found[info.TestImages], found[info.TestLabels]);
     }
 
-    private List<string> SearchDirectories(DatasetInfo info)
+    private List<string> SearchDirectories(IdxLayout info)
     {
-        var directories = new List<string> { Path.Combine(Options.DataRoot, info.Name) };
+        var directories = new List<string> { Path.Combine(Options.DataRoot, info.Description.Root) };
         foreach (string root in Options.SystemSearchDirectories)
         {
-            string directory = Path.Combine(root, info.Name);
+            string directory = Path.Combine(root, info.Description.Root);
             if (!directories.Any(d => string.Equals(Path.GetFullPath(d), Path.GetFullPath(directory), StringComparison.Ordinal)))
             {
                 directories.Add(directory);
@@ -303,7 +318,7 @@ public sealed class DatasetStore : IDisposable
         return directories;
     }
 
-    private DatasetNotFoundException NotFound(DatasetInfo info, List<DatasetFile> missing, List<string> directories)
+    private DatasetNotFoundException NotFound(IdxLayout info, List<DatasetFile> missing, List<string> directories)
     {
         var text = new System.Text.StringBuilder();
         text.Append(missing.Count == info.Files.Count
@@ -318,11 +333,11 @@ public sealed class DatasetStore : IDisposable
         text.AppendLine($"Searched: {string.Join(", ", directories.Select(d => d + Path.DirectorySeparatorChar))}");
         text.AppendLine($"To download them into {directories[0]}{Path.DirectorySeparatorChar} (checked against their SHA-256), run:");
         text.Append($"  {Options.DownloadCommand}");
-        if (info.DebianPackage is not null)
+        if (info.Description.DebianPackage is not null)
         {
             text.AppendLine();
-            text.AppendLine($"Or install Debian's copy: sudo apt-get install {info.DebianPackage}");
-            text.Append($"  (it installs /usr/share/datasets/{info.Name}/; run with --data-root /usr/share/datasets if that directory is not searched)");
+            text.AppendLine($"Or install Debian's copy: sudo apt-get install {info.Description.DebianPackage}");
+            text.Append($"  (it installs /usr/share/datasets/{info.Description.Root}/; run with --data-root /usr/share/datasets if that directory is not searched)");
         }
 
         return new DatasetNotFoundException(info.Name, [.. missing.Select(f => f.Name)], directories, text.ToString());
@@ -332,7 +347,7 @@ public sealed class DatasetStore : IDisposable
     /// Fetches <c>file.gz</c> from each mirror in turn into a temporary file beside the target, checks that it
     /// decompresses to the expected SHA-256, and only then renames it to its real name.
     /// </summary>
-    private string Download(DatasetInfo info, DatasetFile file, string directory, CancellationToken cancellationToken)
+    private string Download(IdxLayout info, DatasetFile file, string directory, CancellationToken cancellationToken)
     {
         string target = Path.Combine(directory, file.GzipName);
         try
@@ -344,7 +359,7 @@ public sealed class DatasetStore : IDisposable
             throw new DatasetDownloadException(info.Name, file.GzipName, [], $"Cannot create {directory} to download {info.Name}'s {file.GzipName} into: {e.Message}");
         }
 
-        var mirrors = Options.Mirrors ?? info.Mirrors;
+        var mirrors = Options.Mirrors ?? info.Description.Mirrors;
         var failures = new List<string>();
         foreach (var mirror in mirrors)
         {
@@ -356,7 +371,7 @@ public sealed class DatasetStore : IDisposable
                 Log($"downloading {url} to {target}");
                 var started = Stopwatch.StartNew();
                 long bytes = Fetch(url, temp, cancellationToken);
-                string? problem = CheckDownload(temp, file.Sha256);
+                string? problem = CheckDownload(temp, file.Sha256 ?? throw new InvalidDataException($"{info.Name}'s {file.Name} has no SHA-256 in its description: a download cannot be verified"));
                 if (problem is not null)
                 {
                     throw new InvalidDataException(problem);
@@ -365,7 +380,7 @@ public sealed class DatasetStore : IDisposable
                 var stamp = FileStamp.Of(temp);
                 File.Move(temp, target, overwrite: false);
                 Log(FormattableString.Invariant($"downloaded {url} ({bytes} bytes, SHA-256 verified) in {started.Elapsed.TotalSeconds:0.0} s"));
-                _cache.Record(Path.GetFullPath(target), stamp, file.Sha256);
+                _cache.Record(Path.GetFullPath(target), stamp, file.Sha256!);
                 return target;
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested

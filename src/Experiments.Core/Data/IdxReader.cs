@@ -132,10 +132,10 @@ public static class IdxReader
     }
 
     /// <summary>
-    /// Builds the split's two tensors (uint8 [count, rows, columns] and int64 [count]) from the buffers: the only
+    /// Builds the split's two tensors (uint8 [count, 1, rows, columns] and int64 [count]) from the buffers: the only
     /// step that needs native torch.
     /// </summary>
-    public static ImageSplit ToSplit(IdxImages images, IdxLabels labels, string splitName)
+    public static DataSplit ToSplit(IdxImages images, IdxLabels labels, string splitName)
     {
         EnsureSameCount(images, labels, splitName);
         var classes = new long[labels.Count];
@@ -148,9 +148,9 @@ public static class IdxReader
         torch.Tensor? targets = null;
         try
         {
-            pixels = torch.tensor(images.Pixels, [images.Count, images.Rows, images.Columns], torch.ScalarType.Byte);
+            pixels = torch.tensor(images.Pixels, [images.Count, 1, images.Rows, images.Columns], torch.ScalarType.Byte);
             targets = torch.tensor(classes, [labels.Count], torch.ScalarType.Int64);
-            return new ImageSplit(pixels, targets);
+            return new DataSplit(pixels, targets);
         }
         catch
         {

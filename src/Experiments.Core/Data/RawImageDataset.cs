@@ -37,14 +37,14 @@ public sealed class RawImageDataset
 
     public IdxLabels TestLabels { get; }
 
-    /// <summary>Builds the tensors: one uint8 and one int64 tensor per split (needs native torch).</summary>
-    public ImageDataset ToImageDataset()
+    /// <summary>Builds the tensors: one uint8 [count, 1, rows, columns] and one int64 tensor per split (needs native torch).</summary>
+    public Dataset ToDataset(DatasetDescription description, string contentKey)
     {
         var train = IdxReader.ToSplit(TrainImages, TrainLabels, "train");
         try
         {
             var test = IdxReader.ToSplit(TestImages, TestLabels, "test");
-            return new ImageDataset(Name, train, test, ClassNames);
+            return new Dataset(description, train, test, contentKey);
         }
         catch
         {

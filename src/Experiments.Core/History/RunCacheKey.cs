@@ -38,13 +38,13 @@ public sealed record RunCacheKey(string Configuration, string Code, string Datas
     /// modification time), so a dataset that loads, or that <see cref="DatasetStore.IsVerified"/> vouches for, has
     /// this content; no file is read to compute it.
     /// </summary>
-    public static string DatasetKey(DatasetInfo dataset)
+    public static string DatasetKey(DatasetDescription dataset)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         var text = new StringBuilder("dataset\n").Append(dataset.Name.ToLowerInvariant()).Append('\n');
-        foreach (var file in dataset.Files)
+        foreach (var path in dataset.Sources.SelectMany(s => s.Paths))
         {
-            text.Append(file.Name).Append(' ').Append(file.Sha256.ToLowerInvariant()).Append('\n');
+            text.Append(path).Append(' ').Append(dataset.Sha256.TryGetValue(path, out var sha) ? sha.ToLowerInvariant() : "-").Append('\n');
         }
 
         return Sha256(text.ToString());

@@ -9,10 +9,10 @@ namespace Experiments.Running;
 /// </summary>
 public sealed class ExperimentSession
 {
-    private readonly Func<string, ImageDataset> loadDataset;
+    private readonly Func<string, Dataset> loadDataset;
 
     /// <param name="loadDataset">Returns the dataset of that name; expected to cache, as it is called per experiment.</param>
-    public ExperimentSession(Func<string, ImageDataset> loadDataset)
+    public ExperimentSession(Func<string, Dataset> loadDataset)
     {
         this.loadDataset = loadDataset;
     }

@@ -28,11 +28,11 @@ public static class Evaluator
     /// Evaluates on uint8 images scaled to [0, 1], with no other input option (no deskew, no standardize): only right
     /// for a model trained that way, so internal; the trainer evaluates on its own transformed features.
     /// </summary>
-    internal static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, ImageSplit split, int numClasses)
+    internal static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, DataSplit split, int numClasses)
     {
         ArgumentNullException.ThrowIfNull(split);
         using var scope = NewDisposeScope();
-        var inputs = split.Images.reshape(split.Count, -1).to_type(ScalarType.Float32).div_(255f);
+        var inputs = split.Inputs.reshape(split.Count, -1).to_type(ScalarType.Float32).div_(255f);
         return Evaluate(model, inputs, split.Labels, numClasses);
     }
 

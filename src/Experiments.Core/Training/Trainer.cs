@@ -150,7 +150,7 @@ public static class Trainer
 
         var trainSeconds = trainClock.Elapsed.TotalSeconds;
         var evaluationClock = Stopwatch.StartNew();
-        using var testFeatures = divergence is null ? inputs.TransformImages(context.Data.Test.Images) : null;
+        using var testFeatures = divergence is null ? inputs.TransformImages(context.Data.Test.Inputs) : null;
         var test = testFeatures is null ? null : Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses, evaluationChunk);
         if (test is not null && !double.IsFinite(test.Loss))
         {
@@ -429,7 +429,7 @@ public static class Trainer
         return dataLoss;
     }
 
-    private static void CheckCompatible(IExperiment experiment, ImageDataset data)
+    private static void CheckCompatible(IExperiment experiment, Dataset data)
     {
         var settings = experiment.Settings;
         if (!string.Equals(data.Name, experiment.Dataset, StringComparison.Ordinal))
@@ -437,10 +437,10 @@ public static class Trainer
             throw new ArgumentException($"Experiment '{experiment.Name}' trains on '{experiment.Dataset}', but was given '{data.Name}'");
         }
 
-        var pixels = data.Train.Rows * data.Train.Columns;
-        if (settings.InputSize != pixels)
+        var features = data.Train.Features;
+        if (settings.InputSize != features)
         {
-            throw new ArgumentException($"Experiment '{experiment.Name}' has inputSize {settings.InputSize}, but '{data.Name}' images have {pixels} pixels");
+            throw new ArgumentException($"Experiment '{experiment.Name}' has inputSize {settings.InputSize}, but '{data.Name}' examples have {features} values");
         }
 
         if (settings.NumClasses != data.NumClasses)

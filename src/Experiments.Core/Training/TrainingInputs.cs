@@ -56,13 +56,13 @@ internal sealed class TrainingInputs : IDisposable
     public bool HasFloatCache => features is not null;
 
     /// <summary>Builds the inputs of <paramref name="settings"/> from <paramref name="train"/>.</summary>
-    public static TrainingInputs Prepare(ImageSplit train, ExperimentSettings settings, bool cacheFloats)
+    public static TrainingInputs Prepare(DataSplit train, ExperimentSettings settings, bool cacheFloats)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(settings);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var images = train.Images;
+        var images = Planes(train.Inputs);
         var labels = train.Labels;
         Tensor? validationImages = null;
         Tensor? validationLabels = null;
@@ -188,7 +188,8 @@ internal sealed class TrainingInputs : IDisposable
         ArgumentNullException.ThrowIfNull(images);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var source = deskew ? Preprocessing.Deskew.Apply(images) : images;
+        var planes = Planes(images);
+        var source = deskew ? Preprocessing.Deskew.Apply(planes) : planes;
         return ToFeatures(source.reshape(source.shape[0], -1)).MoveToOuterDisposeScope();
     }
 
@@ -203,6 +204,10 @@ internal sealed class TrainingInputs : IDisposable
         ValidationFeatures?.Dispose();
         ValidationLabels?.Dispose();
     }
+
+    /// <summary>Single-channel images [n, 1, h, w] as the planes [n, h, w] deskewing and shifting work on (a view); other inputs as they are.</summary>
+    private static Tensor Planes(Tensor inputs) =>
+        inputs.dim() == 4 && inputs.shape[1] == 1 ? inputs.reshape(inputs.shape[0], inputs.shape[2], inputs.shape[3]) : inputs;
 
     /// <summary>uint8 pixels [n, d] to the model's float inputs: /255 (as torchvision's ToTensor), then standardized.</summary>
     private Tensor ToFeatures(Tensor flatPixels)

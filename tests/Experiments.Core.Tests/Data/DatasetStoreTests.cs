@@ -1,3 +1,4 @@
+using Experiments.Generated;
 using System.Text.Json;
 using Experiments.Data;
 
@@ -17,7 +18,7 @@ public sealed class DatasetStoreTests : IDisposable
     {
         DataRoot = dataRoot ?? _temp.Combine("data"),
         SystemSearchDirectories = system ?? [],
-        Datasets = [_tiny.Info, KnownDatasets.Mnist, KnownDatasets.FashionMnist],
+        Datasets = [_tiny.Info, DatasetCatalog.Mnist, DatasetCatalog.FashionMnist],
         VerificationCachePath = cachePath == "default" ? CachePath : cachePath,
         Log = _log.Sink,
     });
@@ -35,7 +36,7 @@ public sealed class DatasetStoreTests : IDisposable
         Assert.Equal(SyntheticDataset.Name, raw.Name);
         Assert.Equal(["zero", "one", "two"], raw.ClassNames);
         Assert.Equal((5, 4, 3), (raw.TrainImages.Count, raw.TrainImages.Rows, raw.TrainImages.Columns));
-        Assert.Equal(_tiny.Contents[KnownDatasets.TrainImagesFile][16..], raw.TrainImages.Pixels);
+        Assert.Equal(_tiny.Contents[IdxFileNames.TrainImages][16..], raw.TrainImages.Pixels);
         Assert.Equal(new byte[] { 1, 2 }, raw.TestLabels.Labels);
         Assert.Equal(4, _log.Count("SHA-256 verified"));
     }
@@ -68,13 +69,13 @@ public sealed class DatasetStoreTests : IDisposable
     [Fact]
     public void Unknown_dataset_lists_the_known_ones()
     {
-        using var store = new DatasetStore(new DatasetStoreOptions { VerificationCachePath = null });
+        using var store = new DatasetStore(new DatasetStoreOptions { VerificationCachePath = null, Datasets = DatasetCatalog.All });
 
         var e = Assert.Throws<UnknownDatasetException>(() => store.Read("cifar-10"));
 
-        Assert.Equal("Unknown dataset 'cifar-10'. Known datasets: mnist, fashion-mnist.", e.Message);
-        Assert.Throws<UnknownDatasetException>(() => KnownDatasets.Get("svhn"));
-        Assert.Same(KnownDatasets.FashionMnist, KnownDatasets.Get("Fashion-MNIST"));
+        Assert.Equal("Unknown dataset 'cifar-10'. Known datasets: digits-csv, digits-images, fashion-mnist, mnist.", e.Message);
+        Assert.Throws<UnknownDatasetException>(() => Store().GetInfo("svhn"));
+        Assert.Same(DatasetCatalog.FashionMnist, Store().GetInfo("Fashion-MNIST"));
     }
 
     [Fact]
@@ -132,13 +133,13 @@ public sealed class DatasetStoreTests : IDisposable
     [Fact]
     public void A_partial_dataset_lists_only_the_missing_files()
     {
-        _tiny.WriteTo(_temp.Combine("data"), only: [KnownDatasets.TrainImagesFile, KnownDatasets.TestImagesFile]);
+        _tiny.WriteTo(_temp.Combine("data"), only: [IdxFileNames.TrainImages, IdxFileNames.TestImages]);
         using var store = Store();
 
         var e = Assert.Throws<DatasetNotFoundException>(() => store.Read(SyntheticDataset.Name));
 
         Assert.StartsWith("Dataset 'tiny' is incomplete: 2 of its 4 files are missing:", e.Message, StringComparison.Ordinal);
-        Assert.Equal([KnownDatasets.TrainLabelsFile, KnownDatasets.TestLabelsFile], e.MissingFiles);
+        Assert.Equal([IdxFileNames.TrainLabels, IdxFileNames.TestLabels], e.MissingFiles);
         Assert.DoesNotContain("train-images", e.Message, StringComparison.Ordinal);
     }
 
@@ -146,7 +147,7 @@ public sealed class DatasetStoreTests : IDisposable
     public void A_modified_file_fails_with_the_expected_and_actual_hash()
     {
         string directory = _tiny.WriteTo(_temp.Combine("data"), gzip: false);
-        string path = Path.Combine(directory, KnownDatasets.TestImagesFile);
+        string path = Path.Combine(directory, IdxFileNames.TestImages);
         var content = File.ReadAllBytes(path);
         content[^1] ^= 1;
         File.WriteAllBytes(path, content);
@@ -154,7 +155,7 @@ public sealed class DatasetStoreTests : IDisposable
 
         var e = Assert.Throws<DataChecksumException>(() => store.Read(SyntheticDataset.Name));
 
-        string expected = _tiny.Info.TestImages.Sha256;
+        string expected = _tiny.Info.Sha256[IdxFileNames.TestImages];
         string actual = Idx.Sha256(content);
         Assert.Equal(path, e.FilePath);
         Assert.Equal((expected, actual), (e.ExpectedSha256, e.ActualSha256));
@@ -177,7 +178,7 @@ public sealed class DatasetStoreTests : IDisposable
 
         // Change one pixel but keep the size and last-write time: a store that trusts the cache does not notice,
         // which proves it did not hash the file again.
-        string path = Path.Combine(directory, KnownDatasets.TrainImagesFile);
+        string path = Path.Combine(directory, IdxFileNames.TrainImages);
         var stamp = File.GetLastWriteTimeUtc(path);
         var content = File.ReadAllBytes(path);
         content[20] ^= 0xFF;
@@ -256,8 +257,8 @@ public sealed class DatasetStoreTests : IDisposable
     [Fact]
     public void A_label_beyond_the_class_names_is_an_error_naming_the_file()
     {
-        _tiny.Contents[KnownDatasets.TestLabelsFile] = Idx.Labels(1, 3);
-        var info = _tiny.Info with { TestLabels = new DatasetFile(KnownDatasets.TestLabelsFile, Idx.Sha256(_tiny.Contents[KnownDatasets.TestLabelsFile])) };
+        _tiny.Contents[IdxFileNames.TestLabels] = Idx.Labels(1, 3);
+        var info = _tiny.Info with { Sha256 = new Dictionary<string, string>(_tiny.Info.Sha256) { [IdxFileNames.TestLabels] = Idx.Sha256(_tiny.Contents[IdxFileNames.TestLabels]) } };
         string directory = _tiny.WriteTo(_temp.Combine("data"));
         using var store = new DatasetStore(new DatasetStoreOptions { DataRoot = _temp.Combine("data"), SystemSearchDirectories = [], Datasets = [info], VerificationCachePath = null });
 

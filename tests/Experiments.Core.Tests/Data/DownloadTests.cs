@@ -1,3 +1,4 @@
+using Experiments.Generated;
 using Experiments.Data;
 
 namespace Experiments.Core.Tests.Data;
@@ -98,7 +99,7 @@ public sealed class DownloadTests : IDisposable
         SystemSearchDirectories = [],
         AllowDownload = true,
         Mirrors = mirrors,
-        Datasets = [_tiny.Info, KnownDatasets.Mnist],
+        Datasets = [_tiny.Info, DatasetCatalog.Mnist],
         VerificationCachePath = CachePath,
         Log = _log.Sink,
     });
@@ -125,7 +126,7 @@ public sealed class DownloadTests : IDisposable
         using (var store = Store(_server.Mirror("good")))
         {
             var raw = store.Read(SyntheticDataset.Name);
-            Assert.Equal(_tiny.Contents[KnownDatasets.TrainImagesFile][16..], raw.TrainImages.Pixels);
+            Assert.Equal(_tiny.Contents[IdxFileNames.TrainImages][16..], raw.TrainImages.Pixels);
         }
 
         Assert.Equal(AllFour, FilesLeft());
@@ -146,13 +147,13 @@ public sealed class DownloadTests : IDisposable
     [Fact]
     public void Files_already_present_are_not_downloaded_again()
     {
-        _tiny.WriteTo(DataRoot, gzip: false, only: [KnownDatasets.TrainImagesFile, KnownDatasets.TestLabelsFile]);
+        _tiny.WriteTo(DataRoot, gzip: false, only: [IdxFileNames.TrainImages, IdxFileNames.TestLabels]);
         using var store = Store(_server.Mirror("good"));
 
         var paths = store.Locate(SyntheticDataset.Name);
 
         Assert.Equal(["/good/train-labels-idx1-ubyte.gz", "/good/t10k-images-idx3-ubyte.gz"], _server.Requests);
-        Assert.Equal(Path.Combine(TinyDirectory, KnownDatasets.TrainImagesFile), paths.TrainImages);
+        Assert.Equal(Path.Combine(TinyDirectory, IdxFileNames.TrainImages), paths.TrainImages);
         Assert.Equal(Path.Combine(TinyDirectory, "t10k-images-idx3-ubyte.gz"), paths.TestImages);
     }
 
@@ -314,6 +315,7 @@ public sealed class DownloadTests : IDisposable
             Mirrors = [_server.Mirror("missing"), _server.Mirror("mnist")],
             VerificationCachePath = _temp.Combine("cache.json"),
             Log = _log.Sink,
+            Datasets = [DatasetCatalog.Mnist],
         });
 
         var raw = store.Read("mnist");

@@ -1,3 +1,4 @@
+using Experiments.Generated;
 using System.Diagnostics;
 using System.IO.Compression;
 using Experiments.Data;
@@ -25,6 +26,7 @@ public sealed class MnistTests : IDisposable
         SystemSearchDirectories = [],
         VerificationCachePath = _temp.Combine("verified-data.json"),
         Log = _log.Sink,
+        Datasets = DatasetCatalog.All,
     });
 
     private static void AssertMnist(RawImageDataset raw)
@@ -43,17 +45,17 @@ public sealed class MnistTests : IDisposable
     [Fact]
     public void The_shipped_files_match_the_known_checksums()
     {
-        var mnist = KnownDatasets.Mnist;
+        var mnist = DatasetCatalog.Mnist;
 
         var trainImages = IdxReader.ReadImages(Path.Combine(RepositoryPaths.MnistDirectory, "train-images-idx3-ubyte.gz"));
         var trainLabels = IdxReader.ReadLabels(Path.Combine(RepositoryPaths.MnistDirectory, "train-labels-idx1-ubyte.gz"), 10);
         var testImages = IdxReader.ReadImages(Path.Combine(RepositoryPaths.MnistDirectory, "t10k-images-idx3-ubyte.gz"));
         var testLabels = IdxReader.ReadLabels(Path.Combine(RepositoryPaths.MnistDirectory, "t10k-labels-idx1-ubyte.gz"), 10);
 
-        Assert.Equal(mnist.TrainImages.Sha256, trainImages.Sha256);
-        Assert.Equal(mnist.TrainLabels.Sha256, trainLabels.Sha256);
-        Assert.Equal(mnist.TestImages.Sha256, testImages.Sha256);
-        Assert.Equal(mnist.TestLabels.Sha256, testLabels.Sha256);
+        Assert.Equal(mnist.Sha256[IdxFileNames.TrainImages], trainImages.Sha256);
+        Assert.Equal(mnist.Sha256[IdxFileNames.TrainLabels], trainLabels.Sha256);
+        Assert.Equal(mnist.Sha256[IdxFileNames.TestImages], testImages.Sha256);
+        Assert.Equal(mnist.Sha256[IdxFileNames.TestLabels], testLabels.Sha256);
         AssertMnist(new RawImageDataset("mnist", mnist.ClassNames, trainImages, trainLabels, testImages, testLabels));
     }
 
@@ -125,14 +127,14 @@ public sealed class MnistTests : IDisposable
         Assert.All(concurrent, d => Assert.Same(dataset, d));
         Assert.Equal(1, _log.Count("train and 10000 test images"));
         Assert.Equal(10, dataset.NumClasses);
-        Assert.Equal(TorchSharp.torch.ScalarType.Byte, dataset.Train.Images.dtype);
-        Assert.Equal(new long[] { 60000, 28, 28 }, dataset.Train.Images.shape);
+        Assert.Equal(TorchSharp.torch.ScalarType.Byte, dataset.Train.Inputs.dtype);
+        Assert.Equal(new long[] { 60000, 1, 28, 28 }, dataset.Train.Inputs.shape);
         Assert.Equal(TorchSharp.torch.ScalarType.Int64, dataset.Test.Labels.dtype);
         Assert.Equal(new long[] { 10000 }, dataset.Test.Labels.shape);
         Assert.Equal(5L, dataset.Train.Labels[0].item<long>());
         Assert.Equal(7L, dataset.Test.Labels[0].item<long>());
-        Assert.Equal(0, dataset.Train.Images[0, 0, 0].item<byte>());
-        long pixelSum = dataset.Test.Images.sum().item<long>();
+        Assert.Equal(0, dataset.Train.Inputs.squeeze(1)[0, 0, 0].item<byte>());
+        long pixelSum = dataset.Test.Inputs.squeeze(1).sum().item<long>();
         long expectedSum = store.Read("mnist").TestImages.Pixels.Sum(p => (long)p);
         Assert.Equal(expectedSum, pixelSum);
 

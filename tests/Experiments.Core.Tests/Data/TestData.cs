@@ -68,7 +68,7 @@ internal static class Idx
 
 /// <summary>
 /// A tiny dataset in the standard four-file layout (3 classes, 5 train and 2 test images of 4x3), with a matching
-/// <see cref="DatasetInfo"/> so the store can verify it.
+/// <see cref="DatasetDescription"/> so the store can verify it.
 /// </summary>
 internal sealed class SyntheticDataset
 {
@@ -78,25 +78,29 @@ internal sealed class SyntheticDataset
     {
         Contents = new Dictionary<string, byte[]>
         {
-            [KnownDatasets.TrainImagesFile] = Idx.Images(5, 4, 3, seed: 1),
-            [KnownDatasets.TrainLabelsFile] = Idx.Labels(2, 0, 1, 2, 0),
-            [KnownDatasets.TestImagesFile] = Idx.Images(2, 4, 3, seed: 2),
-            [KnownDatasets.TestLabelsFile] = Idx.Labels(1, 2),
+            [IdxFileNames.TrainImages] = Idx.Images(5, 4, 3, seed: 1),
+            [IdxFileNames.TrainLabels] = Idx.Labels(2, 0, 1, 2, 0),
+            [IdxFileNames.TestImages] = Idx.Images(2, 4, 3, seed: 2),
+            [IdxFileNames.TestLabels] = Idx.Labels(1, 2),
         };
-        Info = new DatasetInfo(
-            Name,
-            ["zero", "one", "two"],
-            File(KnownDatasets.TrainImagesFile),
-            File(KnownDatasets.TrainLabelsFile),
-            File(KnownDatasets.TestImagesFile),
-            File(KnownDatasets.TestLabelsFile),
-            mirrors ?? []);
+        Info = new DatasetDescription
+        {
+            Name = Name,
+            Format = DatasetFormat.Idx,
+            Root = Name,
+            Shape = [1, 4, 3],
+            ClassNames = ["zero", "one", "two"],
+            Train = new(IdxFileNames.TrainImages, IdxFileNames.TrainLabels),
+            Test = new(IdxFileNames.TestImages, IdxFileNames.TestLabels),
+            Sha256 = Contents.ToDictionary(c => c.Key, c => Idx.Sha256(c.Value), StringComparer.Ordinal),
+            Mirrors = mirrors ?? [],
+        };
     }
 
     /// <summary>Decompressed content by standard file name.</summary>
     public Dictionary<string, byte[]> Contents { get; }
 
-    public DatasetInfo Info { get; }
+    public DatasetDescription Info { get; }
 
     /// <summary>Writes the four files, gzip-compressed or raw, into <c>root/tiny/</c>; returns that directory.</summary>
     public string WriteTo(string root, bool gzip = true, IEnumerable<string>? only = null)
@@ -113,7 +117,6 @@ internal sealed class SyntheticDataset
         return directory;
     }
 
-    private DatasetFile File(string name) => new(name, Idx.Sha256(Contents[name]));
 }
 
 /// <summary>Collects a store's log lines (thread-safe).</summary>

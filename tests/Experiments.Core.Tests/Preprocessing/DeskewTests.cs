@@ -76,7 +76,7 @@ public sealed class DeskewTests(MnistFixture mnist) : IClassFixture<MnistFixture
     public void Mnist_digits_lose_their_slant()
     {
         using var scope = NewDisposeScope();
-        var images = mnist.Subset.Test.Images.narrow(0, 0, 500);
+        var images = mnist.Subset.Test.Inputs.squeeze(1).narrow(0, 0, 500);
         using var deskewed = Deskew.Apply(images);
         var before = Deskew.Moments(images.to_type(ScalarType.Float32));
         var after = Deskew.Moments(deskewed.to_type(ScalarType.Float32));

@@ -1,3 +1,4 @@
+using Experiments.Generated;
 using System.Globalization;
 using System.Text.Json;
 using Experiments.Core.Tests.History;
@@ -135,10 +136,10 @@ public sealed class ModelDisplayTests
     [Fact]
     public void Each_cache_key_changes_with_what_it_stands_for()
     {
-        var mnist = RunCacheKey.DatasetKey(KnownDatasets.Mnist);
-        Assert.Equal(mnist, RunCacheKey.DatasetKey(KnownDatasets.Mnist with { Mirrors = [] })); // where it comes from does not count
-        Assert.NotEqual(mnist, RunCacheKey.DatasetKey(KnownDatasets.FashionMnist));
-        Assert.NotEqual(mnist, RunCacheKey.DatasetKey(KnownDatasets.Mnist with { TestLabels = KnownDatasets.Mnist.TestLabels with { Sha256 = new string('0', 64) } }));
+        var mnist = RunCacheKey.DatasetKey(DatasetCatalog.Mnist);
+        Assert.Equal(mnist, RunCacheKey.DatasetKey(DatasetCatalog.Mnist with { Mirrors = [] })); // where it comes from does not count
+        Assert.NotEqual(mnist, RunCacheKey.DatasetKey(DatasetCatalog.FashionMnist));
+        Assert.NotEqual(mnist, RunCacheKey.DatasetKey(DatasetCatalog.Mnist with { Sha256 = new Dictionary<string, string>(DatasetCatalog.Mnist.Sha256) { [IdxFileNames.TestLabels] = new string('0', 64) } }));
         Assert.Matches("^[0-9a-f]{64}$", mnist);
 
         var experiment = new Training.TestExperiment(Training.TestExperiment.BlogRecipe);

@@ -8,7 +8,7 @@ namespace Experiments.Core.Tests.Training;
 public sealed class EvaluatorTests
 {
     /// <summary>Six 1x2-pixel images of three classes.</summary>
-    private static ImageSplit Split() => new(
+    private static DataSplit Split() => new(
         tensor(new byte[] { 0, 0, 255, 0, 0, 255, 0, 0, 255, 0, 0, 255 }, [6, 1, 2]),
         tensor(new long[] { 0, 1, 2, 0, 1, 2 }));
 

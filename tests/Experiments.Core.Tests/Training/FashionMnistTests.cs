@@ -18,7 +18,7 @@ public sealed class FashionMnistTests
             File.Exists(Path.Combine(DebianDirectory, "train-images-idx3-ubyte.gz")),
             "Fashion-MNIST is missing: run 'sudo apt-get install -y dataset-fashion-mnist' (./test.sh does it for you)");
         using var emptyRoot = new TemporaryDirectory();
-        using var store = new DatasetStore(new DatasetStoreOptions { DataRoot = emptyRoot.Path, VerificationCachePath = null });
+        using var store = new DatasetStore(new DatasetStoreOptions { DataRoot = emptyRoot.Path, VerificationCachePath = null, Datasets = Experiments.Generated.DatasetCatalog.All });
 
         var data = store.Load("fashion-mnist");
 

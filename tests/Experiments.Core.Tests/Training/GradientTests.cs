@@ -71,7 +71,7 @@ public sealed class GradientTests
         using var scope = NewDisposeScope();
         var images = randint(0, 256, [25, 2, 3], dtype: ScalarType.Byte, generator: generator);
         var labels = randint(0, 3, [25], dtype: ScalarType.Int64, generator: generator);
-        using var split = new global::Experiments.Data.ImageSplit(images.clone(), labels.clone());
+        using var split = new global::Experiments.Data.DataSplit(images.clone(), labels.clone());
         var settings = new ExperimentSettings { InputSize = 6, NumClasses = 3, Epochs = 1, BatchSize = 25, LearningRate = 1 };
         using var inputs = TrainingInputs.Prepare(split, settings, cacheFloats: true);
         using var fast = AffineGradient.TryCreate(model, 6, 3)!;

@@ -15,19 +15,20 @@ public sealed class MnistFixture : IDisposable
             DataRoot = Path.Combine(RepositoryPaths.Root, "data"),
             SystemSearchDirectories = [],
             VerificationCachePath = null,
+            Datasets = [Experiments.Generated.DatasetCatalog.Mnist],
         });
         Full = store.Load("mnist");
-        Subset = new ImageDataset(
-            "mnist",
-            new ImageSplit(Full.Train.Images.narrow(0, 0, 3000).clone(), Full.Train.Labels.narrow(0, 0, 3000).clone()),
-            new ImageSplit(Full.Test.Images.narrow(0, 0, 1000).clone(), Full.Test.Labels.narrow(0, 0, 1000).clone()),
-            Full.ClassNames);
+        Subset = new Dataset(
+            Full.Description,
+            new DataSplit(Full.Train.Inputs.narrow(0, 0, 3000).clone(), Full.Train.Labels.narrow(0, 0, 3000).clone()),
+            new DataSplit(Full.Test.Inputs.narrow(0, 0, 1000).clone(), Full.Test.Labels.narrow(0, 0, 1000).clone()),
+            Full.ContentKey);
     }
 
-    public ImageDataset Full { get; }
+    public Dataset Full { get; }
 
     /// <summary>The first 3,000 training and 1,000 test images.</summary>
-    public ImageDataset Subset { get; }
+    public Dataset Subset { get; }
 
     public void Dispose()
     {

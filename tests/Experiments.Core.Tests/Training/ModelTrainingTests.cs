@@ -209,7 +209,7 @@ public sealed class ModelTrainingTests(MnistFixture mnist) : IClassFixture<Mnist
         }
 
         var before = ModelState.Capture(net);
-        using var inputs = mnist.Subset.Test.Images.reshape(1000, 784).to_type(ScalarType.Float32).div(255f);
+        using var inputs = mnist.Subset.Test.Inputs.squeeze(1).reshape(1000, 784).to_type(ScalarType.Float32).div(255f);
         var first = Evaluator.Evaluate(net, inputs, mnist.Subset.Test.Labels, 10);
         var second = Evaluator.Evaluate(net, inputs, mnist.Subset.Test.Labels, 10);
         var after = ModelState.Capture(net);
@@ -373,7 +373,7 @@ public sealed class ModelTrainingTests(MnistFixture mnist) : IClassFixture<Mnist
         Assert.Equal(Evaluator.ChunkSize, Evaluator.ChunkSizeFor(linear));
         Assert.InRange(Evaluator.ConvolutionalChunkSize, 1, 1000);
 
-        using var inputs = mnist.Subset.Test.Images.reshape(1000, 784).to_type(ScalarType.Float32).div(255f);
+        using var inputs = mnist.Subset.Test.Inputs.squeeze(1).reshape(1000, 784).to_type(ScalarType.Float32).div(255f);
         var chunked = Evaluator.Evaluate(cnn, inputs, mnist.Subset.Test.Labels, 10);
         var whole = Evaluator.Evaluate(cnn, inputs, mnist.Subset.Test.Labels, 10, chunkSize: 1000);
         Assert.Equal(whole.ConfusionMatrix, chunked.ConfusionMatrix);

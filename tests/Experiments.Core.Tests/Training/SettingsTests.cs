@@ -85,11 +85,11 @@ public sealed class SettingsTests
     [Fact]
     public void The_trainer_refuses_invalid_settings_before_training()
     {
-        using var data = new ImageDataset(
-            "mnist",
-            new ImageSplit(torch.zeros(4, 2, 2, dtype: torch.ScalarType.Byte), torch.zeros(4, dtype: torch.ScalarType.Int64)),
-            new ImageSplit(torch.zeros(2, 2, 2, dtype: torch.ScalarType.Byte), torch.zeros(2, dtype: torch.ScalarType.Int64)),
-            ["a", "b"]);
+        using var data = new Dataset(
+            Experiments.Generated.DatasetCatalog.Mnist with { Shape = [1, 2, 2], ClassNames = ["a", "b"] },
+            new DataSplit(torch.zeros(4, 1, 2, 2, dtype: torch.ScalarType.Byte), torch.zeros(4, dtype: torch.ScalarType.Int64)),
+            new DataSplit(torch.zeros(2, 1, 2, 2, dtype: torch.ScalarType.Byte), torch.zeros(2, dtype: torch.ScalarType.Int64)),
+            "test");
         var settings = new ExperimentSettings { InputSize = 4, NumClasses = 2, Epochs = 1, BatchSize = 2, LearningRate = 0.1, Nesterov = true };
         var error = Assert.Throws<ArgumentException>(() => new TestExperiment(settings).Run(new ExperimentContext(data)));
         Assert.Contains("nesterov", error.Message, StringComparison.Ordinal);

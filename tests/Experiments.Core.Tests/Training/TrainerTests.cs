@@ -9,7 +9,7 @@ public sealed class TrainerTests(MnistFixture mnist) : IClassFixture<MnistFixtur
 {
     private static ExperimentSettings Small(long seed) => TestExperiment.BlogRecipe with { Epochs = 2, LearningRate = 0.05, Seed = seed };
 
-    private ExperimentResult Train(ExperimentSettings settings, ImageDataset? data = null, IProgress<EpochReport>? progress = null) =>
+    private ExperimentResult Train(ExperimentSettings settings, Dataset? data = null, IProgress<EpochReport>? progress = null) =>
         new TestExperiment(settings).Run(new ExperimentContext(data ?? mnist.Subset) { Progress = progress });
 
     [Fact]

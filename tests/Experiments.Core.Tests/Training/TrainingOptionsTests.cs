@@ -12,7 +12,7 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
 {
     private static readonly ExperimentSettings Base = TestExperiment.BlogRecipe with { Epochs = 3, LearningRate = 0.05 };
 
-    private ExperimentResult Train(ExperimentSettings settings, ImageDataset? data = null) =>
+    private ExperimentResult Train(ExperimentSettings settings, Dataset? data = null) =>
         new TestExperiment(settings).Run(new ExperimentContext(data ?? mnist.Subset));
 
     private static bool Same(Tensor a, Tensor b) => a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
@@ -86,14 +86,14 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
         using var inputs = TrainingInputs.Prepare(mnist.Subset.Train, settings, cacheFloats: true);
         using var scope = NewDisposeScope();
         var features = inputs.AllFeatures!;
-        var varying = mnist.Subset.Train.Images.reshape(3000, -1).to_type(ScalarType.Float32).std(0).gt(0);
+        var varying = mnist.Subset.Train.Inputs.squeeze(1).reshape(3000, -1).to_type(ScalarType.Float32).std(0).gt(0);
         var mean = features.mean([0]).masked_select(varying);
         var std = features.std(0).masked_select(varying);
         Assert.Equal(784, varying.shape[0]);
         Assert.InRange(mean.abs().max().item<float>(), 0, 1e-3);
         Assert.InRange(std.sub(1).abs().max().item<float>(), 0, 1e-2);
 
-        var test = inputs.TransformImages(mnist.Subset.Train.Images.narrow(0, 0, 10));
+        var test = inputs.TransformImages(mnist.Subset.Train.Inputs.squeeze(1).narrow(0, 0, 10));
         Assert.True(test.allclose(features.narrow(0, 0, 10), rtol: 1e-5, atol: 1e-5));
     }
 
@@ -102,7 +102,7 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
     {
         using var inputs = TrainingInputs.Prepare(mnist.Subset.Train, Base with { Deskew = true }, cacheFloats: false);
         using var scope = NewDisposeScope();
-        var images = mnist.Subset.Test.Images.narrow(0, 0, 50);
+        var images = mnist.Subset.Test.Inputs.squeeze(1).narrow(0, 0, 50);
         var expected = Experiments.Preprocessing.Deskew.Apply(images).reshape(50, -1).to_type(ScalarType.Float32).div(255f);
         Assert.True(Same(inputs.TransformImages(images), expected));
         Assert.False(Same(expected, images.reshape(50, -1).to_type(ScalarType.Float32).div(255f)));
