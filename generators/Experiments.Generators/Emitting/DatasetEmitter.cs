@@ -29,7 +29,7 @@ internal static class DatasetEmitter
             }
 
             writer.WriteLine("/// <summary>Every described dataset, in name order.</summary>");
-            writer.WriteLine($"public static global::System.Collections.Generic.IReadOnlyList<{Description}> All {{ get; }} = [{string.Join(", ", set.Datasets.Select(d => d.PropertyName))}];");
+            writer.WriteLine($"public static global::System.Collections.Generic.IReadOnlyList<{Description}> All {{ get; }} = {Array(Description, set.Datasets.Select(d => d.PropertyName))};");
         }
 
         return writer.ToSourceText();
@@ -47,8 +47,8 @@ internal static class DatasetEmitter
             writer.WriteLine($"SourceFile = {Literal(dataset.SourceFile)},");
             writer.WriteLine($"Format = {Data}DatasetFormat.{Member(dataset.Format)},");
             writer.WriteLine($"Root = {Literal(dataset.Root)},");
-            writer.WriteLine($"Shape = [{string.Join(", ", dataset.Shape.Select(s => s.ToString(CultureInfo.InvariantCulture)))}],");
-            writer.WriteLine($"ClassNames = [{string.Join(", ", dataset.ClassNames.Select(Literal))}],");
+            writer.WriteLine($"Shape = {Array("int", dataset.Shape.Select(s => s.ToString(CultureInfo.InvariantCulture)))},");
+            writer.WriteLine($"ClassNames = {Array("string", dataset.ClassNames.Select(Literal))},");
             writer.WriteLine($"Train = {Source(dataset.Train)},");
             if (dataset.Test is { } test)
             {
@@ -87,7 +87,7 @@ internal static class DatasetEmitter
 
             if (dataset.Mirrors.Count > 0)
             {
-                writer.WriteLine($"Mirrors = [{string.Join(", ", dataset.Mirrors.Select(m => $"new global::System.Uri({Literal(m)})"))}],");
+                writer.WriteLine($"Mirrors = {Array("global::System.Uri", dataset.Mirrors.Select(m => $"new global::System.Uri({Literal(m)})"))},");
             }
 
             if (dataset.DebianPackage is { } package)
@@ -97,6 +97,13 @@ internal static class DatasetEmitter
 
             writer.WriteLine($"DescriptionSha256 = {Literal(dataset.DescriptionSha256)},");
         }
+    }
+
+    /// <summary>An array creation: generated code compiles from C# 11 on, before collection expressions.</summary>
+    private static string Array(string type, System.Collections.Generic.IEnumerable<string> items)
+    {
+        var list = string.Join(", ", items);
+        return list.Length == 0 ? $"global::System.Array.Empty<{type}>()" : $"new {type}[] {{ {list} }}";
     }
 
     private static string Source(DatasetSourceSpec source) =>

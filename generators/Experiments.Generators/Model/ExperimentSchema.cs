@@ -60,6 +60,9 @@ internal sealed record KeyDefinition(
     /// <summary>For a choice mapped to a runtime enum: its fully qualified name; its members are the PascalCase choices.</summary>
     public string? EnumType { get; init; }
 
+    /// <summary>Whether the key's default is the dataset's (<c>inputSize</c>, <c>numClasses</c>): it has no default of its own.</summary>
+    public bool DefaultFromDataset { get; init; }
+
     /// <summary>The C# type of an integer key: <c>int</c> (the default) or <c>long</c>.</summary>
     public string IntegerType { get; init; } = "int";
 
@@ -179,8 +182,16 @@ internal static class ExperimentSchema
         Role = KeyRole.Property,
     };
 
-    public static readonly KeyDefinition InputSize = new("inputSize", ValueKind.Integer, false, null, 1, false, 1_000_000, false, None, "Inputs of the linear layer: the number of values per example (784 for 28x28 pixels); defaults to the dataset's (the product of its shape), and must equal it.");
-    public static readonly KeyDefinition NumClasses = new("numClasses", ValueKind.Integer, false, null, 2, false, 100_000, false, None, "Outputs of the linear layer: the number of classes; defaults to the dataset's, and must equal it.");
+    public static readonly KeyDefinition InputSize = new("inputSize", ValueKind.Integer, false, null, 1, false, 1_000_000, false, None, "Inputs of the linear layer: the number of values per example (784 for 28x28 pixels); defaults to the dataset's (the product of its shape), and must equal it.")
+    {
+        DefaultFromDataset = true,
+    };
+
+    public static readonly KeyDefinition NumClasses = new("numClasses", ValueKind.Integer, false, null, 2, false, 100_000, false, None, "Outputs of the linear layer: the number of classes; defaults to the dataset's, and must equal it.")
+    {
+        DefaultFromDataset = true,
+    };
+
     public static readonly KeyDefinition Epochs = new("epochs", ValueKind.Integer, true, null, 1, false, 100_000, false, None, "Passes over the training set.");
     public static readonly KeyDefinition BatchSize = new("batchSize", ValueKind.Integer, true, null, 1, false, 1_000_000, false, None, "Images per mini-batch (the last batch of an epoch may be smaller).");
     public static readonly KeyDefinition LearningRate = new("learningRate", ValueKind.Number, true, null, 0, true, null, false, None, "Step size of the optimizer.");

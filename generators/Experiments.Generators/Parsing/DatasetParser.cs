@@ -482,7 +482,7 @@ internal sealed class DatasetParser
         var fromShape = shape[0] == 3 ? "rgb" : "grayscale";
         if (color is not null && color != fromShape)
         {
-            return Invalid(keys[DatasetSchema.Color.Name].Value, "color", $"'{fromShape}' for shape [{string.Join(", ", shape)}] ({shape[0].ToString(CultureInfo.InvariantCulture)} channel{(shape[0] == 1 ? string.Empty : "s")}), or change the shape's channels");
+            return Invalid(keys[DatasetSchema.Color.Name].Value, "color", $"'{fromShape}' for shape [{string.Join(", ", shape)}] ({shape[0].ToString(CultureInfo.InvariantCulture)} channel{(shape[0] == 1 ? string.Empty : "s")}; or change the shape)");
         }
 
         return fromShape;
