@@ -20,6 +20,8 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
     {
         public const string Settings = nameof(Settings);
         public const string Parse = nameof(Parse);
+        public const string DatasetParse = nameof(DatasetParse);
+        public const string Datasets = nameof(Datasets);
         public const string FileDiagnostics = nameof(FileDiagnostics);
         public const string ExperimentSet = nameof(ExperimentSet);
         public const string ReferencedModuleNames = nameof(ReferencedModuleNames);
@@ -39,6 +41,30 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .Select(static (provider, _) => GeneratorSettings.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Settings);
 
+        // Each dataset file on its own (an experiment edit reparses none), then all of them: the catalog of
+        // descriptions, and what experiments are resolved against (a dataset edit re-resolves the experiments).
+        var datasetFiles = context.AdditionalTextsProvider
+            .Where(static file => GeneratorSettings.IsYaml(file.Path))
+            .Combine(settings)
+            .Where(static pair => pair.Right.IsDataset(pair.Left.Path))
+            .Select(static (pair, cancellationToken) => DatasetParser.Parse(
+                pair.Left.Path,
+                pair.Left.GetText(cancellationToken),
+                pair.Right.DatasetsDirectory,
+                cancellationToken))
+            .WithTrackingName(TrackingNames.DatasetParse);
+        context.RegisterSourceOutput(datasetFiles.Select(static (file, _) => file.Diagnostics), static (output, diagnostics) => Report(output, diagnostics));
+
+        var datasets = datasetFiles
+            .Collect()
+            .Select(static (files, _) => DatasetSet.Create(files))
+            .WithTrackingName(TrackingNames.Datasets);
+        context.RegisterSourceOutput(datasets, static (output, set) =>
+        {
+            Report(output, set.Diagnostics);
+            Guarded(output, () => output.AddSource(DatasetEmitter.HintName, DatasetEmitter.EmitCatalog(set)));
+        });
+
         var parsed = context.AdditionalTextsProvider
             .Where(static file => GeneratorSettings.IsYaml(file.Path))
             .Combine(settings)
@@ -57,8 +83,9 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
 
         var resolvedSet = parsed
             .Collect()
+            .Combine(datasets)
             .Combine(settings)
-            .Select(static (pair, _) => ExperimentSet.Create(pair.Left, pair.Right))
+            .Select(static (pair, _) => ExperimentSet.Create(pair.Left.Left, pair.Left.Right, pair.Right))
             .WithTrackingName(TrackingNames.ExperimentSet);
         context.RegisterSourceOutput(resolvedSet.Select(static (set, _) => set.Diagnostics), static (output, diagnostics) => Report(output, diagnostics));
 

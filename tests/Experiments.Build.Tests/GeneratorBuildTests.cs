@@ -25,6 +25,7 @@ public sealed class GeneratorBuildTests
                 <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                 <ExperimentsDirectory>$(MSBuildProjectDirectory)/my-experiments/</ExperimentsDirectory>
+                <DatasetsDirectory>{root}datasets/</DatasetsDirectory>
                 <CompilerGeneratedFilesOutputPath>$(BaseIntermediateOutputPath)generated</CompilerGeneratedFilesOutputPath>
               </PropertyGroup>
               <ItemGroup>
@@ -54,7 +55,7 @@ public sealed class GeneratorBuildTests
         Assert.True(succeeded == 0, log);
         var generated = Path.Combine(projectDirectory, "obj", "generated", "Experiments.Generators", "Experiments.Generators.ExperimentGenerator");
         Assert.Equal(
-            ["Cafe.Experiment.g.cs", "CafeModel.g.cs", "ExperimentCatalog.g.cs", "Good.Experiment.g.cs", "GoodModel.g.cs"],
+            ["Cafe.Experiment.g.cs", "CafeModel.g.cs", "DatasetCatalog.g.cs", "ExperimentCatalog.g.cs", "Good.Experiment.g.cs", "GoodModel.g.cs"],
             Directory.GetFiles(generated).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.Contains("public const string Description = \"Caf\u00e9 au lait\";", File.ReadAllText(Path.Combine(generated, "Cafe.Experiment.g.cs")), StringComparison.Ordinal);
 
@@ -85,6 +86,7 @@ public sealed class GeneratorBuildTests
                 <TargetFramework>net10.0</TargetFramework>
                 <Nullable>enable</Nullable>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <DatasetsDirectory>{root}datasets/</DatasetsDirectory>
               </PropertyGroup>
               <ItemGroup>
                 <ProjectReference Include="{root}src/Experiments.Core/Experiments.Core.csproj" />

@@ -23,11 +23,11 @@ public sealed class CompileCleanTests
         var filePrefixes = files.Select(f => Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(f.Path))!).ToList();
 
         // One source per experiment, one model class per file (every shipped file has one model, which the members
-        // of its sweep share) but the one naming its own module, one shared source per sweep, and the catalog.
+        // of its sweep share) but the one naming its own module, one shared source per sweep, and the two catalogs.
         var withModelClass = filePrefixes.Where(p => p != "MyModule").ToList();
         var sweeps = filePrefixes.Where(p => prefixes.Any(prefix => prefix.StartsWith(p + "_", StringComparison.Ordinal))).ToList();
         Assert.Equal(["LrSweep"], sweeps);
-        Assert.Equal(prefixes.Count + withModelClass.Count + sweeps.Count + 1, run.Result.GeneratedSources.Length);
+        Assert.Equal(prefixes.Count + withModelClass.Count + sweeps.Count + 2, run.Result.GeneratedSources.Length);
         Assert.All(withModelClass, p => Assert.Contains(p + "Model.g.cs", run.HintNames));
         Assert.All(sweeps, p => Assert.Contains(p + ".Sweep.g.cs", run.HintNames));
 

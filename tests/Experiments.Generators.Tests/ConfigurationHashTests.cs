@@ -71,7 +71,7 @@ public sealed class ConfigurationHashTests
     {
         var form = ConfigurationHash.CanonicalForm(ExperimentSchema.EmittedKeys.Select(k => k.Name == "description" ? "two\nlines \\ here" : k.Default ?? "1").ToList());
 
-        Assert.StartsWith("experiments-configuration/1\ndescription=two\\nlines \\\\ here\ndataset=mnist\ninputSize=1\n", form, StringComparison.Ordinal);
+        Assert.StartsWith("experiments-configuration/2\ndescription=two\\nlines \\\\ here\ndataset=mnist\ninputSize=1\n", form, StringComparison.Ordinal);
         Assert.EndsWith("deskew=false\ndevice=cpu\n", form, StringComparison.Ordinal);
         Assert.Equal(ExperimentSchema.EmittedKeys.Length + 1, form.Count(c => c == '\n'));
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(form))), ConfigurationHash.OfConfiguration(ExperimentSchema.EmittedKeys.Select(k => k.Name == "description" ? "two\nlines \\ here" : k.Default ?? "1").ToList()));

@@ -22,6 +22,9 @@ public sealed partial class DiagnosticsCatalogTests
     /// <summary>The project folder of the page's examples, where their C# files are.</summary>
     private const string LabProject = "/home/me/lab/";
 
+    /// <summary>The datasets folder of the page's examples: the shipped datasets, and the examples' <c>datasets/*.yaml</c> files.</summary>
+    private const string LabDatasets = "/home/me/lab/datasets/";
+
     /// <summary>Diagnostics whose cause is not the text of a file; their sections say how to reproduce them instead.</summary>
     private static readonly string[] NotShownAsYaml = ["EXP0010", "EXP0017", "EXP0018", "EXP0019"];
 
@@ -146,7 +149,7 @@ public sealed partial class DiagnosticsCatalogTests
         {
             var match = BuildLinePattern().Match(line);
             Assert.True(match.Success, $"{id}: not a line of build output: {line}");
-            Assert.StartsWith(LabExperiments, match.Groups["path"].Value, StringComparison.Ordinal);
+            Assert.StartsWith(LabProject, match.Groups["path"].Value, StringComparison.Ordinal);
             Assert.Equal(id, match.Groups["id"].Value);
             Assert.Equal(descriptor.HelpLinkUri, match.Groups["link"].Value);
             Assert.Matches(FormatPattern(descriptor), match.Groups["message"].Value);
@@ -177,11 +180,12 @@ public sealed partial class DiagnosticsCatalogTests
         else
         {
             Assert.DoesNotContain(id, NotShownAsYaml);
-            var run = RunLab(section.Bad.Select(f => new InMemoryAdditionalText(LabExperiments + f.Name, f.Content)));
+            var run = RunLab(LabFiles(section.Bad));
             reported = run.AssertGeneratorDidNotThrow().Select(BuildLine);
         }
 
-        Assert.Equal(section.BuildLines.Order(StringComparer.Ordinal), reported.Order(StringComparer.Ordinal));
+        var lines = reported.Order(StringComparer.Ordinal).ToList();
+        Assert.True(section.BuildLines.Order(StringComparer.Ordinal).SequenceEqual(lines), $"{id}: the bad example reports\n{string.Join("\n", lines)}");
     }
 
     [Theory]
@@ -207,12 +211,28 @@ public sealed partial class DiagnosticsCatalogTests
             return;
         }
 
-        var run = RunLab(section.Fix.Select(f => new InMemoryAdditionalText(LabExperiments + f.Name, f.Content)));
+        var run = RunLab(LabFiles(section.Fix));
 
         Assert.Empty(run.AssertGeneratorDidNotThrow());
         run.AssertCompilesClean();
-        Assert.Contains(run.HintNames, h => h != GeneratorHarness.CatalogHintName);
+        var datasets = section.Fix.Where(f => f.Name.StartsWith(DatasetFolder, StringComparison.Ordinal)).ToList();
+        if (datasets.Count == section.Fix.Count)
+        {
+            // A fixed dataset file: it is in the catalog.
+            Assert.All(datasets, f => Assert.Contains($" {Parsing.Naming.ToTypePrefix(Path.GetFileNameWithoutExtension(f.Name))} {{ get; }}", run.DatasetCatalog, StringComparison.Ordinal));
+        }
+        else
+        {
+            Assert.Contains(run.HintNames, h => h != GeneratorHarness.CatalogHintName);
+        }
     }
+
+    /// <summary>The name prefix of an example file that is a dataset file (<c>datasets/cifar.yaml</c>).</summary>
+    private const string DatasetFolder = "datasets/";
+
+    /// <summary>An example's YAML files: experiment files in the lab's experiments folder, <c>datasets/*.yaml</c> in its datasets folder.</summary>
+    private static IEnumerable<AdditionalText> LabFiles(IEnumerable<ExampleFile> files) =>
+        files.Select(f => new InMemoryAdditionalText(f.Name.StartsWith(DatasetFolder, StringComparison.Ordinal) ? LabProject + f.Name : LabExperiments + f.Name, f.Content));
 
     /// <summary>The files the page tells the reader to create, for sections without a bad YAML example.</summary>
     private static IEnumerable<string>? Reproduce(string id)
@@ -245,8 +265,13 @@ public sealed partial class DiagnosticsCatalogTests
     private static (string Path, string Text)[] Files(IEnumerable<ExampleFile> files) =>
         [.. files.Select(f => (f.Name.EndsWith(".cs", StringComparison.Ordinal) ? LabProject + f.Name : LabExperiments + f.Name, f.Content))];
 
-    private static GeneratorRun RunLab(IEnumerable<AdditionalText> files) =>
-        GeneratorHarness.Run(GeneratorHarness.CreateCompilation(), files, LabExperiments);
+    /// <summary>Runs the generator on the lab's files, with the shipped datasets in the lab's datasets folder (an example's own replace them).</summary>
+    private static GeneratorRun RunLab(IEnumerable<AdditionalText> files)
+    {
+        var all = files.ToList();
+        var shipped = GeneratorHarness.ShippedDatasetsIn(LabDatasets).Where(d => all.All(f => f.Path != d.Path));
+        return GeneratorHarness.Run(GeneratorHarness.CreateDriver(all, LabExperiments, datasets: shipped, datasetsDirectory: LabDatasets), GeneratorHarness.CreateCompilation());
+    }
 
     /// <summary>A diagnostic as <c>dotnet build</c> prints it, without the project MSBuild appends.</summary>
     private static string BuildLine(Diagnostic diagnostic)

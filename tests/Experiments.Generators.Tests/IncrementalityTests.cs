@@ -46,8 +46,8 @@ public sealed class IncrementalityTests
 
         Assert.Equal(3, result.TrackedSteps[ExperimentGenerator.TrackingNames.Parse].Length);
         Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Parse), o => Assert.Equal(IncrementalStepRunReason.New, o.Reason));
-        // Three experiments, each with its model class, and the catalog.
-        Assert.Equal(7, result.GeneratedSources.Length);
+        // Three experiments, each with its model class, and the two catalogs.
+        Assert.Equal(8, result.GeneratedSources.Length);
         Assert.Equal(3, AllOutputs(result, ExperimentGenerator.TrackingNames.Models).Count());
     }
 
@@ -275,7 +275,7 @@ public sealed class IncrementalityTests
         driver = driver.RemoveAdditionalTexts([gamma]).RunGenerators(GeneratorHarness.CreateCompilation());
         var result = driver.GetRunResult().Results.Single();
 
-        Assert.Equal(new[] { "Alpha.Experiment.g.cs", "AlphaModel.g.cs", "Beta.Experiment.g.cs", "BetaModel.g.cs", "ExperimentCatalog.g.cs" }, result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+        Assert.Equal(new[] { "Alpha.Experiment.g.cs", "AlphaModel.g.cs", "Beta.Experiment.g.cs", "BetaModel.g.cs", "DatasetCatalog.g.cs", "ExperimentCatalog.g.cs" }, result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
         Assert.DoesNotContain("Gamma", result.GeneratedSources.Single(s => s.HintName == GeneratorHarness.CatalogHintName).SourceText.ToString(), StringComparison.Ordinal);
         Assert.All(AllOutputs(result, ExperimentGenerator.TrackingNames.Catalog), o => Assert.Equal(IncrementalStepRunReason.Modified, o.Reason));
     }
@@ -303,6 +303,7 @@ public sealed class IncrementalityTests
         var options = new TestOptionsProvider(new Dictionary<string, string>
         {
             ["build_property.ExperimentsDirectory"] = GeneratorHarness.ExperimentsDirectory,
+            ["build_property.DatasetsDirectory"] = GeneratorHarness.DatasetsDirectory,
             ["build_property.Configuration"] = "Release",
         });
 

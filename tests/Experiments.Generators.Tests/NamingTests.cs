@@ -91,8 +91,8 @@ public sealed class NamingTests
     [Fact]
     public void ClosestHandlesChoicesAndEmptyLists()
     {
-        Assert.Equal("mnist", EditDistance.Closest("mnst", [ExperimentSchema.Mnist, ExperimentSchema.FashionMnist]));
-        Assert.Equal("fashion-mnist", EditDistance.Closest("fashion_mnist", [ExperimentSchema.Mnist, ExperimentSchema.FashionMnist]));
+        Assert.Equal("mnist", EditDistance.Closest("mnst", ["mnist", "fashion-mnist"]));
+        Assert.Equal("fashion-mnist", EditDistance.Closest("fashion_mnist", ["mnist", "fashion-mnist"]));
         Assert.Null(EditDistance.Closest("mnist", []));
     }
 }

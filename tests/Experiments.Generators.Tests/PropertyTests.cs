@@ -172,7 +172,7 @@ public sealed class PropertyTests
     private static (ExperimentSpec? Spec, IReadOnlyList<DiagnosticInfo> Diagnostics) ParseAndResolve(string path, SourceText text)
     {
         var document = ExperimentParser.Parse(path, text, GeneratorHarness.ExperimentsDirectory, CancellationToken.None);
-        var set = ExperimentSet.Create([document], new GeneratorSettings(GeneratorHarness.ExperimentsDirectory));
+        var set = ExperimentSet.Create([document], GeneratorHarness.ShippedDatasetSet, new GeneratorSettings(GeneratorHarness.ExperimentsDirectory, GeneratorHarness.DatasetsDirectory));
         return (set.Experiments.FirstOrDefault(), document.Diagnostics.Concat(set.Diagnostics).ToList());
     }
 

@@ -193,6 +193,33 @@ internal static class DiagnosticDescriptors
         "Invalid model class or args",
         "{0}");
 
+    // EXP0040-EXP0049: dataset files (datasets/*.yaml, Parsing/DatasetParser.cs) and experiments' datasets.
+
+    public static readonly DiagnosticDescriptor InvalidDatasetValue = Error(
+        "EXP0040",
+        "Invalid value in dataset file",
+        "{0} must be {1}, but is {2}");
+
+    public static readonly DiagnosticDescriptor InvalidDatasetKey = Error(
+        "EXP0041",
+        "Unknown or misplaced key in dataset file",
+        "Key '{0}' {1}");
+
+    public static readonly DiagnosticDescriptor MissingDatasetKey = Error(
+        "EXP0042",
+        "Required key missing from dataset file",
+        "{0}");
+
+    public static readonly DiagnosticDescriptor UnknownDataset = Error(
+        "EXP0043",
+        "Unknown dataset",
+        "dataset '{0}' is not described{1}; the datasets are: {2} (each is a file datasets/<name>.yaml)");
+
+    public static readonly DiagnosticDescriptor DuplicateDatasetName = Error(
+        "EXP0044",
+        "Two dataset files give the same name",
+        "Dataset '{0}' gets the C# property name '{1}', {2}; rename one of the files");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InvalidYaml, UnknownKey, InvalidValue, MissingKey, DuplicateKey, NotAMapping,
@@ -201,7 +228,8 @@ internal static class DiagnosticDescriptors
         TooManyDiagnostics, FileNameNotCommandLineSafe, ListNeedsSweep, InvalidModel, UnknownLayer, ShapeMismatch,
         WrongOutputShape, InvalidSweepKey,
         ModuleNotFound, AmbiguousModuleClass, NotAModule, ModuleNotConstructible, MissingModuleArgument,
-        UnknownModuleArgument, InvalidModuleArgument, UnsupportedModuleParameter, AmbiguousModuleConstructor, InvalidModuleSection);
+        UnknownModuleArgument, InvalidModuleArgument, UnsupportedModuleParameter, AmbiguousModuleConstructor, InvalidModuleSection,
+        InvalidDatasetValue, InvalidDatasetKey, MissingDatasetKey, UnknownDataset, DuplicateDatasetName);
 
     public static DiagnosticDescriptor ById(string id)
     {

@@ -60,6 +60,9 @@ internal sealed record KeyDefinition(
     /// <summary>For a choice mapped to a runtime enum: its fully qualified name; its members are the PascalCase choices.</summary>
     public string? EnumType { get; init; }
 
+    /// <summary>Whether the key's default is the dataset's (<c>inputSize</c>, <c>numClasses</c>): it has no default of its own.</summary>
+    public bool DefaultFromDataset { get; init; }
+
     /// <summary>The C# type of an integer key: <c>int</c> (the default) or <c>long</c>.</summary>
     public string IntegerType { get; init; } = "int";
 
@@ -135,8 +138,8 @@ internal sealed record KeyRule(
 /// </summary>
 internal static class ExperimentSchema
 {
-    public const string Mnist = "mnist";
-    public const string FashionMnist = "fashion-mnist";
+    /// <summary>The dataset of an experiment that names none: it must be described (<c>datasets/mnist.yaml</c>).</summary>
+    public const string DefaultDataset = "mnist";
     public const string Sgd = "sgd";
     public const string MomentumOptimizer = "momentum";
     public const string Adam = "adam";
@@ -174,13 +177,21 @@ internal static class ExperimentSchema
         Role = KeyRole.Property,
     };
 
-    public static readonly KeyDefinition Dataset = new("dataset", ValueKind.Choice, false, Mnist, null, false, null, false, ImmutableArray.Create(Mnist, FashionMnist), "The dataset to train and evaluate on.")
+    public static readonly KeyDefinition Dataset = new("dataset", ValueKind.Text, false, DefaultDataset, null, false, null, false, None, "The dataset to train and evaluate on: the name of a dataset file, datasets/<name>.yaml (mnist, fashion-mnist, digits-csv and digits-images are shipped).")
     {
         Role = KeyRole.Property,
     };
 
-    public static readonly KeyDefinition InputSize = new("inputSize", ValueKind.Integer, true, null, 1, false, 1_000_000, false, None, "Inputs of the linear layer: the number of pixels per image (784 for 28x28).");
-    public static readonly KeyDefinition NumClasses = new("numClasses", ValueKind.Integer, true, null, 2, false, 100_000, false, None, "Outputs of the linear layer: the number of classes.");
+    public static readonly KeyDefinition InputSize = new("inputSize", ValueKind.Integer, false, null, 1, false, 1_000_000, false, None, "Inputs of the linear layer: the number of values per example (784 for 28x28 pixels); defaults to the dataset's (the product of its shape), and must equal it.")
+    {
+        DefaultFromDataset = true,
+    };
+
+    public static readonly KeyDefinition NumClasses = new("numClasses", ValueKind.Integer, false, null, 2, false, 100_000, false, None, "Outputs of the linear layer: the number of classes; defaults to the dataset's, and must equal it.")
+    {
+        DefaultFromDataset = true,
+    };
+
     public static readonly KeyDefinition Epochs = new("epochs", ValueKind.Integer, true, null, 1, false, 100_000, false, None, "Passes over the training set.");
     public static readonly KeyDefinition BatchSize = new("batchSize", ValueKind.Integer, true, null, 1, false, 1_000_000, false, None, "Images per mini-batch (the last batch of an epoch may be smaller).");
     public static readonly KeyDefinition LearningRate = new("learningRate", ValueKind.Number, true, null, 0, true, null, false, None, "Step size of the optimizer.");
@@ -299,20 +310,6 @@ internal static class ExperimentSchema
     };
 
     private static double Number(string canonical) => double.Parse(canonical, NumberStyles.Float, CultureInfo.InvariantCulture);
-
-    /// <summary>Pixels per image and classes of each dataset the framework knows.</summary>
-    public static (int Inputs, int Classes) DatasetShape(string dataset) => dataset switch
-    {
-        Mnist or FashionMnist => (784, 10),
-        _ => (0, 0),
-    };
-
-    /// <summary>The shape of one example of each dataset the framework knows: [channels, height, width].</summary>
-    public static ImmutableArray<int> DatasetImageShape(string dataset) => dataset switch
-    {
-        Mnist or FashionMnist => ImmutableArray.Create(1, 28, 28),
-        _ => ImmutableArray.Create(DatasetShape(dataset).Inputs),
-    };
 
     public static KeyDefinition? Find(string name)
     {

@@ -57,11 +57,12 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
         return null;
     }
 
-    public static ExperimentSet Create(ImmutableArray<ExperimentDocument> documents, GeneratorSettings settings)
+    /// <summary>Resolves every experiment of <paramref name="documents"/>, against the project's <paramref name="datasets"/>.</summary>
+    public static ExperimentSet Create(ImmutableArray<ExperimentDocument> documents, DatasetSet datasets, GeneratorSettings settings)
     {
         try
         {
-            return new Resolver(documents, settings).Run();
+            return new Resolver(documents, datasets, settings).Run();
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -80,15 +81,17 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
     private sealed class Resolver
     {
         private readonly GeneratorSettings settings;
+        private readonly DatasetSet datasets;
         private readonly Dictionary<string, ExperimentDocument> byPath = new(StringComparer.Ordinal);
         private readonly Dictionary<ExperimentDocument, Resolved?> resolved = new(ReferenceEqualityComparer<ExperimentDocument>.Instance);
         private readonly List<ExperimentDocument> visiting = [];
         private readonly List<DiagnosticInfo> diagnostics = [];
         private readonly HashSet<DiagnosticInfo> reported = [];
 
-        public Resolver(ImmutableArray<ExperimentDocument> documents, GeneratorSettings settings)
+        public Resolver(ImmutableArray<ExperimentDocument> documents, DatasetSet datasets, GeneratorSettings settings)
         {
             this.settings = settings;
+            this.datasets = datasets;
             foreach (var document in documents)
             {
                 byPath[ExperimentPaths.Normalize(document.FilePath)] = document;
@@ -372,17 +375,19 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 chosen[sweeps[i].Key] = sweeps[i].Values[combination[i]];
             }
 
+            DatasetSpec? dataset = null;
             string Value(KeyDefinition key) =>
                 chosen.TryGetValue(key.Name, out var swept) ? swept
                 : entries.TryGetValue(key.Name, out var entry) ? entry.Value
-                : ExperimentSchema.DefaultOf(key, Value);
+                : DatasetDefault(dataset, key) ?? ExperimentSchema.DefaultOf(key, Value);
 
-            if (!Validate(document, entries, Value))
+            dataset = FindDataset(document, entries, Value(ExperimentSchema.Dataset));
+            if (dataset is null || !Validate(document, entries, dataset, Value))
             {
                 return null;
             }
 
-            var model = ResolveModel(document, entries, sweeps, combination, Value);
+            var model = ResolveModel(document, entries, sweeps, combination, dataset, Value);
             if (model is null)
             {
                 return null;
@@ -402,8 +407,52 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 BaseFiles = merged.BaseFiles.ToEquatableArray(),
                 Values = values,
                 Model = model,
-                ConfigurationSha256 = ConfigurationHash.OfConfiguration(values, entries.ContainsKey(ModelParser.ModelKey) ? model.Canonical : null),
+                ConfigurationSha256 = ConfigurationHash.OfConfiguration(values, entries.ContainsKey(ModelParser.ModelKey) ? model.Canonical : null, dataset.DescriptionSha256),
             };
+        }
+
+        /// <summary>What an experiment on <paramref name="dataset"/> defaults <paramref name="key"/> to, when the dataset decides it.</summary>
+        private static string? DatasetDefault(DatasetSpec? dataset, KeyDefinition key)
+        {
+            if (dataset is null)
+            {
+                return null;
+            }
+
+            if (key == ExperimentSchema.InputSize)
+            {
+                return dataset.Features.ToString(CultureInfo.InvariantCulture);
+            }
+
+            if (key == ExperimentSchema.NumClasses)
+            {
+                return dataset.ClassNames.Count.ToString(CultureInfo.InvariantCulture);
+            }
+
+            return key == ExperimentSchema.Normalize ? dataset.Normalize : null;
+        }
+
+        /// <summary>The dataset an experiment names, or null after reporting that there is none (not when its file has errors of its own).</summary>
+        private DatasetSpec? FindDataset(ExperimentDocument document, Dictionary<string, DocumentEntry> entries, string name)
+        {
+            if (datasets.Find(name) is { } found)
+            {
+                return found;
+            }
+
+            if (!datasets.Broken.Contains(name))
+            {
+                var names = datasets.Datasets.Select(d => d.Name).ToList();
+                var suggestion = EditDistance.Closest(name, names);
+                Report(
+                    DiagnosticDescriptors.UnknownDataset,
+                    Where(document, entries, ExperimentSchema.Dataset),
+                    name,
+                    suggestion is null ? string.Empty : $" (did you mean '{suggestion}'?)",
+                    names.Count == 0 ? "none" : string.Join(", ", names));
+            }
+
+            return null;
         }
 
         /// <summary>
@@ -415,6 +464,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
             Dictionary<string, DocumentEntry> entries,
             List<DocumentEntry> sweeps,
             int[] combination,
+            DatasetSpec dataset,
             Func<KeyDefinition, string> value)
         {
             YamlValue? tree = entries.TryGetValue(ModelParser.ModelKey, out var modelEntry) ? modelEntry.Trees[0] : null;
@@ -451,11 +501,9 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 }
             }
 
-            var dataset = value(ExperimentSchema.Dataset);
-            var shape = ExperimentSchema.DatasetImageShape(dataset).ToEquatableArray();
             return ModelParser.Parse(
                 tree,
-                shape,
+                dataset.Shape,
                 int.Parse(value(ExperimentSchema.InputSize), CultureInfo.InvariantCulture),
                 int.Parse(value(ExperimentSchema.NumClasses), CultureInfo.InvariantCulture),
                 value(ExperimentSchema.OutputActivation) == "softmax",
@@ -514,21 +562,32 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
         }
 
         /// <summary>The rules that tie keys together; false after reporting a broken one.</summary>
-        private bool Validate(ExperimentDocument document, Dictionary<string, DocumentEntry> entries, Func<KeyDefinition, string> value)
+        private bool Validate(ExperimentDocument document, Dictionary<string, DocumentEntry> entries, DatasetSpec dataset, Func<KeyDefinition, string> value)
         {
             var valid = true;
-            var dataset = value(ExperimentSchema.Dataset);
-            var (inputs, classes) = ExperimentSchema.DatasetShape(dataset);
-            if (value(ExperimentSchema.InputSize) != inputs.ToString(CultureInfo.InvariantCulture))
+            var inputs = dataset.Features.ToString(CultureInfo.InvariantCulture);
+            if (value(ExperimentSchema.InputSize) != inputs)
             {
-                Report(DiagnosticDescriptors.DatasetMismatch, Where(document, entries, ExperimentSchema.InputSize), "inputSize", value(ExperimentSchema.InputSize), dataset, $"{inputs.ToString(CultureInfo.InvariantCulture)} pixels per image");
+                Report(DiagnosticDescriptors.DatasetMismatch, Where(document, entries, ExperimentSchema.InputSize), "inputSize", value(ExperimentSchema.InputSize), dataset.Name, $"{inputs} values per example (shape {dataset.ShapeText}); remove inputSize to use the dataset's");
                 valid = false;
             }
 
-            if (value(ExperimentSchema.NumClasses) != classes.ToString(CultureInfo.InvariantCulture))
+            var classes = dataset.ClassNames.Count.ToString(CultureInfo.InvariantCulture);
+            if (value(ExperimentSchema.NumClasses) != classes)
             {
-                Report(DiagnosticDescriptors.DatasetMismatch, Where(document, entries, ExperimentSchema.NumClasses), "numClasses", value(ExperimentSchema.NumClasses), dataset, $"{classes.ToString(CultureInfo.InvariantCulture)} classes");
+                Report(DiagnosticDescriptors.DatasetMismatch, Where(document, entries, ExperimentSchema.NumClasses), "numClasses", value(ExperimentSchema.NumClasses), dataset.Name, $"{classes} classes; remove numClasses to use the dataset's");
                 valid = false;
+            }
+
+            // Deskewing and shifting work on one channel of pixels: [1, height, width].
+            var singleChannelImage = dataset.Shape.Count == 3 && dataset.Shape[0] == 1;
+            foreach (var (key, off) in new[] { (ExperimentSchema.Deskew, "false"), (ExperimentSchema.Augment, "none") })
+            {
+                if (!singleChannelImage && value(key) != off)
+                {
+                    Report(DiagnosticDescriptors.InvalidValue, Where(document, entries, key), key.Name, $"'{off}' on dataset '{dataset.Name}' of shape {dataset.ShapeText} (it needs images of one channel, [1, height, width])", $"'{value(key)}'");
+                    valid = false;
+                }
             }
 
             foreach (var rule in ExperimentSchema.Rules)

@@ -28,12 +28,14 @@ internal sealed class ExperimentParser
     private readonly SourceText text;
     private readonly int bomShift;
     private readonly ImmutableArray<DiagnosticInfo>.Builder diagnostics = ImmutableArray.CreateBuilder<DiagnosticInfo>();
+    private readonly FileKind kind;
     private SourceLocation? mappingStart;
 
-    private ExperimentParser(string filePath, SourceText text)
+    private ExperimentParser(string filePath, SourceText text, FileKind kind)
     {
         this.filePath = filePath;
         this.text = text;
+        this.kind = kind;
         bomShift = text.Length > 0 && text[0] == '\uFEFF' ? 1 : 0;
     }
 
@@ -45,17 +47,50 @@ internal sealed class ExperimentParser
     public static ExperimentDocument Parse(string filePath, SourceText? text, string? experimentsDirectory, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        var parser = new ExperimentParser(filePath, text ?? SourceText.From(string.Empty));
+        var parser = new ExperimentParser(filePath, text ?? SourceText.From(string.Empty), FileKind.Experiment);
+        var entries = ImmutableArray<DocumentEntry>.Empty;
+        var (name, typePrefix, sourceFile) = parser.ReadFile(text, experimentsDirectory, () => entries = parser.ReadEntries());
+
+        return new ExperimentDocument(
+            filePath,
+            name,
+            typePrefix,
+            sourceFile,
+            parser.mappingStart ?? parser.FileStart(),
+            new EquatableArray<DocumentEntry>(entries),
+            DiagnosticCap.Apply(parser.diagnostics).ToEquatableArray())
+        {
+            TextSha256 = text is null ? null : ConfigurationHash.OfText(text.ToString()),
+        };
+    }
+
+    /// <summary>
+    /// Reads a file of another kind (a dataset description) with the same rules for its name, its text and its YAML:
+    /// its top-level mapping as a value tree (null when there is none), and every problem found on the way.
+    /// </summary>
+    /// <param name="directory">The folder of such files, to name the file relative to its parent; may be null.</param>
+    public static ParsedFile ReadTree(string filePath, SourceText? text, string? directory, FileKind kind, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var parser = new ExperimentParser(filePath, text ?? SourceText.From(string.Empty), kind);
+        YamlMap? root = null;
+        var (name, typePrefix, sourceFile) = parser.ReadFile(text, directory, () => root = parser.ReadRoot());
+        return new ParsedFile(name, typePrefix, sourceFile, parser.mappingStart ?? parser.FileStart(), root, parser.diagnostics.ToImmutable());
+    }
+
+    /// <summary>Checks the file's name and text, then runs <paramref name="read"/> on its content; never throws.</summary>
+    private (string Name, string? TypePrefix, string SourceFile) ReadFile(SourceText? text, string? directory, Action read)
+    {
+        var parser = this;
         var name = string.Empty;
         string? typePrefix = null;
         var sourceFile = filePath;
-        var entries = ImmutableArray<DocumentEntry>.Empty;
         try
         {
             // Inside the try: .NET Framework's Path throws on characters such as '<' and '|'.
             name = Path.GetFileNameWithoutExtension(filePath);
             typePrefix = Naming.ToTypePrefix(name);
-            sourceFile = ExperimentPaths.InProject(filePath, experimentsDirectory) ?? Path.GetFileName(filePath);
+            sourceFile = ExperimentPaths.InProject(filePath, directory) ?? Path.GetFileName(filePath);
             // The name past the last '/' or '\' (a Windows path on any OS): a '\' never reaches the check here, the
             // build's own check (Experiments.Generators.targets) refuses one in a file name.
             var fileName = ExperimentPaths.FileName(filePath);
@@ -81,7 +116,7 @@ internal sealed class ExperimentParser
                 }
                 else if (parser.CheckText(text))
                 {
-                    entries = parser.ReadEntries();
+                    read();
                 }
             }
         }
@@ -91,17 +126,7 @@ internal sealed class ExperimentParser
             parser.Report(DiagnosticDescriptors.InternalError, parser.FileStart(), exception.GetType().Name + ": " + exception.Message);
         }
 
-        return new ExperimentDocument(
-            filePath,
-            name,
-            typePrefix,
-            sourceFile,
-            parser.mappingStart ?? parser.FileStart(),
-            new EquatableArray<DocumentEntry>(entries),
-            DiagnosticCap.Apply(parser.diagnostics).ToEquatableArray())
-        {
-            TextSha256 = text is null ? null : ConfigurationHash.OfText(text.ToString()),
-        };
+        return (name, typePrefix, sourceFile);
     }
 
     /// <summary>Refuses text that is too large or was not UTF-8; true when the text can be parsed.</summary>
@@ -150,6 +175,25 @@ internal sealed class ExperimentParser
         return ReadKeys(mapping);
     }
 
+    /// <summary>The file's mapping as a value tree (its keys checked: plain words, each once), or null after reporting why not.</summary>
+    private YamlMap? ReadRoot()
+    {
+        var root = ReadDocument();
+        if (root is null)
+        {
+            return null;
+        }
+
+        if (root is not YamlMappingNode mapping)
+        {
+            Report(DiagnosticDescriptors.NotAMapping, Span(root), $"A {kind.Noun} must be a mapping of keys such as '{kind.Example}', but this one holds {root.Describe()}");
+            return null;
+        }
+
+        mappingStart = Span(mapping.Start, mapping.Start);
+        return new YamlMap(MapEntries(mapping, kind.Example.Split(':')[0]), Span(mapping));
+    }
+
     /// <summary>Reads the single document of the file into a tree, or reports why it cannot.</summary>
     private YamlTreeNode? ReadDocument()
     {
@@ -161,16 +205,16 @@ internal sealed class ExperimentParser
             parser.Consume<StreamStart>();
             if (parser.Accept<StreamEnd>(out _))
             {
-                Report(DiagnosticDescriptors.NotAMapping, FileStart(), "The file is empty; an experiment file must set at least inputSize, numClasses, epochs, batchSize and learningRate");
+                Report(DiagnosticDescriptors.NotAMapping, FileStart(), "The file is empty; " + kind.Needs);
                 return null;
             }
 
             parser.Consume<DocumentStart>();
-            var root = ReadNode(parser, depth: 0);
+            var root = ReadNode(parser, kind.Plural, depth: 0);
             parser.Consume<DocumentEnd>();
             if (parser.Accept<DocumentStart>(out var second))
             {
-                Report(DiagnosticDescriptors.NotAMapping, Span(second.Start, second.End), "The file holds more than one YAML document ('---'); put each experiment in a file of its own");
+                Report(DiagnosticDescriptors.NotAMapping, Span(second.Start, second.End), "The file holds more than one YAML document ('---'); " + kind.OnePerFile);
                 return null;
             }
 
@@ -207,7 +251,7 @@ internal sealed class ExperimentParser
 
         if (message.IndexOf("mapping", StringComparison.OrdinalIgnoreCase) >= 0)
         {
-            return " (check the indentation: every key of an experiment file starts at the beginning of its line, and a value that holds ': ' must be quoted)";
+            return $" (check the indentation: every key of {kind.WithArticle} starts at the beginning of its line, and a value that holds ': ' must be quoted)";
         }
 
         return string.Empty;
@@ -215,11 +259,11 @@ internal sealed class ExperimentParser
 
     private YamlTreeNode? ReportEmpty()
     {
-        Report(DiagnosticDescriptors.NotAMapping, FileStart(), "The file holds no keys; an experiment file must set at least inputSize, numClasses, epochs, batchSize and learningRate");
+        Report(DiagnosticDescriptors.NotAMapping, FileStart(), "The file holds no keys; " + kind.Needs);
         return null;
     }
 
-    private static YamlTreeNode ReadNode(IParser parser, int depth)
+    private static YamlTreeNode ReadNode(IParser parser, string files, int depth)
     {
         if (depth > MaxDepth)
         {
@@ -229,16 +273,16 @@ internal sealed class ExperimentParser
 
         if (parser.TryConsume<Scalar>(out var scalar))
         {
-            return new YamlScalarNode(scalar.Value, scalar.Style, TagOf(scalar), scalar.Start, scalar.End);
+            return new YamlScalarNode(scalar.Value, scalar.Style, TagOf(scalar, files), scalar.Start, scalar.End);
         }
 
         if (parser.TryConsume<SequenceStart>(out var sequenceStart))
         {
-            RejectTag(sequenceStart);
+            RejectTag(sequenceStart, files);
             var items = ImmutableArray.CreateBuilder<YamlTreeNode>();
             while (!parser.TryConsume<SequenceEnd>(out _))
             {
-                items.Add(ReadNode(parser, depth + 1));
+                items.Add(ReadNode(parser, files, depth + 1));
             }
 
             return new YamlSequenceNode(items.ToImmutable(), sequenceStart.Start, sequenceStart.End);
@@ -246,12 +290,12 @@ internal sealed class ExperimentParser
 
         if (parser.TryConsume<MappingStart>(out var mappingStart))
         {
-            RejectTag(mappingStart);
+            RejectTag(mappingStart, files);
             var entries = ImmutableArray.CreateBuilder<(YamlTreeNode, YamlTreeNode)>();
             while (!parser.TryConsume<MappingEnd>(out _))
             {
-                var key = ReadNode(parser, depth + 1);
-                var value = ReadNode(parser, depth + 1);
+                var key = ReadNode(parser, files, depth + 1);
+                var value = ReadNode(parser, files, depth + 1);
                 entries.Add((key, value));
             }
 
@@ -260,29 +304,29 @@ internal sealed class ExperimentParser
 
         if (parser.Accept<AnchorAlias>(out var alias))
         {
-            throw new UnsupportedYamlException($"YAML aliases ('*{alias.Value}') are not supported in experiment files; write the value out", alias.Start, alias.End);
+            throw new UnsupportedYamlException($"YAML aliases ('*{alias.Value}') are not supported in {files}; write the value out", alias.Start, alias.End);
         }
 
         var unexpected = parser.Current!;
         throw new UnsupportedYamlException($"Unexpected YAML element {unexpected.GetType().Name}", unexpected.Start, unexpected.End);
     }
 
-    private static string? TagOf(NodeEvent node)
+    private static string? TagOf(NodeEvent node, string files)
     {
         if (node.Tag.IsEmpty || node.Tag.IsNonSpecific)
         {
             return null;
         }
 
-        RejectTag(node);
+        RejectTag(node, files);
         return null;
     }
 
-    private static void RejectTag(NodeEvent node)
+    private static void RejectTag(NodeEvent node, string files)
     {
         if (!node.Tag.IsEmpty && !node.Tag.IsNonSpecific)
         {
-            throw new UnsupportedYamlException($"YAML tags ('{node.Tag.Value}') are not supported in experiment files; remove the tag", node.Start, node.End);
+            throw new UnsupportedYamlException($"YAML tags ('{node.Tag.Value}') are not supported in {files}; remove the tag", node.Start, node.End);
         }
     }
 
@@ -492,10 +536,10 @@ internal sealed class ExperimentParser
         _ => throw new InvalidOperationException("Unexpected YAML node " + node.GetType().Name),
     };
 
-    private EquatableArray<YamlEntry> MapEntries(YamlMappingNode map)
+    private EquatableArray<YamlEntry> MapEntries(YamlMappingNode map, string example = "channels")
     {
         var entries = ImmutableArray.CreateBuilder<YamlEntry>(map.Entries.Length);
-        foreach (var (key, valueNode) in CheckedKeys(map, "channels", new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal)))
+        foreach (var (key, valueNode) in CheckedKeys(map, example, new Dictionary<string, YamlTreeNode>(StringComparer.Ordinal)))
         {
             entries.Add(new YamlEntry(key.Value, Span(key), ToValue(valueNode)));
         }

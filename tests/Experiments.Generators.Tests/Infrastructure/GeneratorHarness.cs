@@ -14,6 +14,18 @@ internal static class GeneratorHarness
 
     public const string CatalogHintName = "ExperimentCatalog.g.cs";
 
+    /// <summary>The datasets folder the in-memory dataset files live in.</summary>
+    public const string DatasetsDirectory = "/project/datasets/";
+
+    public const string DatasetCatalogHintName = "DatasetCatalog.g.cs";
+
+    /// <summary>The repository's dataset files (datasets/*.yaml) under <see cref="DatasetsDirectory"/>: every run has them unless told otherwise.</summary>
+    public static IReadOnlyList<InMemoryAdditionalText> ShippedDatasets { get; } = ShippedDatasetsIn(DatasetsDirectory);
+
+    /// <summary>The shipped datasets as the generator's own steps read them.</summary>
+    public static Model.DatasetSet ShippedDatasetSet { get; } = Model.DatasetSet.Create(
+        ShippedDatasets.Select(d => Parsing.DatasetParser.Parse(d.Path, d.GetText(), DatasetsDirectory, CancellationToken.None)).ToImmutableArray());
+
     /// <summary>A valid experiment file; line N of the file is <c>ValidLines[N - 1]</c>.</summary>
     public static readonly string[] ValidLines =
     [
@@ -70,18 +82,34 @@ internal static class GeneratorHarness
     public static InMemoryAdditionalText File(string fileName, string content) =>
         new(ExperimentsDirectory + fileName, content);
 
-    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> files, string? experimentsDirectory = ExperimentsDirectory, CSharpParseOptions? parseOptions = null) =>
+    /// <summary>The repository's dataset files, as if they were in <paramref name="directory"/>.</summary>
+    public static IReadOnlyList<InMemoryAdditionalText> ShippedDatasetsIn(string directory) =>
+        Directory.GetFiles(Path.Combine(RepositoryPaths.Root, "datasets"), "*.yaml")
+            .Order(StringComparer.Ordinal)
+            .Select(path => new InMemoryAdditionalText(directory + Path.GetFileName(path), System.IO.File.ReadAllText(path)))
+            .ToList();
+
+    /// <summary>A dataset file under <see cref="DatasetsDirectory"/>.</summary>
+    public static InMemoryAdditionalText Dataset(string fileName, string content) =>
+        new(DatasetsDirectory + fileName, content);
+
+    /// <summary>A driver over <paramref name="files"/> and <paramref name="datasets"/> (default: <see cref="ShippedDatasets"/>).</summary>
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> files, string? experimentsDirectory = ExperimentsDirectory, CSharpParseOptions? parseOptions = null, IEnumerable<AdditionalText>? datasets = null, string? datasetsDirectory = DatasetsDirectory) =>
         CSharpGeneratorDriver.Create(
             new[] { new ExperimentGenerator().AsSourceGenerator() },
-            additionalTexts: files,
+            additionalTexts: files.Concat(datasets ?? ShippedDatasets),
             parseOptions: parseOptions ?? ParseOptions,
-            optionsProvider: TestOptionsProvider.WithExperimentsDirectory(experimentsDirectory),
+            optionsProvider: TestOptionsProvider.WithExperimentsDirectory(experimentsDirectory, datasetsDirectory),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     public static GeneratorRun Run(params AdditionalText[] files) => Run(CreateCompilation(), files);
 
     public static GeneratorRun Run(Compilation compilation, IEnumerable<AdditionalText> files, string? experimentsDirectory = ExperimentsDirectory) =>
         Run(CreateDriver(files, experimentsDirectory), compilation);
+
+    /// <summary>Runs over <paramref name="files"/> with exactly <paramref name="datasets"/> as the dataset files.</summary>
+    public static GeneratorRun RunWithDatasets(IEnumerable<AdditionalText> datasets, params AdditionalText[] files) =>
+        Run(CreateDriver(files, datasets: datasets), CreateCompilation());
 
     public static GeneratorRun Run(GeneratorDriver driver, Compilation compilation)
     {
@@ -117,11 +145,14 @@ internal sealed record GeneratorRun(GeneratorDriver Driver, GeneratorDriverRunRe
     /// <summary>Diagnostics the generator reported (EXP…), plus any the driver reported about it (CS8784/CS8785).</summary>
     public ImmutableArray<Diagnostic> GeneratorDiagnostics => Diagnostics.AddRange(Result.Diagnostics).Distinct().ToImmutableArray();
 
-    public IEnumerable<string> HintNames => Result.GeneratedSources.Select(s => s.HintName);
+    /// <summary>What the experiment files generated: every source but the dataset catalog (which every run has).</summary>
+    public IEnumerable<string> HintNames => Result.GeneratedSources.Select(s => s.HintName).Where(h => h != GeneratorHarness.DatasetCatalogHintName);
 
     public string Source(string hintName) => Result.GeneratedSources.Single(s => s.HintName == hintName).SourceText.ToString();
 
     public string Catalog => Source(GeneratorHarness.CatalogHintName);
+
+    public string DatasetCatalog => Source(GeneratorHarness.DatasetCatalogHintName);
 
     /// <summary>Diagnostics of the compilation with the generated code, of every severity.</summary>
     public ImmutableArray<Diagnostic> CompilationDiagnostics => Output.GetDiagnostics();

@@ -17,11 +17,25 @@ internal sealed class TestOptionsProvider : AnalyzerConfigOptionsProvider
 
     public override AnalyzerConfigOptions GlobalOptions { get; }
 
-    /// <summary>Options with <c>build_property.ExperimentsDirectory</c> set, or none when it is null.</summary>
-    public static TestOptionsProvider WithExperimentsDirectory(string? experimentsDirectory) =>
-        new(experimentsDirectory is null
-            ? ImmutableDictionary<string, string>.Empty
-            : ImmutableDictionary<string, string>.Empty.Add("build_property.ExperimentsDirectory", experimentsDirectory));
+    /// <summary>
+    /// Options with <c>build_property.ExperimentsDirectory</c> set (not when it is null), and
+    /// <c>build_property.DatasetsDirectory</c> (the harness's, unless given; not when null).
+    /// </summary>
+    public static TestOptionsProvider WithExperimentsDirectory(string? experimentsDirectory, string? datasetsDirectory = GeneratorHarness.DatasetsDirectory)
+    {
+        var options = ImmutableDictionary<string, string>.Empty;
+        if (experimentsDirectory is not null)
+        {
+            options = options.Add("build_property.ExperimentsDirectory", experimentsDirectory);
+        }
+
+        if (datasetsDirectory is not null)
+        {
+            options = options.Add("build_property.DatasetsDirectory", datasetsDirectory);
+        }
+
+        return new(options);
+    }
 
     public override AnalyzerConfigOptions GetOptions(SyntaxTree tree) => NoOptions;
 

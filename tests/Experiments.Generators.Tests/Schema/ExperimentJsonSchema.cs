@@ -272,6 +272,11 @@ internal static class ExperimentJsonSchema
             case ValueKind.Choice:
                 schema["enum"] = new JsonArray(key.Choices.Select(c => (JsonNode)c).ToArray());
                 break;
+            case ValueKind.Text when key == ExperimentSchema.Dataset:
+                // Any described dataset: the name of a file datasets/<name>.yaml, which the build checks.
+                schema["type"] = "string";
+                schema["minLength"] = 1;
+                break;
             case ValueKind.Text when key == ExperimentSchema.Extends:
                 schema["type"] = "string";
                 schema["pattern"] = "\\.ya?ml$";
