@@ -1,8 +1,8 @@
-using Experiments.Generated;
 using System.Globalization;
 using System.Text.Json;
 using Experiments.Core.Tests.History;
 using Experiments.Data;
+using Experiments.Generated;
 using Experiments.History;
 using Experiments.Models;
 using Experiments.Reporting;
