@@ -25,7 +25,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
 
         // A mistyped --data-root would fail every experiment: refuse it before the run is recorded or anything written.
-        if (DataRootProblem() is { } problem)
+        if (DataRootProblem(options) is { } problem)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {problem}");
             return RunnerApp.UsageError;
@@ -101,16 +101,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         var dataRoot = options.DataRoot;
         console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
         WarnAboutStaleFiles(experiments);
-        var storeOptions = new DatasetStoreOptions
-        {
-            DataRoot = dataRoot,
-            Datasets = Generated.DatasetCatalog.All,
-            AllowDownload = options.Download,
-            DownloadCommand = DownloadCommand(),
-            RememberFailures = true,
-            Log = message => console.MarkupLineInterpolated(TerminalText.Format, $"[grey]{message}[/]"),
-        };
-        using var store = new DatasetStore(options.DatasetStore?.Invoke(storeOptions) ?? storeOptions);
+        using var store = new DatasetStore(StoreOptions(console, options));
 
         var session = new ExperimentSession(name => store.Load(name, cancellationToken));
         var outputs = new RunOutputs(console, options.Results);
@@ -244,8 +235,27 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         return written && pictures && !recording.Failed && status == RunStatus.Completed ? 0 : RunnerApp.ExperimentFailed;
     }
 
+    /// <summary>
+    /// The dataset store's options of every command that loads datasets (<c>all</c>, <c>run</c>, <c>datasets</c>):
+    /// the described datasets, the data root, downloads as asked, and its log on the console in grey; then adjusted
+    /// by <see cref="RunOptions.DatasetStore"/> (tests).
+    /// </summary>
+    internal static DatasetStoreOptions StoreOptions(IAnsiConsole console, RunOptions options)
+    {
+        var storeOptions = new DatasetStoreOptions
+        {
+            DataRoot = options.DataRoot,
+            Datasets = Generated.DatasetCatalog.All,
+            AllowDownload = options.Download,
+            DownloadCommand = DownloadCommand(options),
+            RememberFailures = true,
+            Log = message => console.MarkupLineInterpolated(TerminalText.Format, $"[grey]{message}[/]"),
+        };
+        return options.DatasetStore?.Invoke(storeOptions) ?? storeOptions;
+    }
+
     /// <summary>What is wrong with the --data-root given (it must be an existing folder), or null.</summary>
-    private string? DataRootProblem()
+    internal static string? DataRootProblem(RunOptions options)
     {
         var root = options.DataRoot;
         if (options.DataRootOption is null || Directory.Exists(root))
@@ -259,7 +269,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     }
 
     /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>
-    private string DownloadCommand()
+    private static string DownloadCommand(RunOptions options)
     {
         var command = DatasetStoreOptions.DefaultDownloadCommand;
         return options.DataRootOption is null ? command : $"{command} --data-root {ShellQuote(options.DataRootOption)}";

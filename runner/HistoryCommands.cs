@@ -36,7 +36,11 @@ internal static class HistoryCommands
 
             ConsoleTables.Write(console, HistoryTables.RunFacts(run));
             ConsoleTables.Write(console, HistoryTables.Results("Results", stored));
-            ConsoleTables.Write(console, HistoryTables.PerClassAccuracy(stored));
+            foreach (var perClass in HistoryTables.PerClassAccuracy(stored))
+            {
+                ConsoleTables.Write(console, perClass);
+            }
+
             return 0;
         }));
 
@@ -255,7 +259,7 @@ internal static class HistoryCommands
         throw new UsageException($"There is no run {id} in '{store.Path}' ({known})");
     }
 
-    /// <summary><c>show RUN EXPERIMENT</c>: the result's row, its model's layer table with the total, and its per-class accuracy.</summary>
+    /// <summary><c>show RUN EXPERIMENT</c>: the result's row, its model's layer table with the total, and its accuracy per class (by name).</summary>
     private static void ShowExperiment(IAnsiConsole console, RunRecord run, IReadOnlyList<StoredResult> stored, string name)
     {
         var result = HistoryTables.RequireResult(run, stored, name);
@@ -270,7 +274,10 @@ internal static class HistoryCommands
             console.MarkupLine("No model summary was recorded with this result (recorded before the run history kept it).");
         }
 
-        ConsoleTables.Write(console, HistoryTables.PerClassAccuracy([result]));
+        if (result.Result.Test is not null)
+        {
+            ConsoleTables.Write(console, HistoryTables.ClassDetails(result.Result));
+        }
     }
 
     internal static RunRecord LatestRun(ResultStore store) =>

@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace Experiments.Runner;
 
 /// <summary>
-/// The command line: <c>all</c>, <c>run</c> and <c>list</c>, parsed by System.CommandLine; output through
+/// The command line: <c>all</c>, <c>run</c>, <c>list</c>, <c>datasets</c> and the history commands, parsed by System.CommandLine; output through
 /// Spectre.Console so that tests can capture it. Whatever it prints that came from a file or the command line passes
 /// through <see cref="TerminalText"/> (<c>TerminalText.Format</c> in markup lines), so no control character reaches
 /// the terminal.
@@ -43,7 +43,7 @@ public static class RunnerApp
     public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken = default) =>
         Run(args, console, catalog, datasetStore: null, cancellationToken);
 
-    /// <param name="datasetStore">Adjusts the dataset store's options of <c>all</c> and <c>run</c> (tests: local mirrors).</param>
+    /// <param name="datasetStore">Adjusts the dataset store's options of <c>all</c>, <c>run</c> and <c>datasets</c> (tests: local mirrors, other datasets).</param>
     internal static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(console);
@@ -216,9 +216,30 @@ public static class RunnerApp
         var list = new Command("list", "List the experiments generated from experiments/*.yaml.");
         list.SetAction(_ => ListExperiments(console, catalog));
 
+        var datasetNames = new Argument<string[]>("NAME")
+        {
+            Description = "Dataset names (see datasets/*.yaml); none: every described dataset.",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var datasets = new Command("datasets", "List the described datasets: format, example shape, classes, where the files are, split sizes and class balance; writes a picture of sample examples per class under <results>/datasets/.")
+        {
+            datasetNames, dataRoot, results,
+        };
+        datasets.SetAction(parse =>
+        {
+            var requested = parse.GetValue(datasetNames) ?? [];
+            if (requested.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of datasets are --data-root and --results");
+                return UsageError;
+            }
+
+            return DatasetsCommand.Execute(console, Options(parse), requested, cancellationToken);
+        });
+
         var root = new RootCommand("Typed ML experiments from YAML files: train, evaluate and compare them.")
         {
-            all, run, list,
+            all, run, list, datasets,
         };
         foreach (var command in HistoryCommands.Create(console))
         {

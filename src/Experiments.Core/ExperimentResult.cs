@@ -53,6 +53,14 @@ public sealed record ExperimentResult
 
     public required string Dataset { get; init; }
 
+    /// <summary>
+    /// The dataset's class names in class-index order (<see cref="Data.Dataset.ClassNames"/>), e.g. "T-shirt/top"
+    /// for Fashion-MNIST's class 0: how tables and pictures name the rows and columns of
+    /// <see cref="Evaluation.PerClassAccuracy"/> and <see cref="Evaluation.ConfusionMatrix"/>. Empty when not known
+    /// (a result that failed before its dataset loaded); see <see cref="ClassName"/>.
+    /// </summary>
+    public IReadOnlyList<string> ClassNames { get; init; } = [];
+
     public required ExperimentStatus Status { get; init; }
 
     public required IReadOnlyList<KeyValuePair<string, object>> Hyperparameters { get; init; }
@@ -120,4 +128,10 @@ public sealed record ExperimentResult
     /// "training loss NaN at epoch 2").
     /// </summary>
     public string? DivergenceReason { get; init; }
+
+    /// <summary>The name of class <paramref name="index"/>: its entry of <see cref="ClassNames"/>, or the index as text when there is none.</summary>
+    public string ClassName(int index) =>
+        index >= 0 && index < ClassNames.Count && !string.IsNullOrEmpty(ClassNames[index])
+            ? ClassNames[index]
+            : index.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -93,6 +93,13 @@ internal static class Schema
         );
         CREATE INDEX results_by_cache_key ON results(configuration_key, code_key, dataset_key);
         """,
+
+        // 5: the dataset's class names (a JSON array of strings, in class-index order; [] when not known). Rows
+        // written before have NULL, which reads as "0".."n-1" for the n classes of their confusion matrix
+        // (StoreRows.ReadResult): the names those rows were shown with.
+        """
+        ALTER TABLE results ADD COLUMN class_names TEXT;
+        """,
     ];
 
     /// <summary>The version this build writes and understands.</summary>

@@ -15,11 +15,11 @@ internal static class StoreRows
         INSERT INTO results (run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters, seed,
             test_accuracy, test_loss, validation_accuracy, validation_loss, train_seconds, evaluation_seconds, epochs, test, validation, error,
             weights, weights_rows, weights_columns, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
-            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run)
+            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names)
         VALUES ($run, $recorded, $experiment, $dataset, $source, $sha, $status, $hyperparameters, $seed,
             $testAccuracy, $testLoss, $validationAccuracy, $validationLoss, $train, $evaluation, $epochs, $test, $validation, $error,
             $weights, $rows, $columns, $preprocess, $bestEpoch, $stoppedEarly, $divergence,
-            $model, $stateResult, $stateEntries, $configurationKey, $codeKey, $datasetKey, $cachedFromRun)
+            $model, $stateResult, $stateEntries, $configurationKey, $codeKey, $datasetKey, $cachedFromRun, $classNames)
         RETURNING id
         """;
 
@@ -65,6 +65,7 @@ internal static class StoreRows
         p.AddWithValue("$codeKey", (object?)source?.CacheKey?.Code ?? DBNull.Value);
         p.AddWithValue("$datasetKey", (object?)source?.CacheKey?.Dataset ?? DBNull.Value);
         p.AddWithValue("$cachedFromRun", result.CachedFromRun is { } cachedFrom ? cachedFrom : DBNull.Value);
+        p.AddWithValue("$classNames", StoredJson.ClassNames(result.ClassNames));
     }
 
     /// <summary>The columns <see cref="ReadResult"/> reads, in its order; the weights only when asked for.</summary>
@@ -72,7 +73,7 @@ internal static class StoreRows
         SELECT id, run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters,
                train_seconds, evaluation_seconds, epochs, test, validation, error, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
         """ + (withWeights ? " weights, weights_rows, weights_columns" : " NULL, NULL, NULL")
-        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run FROM results ";
+        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names FROM results ";
 
     public static StoredResult ReadResult(SqliteDataReader reader)
     {
@@ -92,6 +93,11 @@ internal static class StoreRows
                 reader.GetInt32(21),
                 MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(19)).ToArray()));
             var model = reader.IsDBNull(22) ? null : Column("model", () => ModelRows.ReadSummary(reader.GetString(22)));
+            var test = reader.IsDBNull(12) ? null : Column("test", () => StoredJson.ReadEvaluation(reader.GetString(12)));
+            var validation = reader.IsDBNull(13) ? null : Column("validation", () => StoredJson.ReadEvaluation(reader.GetString(13)));
+            var classNames = reader.IsDBNull(29)
+                ? IndexNames(test ?? validation)
+                : Column("class_names", () => StoredJson.ReadClassNames(reader.GetString(29)));
             var cacheKey = reader.IsDBNull(25) || reader.IsDBNull(26) || reader.IsDBNull(27)
                 ? null
                 : Column("configuration_key", () => new RunCacheKey(reader.GetString(25), reader.GetString(26), reader.GetString(27)));
@@ -110,13 +116,14 @@ internal static class StoreRows
                 {
                     Experiment = Column("experiment", () => reader.GetString(3)),
                     Dataset = Column("dataset", () => reader.GetString(4)),
+                    ClassNames = classNames,
                     Status = Enum.TryParse<ExperimentStatus>(status, ignoreCase: true, out var known) && Enum.IsDefined(known) ? known : ExperimentStatus.Failed,
                     Hyperparameters = Column("hyperparameters", () => StoredJson.ReadHyperparameters(reader.GetString(8))),
                     TrainSeconds = reader.IsDBNull(9) ? double.NaN : Column("train_seconds", () => reader.GetDouble(9)),
                     EvaluationSeconds = reader.IsDBNull(10) ? double.NaN : Column("evaluation_seconds", () => reader.GetDouble(10)),
                     Epochs = Column("epochs", () => StoredJson.ReadEpochs(reader.GetString(11))),
-                    Test = reader.IsDBNull(12) ? null : Column("test", () => StoredJson.ReadEvaluation(reader.GetString(12))),
-                    Validation = reader.IsDBNull(13) ? null : Column("validation", () => StoredJson.ReadEvaluation(reader.GetString(13))),
+                    Test = test,
+                    Validation = validation,
                     Error = reader.IsDBNull(14) ? null : reader.GetString(14),
                     PreprocessSeconds = reader.IsDBNull(15) ? double.NaN : Column("preprocess_seconds", () => reader.GetDouble(15)),
                     BestEpoch = reader.IsDBNull(16) ? null : Column("best_epoch", () => reader.GetInt32(16)),
@@ -134,6 +141,13 @@ internal static class StoreRows
             throw new DamagedRowException(id, $"{Describe(reader)}: its {column} column cannot be read ({exception.Message})", exception);
         }
     }
+
+    /// <summary>
+    /// The class names of a row written before the store kept them (schema 5): "0".."n-1" for the n classes of its
+    /// confusion matrix, as it was shown then; none without an evaluation.
+    /// </summary>
+    internal static IReadOnlyList<string> IndexNames(Evaluation? evaluation) =>
+        evaluation is null ? [] : [.. Enumerable.Range(0, evaluation.ConfusionMatrix.Count).Select(i => i.ToString(CultureInfo.InvariantCulture))];
 
     /// <summary>The row the reader is on, as messages name it: <c>result 4 (run 2, experiment 'a')</c>.</summary>
     public static string Describe(SqliteDataReader reader)

@@ -147,6 +147,32 @@ internal static class StoredJson
         };
     }
 
+    /// <summary>Class names as a JSON array of strings.</summary>
+    public static string ClassNames(IReadOnlyList<string> names) => Write(writer =>
+    {
+        writer.WriteStartArray();
+        foreach (var name in names)
+        {
+            writer.WriteStringValue(name);
+        }
+
+        writer.WriteEndArray();
+    });
+
+    /// <summary>A JSON array of strings, as <see cref="ClassNames(IReadOnlyList{string})"/> writes it; anything else is a <see cref="JsonException"/>.</summary>
+    public static IReadOnlyList<string> ReadClassNames(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        if (document.RootElement.ValueKind != JsonValueKind.Array)
+        {
+            throw new JsonException($"expected an array of class names, not {document.RootElement.ValueKind}");
+        }
+
+        return [.. document.RootElement.EnumerateArray().Select(e => e.ValueKind == JsonValueKind.String
+            ? e.GetString()!
+            : throw new JsonException($"expected a class name (a string), not {e.ValueKind}"))];
+    }
+
     public static void Number(Utf8JsonWriter writer, double value)
     {
         if (double.IsFinite(value))

@@ -117,20 +117,82 @@ public static class HistoryTables
         return shape.Count == 0 ? "scalar" : string.Join('x', shape.Select(d => d.ToString(CultureInfo.InvariantCulture)));
     }
 
-    /// <summary>Test accuracy per class (columns) of each result (rows).</summary>
-    public static TextTable PerClassAccuracy(IReadOnlyList<StoredResult> results)
+    /// <summary>The title of the per-class accuracy tables.</summary>
+    public const string PerClassTitle = "Test accuracy per class (%)";
+
+    /// <summary>
+    /// Test accuracy per class (columns, headed by the class names) of each result with a test evaluation (rows): one
+    /// table per list of class names, so that a run over datasets with other classes gets a table per dataset (titled
+    /// <see cref="PerClassTitle"/> and, with more than one, the datasets). None when no result has a test evaluation.
+    /// </summary>
+    public static IReadOnlyList<TextTable> PerClassAccuracy(IReadOnlyList<StoredResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        var classes = results.Select(r => r.Result.Test?.PerClassAccuracy.Count ?? 0).DefaultIfEmpty(0).Max();
-        IReadOnlyList<Column<StoredResult>> columns =
-        [
-            new("Experiment", r => r.Experiment),
-            .. Enumerable.Range(0, classes).Select(c => new Column<StoredResult>(
-                c.ToString(CultureInfo.InvariantCulture),
-                r => Cell.Of(c < r.Result.Test!.PerClassAccuracy.Count ? r.Result.Test.PerClassAccuracy[c] : null, "F1"),
-                Numeric: true)),
-        ];
-        return TextTable.Of("Test accuracy per class (%)", columns, results.Where(r => r.Result.Test is not null));
+        var groups = results
+            .Where(r => r.Result.Test is not null)
+            .GroupBy(r => string.Join('\u001f', ClassHeaders(r.Result)), StringComparer.Ordinal)
+            .ToList();
+        return [.. groups.Select(group =>
+        {
+            var members = group.ToList();
+            var headers = ClassHeaders(members[0].Result);
+            IReadOnlyList<Column<StoredResult>> columns =
+            [
+                new("Experiment", r => r.Experiment),
+                .. headers.Select((header, c) => new Column<StoredResult>(
+                    header,
+                    r => Cell.Of(c < r.Result.Test!.PerClassAccuracy.Count ? r.Result.Test.PerClassAccuracy[c] : null, "F1"),
+                    Numeric: true)),
+            ];
+            var title = groups.Count == 1
+                ? PerClassTitle
+                : $"{PerClassTitle}: {string.Join(", ", members.Select(m => m.Result.Dataset).Distinct(StringComparer.Ordinal))}";
+            return TextTable.Of(title, columns, members);
+        })];
+    }
+
+    /// <summary>
+    /// The per-class columns' headers of <paramref name="result"/>: its class names (<see cref="ExperimentResult.ClassName"/>)
+    /// for each class of its test evaluation; a name that is not unique, or is "Experiment", gets its index in front.
+    /// </summary>
+    internal static IReadOnlyList<string> ClassHeaders(ExperimentResult result)
+    {
+        var count = result.Test?.PerClassAccuracy.Count ?? 0;
+        var names = Enumerable.Range(0, count).Select(result.ClassName).ToList();
+        return [.. names.Select((name, i) =>
+            names.Count(n => string.Equals(n, name, StringComparison.Ordinal)) > 1 || name == "Experiment"
+                ? $"{i.ToString(CultureInfo.InvariantCulture)} {name}"
+                : name)];
+    }
+
+    /// <summary>
+    /// One result's test evaluation per class, a row per class: its name, accuracy, test examples, and the class it
+    /// is most often mistaken for. Any name fits: names are cells, not headers.
+    /// </summary>
+    public static TextTable ClassDetails(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        var test = result.Test;
+        var rows = new List<IReadOnlyList<Cell>>();
+        for (var c = 0; c < (test?.PerClassAccuracy.Count ?? 0); c++)
+        {
+            var row = c < test!.ConfusionMatrix.Count ? test.ConfusionMatrix[c] : [];
+            var examples = row.Sum();
+            var confused = Enumerable.Range(0, row.Count).Where(p => p != c && row[p] > 0).OrderByDescending(p => row[p]).ThenBy(p => p).Select(p => (int?)p).FirstOrDefault();
+            rows.Add(
+            [
+                new Cell(c.ToString(CultureInfo.InvariantCulture), c),
+                result.ClassName(c),
+                Cell.Of(test.PerClassAccuracy[c], "F1"),
+                new Cell(ResultTable.FormatCount(examples), examples),
+                confused is { } p ? $"{result.ClassName(p)} ({ResultTable.FormatCount(row[p])})" : "-",
+            ]);
+        }
+
+        return new TextTable($"{result.Experiment}: test accuracy per class", ["#", "Class", "Accuracy (%)", "Test examples", "Most often taken for"], rows)
+        {
+            NumericColumns = new HashSet<int> { 0, 2, 3 },
+        };
     }
 
     /// <summary>

@@ -65,8 +65,11 @@ public static class HtmlReport
             Table(html, Comparison.Table("each experiment's previous result", comparison), "comparison");
         }
 
-        html.Append("<h2>Test accuracy per class (%)</h2>\n");
-        Table(html, HistoryTables.PerClassAccuracy(results), "per-class");
+        foreach (var perClass in HistoryTables.PerClassAccuracy(results))
+        {
+            html.Append("<h2>").Append(Encode(perClass.Title)).Append("</h2>\n");
+            Table(html, perClass, "per-class");
+        }
 
         html.Append("<h2>Learning curves and test accuracy</h2>\n");
         foreach (var picture in pictures.Where(p => p.Experiment is null))

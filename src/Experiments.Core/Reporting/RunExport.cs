@@ -29,7 +29,11 @@ public static class RunExport
         }
 
         builder.Append("\n## Results\n\n").Append(HistoryTables.Results("Results", results).ToMarkdown());
-        builder.Append("\n## ").Append(HistoryTables.PerClassAccuracy(results).Title).Append("\n\n").Append(HistoryTables.PerClassAccuracy(results).ToMarkdown());
+        foreach (var perClass in HistoryTables.PerClassAccuracy(results))
+        {
+            builder.Append("\n## ").Append(perClass.Title).Append("\n\n").Append(perClass.ToMarkdown());
+        }
+
         return builder.ToString();
     }
 

@@ -44,7 +44,7 @@ public static class RunPlots
                 new($"{folder}/{file}", title, result.Experiment, drawn?.Invoke(result, $"{folder}/{file}") ?? draw());
             if (result.Test is { ConfusionMatrix.Count: > 0 } test)
             {
-                pictures.Add(Picture(ConfusionFile, $"{result.Experiment}: confusion matrix", () => ConfusionMatrix(result.Experiment, test)));
+                pictures.Add(Picture(ConfusionFile, $"{result.Experiment}: confusion matrix", () => ConfusionMatrix(result, test)));
             }
 
             if (FirstConvolution(result) is { } filters)
@@ -53,7 +53,7 @@ public static class RunPlots
             }
             else if (result.Weights is { } weights && result.Model is null or { Kind: Models.ModelKind.Linear })
             {
-                pictures.Add(Picture(WeightsFile, $"{result.Experiment}: learned weight templates", () => WeightTemplates(result.Experiment, weights)));
+                pictures.Add(Picture(WeightsFile, $"{result.Experiment}: learned weight templates", () => WeightTemplates(result, weights)));
             }
         }
 
@@ -171,8 +171,26 @@ public static class RunPlots
         return plot.GetImageBytes(900, Math.Max(240, 90 + 60 * results.Count), ImageFormat.Png);
     }
 
-    private static byte[] ConfusionMatrix(string experiment, Evaluation test)
+    /// <summary>Longest class name drawn in full on a picture's axis; longer ones are cut (see <see cref="ShortLabel"/>).</summary>
+    internal const int MaxLabelLength = 14;
+
+    /// <summary>
+    /// <paramref name="text"/> cut to at most <paramref name="maxLength"/> characters as a reader counts them (text
+    /// elements: a surrogate pair or an accented letter is never split), the last one "…" when cut; line breaks and
+    /// other control characters become spaces.
+    /// </summary>
+    internal static string ShortLabel(string text, int maxLength)
     {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 1);
+        var clean = new string([.. text.Select(c => char.IsControl(c) ? ' ' : c)]).Trim();
+        var info = new StringInfo(clean);
+        return info.LengthInTextElements <= maxLength ? clean : info.SubstringByTextElements(0, maxLength - 1).TrimEnd() + "…";
+    }
+
+    private static byte[] ConfusionMatrix(ExperimentResult result, Evaluation test)
+    {
+        var experiment = result.Experiment;
         var n = test.ConfusionMatrix.Count;
         var shares = new double[n, n];
         for (var actual = 0; actual < n; actual++)
@@ -201,9 +219,22 @@ public static class RunPlots
             }
         }
 
-        var labels = Enumerable.Range(0, n).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        // The classes by name ("T-shirt/top"), long ones cut; the bottom axis turns names longer than a digit or two
+        // on their side, so that neighbours do not overlap.
+        var labels = Enumerable.Range(0, n).Select(i => ShortLabel(result.ClassName(i), MaxLabelLength)).ToArray();
         plot.Axes.Bottom.SetTicks(Enumerable.Range(0, n).Select(i => (double)i).ToArray(), labels);
         plot.Axes.Left.SetTicks(Enumerable.Range(0, n).Select(i => (double)(n - 1 - i)).ToArray(), labels);
+        var longest = labels.Max(l => l.Length);
+        if (longest > 3)
+        {
+            plot.Axes.Bottom.TickLabelStyle.Rotation = -45;
+            plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+            plot.Axes.Bottom.MinimumSize = 20 + (7 * longest);
+        }
+
+        plot.Axes.Left.MinimumSize = 20 + (8 * longest);
+        plot.Axes.Bottom.TickLabelStyle.FontSize = n > 12 ? 9 : 12;
+        plot.Axes.Left.TickLabelStyle.FontSize = n > 12 ? 9 : 12;
         plot.Add.ColorBar(heatmap).Label = "% of the actual class";
         plot.Title($"{experiment}: confusion matrix");
         plot.XLabel("predicted class");
@@ -211,7 +242,7 @@ public static class RunPlots
         plot.HideGrid();
         plot.Axes.SetLimits(-0.5, n - 0.5, -0.5, n - 0.5);
         plot.Axes.SquareUnits();
-        return plot.GetImageBytes(720, 640, ImageFormat.Png);
+        return plot.GetImageBytes(720 + (longest > 3 ? 6 * longest : 0), 640 + (longest > 3 ? 5 * longest : 0), ImageFormat.Png);
     }
 
     /// <summary>
@@ -224,8 +255,9 @@ public static class RunPlots
         return first is { Shape.Count: 4 } && first.Shape.All(d => d > 0) && first.Values.Length == first.Shape.Aggregate(1L, (a, d) => a * d) ? first : null;
     }
 
-    private static byte[] WeightTemplates(string experiment, ModelWeights weights)
+    private static byte[] WeightTemplates(ExperimentResult result, ModelWeights weights)
     {
+        var experiment = result.Experiment;
         // Square images (28x28 for MNIST) in one mosaic, two rows of up to five, on one symmetric colour scale.
         var side = (int)Math.Round(Math.Sqrt(weights.Columns));
         var square = side * side == weights.Columns;
@@ -239,7 +271,8 @@ public static class RunPlots
             gap: 6,
             $"{experiment}: learned weight templates, one per class",
             "weight (red: evidence for the class, blue: against)",
-            (960, 520));
+            (960, 520),
+            Enumerable.Range(0, weights.Rows).Select(row => ShortLabel(result.ClassName(row), MaxLabelLength)).ToList());
     }
 
     /// <summary>
@@ -281,8 +314,8 @@ public static class RunPlots
             (960, Math.Clamp(160 + 110 * rows, 280, 1000)));
     }
 
-    /// <summary>Tiles of one size in one mosaic, labelled by their index, on one symmetric colour scale.</summary>
-    private static byte[] Mosaic(IReadOnlyList<float[]> tiles, int tileHeight, int tileWidth, int perRow, int gap, string title, string scale, (int Width, int Height) size)
+    /// <summary>Tiles of one size in one mosaic, labelled by <paramref name="labels"/> (by default their index), on one symmetric colour scale.</summary>
+    private static byte[] Mosaic(IReadOnlyList<float[]> tiles, int tileHeight, int tileWidth, int perRow, int gap, string title, string scale, (int Width, int Height) size, IReadOnlyList<string>? labels = null)
     {
         perRow = Math.Max(1, Math.Min(perRow, tiles.Count));
         var tileRows = (tiles.Count + perRow - 1) / perRow;
@@ -323,7 +356,7 @@ public static class RunPlots
         {
             var top = index / perRow * (tileHeight + gap);
             var left = index % perRow * (tileWidth + gap);
-            var label = plot.Add.Text(index.ToString(CultureInfo.InvariantCulture), left + tileWidth / 2.0, height - top + 0.3);
+            var label = plot.Add.Text(labels is not null && index < labels.Count ? labels[index] : index.ToString(CultureInfo.InvariantCulture), left + tileWidth / 2.0, height - top + 0.3);
             label.LabelAlignment = Alignment.LowerCenter;
             label.LabelFontSize = tileHeight >= 10 ? 14 : 10;
         }

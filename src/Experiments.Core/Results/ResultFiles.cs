@@ -76,6 +76,13 @@ public static class ResultFiles
         writer.WriteStartObject();
         writer.WriteString("experiment", result.Experiment);
         writer.WriteString("dataset", result.Dataset);
+        writer.WriteStartArray("classNames");
+        foreach (var name in result.ClassNames)
+        {
+            writer.WriteStringValue(name);
+        }
+
+        writer.WriteEndArray();
         if (writeIdentity is null)
         {
             writer.WriteString("status", result.Status.ToString().ToLowerInvariant());

@@ -32,9 +32,10 @@ public sealed class ExperimentSession
     {
         ArgumentNullException.ThrowIfNull(experiment);
         var clock = Stopwatch.StartNew();
+        Dataset? data = null;
         try
         {
-            var data = loadDataset(experiment.Dataset);
+            data = loadDataset(experiment.Dataset);
             var context = new ExperimentContext(data)
             {
                 Progress = progress,
@@ -42,7 +43,10 @@ public sealed class ExperimentSession
                 CancellationToken = cancellationToken,
                 MeasureTestCurves = MeasureCurves,
             };
-            return experiment.Run(context);
+            var result = experiment.Run(context);
+
+            // An experiment that does not train through the Trainer still reports its dataset's classes.
+            return result.ClassNames.Count == 0 ? result with { ClassNames = data.ClassNames } : result;
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -54,6 +58,7 @@ public sealed class ExperimentSession
             {
                 Experiment = experiment.Name,
                 Dataset = experiment.Dataset,
+                ClassNames = data?.ClassNames ?? [],
                 Status = ExperimentStatus.Failed,
                 Hyperparameters = experiment.Settings.ToNamedValues(),
                 TrainSeconds = clock.Elapsed.TotalSeconds,

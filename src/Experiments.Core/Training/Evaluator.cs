@@ -25,14 +25,17 @@ public static class Evaluator
     }
 
     /// <summary>
-    /// Evaluates on uint8 images scaled to [0, 1], with no other input option (no deskew, no standardize): only right
-    /// for a model trained that way, so internal; the trainer evaluates on its own transformed features.
+    /// Evaluates on the split's examples (uint8 or float32, any shape) flattened and divided by
+    /// <paramref name="inputDivisor"/>, with no other input option (no deskew, no standardize): only right for a model
+    /// trained that way, so internal; the trainer evaluates on its own transformed features.
     /// </summary>
-    internal static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, DataSplit split, int numClasses)
+    internal static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, DataSplit split, int numClasses, double inputDivisor = 255)
     {
         ArgumentNullException.ThrowIfNull(split);
+        var divisor = TrainingInputs.CheckDivisor(inputDivisor, "the split");
         using var scope = NewDisposeScope();
-        var inputs = split.Inputs.reshape(split.Count, -1).to_type(ScalarType.Float32).div_(255f);
+        var flat = split.Inputs.reshape(split.Count, -1);
+        var inputs = flat.dtype == ScalarType.Float32 ? flat.div(divisor) : flat.to_type(ScalarType.Float32).div_(divisor);
         return Evaluate(model, inputs, split.Labels, numClasses);
     }
 

@@ -52,7 +52,7 @@ public static class Trainer
 
         var preprocessClock = Stopwatch.StartNew();
         var cacheFloats = settings.Optimizer == OptimizerKind.Lbfgs || settings.Epochs >= FloatCacheEpochs;
-        using var inputs = TrainingInputs.Prepare(context.Data.Train, settings, cacheFloats);
+        using var inputs = TrainingInputs.Prepare(context.Data, settings, cacheFloats);
         var preprocessSeconds = preprocessClock.Elapsed.TotalSeconds;
 
         var epochs = new List<EpochMetrics>(settings.Epochs);
@@ -163,6 +163,7 @@ public static class Trainer
         {
             Experiment = experiment.Name,
             Dataset = experiment.Dataset,
+            ClassNames = context.Data.ClassNames,
             Status = divergence is null ? ExperimentStatus.Completed : ExperimentStatus.Diverged,
             Hyperparameters = settings.ToNamedValues(),
             Epochs = epochs,

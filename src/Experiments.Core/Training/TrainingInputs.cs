@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using Experiments.Data;
 using Experiments.Preprocessing;
@@ -7,32 +8,42 @@ using static TorchSharp.torch;
 namespace Experiments.Training;
 
 /// <summary>
-/// The model's inputs for one experiment: the training images after the validation split, deskewing and augmentation,
-/// and the per-pixel transform to floats (scale to [0, 1], then standardize if asked). Built once before the first
-/// epoch; mini-batches are then gathered from it.
+/// The model's inputs for one experiment: the training examples after the validation split, deskewing and
+/// augmentation, and the per-value transform to floats (divide by the dataset's <see cref="Dataset.InputDivisor"/>:
+/// pixels 0-255 to [0, 1]; then standardize if asked). Built once before the first epoch; mini-batches are then
+/// gathered from it.
 /// </summary>
 /// <remarks>
-/// The pixels stay one contiguous uint8 tensor [n, d] and each mini-batch is a row gather followed by the conversion
+/// <para>
+/// Examples of any shape [n, ...shape] are flattened to [n, d] rows (a convolutional model reshapes them back), and
+/// may be uint8 (pixels) or float32 (CSV cells). Deskewing and shift augmentation need single-channel images
+/// [1, height, width].
+/// </para>
+/// <para>
+/// The raw values stay one contiguous tensor [n, d] and each mini-batch is a row gather followed by the conversion
 /// to floats (about 15 µs for 100 MNIST rows). Converting the whole set to floats once instead costs about 0.1-0.2 s
 /// (188 MB of fresh memory for MNIST) and saves about 6 µs per batch of 100: it pays only for long runs, so it is
 /// done when asked (<c>cacheFloats</c>: full-batch L-BFGS, which reads every row every epoch, and runs of many
 /// epochs) and when the floats fit in <see cref="MaxFloatCacheBytes"/> (five shifted copies of MNIST would take 940 MB).
+/// </para>
 /// </remarks>
 internal sealed class TrainingInputs : IDisposable
 {
     /// <summary>Largest float copy of the training inputs kept in memory (bytes).</summary>
     public const long MaxFloatCacheBytes = 256L << 20;
 
-    private readonly Tensor? pixels;   // uint8 [n, d], when there is no float cache
+    private readonly Tensor? pixels;   // the raw values, uint8 or float32 [n, d], when there is no float cache
     private readonly Tensor? features; // float32 [n, d], the cache
     private readonly Tensor? mean;     // float32 [d], with standardize
     private readonly Tensor? std;      // float32 [d], with standardize
     private readonly bool deskew;
+    private readonly float divisor;    // raw values / divisor = the model's inputs (before standardizing)
     private Tensor? batchBuffer;    // float32 [batch, d], reused by GatherScaled
 
-    private TrainingInputs(Tensor? pixels, Tensor? features, Tensor labels, Tensor? mean, Tensor? std, bool deskew, Tensor? validationFeatures, Tensor? validationLabels)
+    private TrainingInputs(Tensor? pixels, Tensor? features, Tensor labels, Tensor? mean, Tensor? std, bool deskew, float divisor, Tensor? validationFeatures, Tensor? validationLabels)
     {
         this.pixels = pixels;
+        this.divisor = divisor;
         this.features = features;
         Labels = labels;
         this.mean = mean;
@@ -55,11 +66,26 @@ internal sealed class TrainingInputs : IDisposable
     /// <summary>Whether the training inputs are kept as floats (see <see cref="MaxFloatCacheBytes"/>).</summary>
     public bool HasFloatCache => features is not null;
 
+    /// <summary>Builds the inputs of <paramref name="settings"/> from <paramref name="data"/>'s training split, scaled by its <see cref="Dataset.InputDivisor"/>.</summary>
+    public static TrainingInputs Prepare(Dataset data, ExperimentSettings settings, bool cacheFloats)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        return Prepare(data.Train, settings, cacheFloats, data.InputDivisor, data.Name);
+    }
+
     /// <summary>Builds the inputs of <paramref name="settings"/> from <paramref name="train"/>.</summary>
-    public static TrainingInputs Prepare(DataSplit train, ExperimentSettings settings, bool cacheFloats)
+    /// <param name="train">The training split: uint8 or float32 examples [n, ...shape].</param>
+    /// <param name="settings">The experiment's settings.</param>
+    /// <param name="cacheFloats">Whether to keep a float copy of the training inputs (see the remarks).</param>
+    /// <param name="inputDivisor">Raw values are divided by this (255: pixels to [0, 1]).</param>
+    /// <param name="datasetName">The dataset, as error messages name it.</param>
+    public static TrainingInputs Prepare(DataSplit train, ExperimentSettings settings, bool cacheFloats, double inputDivisor = 255, string datasetName = "the dataset")
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(datasetName);
+        var divisor = CheckDivisor(inputDivisor, datasetName);
+        CheckImageOptions(train, settings, datasetName);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var images = Planes(train.Inputs);
@@ -107,10 +133,10 @@ internal sealed class TrainingInputs : IDisposable
         Tensor? std = null;
         if (settings.Normalize == InputNormalization.Standardize)
         {
-            (mean, std) = PixelStatistics(flat);
+            (mean, std) = PixelStatistics(flat, inputDivisor);
         }
 
-        var inputs = new TrainingInputs(null, null, labels, mean, std, settings.Deskew, null, null);
+        var inputs = new TrainingInputs(null, null, labels, mean, std, settings.Deskew, divisor, null, null);
         var cacheBytes = count * flat.shape[1] * sizeof(float);
         var cache = cacheFloats && cacheBytes <= MaxFloatCacheBytes ? inputs.ToFeatures(flat) : null;
         var validation = validationImages is null ? null : inputs.ToFeatures(validationImages.reshape(validationImages.shape[0], -1));
@@ -121,6 +147,7 @@ internal sealed class TrainingInputs : IDisposable
             mean?.MoveToOuterDisposeScope(),
             std?.MoveToOuterDisposeScope(),
             settings.Deskew,
+            divisor,
             validation?.MoveToOuterDisposeScope(),
             validationLabels?.MoveToOuterDisposeScope());
         return result;
@@ -132,8 +159,9 @@ internal sealed class TrainingInputs : IDisposable
 
     /// <summary>
     /// The training rows <paramref name="indices"/> as a float32 tensor and the factor that makes them the model's
-    /// inputs (inputs = batch × scale). Without standardization the batch is the pixels as floats (0-255) and the
-    /// scale 1/255, which the fast path folds into its matrix products instead of dividing every pixel.
+    /// inputs (inputs = batch × scale). Without standardization the batch is the raw values as floats (pixels 0-255,
+    /// or the float32 cells as they are) and the scale 1/divisor (1/255 for pixels), which the fast path folds into its
+    /// matrix products instead of dividing every value.
     /// </summary>
     /// <remarks>
     /// The floats go into one buffer kept between calls (the returned tensor is a view of it, valid until the next
@@ -161,7 +189,7 @@ internal sealed class TrainingInputs : IDisposable
             batch.copy_(rows);
         }
 
-        return (batch, 1f / 255);
+        return (batch, 1f / divisor);
     }
 
     /// <summary>
@@ -182,7 +210,7 @@ internal sealed class TrainingInputs : IDisposable
     /// <summary>The whole training set as one float32 tensor, when it is cached (else null).</summary>
     public Tensor? AllFeatures => features;
 
-    /// <summary>Transforms images of another split (the test set) exactly as the validation images: float32 [n, d].</summary>
+    /// <summary>Transforms examples of another split (the test set, uint8 or float32 [n, ...shape]) exactly as the validation examples: float32 [n, d].</summary>
     public Tensor TransformImages(Tensor images)
     {
         ArgumentNullException.ThrowIfNull(images);
@@ -209,10 +237,13 @@ internal sealed class TrainingInputs : IDisposable
     private static Tensor Planes(Tensor inputs) =>
         inputs.dim() == 4 && inputs.shape[1] == 1 ? inputs.reshape(inputs.shape[0], inputs.shape[2], inputs.shape[3]) : inputs;
 
-    /// <summary>uint8 pixels [n, d] to the model's float inputs: /255 (as torchvision's ToTensor), then standardized.</summary>
+    /// <summary>
+    /// Raw values [n, d] to the model's float inputs: divided by the divisor (pixels by 255, as torchvision's
+    /// ToTensor), then standardized. Float32 values are divided into a new tensor: the dataset's stay as they are.
+    /// </summary>
     private Tensor ToFeatures(Tensor flatPixels)
     {
-        var result = flatPixels.to_type(ScalarType.Float32).div_(255f);
+        var result = flatPixels.dtype == ScalarType.Float32 ? flatPixels.div(divisor) : flatPixels.to_type(ScalarType.Float32).div_(divisor);
         if (mean is not null)
         {
             result.sub_(mean).div_(std!);
@@ -221,8 +252,8 @@ internal sealed class TrainingInputs : IDisposable
         return result;
     }
 
-    /// <summary>Per-pixel mean and standard deviation of [0, 1] pixels; a constant pixel gets a divisor of 1.</summary>
-    private static (Tensor Mean, Tensor Std) PixelStatistics(Tensor flatPixels)
+    /// <summary>Per-value mean and standard deviation of the scaled values (pixels in [0, 1]); a constant value gets a divisor of 1.</summary>
+    private static (Tensor Mean, Tensor Std) PixelStatistics(Tensor flatPixels, double inputDivisor)
     {
         var count = flatPixels.shape[0];
         var sum = zeros(flatPixels.shape[1], dtype: ScalarType.Float64);
@@ -231,7 +262,7 @@ internal sealed class TrainingInputs : IDisposable
         for (long start = 0; start < count; start += chunk)
         {
             using var scope = NewDisposeScope();
-            var values = flatPixels.narrow(0, start, Math.Min(chunk, count - start)).to_type(ScalarType.Float64).div_(255.0);
+            var values = flatPixels.narrow(0, start, Math.Min(chunk, count - start)).to_type(ScalarType.Float64).div_(inputDivisor);
             sum.add_(values.sum(dim: 0));
             sumOfSquares.add_(values.square().sum(dim: 0));
         }
@@ -241,5 +272,37 @@ internal sealed class TrainingInputs : IDisposable
         var std = variance.sqrt_();
         std = where(std.gt(1e-8), std, 1.0);
         return (mean.to_type(ScalarType.Float32), std.to_type(ScalarType.Float32));
+    }
+
+    /// <summary>The divisor as the float the transform divides by; throws naming the dataset when it is not a positive finite number.</summary>
+    internal static float CheckDivisor(double inputDivisor, string datasetName)
+    {
+        var divisor = (float)inputDivisor;
+        if (!double.IsFinite(inputDivisor) || !(inputDivisor > 0) || !float.IsFinite(divisor) || divisor == 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"dataset '{datasetName}' has input divisor {inputDivisor}: raw values are divided by it, so it must be a positive finite number (255 for pixels)"));
+        }
+
+        return divisor;
+    }
+
+    /// <summary>Deskewing and shift augmentation work on single-channel images: throws naming the dataset and its example shape otherwise.</summary>
+    private static void CheckImageOptions(DataSplit train, ExperimentSettings settings, string datasetName)
+    {
+        var shape = train.ExampleShape;
+        var singleChannel = shape.Count == 3 && shape[0] == 1;
+        var shown = "[" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
+        foreach (var (asked, option) in new[] { (settings.Deskew, "deskew: true"), (settings.Augment == Augmentation.Shifts, "augment: shifts") })
+        {
+            if (asked && !singleChannel)
+            {
+                throw new ArgumentException($"{option} needs single-channel images [1, height, width], but dataset '{datasetName}' has examples of shape {shown}");
+            }
+        }
+
+        if (settings.Deskew && train.Inputs.dtype != ScalarType.Byte)
+        {
+            throw new ArgumentException($"deskew: true needs uint8 pixel images, but dataset '{datasetName}' holds {train.Inputs.dtype} values");
+        }
     }
 }

@@ -14,6 +14,8 @@ public sealed class DamagedRowTests
     [InlineData("test", "not json")]
     [InlineData("validation", "{\"accuracy\": 1}")]
     [InlineData("recorded_at", "yesterday")]
+    [InlineData("class_names", "{\"0\": \"zero\"}")]
+    [InlineData("class_names", "[\"zero\", 1]")]
     public void A_result_row_that_cannot_be_read_is_skipped_with_a_warning_naming_it(string column, string damage)
     {
         using var directory = new TemporaryDirectory();

@@ -55,7 +55,7 @@ public sealed class TableModelTests : IDisposable
             HistoryTables.Results("Results", stored),
             HistoryTables.Runs(store.Runs()),
             HistoryTables.RunFacts(run),
-            HistoryTables.PerClassAccuracy(stored),
+            .. HistoryTables.PerClassAccuracy(stored),
             HistoryTables.History("a", store.ResultsOf("a"), store.Runs().ToDictionary(r => r.Id)),
             Comparison.Table("each experiment's previous run", Comparison.Compare(store, null, _ => null).Rows),
         ];
