@@ -85,7 +85,8 @@ internal static class CsvDatasetReader
         int rowIndex = 0;
         foreach (var row in reader)
         {
-            int line = row.LineNumberFrom;
+            // Sep 0.17.1 numbers the first row's line 2 when HasHeader is false (later rows are right): it is line 1.
+            int line = rowIndex == 0 ? 1 : row.LineNumberFrom;
             if (rowIndex++ < options.HeaderLines)
             {
                 if (rowIndex == 1 && options.LabelColumnName is { } name)

@@ -123,7 +123,7 @@ internal static class ImageFolderReader
     /// luminance, Pillow's <c>convert("L")</c> weights (299, 587, 114)/1000 in 16-bit fixed point, so a gray image
     /// keeps its values exactly; RGB as its three channels; alpha dropped (the colour values as stored, not
     /// premultiplied). With <paramref name="resize"/>, an image of another size is resampled to the shape's size
-    /// (Mitchell cubic when enlarging, linear with mipmaps when shrinking); without, it is an error.
+    /// (Mitchell-Netravali cubic); without, it is an error.
     /// </summary>
     public static void Decode(byte[] content, string path, int channels, int height, int width, bool resize, Span<byte> destination)
     {
@@ -158,9 +158,8 @@ internal static class ImageFolderReader
         {
             if (size.Width != width || size.Height != height)
             {
-                var sampling = width > size.Width || height > size.Height
-                    ? new SKSamplingOptions(SKCubicResampler.Mitchell)
-                    : new SKSamplingOptions(SKFilterMode.Linear, SKMipmapMode.Linear);
+                // Mitchell-Netravali cubic: what SkiaSharp's former SKFilterQuality.High meant, sharp without ringing.
+                var sampling = new SKSamplingOptions(SKCubicResampler.Mitchell);
                 resized = bitmap.Resize(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), sampling)
                     ?? throw new DataFormatException(path, $"cannot resize the image from {size.Width}x{size.Height} to {width}x{height}");
                 pixels = resized;
