@@ -271,13 +271,22 @@ internal sealed class DecodedDatasets
             text.Append("source: ").Append(source.Split).Append(' ').Append(Path.GetFullPath(source.Path)).Append('\n');
         }
 
+        // Line by line into the hash: a cached load of 60,000 images hashes 60,000 of these lines.
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(Encoding.UTF8.GetBytes(text.ToString()));
+        var buffer = new byte[4096];
         foreach (var file in files)
         {
-            text.Append(file.Key).Append('\t').Append(file.Length.ToString(CultureInfo.InvariantCulture)).Append('\t')
-                .Append(file.LastWriteUtc.Ticks.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            if (!System.Text.Unicode.Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"{file.Key}\t{file.Length}\t{file.LastWriteUtc.Ticks}\n", out int written))
+            {
+                buffer = new byte[Encoding.UTF8.GetMaxByteCount(file.Key.Length) + 64];
+                System.Text.Unicode.Utf8.TryWrite(buffer, CultureInfo.InvariantCulture, $"{file.Key}\t{file.Length}\t{file.LastWriteUtc.Ticks}\n", out written);
+            }
+
+            hash.AppendData(buffer, 0, written);
         }
 
-        return Sha256(text.ToString());
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
     }
 
     private static string ContentKey(DatasetDescription d, List<SourceFile> files, string[] hashes)
