@@ -1,6 +1,6 @@
-using Experiments.Generated;
 using System.Text.Json;
 using Experiments.Data;
+using Experiments.Generated;
 
 namespace Experiments.Core.Tests.Data;
 

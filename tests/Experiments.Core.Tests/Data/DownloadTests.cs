@@ -1,5 +1,5 @@
-using Experiments.Generated;
 using Experiments.Data;
+using Experiments.Generated;
 
 namespace Experiments.Core.Tests.Data;
 

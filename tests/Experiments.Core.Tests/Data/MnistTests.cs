@@ -1,7 +1,7 @@
-using Experiments.Generated;
 using System.Diagnostics;
 using System.IO.Compression;
 using Experiments.Data;
+using Experiments.Generated;
 using Xunit.Abstractions;
 
 namespace Experiments.Core.Tests.Data;
