@@ -144,7 +144,7 @@ public sealed class DatasetStore : IDisposable
         var description = GetInfo(name);
         return description.Format == DatasetFormat.Idx
             ? new IdxLayout(description)
-            : throw new NotSupportedException($"Dataset '{description.Name}' is in format {description.Format}, which this store does not read yet");
+            : throw new NotSupportedException($"Dataset '{description.Name}' is in format {description.Format}: Read and Locate are for IDX datasets; Load reads every format");
     }
 
     /// <summary>
