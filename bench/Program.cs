@@ -115,7 +115,25 @@ models.SetAction(parse =>
     return 0;
 });
 
-var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch, models };
+var digitsOut = new Option<string?>("--out") { Description = "Folder to write the images into (default: data/digits/images)." };
+var digitsImages = new Command("digits-images", "Write data/digits/images/<label>/<row>.png from data/digits/digits.csv.gz (8x8 grey PNG, pixel = round(v x 255 / 16)).") { digitsOut };
+digitsImages.SetAction(parse =>
+{
+    DatasetBench.WriteDigitsImages(RepositoryRoot(), parse.GetValue(digitsOut) ?? Path.Combine(RepositoryRoot(), "data", "digits", "images"), Console.Out);
+    return 0;
+});
+
+var loadCount = new Option<int>("--count") { Description = "MNIST training images written as PNG files.", DefaultValueFactory = _ => 60000 };
+var loadDir = new Option<string?>("--dir") { Description = "Folder for the PNG files (written once; default: a folder under the temp directory)." };
+var loadRepeat = new Option<int>("--repeat") { Description = "Repetitions of the cold and warm loads.", DefaultValueFactory = _ => 3 };
+var datasetLoad = new Command("dataset-load", "Time loading a folder of 28x28 PNGs: first load (decoding), from the decoded cache, and MNIST's IDX load.") { loadCount, loadDir, loadRepeat };
+datasetLoad.SetAction(parse =>
+{
+    Console.WriteLine(Invariant($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on: {Machine.Describe(1)}"));
+    return DatasetBench.MeasureLoad(RepositoryRoot(), parse.GetValue(loadCount), parse.GetValue(loadDir), parse.GetValue(loadRepeat), Console.Out);
+});
+
+var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch, models, digitsImages, datasetLoad };
 return root.Parse(args).Invoke();
 
 /// <summary>The bench's entry point and the helpers its commands share.</summary>

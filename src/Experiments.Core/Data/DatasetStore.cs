@@ -54,8 +54,20 @@ public sealed record DatasetStoreOptions
     /// <summary>Quoted in "not found" and checksum errors as the way to fetch the files.</summary>
     public string DownloadCommand { get; init; } = DefaultDownloadCommand;
 
+    /// <summary>
+    /// Folder of the decoded cache of image and CSV datasets (one safetensors file per content key, and a small stamp
+    /// index per dataset); null disables it. Defaults to <see cref="DefaultDecodedCacheDirectory"/>.
+    /// </summary>
+    public string? DecodedCacheDirectory { get; init; } = DefaultDecodedCacheDirectory;
+
     /// <summary><c>$XDG_CACHE_HOME/experiments/verified-data.json</c>, else <c>~/.cache/experiments/verified-data.json</c>.</summary>
-    public static string? DefaultVerificationCachePath
+    public static string? DefaultVerificationCachePath => UserCacheDirectory is { } root ? Path.Combine(root, "verified-data.json") : null;
+
+    /// <summary><c>$XDG_CACHE_HOME/experiments/datasets/</c>, else <c>~/.cache/experiments/datasets/</c>.</summary>
+    public static string? DefaultDecodedCacheDirectory => UserCacheDirectory is { } root ? Path.Combine(root, "datasets") : null;
+
+    /// <summary><c>$XDG_CACHE_HOME/experiments</c>, else <c>~/.cache/experiments</c>; null when neither is known.</summary>
+    private static string? UserCacheDirectory
     {
         get
         {
@@ -67,7 +79,7 @@ public sealed record DatasetStoreOptions
                 root = string.IsNullOrEmpty(home) ? null : Path.Combine(home, ".cache");
             }
 
-            return root is null ? null : Path.Combine(root, "experiments", "verified-data.json");
+            return root is null ? null : Path.Combine(root, "experiments");
         }
     }
 }
@@ -79,10 +91,32 @@ public sealed record DatasetFilePaths(string TrainImages, string TrainLabels, st
 /// Finds, downloads, verifies and loads datasets. Each dataset is loaded once per store and shared; the store owns
 /// the loaded datasets and disposes them with itself. Thread-safe.
 /// </summary>
+/// <remarks>
+/// <para>
+/// Sources are looked for under <c>&lt;dir&gt;/&lt;Root&gt;/</c> for <see cref="DatasetStoreOptions.DataRoot"/> then
+/// each of <see cref="DatasetStoreOptions.SystemSearchDirectories"/> (an absolute <see cref="DatasetDescription.Root"/>
+/// is the only place searched). IDX files may be downloaded from the mirrors; image folders and CSV files must be put
+/// in place.
+/// </para>
+/// <para>
+/// <b>Checksums</b> (<see cref="DatasetDescription.Sha256"/>, by source path): an IDX or CSV file's entry is the
+/// SHA-256 of its content, decompressed for gzip; an image folder's entry is its <i>content hash</i>, the SHA-256 of
+/// the UTF-8 lines <c>&lt;class&gt;/&lt;file&gt;\t&lt;file's sha256&gt;\n</c> of every file read (skipped hidden files
+/// excluded), in ordinal order of <c>&lt;class&gt;/&lt;file&gt;</c>, e.g. <c>find images -type f -not -name '.*' | sort</c>
+/// and <c>sha256sum</c> of each, written as <c>3/0001.png&lt;TAB&gt;hash</c>, then <c>sha256sum</c> of those lines.
+/// </para>
+/// <para>
+/// <b>Image and CSV datasets</b> are decoded once and kept in the decoded cache
+/// (<see cref="DatasetStoreOptions.DecodedCacheDirectory"/>), keyed by their content key; with no test source the test
+/// split is drawn by <see cref="StratifiedSplit"/>. The internal <c>DecodedDatasets</c> class documents the key and
+/// the cache's layout.
+/// </para>
+/// </remarks>
 public sealed class DatasetStore : IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<Dataset>> _loaded = new(StringComparer.OrdinalIgnoreCase);
     private readonly VerificationCache _cache;
+    private readonly DecodedDatasets _decoded;
     private readonly Lock _gate = new();
     private HttpClient? _ownedClient;
     private bool _disposed;
@@ -92,6 +126,7 @@ public sealed class DatasetStore : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         Options = options;
         _cache = new VerificationCache(options.VerificationCachePath, options.Log);
+        _decoded = new DecodedDatasets(options);
     }
 
     public DatasetStoreOptions Options { get; }
@@ -109,7 +144,7 @@ public sealed class DatasetStore : IDisposable
         var description = GetInfo(name);
         return description.Format == DatasetFormat.Idx
             ? new IdxLayout(description)
-            : throw new NotSupportedException($"Dataset '{description.Name}' is in format {description.Format}, which this store does not read yet");
+            : throw new NotSupportedException($"Dataset '{description.Name}' is in format {description.Format}: Read and Locate are for IDX datasets; Load reads every format");
     }
 
     /// <summary>
@@ -125,9 +160,13 @@ public sealed class DatasetStore : IDisposable
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public Dataset Load(string name, CancellationToken cancellationToken = default)
     {
-        var info = Layout(name);
+        var description = GetInfo(name);
         ObjectDisposedException.ThrowIf(_disposed, this);
-        var lazy = _loaded.GetOrAdd(info.Name, _ => new Lazy<Dataset>(() => Read(info, cancellationToken).ToDataset(info.Description, History.RunCacheKey.DatasetKey(info.Description)), LazyThreadSafetyMode.ExecutionAndPublication));
+        var lazy = _loaded.GetOrAdd(description.Name, _ => new Lazy<Dataset>(
+            () => description.Format == DatasetFormat.Idx
+                ? Read(new IdxLayout(description), cancellationToken).ToDataset(description, History.RunCacheKey.DatasetKey(description))
+                : _decoded.Load(description, cancellationToken),
+            LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return lazy.Value;
@@ -135,7 +174,7 @@ public sealed class DatasetStore : IDisposable
         catch (Exception e) when (!Options.RememberFailures || e is OperationCanceledException)
         {
             // Forget the failure: the user may fix the files and try again with the same store.
-            _loaded.TryRemove(new KeyValuePair<string, Lazy<Dataset>>(info.Name, lazy));
+            _loaded.TryRemove(new KeyValuePair<string, Lazy<Dataset>>(description.Name, lazy));
             throw;
         }
     }
@@ -152,13 +191,21 @@ public sealed class DatasetStore : IDisposable
     /// last-write time as when it was hashed). False when a file is missing or was never verified; nothing is
     /// downloaded, read or hashed. The run cache uses it to know the dataset's content without loading it.
     /// </summary>
+    /// <remarks>For image and CSV datasets: loaded, or <see cref="PeekContentKey"/> knows the key.</remarks>
     public bool IsVerified(string name)
     {
-        var info = Layout(name);
-        if (_loaded.TryGetValue(info.Name, out var lazy) && lazy.IsValueCreated)
+        var description = GetInfo(name);
+        if (_loaded.TryGetValue(description.Name, out var lazy) && lazy.IsValueCreated)
         {
             return true;
         }
+
+        if (description.Format != DatasetFormat.Idx)
+        {
+            return _decoded.PeekContentKey(description) is not null;
+        }
+
+        var info = new IdxLayout(description);
 
         var directories = SearchDirectories(info);
         foreach (var file in info.Files)
@@ -185,6 +232,30 @@ public sealed class DatasetStore : IDisposable
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// The dataset's <see cref="Dataset.ContentKey"/> without reading any file's content; null when it cannot be known
+    /// so. Loaded: its key. IDX: <see cref="History.RunCacheKey.DatasetKey"/> when every file has a SHA-256 in the
+    /// description (a load checks the files against them). Image and CSV datasets: the key the decoded cache's stamp
+    /// index recorded, when every source file's path, size and last-write time are as then.
+    /// </summary>
+    public string? PeekContentKey(string name)
+    {
+        var description = GetInfo(name);
+        if (_loaded.TryGetValue(description.Name, out var lazy) && lazy.IsValueCreated)
+        {
+            return lazy.Value.ContentKey;
+        }
+
+        if (description.Format != DatasetFormat.Idx)
+        {
+            return _decoded.PeekContentKey(description);
+        }
+
+        return description.Sources.SelectMany(s => s.Paths).All(description.Sha256.ContainsKey)
+            ? History.RunCacheKey.DatasetKey(description)
+            : null;
     }
 
     public void Dispose()
@@ -303,12 +374,20 @@ public sealed class DatasetStore : IDisposable
         return new DatasetFilePaths(found[info.TrainImages], found[info.TrainLabels], found[info.TestImages], found[info.TestLabels]);
     }
 
-    private List<string> SearchDirectories(IdxLayout info)
+    private List<string> SearchDirectories(IdxLayout info) => SearchDirectories(Options, info.Description);
+
+    /// <summary>Where a dataset's sources are looked for, in order: <c>DataRoot/Root</c>, then each system directory's <c>Root</c> (only <c>Root</c> when it is absolute).</summary>
+    internal static List<string> SearchDirectories(DatasetStoreOptions options, DatasetDescription description)
     {
-        var directories = new List<string> { Path.Combine(Options.DataRoot, info.Description.Root) };
-        foreach (string root in Options.SystemSearchDirectories)
+        if (Path.IsPathRooted(description.Root))
         {
-            string directory = Path.Combine(root, info.Description.Root);
+            return [description.Root];
+        }
+
+        var directories = new List<string> { Path.Combine(options.DataRoot, description.Root) };
+        foreach (string root in options.SystemSearchDirectories)
+        {
+            string directory = Path.Combine(root, description.Root);
             if (!directories.Any(d => string.Equals(Path.GetFullPath(d), Path.GetFullPath(directory), StringComparison.Ordinal)))
             {
                 directories.Add(directory);
