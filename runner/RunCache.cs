@@ -25,11 +25,11 @@ internal sealed class RunCache
 
     /// <summary>Computes the keys and looks each up (unless <paramref name="force"/>).</summary>
     /// <param name="experiments">What the run sets out to do.</param>
-    /// <param name="datasets">The dataset store, to know the datasets' keys and whether their files are verified.</param>
+    /// <param name="datasets">The dataset store, to know the datasets' content keys and whether their files are verified.</param>
     /// <param name="recording">The run history.</param>
     /// <param name="force">Train everything (the keys are still recorded).</param>
     /// <param name="warn">Says why a stored result is not reused (damaged, stored without its state).</param>
-    /// <param name="load">Loads (and so verifies) a dataset the verification cache does not vouch for; false when it cannot be loaded.</param>
+    /// <param name="load">Loads (and so verifies) a dataset whose content key or files the caches do not vouch for; false when it cannot be loaded.</param>
     public static RunCache Plan(IReadOnlyList<IExperiment> experiments, DatasetStore datasets, RunRecording recording, bool force, Action<string> warn, Func<string, bool> load)
     {
         var cache = new RunCache();
@@ -38,8 +38,10 @@ internal sealed class RunCache
         {
             if (!datasetKeys.TryGetValue(experiment.Dataset, out var datasetKey))
             {
-                datasetKey = datasets.Datasets.FirstOrDefault(d => string.Equals(d.Name, experiment.Dataset, StringComparison.OrdinalIgnoreCase)) is { } info
-                    ? RunCacheKey.DatasetKey(info)
+                // Known without reading (IDX files with their SHA-256s, or an image/CSV dataset whose files are as the
+                // decoded cache last saw them), else known by loading it, which the run needs anyway to train it.
+                datasetKey = datasets.Datasets.Any(d => string.Equals(d.Name, experiment.Dataset, StringComparison.OrdinalIgnoreCase))
+                    ? datasets.PeekContentKey(experiment.Dataset) ?? (load(experiment.Dataset) ? datasets.PeekContentKey(experiment.Dataset) : null)
                     : null;
                 datasetKeys[experiment.Dataset] = datasetKey;
             }
