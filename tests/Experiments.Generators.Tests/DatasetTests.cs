@@ -82,7 +82,7 @@ public sealed class DatasetTests
         Assert.Equal(new DatasetSource("images"), images.Train);
         Assert.Equal((0.25, 0, 255.0), (images.TestFraction, images.SplitSeed, images.InputDivisor));
         Assert.Equal(new ImageOptions { Color = ImageColor.Grayscale, Resize = false }, images.Images);
-        Assert.Empty(images.Sha256);
+        Assert.Equal(new Dictionary<string, string> { ["images"] = "2ee255cdafce167011b86221d5e372185ca835be2b441965c55b9a171ff097cb" }, images.Sha256);
     }
 
     [Fact]
