@@ -83,6 +83,11 @@ public sealed class CommandLineTests
         Assert.True(rows["fashion-cnn"].GetProperty("accuracy").GetDouble() >= 90.8, "fashion-cnn: " + rows["fashion-cnn"]);
         Assert.True(rows["my-module"].GetProperty("accuracy").GetDouble() >= 97.0, "my-module: " + rows["my-module"]);
 
+        // Issue 11's own data: logistic regression on the digits CSV and PNG folder reaches 95% on the stratified 25%
+        // test split (96.23% and 96.45% measured here; scikit-learn's LogisticRegression gets 97.11% on its split).
+        Assert.True(rows["digits-csv"].GetProperty("accuracy").GetDouble() >= 95.0, "digits-csv: " + rows["digits-csv"]);
+        Assert.True(rows["digits-images"].GetProperty("accuracy").GetDouble() >= 95.0, "digits-images: " + rows["digits-images"]);
+
         // lr-sweep extends seed-recipe: its member at the same learning rate is the same experiment, bit for bit.
         Assert.Equal(rows["seed-recipe"].GetProperty("accuracy").GetDouble(), rows["lr-sweep/learningRate=0.001"].GetProperty("accuracy").GetDouble());
         Assert.Equal(rows["seed-recipe"].GetProperty("loss").GetDouble(), rows["lr-sweep/learningRate=0.001"].GetProperty("loss").GetDouble());
@@ -110,7 +115,7 @@ public sealed class CommandLineTests
             Assert.Equal(rows[stored.Experiment].GetProperty("accuracy").GetDouble(), stored.Result.Test!.Accuracy);
             if (experiment.Architecture.Kind == Experiments.Models.ModelKind.Linear)
             {
-                Assert.Equal((10, 784), (stored.Result.Weights!.Rows, stored.Result.Weights.Columns));
+                Assert.Equal((experiment.Settings.NumClasses, experiment.Settings.InputSize), (stored.Result.Weights!.Rows, stored.Result.Weights.Columns));
             }
 
             // Every model's full state is kept, and its parameter count is the generator's (a user module's is measured).
