@@ -119,9 +119,11 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     store.Load(name, cancellationToken);
                     ok = true;
                 }
-                catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException)
+                catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
-                    ok = false; // Reported per experiment by the session.
+                    // Any failure to load (a bad file, or a fault of the loader itself) fails that dataset's experiments
+                    // only: reported per experiment by the session, and the other datasets' experiments still run.
+                    ok = false;
                 }
 
                 loaded[name] = ok;

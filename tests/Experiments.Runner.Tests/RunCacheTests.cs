@@ -133,6 +133,24 @@ public sealed class RunCacheTests : IDisposable
     }
 
     [Fact]
+    public void A_loader_fault_fails_only_the_experiments_of_that_dataset()
+    {
+        // A description the loader cannot serve (an IDX dataset without test files; the build refuses it, code can
+        // make it) is not a runner failure: its experiments fail with the reason, the run is recorded, exit 1.
+        var a = new CachingExperiment("a", OneEpoch);
+        var broken = DatasetCatalog.Mnist with { Test = null, TestFraction = 0.2 };
+        var (exit, output) = Run([a], options => options with { Datasets = [broken] }, "all");
+        Assert.Equal(RunnerApp.ExperimentFailed, exit);
+        Assert.Contains("a drawn test split of IDX files is not supported", output.ReplaceLineEndings(""), StringComparison.Ordinal);
+        Assert.Contains("recorded in", output, StringComparison.Ordinal);
+
+        // And again, with the first run's failure in the history: the run cache's checks fail the same way, not the runner.
+        (exit, output) = Run([a], options => options with { Datasets = [broken] }, "all");
+        Assert.Equal(RunnerApp.ExperimentFailed, exit);
+        Assert.Contains("a drawn test split of IDX files is not supported", output.ReplaceLineEndings(""), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Force_trains_again_and_records_keys_the_next_run_uses()
     {
         var a = new CachingExperiment("a", OneEpoch);

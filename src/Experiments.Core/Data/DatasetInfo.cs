@@ -37,10 +37,12 @@ internal sealed record IdxLayout(DatasetDescription Description)
     public IReadOnlyList<DatasetFile> Files => [TrainImages, TrainLabels, TestImages, TestLabels];
 
     private DatasetSource Test => Description.Test
-        ?? throw new NotSupportedException($"IDX dataset '{Name}' has no test files: a drawn test split of IDX files is not supported");
+        ?? throw new DataException($"IDX dataset '{Name}' has no test files: a drawn test split of IDX files is not supported (name them under test: in {Where})");
 
     private string Labels(DatasetSource source) => source.Labels
-        ?? throw new ArgumentException($"IDX dataset '{Name}' names no labels file for {source.Path}");
+        ?? throw new DataException($"IDX dataset '{Name}' names no labels file for {source.Path} (in {Where})");
+
+    private string Where => Description.SourceFile.Length > 0 ? Description.SourceFile : "its description";
 
     private DatasetFile File(string name) => new(name, Description.Sha256.TryGetValue(name, out var sha) ? sha : null);
 }

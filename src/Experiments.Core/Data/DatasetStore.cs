@@ -163,9 +163,7 @@ public sealed class DatasetStore : IDisposable
         var description = GetInfo(name);
         ObjectDisposedException.ThrowIf(_disposed, this);
         var lazy = _loaded.GetOrAdd(description.Name, _ => new Lazy<Dataset>(
-            () => description.Format == DatasetFormat.Idx
-                ? Read(new IdxLayout(description), cancellationToken).ToDataset(description, History.RunCacheKey.DatasetKey(description))
-                : _decoded.Load(description, cancellationToken),
+            () => description.Format == DatasetFormat.Idx ? LoadIdx(description, cancellationToken) : _decoded.Load(description, cancellationToken),
             LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
@@ -177,6 +175,40 @@ public sealed class DatasetStore : IDisposable
             _loaded.TryRemove(new KeyValuePair<string, Lazy<Dataset>>(description.Name, lazy));
             throw;
         }
+    }
+
+    /// <summary>
+    /// Reads an IDX dataset and checks its images against the description's shape; its content key is
+    /// <see cref="History.RunCacheKey.DatasetKey"/> of the description with every file's SHA-256 as read (the
+    /// description's, which the read checked, or the one computed for a file the description gives none for), so a
+    /// replaced file without a declared checksum still changes the key.
+    /// </summary>
+    private Dataset LoadIdx(DatasetDescription description, CancellationToken cancellationToken)
+    {
+        var raw = Read(new IdxLayout(description), cancellationToken);
+        var shape = description.Shape;
+        if (shape.Count != 3 || shape[0] != 1 || shape[1] != raw.TrainImages.Rows || shape[2] != raw.TrainImages.Columns)
+        {
+            throw new DataFormatException(
+                raw.TrainImages.FilePath,
+                FormattableString.Invariant($"images of 1x{raw.TrainImages.Rows}x{raw.TrainImages.Columns}, but dataset '{description.Name}' is described with examples of [{string.Join(", ", shape)}] ({description.SourceFile}): correct its shape"));
+        }
+
+        var hashes = new Dictionary<string, string>(description.Sha256, StringComparer.Ordinal);
+        var layout = new IdxLayout(description);
+        foreach (var (file, actual) in new[]
+        {
+            (layout.TrainImages, raw.TrainImages.Sha256), (layout.TrainLabels, raw.TrainLabels.Sha256),
+            (layout.TestImages, raw.TestImages.Sha256), (layout.TestLabels, raw.TestLabels.Sha256),
+        })
+        {
+            if (file.Sha256 is null)
+            {
+                hashes[file.Name] = actual ?? throw new InvalidOperationException($"the reader did not hash {file.Name}");
+            }
+        }
+
+        return raw.ToDataset(description, History.RunCacheKey.DatasetKey(description with { Sha256 = hashes }));
     }
 
     /// <summary>Reads and verifies the dataset into byte buffers, without tensors (and without caching them).</summary>
@@ -205,8 +237,12 @@ public sealed class DatasetStore : IDisposable
             return _decoded.PeekContentKey(description) is not null;
         }
 
-        var info = new IdxLayout(description);
+        if (description.Test is null)
+        {
+            return false; // a load fails: it has no test files
+        }
 
+        var info = new IdxLayout(description);
         var directories = SearchDirectories(info);
         foreach (var file in info.Files)
         {
@@ -305,7 +341,8 @@ public sealed class DatasetStore : IDisposable
         using var stream = IdxReader.OpenRead(path);
         if (file.Sha256 is null)
         {
-            return read(stream, false);
+            // Nothing to check it against, but hashed all the same: the hash is part of the dataset's content key.
+            return read(stream, true);
         }
 
         string fullPath = Path.GetFullPath(path);

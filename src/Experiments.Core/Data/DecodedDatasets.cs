@@ -49,6 +49,10 @@ internal sealed class DecodedDatasets
     {
         var text = new StringBuilder("experiments decoded dataset v1\n");
         void Line(string key, string value) => text.Append(key).Append(": ").Append(value).Append('\n');
+
+        // The decoders are part of what the tensors are: another SkiaSharp (its JPEG decoder, its resampling) or Sep
+        // may give other values from the same files, so an upgrade decodes again rather than reusing old tensors.
+        Line("decoder", d.Format == DatasetFormat.Images ? ImageDecoderVersion : CsvReaderVersion);
         static string Json(string? value) => value is null ? "null" : JsonSerializer.Serialize(value);
         static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
         Line("format", d.Format.ToString().ToLowerInvariant());
@@ -81,6 +85,15 @@ internal sealed class DecodedDatasets
         return text.ToString();
     }
 
+    private static readonly string ImageDecoderVersion = "skiasharp " + AssemblyVersion(typeof(SkiaSharp.SKCodec)) + " native " + SkiaSharp.SkiaSharpVersion.Native;
+
+    private static readonly string CsvReaderVersion = "sep " + AssemblyVersion(typeof(nietras.SeparatedValues.Sep));
+
+    private static string AssemblyVersion(Type type) =>
+        type.Assembly.GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .OfType<System.Reflection.AssemblyInformationalVersionAttribute>().FirstOrDefault()?.InformationalVersion
+        ?? type.Assembly.GetName().Version?.ToString() ?? "unknown";
+
     public Dataset Load(DatasetDescription d, CancellationToken cancellationToken)
     {
         var started = Stopwatch.StartNew();
@@ -91,7 +104,7 @@ internal sealed class DecodedDatasets
         string stamps = StampHash(d, sources, files);
 
         // 1. Nothing changed since the index was written: the tensor file, without reading any source.
-        if (indexPath is not null && ReadIndex(indexPath) is { } index && index.Stamps == stamps)
+        if (indexPath is not null && ReadIndex(indexPath) is { } index && index.Stamps == stamps && Covers(d, sources, index.SourceHashes))
         {
             CheckChecksums(d, sources, index.SourceHashes);
             if (TryReadCache(d, index.Key, started, "") is { } cached)
@@ -147,7 +160,8 @@ internal sealed class DecodedDatasets
             Validate(d);
             var sources = Locate(d);
             var files = List(d, sources);
-            if (IndexPath(d, sources) is not { } indexPath || ReadIndex(indexPath) is not { } index || index.Stamps != StampHash(d, sources, files))
+            if (IndexPath(d, sources) is not { } indexPath || ReadIndex(indexPath) is not { } index || index.Stamps != StampHash(d, sources, files)
+                || !Covers(d, sources, index.SourceHashes))
             {
                 return null;
             }
@@ -349,6 +363,13 @@ internal sealed class DecodedDatasets
         return result;
     }
 
+    /// <summary>
+    /// Whether an index records the hash of every source the description gives a SHA-256 for: one that does not
+    /// (damaged, or written for another description) cannot vouch for the files, which are then hashed again.
+    /// </summary>
+    private static bool Covers(DatasetDescription d, List<Located> sources, IReadOnlyDictionary<string, string> recorded) =>
+        sources.All(source => !d.Sha256.ContainsKey(source.Source.Path) || recorded.ContainsKey(source.Source.Path));
+
     private static void CheckChecksums(DatasetDescription d, List<Located> sources, IReadOnlyDictionary<string, string> actual)
     {
         foreach (var source in sources)
@@ -386,7 +407,15 @@ internal sealed class DecodedDatasets
         {
             string prefix = source.Source.Path + "/";
             var indices = Enumerable.Range(0, files.Count).Where(i => files[i].Key.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
-            var pixels = new byte[(long)indices.Length * features];
+            long bytes = (long)indices.Length * features;
+            if (bytes > Array.MaxLength)
+            {
+                throw new DataFormatException(
+                    source.Path,
+                    FormattableString.Invariant($"{indices.Length} images of [{string.Join(", ", d.Shape)}] decode to {bytes / (1 << 20)} MB, more than the {Array.MaxLength / (1 << 20)} MB one split can hold in memory: resize them to a smaller shape, or use fewer"));
+            }
+
+            var pixels = new byte[bytes];
             var labels = new int[indices.Length];
             ForEachInOrder(indices.Length, cancellationToken, k =>
             {

@@ -82,6 +82,10 @@ internal static class ImageFolderReader
             {
                 failures[c] = e;
             }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                failures[c] = new DataFormatException(folders[c]!, $"the class folder of '{classNames[c]}' cannot be listed: {e.Message}");
+            }
         });
         if (failures.FirstOrDefault(f => f is not null) is { } failure)
         {

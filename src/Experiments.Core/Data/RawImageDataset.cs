@@ -41,14 +41,16 @@ public sealed class RawImageDataset
     public Dataset ToDataset(DatasetDescription description, string contentKey)
     {
         var train = IdxReader.ToSplit(TrainImages, TrainLabels, "train");
+        DataSplit? test = null;
         try
         {
-            var test = IdxReader.ToSplit(TestImages, TestLabels, "test");
+            test = IdxReader.ToSplit(TestImages, TestLabels, "test");
             return new Dataset(description, train, test, contentKey);
         }
         catch
         {
             train.Dispose();
+            test?.Dispose();
             throw;
         }
     }

@@ -268,6 +268,42 @@ public sealed class DatasetStoreTests : IDisposable
     }
 
     [Fact]
+    public void An_idx_dataset_without_checksums_still_keys_its_content()
+    {
+        // No sha256 in the description: nothing is verified, but the files are hashed into the content key, so a
+        // replaced file changes it (and the run cache does not answer with results of the old data).
+        var info = _tiny.Info with { Sha256 = new Dictionary<string, string>(StringComparer.Ordinal) };
+        _tiny.WriteTo(_temp.Combine("data"));
+        string first;
+        using (var store = new DatasetStore(new DatasetStoreOptions { DataRoot = _temp.Combine("data"), SystemSearchDirectories = [], Datasets = [info], VerificationCachePath = null }))
+        {
+            Assert.Null(store.PeekContentKey(SyntheticDataset.Name));
+            first = store.Load(SyntheticDataset.Name).ContentKey;
+            Assert.Equal(first, store.PeekContentKey(SyntheticDataset.Name));
+        }
+
+        _tiny.Contents[IdxFileNames.TestLabels] = Idx.Labels(2, 2);
+        _tiny.WriteTo(_temp.Combine("data"));
+        using (var store = new DatasetStore(new DatasetStoreOptions { DataRoot = _temp.Combine("data"), SystemSearchDirectories = [], Datasets = [info], VerificationCachePath = null }))
+        {
+            Assert.NotEqual(first, store.Load(SyntheticDataset.Name).ContentKey);
+        }
+    }
+
+    [Fact]
+    public void Idx_images_of_another_shape_than_described_are_an_error_naming_the_file()
+    {
+        var info = _tiny.Info with { Shape = [1, 28, 28], SourceFile = "datasets/tiny.yaml" };
+        string directory = _tiny.WriteTo(_temp.Combine("data"));
+        using var store = new DatasetStore(new DatasetStoreOptions { DataRoot = _temp.Combine("data"), SystemSearchDirectories = [], Datasets = [info], VerificationCachePath = null });
+
+        var e = Assert.Throws<DataFormatException>(() => store.Load(SyntheticDataset.Name));
+
+        Assert.Equal(Path.Combine(directory, "train-images-idx3-ubyte.gz"), e.FilePath);
+        Assert.Contains("images of 1x4x3, but dataset 'tiny' is described with examples of [1, 28, 28] (datasets/tiny.yaml)", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_default_cache_lives_in_the_user_cache_directory()
     {
         string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
