@@ -149,11 +149,46 @@ internal static class ImageFolderReader
     }
 
     /// <summary>
+    /// The pixels of <paramref name="stored"/> turned upright as its EXIF origin says (an exact copy of each pixel:
+    /// mirrored, rotated by quarter turns, or both).
+    /// </summary>
+    private static SKBitmap Orient(SKBitmap stored, SKEncodedOrigin origin, SKSizeI upright)
+    {
+        int w = stored.Width, h = stored.Height;
+        var result = new SKBitmap(new SKImageInfo(upright.Width, upright.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul));
+        var from = stored.GetPixelSpan();
+        var to = result.GetPixelSpan();
+        int fromStride = stored.RowBytes, toStride = result.RowBytes;
+        for (int y = 0; y < upright.Height; y++)
+        {
+            for (int x = 0; x < upright.Width; x++)
+            {
+                // The stored pixel shown at (x, y) once upright.
+                var (sx, sy) = origin switch
+                {
+                    SKEncodedOrigin.TopRight => (w - 1 - x, y),
+                    SKEncodedOrigin.BottomRight => (w - 1 - x, h - 1 - y),
+                    SKEncodedOrigin.BottomLeft => (x, h - 1 - y),
+                    SKEncodedOrigin.LeftTop => (y, x),
+                    SKEncodedOrigin.RightTop => (y, h - 1 - x),
+                    SKEncodedOrigin.RightBottom => (w - 1 - y, h - 1 - x),
+                    SKEncodedOrigin.LeftBottom => (w - 1 - y, x),
+                    _ => (x, y),
+                };
+                from.Slice((sy * fromStride) + (4 * sx), 4).CopyTo(to.Slice((y * toStride) + (4 * x), 4));
+            }
+        }
+
+        return result;
+    }
+
+    /// <summary>
     /// Decodes one image into <paramref name="destination"/> (channels x height x width, channel-major): grayscale as
     /// luminance, Pillow's <c>convert("L")</c> weights (299, 587, 114)/1000 in 16-bit fixed point, so a gray image
     /// keeps its values exactly; RGB as its three channels; alpha dropped (the colour values as stored, not
     /// premultiplied). With <paramref name="resize"/>, an image of another size is resampled to the shape's size
-    /// (Mitchell-Netravali cubic); without, it is an error.
+    /// (Mitchell-Netravali cubic); without, it is an error. A JPEG's EXIF orientation is applied first: the size
+    /// checked is the upright image's.
     /// </summary>
     public static void Decode(byte[] content, string path, int channels, int height, int width, bool resize, Span<byte> destination)
     {
@@ -166,15 +201,20 @@ internal static class ImageFolderReader
                 : $"not an image SkiaSharp can decode ({created}): a corrupt or truncated image, or not an image file (only hidden files are skipped)");
         }
 
-        var size = codec.Info;
+        // A camera's JPEG stores its pixels as the sensor saw them and says in EXIF how to turn them upright; the size
+        // checked is the upright one, and the pixels are turned before anything else.
+        var origin = codec.EncodedOrigin;
+        bool swaps = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
+        var stored = codec.Info;
+        var size = swaps ? new SKSizeI(stored.Height, stored.Width) : new SKSizeI(stored.Width, stored.Height);
         if ((size.Width != width || size.Height != height) && !resize)
         {
             throw new DataFormatException(path, $"an image of {size.Width}x{size.Height} (width x height), but the dataset's images are {width}x{height}; resize them, or set resize: true to have them resized when loaded");
         }
 
-        var info = new SKImageInfo(size.Width, size.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var bitmap = new SKBitmap(info);
-        var result = codec.GetPixels(info, bitmap.GetPixels());
+        var info = new SKImageInfo(stored.Width, stored.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
+        using var decoded = new SKBitmap(info);
+        var result = codec.GetPixels(info, decoded.GetPixels());
         if (result != SKCodecResult.Success)
         {
             throw new DataFormatException(path, result == SKCodecResult.IncompleteInput
@@ -182,6 +222,8 @@ internal static class ImageFolderReader
                 : $"a corrupt image: decoding failed ({result})");
         }
 
+        using var upright = origin is SKEncodedOrigin.TopLeft ? null : Orient(decoded, origin, size);
+        var bitmap = upright ?? decoded;
         SKBitmap pixels = bitmap;
         SKBitmap? resized = null;
         try

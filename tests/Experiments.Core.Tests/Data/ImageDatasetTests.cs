@@ -94,6 +94,33 @@ public sealed class ImageDatasetTests : IDisposable
     }
 
     [Fact]
+    public void A_jpeg_is_turned_upright_as_its_exif_orientation_says()
+    {
+        // Stored 16 wide and 8 high, white on the left; EXIF orientation 6 (rotate 90 degrees clockwise to show): upright
+        // it is 8 wide and 16 high, white on top. The dataset's shape is the upright one.
+        var d = Fixtures.Images("exif", ["a"], 16, 8, withTest: true);
+        string train = Fixtures.Image(_temp.Combine("data", "exif", "train", "a", "1.jpg"), 16, 8, (x, _) => x < 8 ? ((byte)250, (byte)250, (byte)250, (byte)255) : ((byte)5, (byte)5, (byte)5, (byte)255), SKEncodedImageFormat.Jpeg);
+        byte[] exif =
+        [
+            0xFF, 0xE1, 0x00, 0x22, (byte)'E', (byte)'x', (byte)'i', (byte)'f', 0, 0, // APP1, length 34, "Exif\0\0"
+            (byte)'M', (byte)'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08, // big-endian TIFF header, first IFD at 8
+            0x00, 0x01, 0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00, // one entry: Orientation (SHORT) = 6
+            0x00, 0x00, 0x00, 0x00, // no next IFD
+        ];
+        var jpeg = File.ReadAllBytes(train);
+        File.WriteAllBytes(train, [.. jpeg.AsSpan(0, 2), .. exif, .. jpeg.AsSpan(2)]);
+        File.Copy(train, Fixtures.Image(_temp.Combine("data", "exif", "test", "a", "1.jpg"), 1, 1, (_, _) => (0, 0, 0, 255)), overwrite: true);
+        using var store = Store(d);
+
+        var data = store.Load("exif");
+
+        Assert.Equal([1, 1, 16, 8], data.Train.Inputs.shape);
+        var pixels = Fixtures.Bytes(data.Train.Inputs);
+        Assert.All(pixels.AsSpan(0, 6 * 8).ToArray(), v => Assert.InRange(v, 200, 255)); // the top rows: the stored left half
+        Assert.All(pixels.AsSpan(10 * 8).ToArray(), v => Assert.InRange(v, 0, 50)); // the bottom rows: the stored right half
+    }
+
+    [Fact]
     public void Resize_scales_an_image_to_the_shape_and_without_it_another_size_is_an_error()
     {
         var d = Fixtures.Images("sizes", ["a"], 2, 2, withTest: true, resize: true);
