@@ -166,9 +166,97 @@ public sealed class DatasetTests
 
     [Theory]
     [MemberData(nameof(Mistakes))]
-    public void A_mistake_in_a_dataset_file_is_one_diagnostic_at_the_key_or_value_at_fault(string valid, string line, string id, int row, int column, string message)
+    public void A_mistake_in_a_dataset_file_is_one_diagnostic_at_the_key_or_value_at_fault(string valid, string line, string id, int row, int column, string message) =>
+        AssertOneDiagnostic(Broken(valid, line, message), id, row, column, message);
+
+    /// <summary>Files whose every value has the right type, but which describe data the loader cannot read as meant.</summary>
+    public static TheoryData<string, string, int, int, string> Rules => new()
     {
-        var file = GeneratorHarness.Dataset("iris.yaml", Broken(valid, line, message));
+        // An idx dataset names its test files: the loader draws no split from them.
+        { Idx + "testFraction: 0.2\n", "EXP0041", 6, 1, "Key 'testFraction' applies to images and csv datasets only: an idx dataset names its test files under 'test' (a test split is not drawn from idx files); remove it" },
+        { Idx + "splitSeed: 3\n", "EXP0041", 6, 1, "Key 'splitSeed' applies to images and csv datasets only: an idx dataset names its test files under 'test' (a test split is not drawn from idx files); remove it" },
+
+        // A label column index counts the features and the label.
+        { Csv + "csv: {label: 5}\n", "EXP0040", 6, 14, "csv.label must be a column of the 5 of a row (shape [4]: 4 features and the label), a 0-based index from 0 to 4, 'first', 'last' or a column name, but is '5'" },
+        { Csv.Replace("[4]", "[1]", StringComparison.Ordinal) + "csv: {label: 2}\n", "EXP0040", 6, 14, "csv.label must be a column of the 2 of a row (shape [1]: 1 feature and the label), a 0-based index from 0 to 1, 'first', 'last' or a column name, but is '2'" },
+
+        // A test source that is, lies in or holds the train source leaks the split.
+        { Images.Replace("test: test", "test: ./train/sub/", StringComparison.Ordinal), "EXP0040", 3, 7, "test must be a source apart from the training data, not inside train 'train' (line 2): the split would leak, its test examples being trained on, but is './train/sub/'" },
+        { Images.Replace("train: train\ntest: test", "train: all/train\ntest: all//", StringComparison.Ordinal), "EXP0040", 3, 7, "test must be a source apart from the training data, not holding train 'all/train' (line 2): the split would leak, its test examples being trained on, but is 'all//'" },
+        { Csv.Replace("testFraction: 0.2", "test: ./iris.csv", StringComparison.Ordinal), "EXP0040", 3, 7, "test must be a source apart from the training data, not the same as train 'iris.csv' (line 2): the split would leak, its test examples being trained on, but is './iris.csv'" },
+        { Idx.Replace("images: test-images", "images: train-images", StringComparison.Ordinal), "EXP0040", 3, 16, "test.images must be a source apart from the training data, not the same as train.images 'train-images' (line 2): the split would leak, its test examples being trained on, but is 'train-images'" },
+        { Idx.Replace("labels: test-labels", "labels: ./train-labels", StringComparison.Ordinal), "EXP0040", 3, 37, "test.labels must be a source apart from the training data, not the same as train.labels 'train-labels' (line 2): the split would leak, its test examples being trained on, but is './train-labels'" },
+
+        // An images dataset's class names are folder names the loader reads.
+        { Images.Replace("[cat, dog]", "[cat, a/b]", StringComparison.Ordinal), "EXP0040", 5, 16, "Each class name of an images dataset must be a folder's name (no '/', '\\', NUL or other control character), but is 'a/b'" },
+        { Images.Replace("[cat, dog]", "[cat, 'a\\b']", StringComparison.Ordinal), "EXP0040", 5, 16, "Each class name of an images dataset must be a folder's name (no '/', '\\', NUL or other control character), but is the quoted text 'a\\b'" },
+        { Images.Replace("[cat, dog]", "[cat, \"a\\tb\"]", StringComparison.Ordinal), "EXP0040", 5, 16, "Each class name of an images dataset must be a folder's name (no '/', '\\', NUL or other control character), but is the quoted text 'a\tb'" },
+        { Images.Replace("[cat, dog]", "[cat, '..']", StringComparison.Ordinal), "EXP0040", 5, 16, "Each class name of an images dataset must be a folder's name (not '.' or '..'), but is the quoted text '..'" },
+        { Images.Replace("[cat, dog]", "[cat, .dogs]", StringComparison.Ordinal), "EXP0040", 5, 16, "Each class name of an images dataset must be a folder's name not starting with '.' (the loader skips hidden entries), but is '.dogs'" },
+        { Images.Replace("[cat, dog]", "[cat, thumbs.DB]", StringComparison.Ordinal), "EXP0040", 5, 16, "Each class name of an images dataset must be a folder's name other than 'Thumbs.db' (the loader skips it), but is 'thumbs.DB'" },
+        { Images.Replace("[cat, dog]", "[Desktop.ini, dog]", StringComparison.Ordinal), "EXP0040", 5, 11, "Each class name of an images dataset must be a folder's name other than 'desktop.ini' (the loader skips it), but is 'Desktop.ini'" },
+        { Images.Replace("[cat, dog]", "[cat, Cat]", StringComparison.Ordinal), "EXP0040", 5, 16, "Each class name of an images dataset must be different from the others in more than case ('cat' is at line 5: their folders clash on case-insensitive file systems), but is 'Cat'" },
+
+        // A separator that can be part of a number would split numbers.
+        { Csv + "csv: {separator: \".\"}\n", "EXP0040", 6, 18, "csv.separator must be a character that is not part of a number (not a digit, '.', '-', '+', 'e' or 'E'), but is the quoted text '.'" },
+        { Csv + "csv: {separator: '-'}\n", "EXP0040", 6, 18, "csv.separator must be a character that is not part of a number (not a digit, '.', '-', '+', 'e' or 'E'), but is the quoted text '-'" },
+        { Csv + "csv: {separator: +}\n", "EXP0040", 6, 18, "csv.separator must be a character that is not part of a number (not a digit, '.', '-', '+', 'e' or 'E'), but is '+'" },
+        { Csv + "csv: {separator: e}\n", "EXP0040", 6, 18, "csv.separator must be a character that is not part of a number (not a digit, '.', '-', '+', 'e' or 'E'), but is 'e'" },
+        { Csv + "csv: {separator: E}\n", "EXP0040", 6, 18, "csv.separator must be a character that is not part of a number (not a digit, '.', '-', '+', 'e' or 'E'), but is 'E'" },
+        { Csv + "csv: {separator: \"7\"}\n", "EXP0040", 6, 18, "csv.separator must be a character that is not part of a number (not a digit, '.', '-', '+', 'e' or 'E'), but is the quoted text '7'" },
+        { Csv + "csv: {separator: '\"'}\n", "EXP0040", 6, 18, "csv.separator must be one character (quoted: ',' as \",\", a tab as \"\\t\"), not a quote or a line break, but is the quoted text '\"'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Rules))]
+    public void Data_the_loader_cannot_read_as_described_is_one_diagnostic_at_the_key_or_value_at_fault(string text, string id, int row, int column, string message) =>
+        AssertOneDiagnostic(text, id, row, column, message);
+
+    [Theory]
+    [InlineData("csv: {label: 4}\n", 4)]
+    [InlineData("csv: {label: 0}\n", 0)]
+    [InlineData("csv: {label: last}\n", null)]
+    public void A_label_index_up_to_the_feature_count_is_a_column(string line, int? column)
+    {
+        var catalog = LoadCatalog(GeneratorHarness.RunWithDatasets([GeneratorHarness.Dataset("iris.yaml", Csv + line)]));
+
+        Assert.Equal(column, ((DatasetDescription)catalog["Iris"]!).Csv!.LabelColumn);
+    }
+
+    [Fact]
+    public void Separators_and_class_names_that_are_fine_stay_fine()
+    {
+        var run = GeneratorHarness.RunWithDatasets(
+        [
+            GeneratorHarness.Dataset("tabs.yaml", Csv + "csv: {separator: \"\\t\"}\n"),
+            GeneratorHarness.Dataset("semi.yaml", Csv + "csv: {separator: ;}\n"),
+            GeneratorHarness.Dataset("pets.yaml", Images.Replace("[cat, dog]", "[cat., 'my dog', Thumbs, d.o.g]", StringComparison.Ordinal)),
+            GeneratorHarness.Dataset("digits.yaml", Images.Replace("[cat, dog]", "10", StringComparison.Ordinal)),
+            GeneratorHarness.Dataset("nested.yaml", Images.Replace("train: train\ntest: test", "train: all/train\ntest: all/test", StringComparison.Ordinal)),
+            GeneratorHarness.Dataset("cased.yaml", Images.Replace("test: test", "test: Train", StringComparison.Ordinal)),
+            GeneratorHarness.Dataset("letters.yaml", Idx.Replace("classes: 10", "classes: [a/b, A/B, .x, ..]", StringComparison.Ordinal)),
+        ]);
+
+        Assert.Empty(run.AssertGeneratorDidNotThrow());
+    }
+
+    [Fact]
+    public void An_idx_dataset_must_name_its_test_files()
+    {
+        var withoutTest = Idx.Replace("test: {images: test-images, labels: test-labels}\n", string.Empty, StringComparison.Ordinal);
+        var diagnostics = GeneratorHarness.RunWithDatasets([GeneratorHarness.Dataset("d.yaml", withoutTest + "testFraction: 0.2\n")]).AssertGeneratorDidNotThrow();
+
+        Assert.Equal(
+            [
+                ("EXP0042", 1, 1, "Required key 'test' is missing (an idx dataset names its test files, {images: <file>, labels: <file>}: a test split is not drawn from idx files)"),
+                ("EXP0041", 5, 1, "Key 'testFraction' applies to images and csv datasets only: an idx dataset names its test files under 'test' (a test split is not drawn from idx files); remove it"),
+            ],
+            diagnostics.Select(d => (d.Id, d.Location.GetLineSpan().StartLinePosition.Line + 1, d.Location.GetLineSpan().StartLinePosition.Character + 1, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))));
+    }
+
+    private static void AssertOneDiagnostic(string text, string id, int row, int column, string message)
+    {
+        var file = GeneratorHarness.Dataset("iris.yaml", text);
         var run = GeneratorHarness.RunWithDatasets([file], GeneratorHarness.File("e.yaml", "dataset: iris\n" + Experiment));
         var diagnostic = Assert.Single(run.AssertGeneratorDidNotThrow());
 
@@ -186,6 +274,7 @@ public sealed class DatasetTests
     [Theory]
     [InlineData("", "Required key 'format' is missing (one of 'idx', 'images', 'csv')")]
     [InlineData("format: csv\n", "Required key 'train' is missing (a CSV file)")]
+    [InlineData("format: idx\ntrain: {images: a, labels: b}\nshape: [1, 2, 2]\nclasses: 2\n", "Required key 'test' is missing (an idx dataset names its test files, {images: <file>, labels: <file>}: a test split is not drawn from idx files)")]
     public void Missing_keys_are_reported_at_the_start_of_the_file(string text, string first)
     {
         var run = GeneratorHarness.RunWithDatasets([GeneratorHarness.Dataset("d.yaml", text + "description: x\n")]);
@@ -291,8 +380,55 @@ public sealed class DatasetTests
         var plain = Hash(Csv);
         Assert.Equal(plain, Hash("# Fisher's irises\n" + Csv.Replace("\n", "   # note\n", StringComparison.Ordinal)));
         Assert.Equal(plain, Hash(Csv.Replace("classes: 3", "classes: ['0', '1', '2']", StringComparison.Ordinal)));
+        Assert.Equal(plain, Hash(Csv + "splitSeed: 0\ndivideBy: 1\nnormalize: none\nroot: iris\ncsv: {headerLines: 0, label: last, separator: ','}\n"));
         Assert.NotEqual(plain, Hash(Csv.Replace("testFraction: 0.2", "testFraction: 0.3", StringComparison.Ordinal)));
         Assert.NotEqual(plain, Hash(Csv + "divideBy: 10\n"));
+    }
+
+    [Fact]
+    public void Keys_that_do_not_change_the_data_keep_the_configuration_hash_and_the_others_change_it()
+    {
+        var experiment = GeneratorHarness.File("a.yaml", "dataset: iris\n" + Experiment);
+        string Hash(string dataset) => Constant(GeneratorHarness.RunWithDatasets([GeneratorHarness.Dataset("iris.yaml", dataset)], experiment).AssertCompilesClean(), "A");
+        string Edit(string file, string from, string to) => file.Replace(from, to, StringComparison.Ordinal);
+        var sha = new string('a', 64);
+
+        foreach (var (file, same, changed) in new[]
+        {
+            (Csv,
+                new[] { "description: Fisher's irises\n", "debianPackage: dataset-iris\n", "sha256: {iris.csv: " + sha + "}\n" },
+                new[]
+                {
+                    Edit(Csv, "[4]", "[5]"), Edit(Csv, "classes: 3", "classes: [a, b, c]"), Csv + "divideBy: 2\n", Csv + "normalize: standardize\n",
+                    Edit(Csv, "0.2", "0.25"), Csv + "splitSeed: 1\n", Csv + "csv: {headerLines: 1}\n", Csv + "csv: {label: first}\n", Csv + "csv: {separator: ;}\n",
+                    Csv + "root: other\n", Edit(Csv, "iris.csv", "iris2.csv"), Edit(Csv, "testFraction: 0.2", "test: iris-test.csv"),
+                }),
+            (Images,
+                new[] { "description: pets\n", "sha256: {train: " + sha + ", test: " + sha + "}\n" },
+                new[] { Edit(Images, "[3, 32, 32]", "[1, 32, 32]"), Images + "resize: true\n", Edit(Images, "test: test", "test: validation"), Edit(Images, "train: train", "train: training") }),
+            (Idx,
+                new[] { "mirrors: [https://example.org/]\n", "debianPackage: dataset-letters\n", "description: letters\n", "sha256: {train-images: " + sha + "}\n" },
+                new[] { Edit(Idx, "images: test-images", "images: t10k-images"), Edit(Idx, "labels: train-labels", "labels: train-labels-2"), Edit(Idx, "classes: 10", "classes: 11"), Edit(Idx, "[1, 28, 28]", "[1, 28, 29]") }),
+        })
+        {
+            var plain = Hash(file);
+            Assert.All(same, line => Assert.Equal(plain, Hash(file + line)));
+            Assert.All(changed, edited => Assert.NotEqual(plain, Hash(edited)));
+        }
+
+        // The colour follows the shape, so only the shape can change it: the same colour spelt out is the same data.
+        Assert.Equal(Hash(Images), Hash(Images + "color: rgb\n"));
+    }
+
+    [Fact]
+    public void The_dataset_canonical_form_leaves_out_what_does_not_change_the_data()
+    {
+        var sha = new string('a', 64);
+        var file = "description: irises\nformat: csv\ntrain: iris.csv\ntestFraction: 0.2\nshape: [4]\nclasses: [a, b]\nsha256: {iris.csv: " + sha + "}\ndebianPackage: dataset-iris\n";
+        var catalog = LoadCatalog(GeneratorHarness.RunWithDatasets([GeneratorHarness.Dataset("iris.yaml", file)]));
+        var form = "experiments-dataset/2\nclasses=[\"a\",\"b\"]\ncsv.headerLines=0\ncsv.label=last\ncsv.separator=,\ndivideBy=1\nformat=csv\nname=iris\nnormalize=none\nroot=iris\nshape=[4]\nsplitSeed=0\ntestFraction=0.2\ntrain=iris.csv\n";
+
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(form))), ((DatasetDescription)catalog["Iris"]!).DescriptionSha256);
     }
 
     [Fact]

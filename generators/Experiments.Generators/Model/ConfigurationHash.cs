@@ -53,10 +53,12 @@ internal static class ConfigurationHash
 
     /// <summary>
     /// The canonical form of a dataset description: <see cref="DatasetSchema.FormVersion"/>, then one line
-    /// <c>key=value</c> per key the description has (defaults filled in; a mapping's keys as <c>csv.label</c>,
-    /// <c>train.images</c>, <c>sha256.&lt;source&gt;</c>), sorted by key (ordinal); lists as <c>[a,b]</c> with text
-    /// items quoted; <c>\</c>, CR and LF escaped as in <see cref="CanonicalForm"/>; every line ends with LF.
-    /// Comments, layout and spelling (<c>classes: 10</c> or the ten names) do not change it.
+    /// <c>key=value</c> per key the description has that changes the examples an experiment sees (defaults filled
+    /// in; a mapping's keys as <c>csv.label</c>, <c>train.images</c>), sorted by key (ordinal); lists as <c>[a,b]</c>
+    /// with text items quoted; <c>\</c>, CR and LF escaped as in <see cref="CanonicalForm"/>; every line ends with LF.
+    /// <c>description</c>, <c>sha256</c>, <c>mirrors</c> and <c>debianPackage</c> are left out: they say what the
+    /// data is called, where it is fetched from and how it is verified, not what it is (the run cache keys the data's
+    /// content). Comments, layout and spelling (<c>classes: 10</c> or the ten names) do not change it either.
     /// </summary>
     public static string DatasetForm(IEnumerable<KeyValuePair<string, string>> lines)
     {

@@ -35,7 +35,7 @@ internal static class DatasetSchema
     public const string Csv = "csv";
 
     /// <summary>The first line of a description's canonical form (<see cref="ConfigurationHash.DatasetForm"/>).</summary>
-    public const string FormVersion = "experiments-dataset/1";
+    public const string FormVersion = "experiments-dataset/2";
 
     /// <summary>The most values one example may hold (an experiment's <c>inputSize</c> has the same limit).</summary>
     public const int MaxFeatures = 1_000_000;
@@ -76,14 +76,14 @@ internal static class DatasetSchema
         Required = true,
     };
 
-    public static readonly DatasetKey Test = new("test", "as `train`", "none: drawn from `train` by `testFraction`", All, "The test source, in the same form as `train`. Without it, `testFraction` holds out part of `train`.");
+    public static readonly DatasetKey Test = new("test", "as `train`", "required for idx; images and csv: none, drawn from `train` by `testFraction`", All, "The test source, in the same form as `train`, apart from it (neither the same source nor inside it). Required for idx; for images and csv, without it `testFraction` holds out part of `train`.");
 
-    public static readonly DatasetKey TestFraction = new("testFraction", "a number between 0 and 1 (exclusive)", "required without `test`", All, "Without `test`: the fraction of each class of `train` held out as the test split (a stratified draw).")
+    public static readonly DatasetKey TestFraction = new("testFraction", "a number between 0 and 1 (exclusive)", "required without `test`", ImmutableArray.Create(Images, Csv), "Without `test`: the fraction of each class of `train` held out as the test split (a stratified draw).")
     {
         Scalar = new KeyDefinition("testFraction", ValueKind.Number, false, null, 0, true, 1, true, None, "The fraction."),
     };
 
-    public static readonly DatasetKey SplitSeed = new("splitSeed", "a whole number of at least 0", "0", All, "With `testFraction`: the seed of the test draw; the same seed gives the same split.")
+    public static readonly DatasetKey SplitSeed = new("splitSeed", "a whole number of at least 0", "0", ImmutableArray.Create(Images, Csv), "With `testFraction`: the seed of the test draw; the same seed gives the same split.")
     {
         Scalar = new KeyDefinition("splitSeed", ValueKind.Integer, false, "0", 0, false, int.MaxValue, false, None, "The seed."),
     };
@@ -143,4 +143,10 @@ internal static class DatasetSchema
 
     /// <summary>The default <c>divideBy</c> of a format.</summary>
     public static double DefaultDivisor(string format) => format == Csv ? 1 : 255;
+
+    /// <summary>Characters a CSV separator may not be: they are part of numbers (or CSV's quote).</summary>
+    public const string NumberCharacters = "0123456789.-+eE";
+
+    /// <summary>Folder names the images loader skips (case-insensitively), so a class cannot be named so.</summary>
+    public static readonly ImmutableArray<string> SkippedFolderNames = ImmutableArray.Create("Thumbs.db", "desktop.ini");
 }

@@ -83,7 +83,10 @@ internal sealed class DatasetParser
         {
             foreach (var key in DatasetSchema.Keys.Where(k => !k.AppliesTo(format) && keys.ContainsKey(k.Name)))
             {
-                KeyProblem(keys[key.Name].KeyLocation, key.Name, $"applies to {key.FormatsText} only, and this dataset's format is '{format}'; remove it");
+                var problem = format == DatasetSchema.Idx && (key == DatasetSchema.TestFraction || key == DatasetSchema.SplitSeed)
+                    ? $"applies to {key.FormatsText} only: an idx dataset names its test files under 'test' (a test split is not drawn from idx files); remove it"
+                    : $"applies to {key.FormatsText} only, and this dataset's format is '{format}'; remove it";
+                KeyProblem(keys[key.Name].KeyLocation, key.Name, problem);
                 keys.Remove(key.Name);
             }
         }
@@ -99,7 +102,12 @@ internal sealed class DatasetParser
         var test = Source(DatasetSchema.Test, format);
         var testFraction = Scalar(DatasetSchema.TestFraction);
         var splitSeed = Scalar(DatasetSchema.SplitSeed);
-        if (keys.TryGetValue(DatasetSchema.Test.Name, out var testEntry) && keys.TryGetValue(DatasetSchema.TestFraction.Name, out var fractionEntry))
+        keys.TryGetValue(DatasetSchema.Test.Name, out var testEntry);
+        if (testEntry is null && format == DatasetSchema.Idx)
+        {
+            Missing(DatasetSchema.Test, "an idx dataset names its test files, {images: <file>, labels: <file>}: a test split is not drawn from idx files");
+        }
+        else if (testEntry is not null && keys.TryGetValue(DatasetSchema.TestFraction.Name, out var fractionEntry))
         {
             KeyProblem(fractionEntry.KeyLocation, "testFraction", $"cannot be set together with 'test' (line {testEntry.KeyLocation.Line.ToString(CultureInfo.InvariantCulture)}): the test split is the 'test' source, or a fraction drawn from 'train', not both; remove one");
         }
@@ -112,13 +120,18 @@ internal sealed class DatasetParser
             Report(DiagnosticDescriptors.MissingDatasetKey, start, "Neither 'test' nor 'testFraction' is set: give the test source under 'test' (in the form of 'train'), or hold out a fraction of 'train' with 'testFraction: 0.2'");
         }
 
+        if (train is not null && test is not null)
+        {
+            Apart();
+        }
+
         var shape = Shape(format);
-        var classes = Classes();
+        var classes = Classes(format);
         var color = Color(format, shape);
         var resize = format == DatasetSchema.Images ? (Scalar(DatasetSchema.Resize) ?? "false") : null;
         var divisor = Scalar(DatasetSchema.DivideBy) ?? (format is null ? null : Number(DatasetSchema.DefaultDivisor(format)));
         var normalize = Scalar(DatasetSchema.Normalize) ?? "none";
-        var csv = format == DatasetSchema.Csv ? CsvOptions() : default;
+        var csv = format == DatasetSchema.Csv ? CsvOptions(shape) : default;
         var sha256 = Sha256(train, test);
         var mirrors = Mirrors();
         var debianPackage = DebianPackage();
@@ -129,8 +142,9 @@ internal sealed class DatasetParser
         }
 
         var name = file.Name;
+        // The canonical form holds what changes the examples an experiment sees; not the description, where the
+        // files come from (mirrors, debianPackage) or their checksums (the run cache keys the data's content).
         Line("name", name);
-        Line("description", description);
         Line("format", format);
         Line("root", rootFolder ?? name);
         Line("shape", "[" + string.Join(",", shape) + "]");
@@ -159,21 +173,6 @@ internal sealed class DatasetParser
             Line("csv.headerLines", csv.HeaderLines.ToString(CultureInfo.InvariantCulture));
             Line("csv.label", csv.LabelName is not null ? "name:" + csv.LabelName : csv.LabelColumn?.ToString(CultureInfo.InvariantCulture) ?? DatasetSchema.Last);
             Line("csv.separator", csv.Separator.ToString());
-        }
-
-        foreach (var entry in sha256)
-        {
-            Line("sha256." + entry.Path, entry.Hex);
-        }
-
-        if (format == DatasetSchema.Idx)
-        {
-            Line("mirrors", "[" + string.Join(",", mirrors.Select(Quote)) + "]");
-        }
-
-        if (debianPackage is not null)
-        {
-            Line("debianPackage", debianPackage);
         }
 
         return new DatasetSpec
@@ -345,6 +344,60 @@ internal sealed class DatasetParser
         return images is not null && labels is not null ? new DatasetSourceSpec(images, labels) : null;
     }
 
+    /// <summary>
+    /// Reports a test source that is a train source, or lies inside one or holds one (after dropping <c>./</c>,
+    /// repeated and trailing slashes; compared case-sensitively): its examples would also be trained on. For idx each
+    /// file of <c>test</c> is compared with each of <c>train</c>.
+    /// </summary>
+    private void Apart()
+    {
+        var trainPaths = SourceValues(DatasetSchema.Train);
+        var testPaths = SourceValues(DatasetSchema.Test);
+        foreach (var test in testPaths)
+        {
+            var testSegments = Segments(test.Path);
+            foreach (var train in trainPaths)
+            {
+                var trainSegments = Segments(train.Path);
+                var shorter = Math.Min(testSegments.Length, trainSegments.Length);
+                if (!testSegments.Take(shorter).SequenceEqual(trainSegments.Take(shorter), StringComparer.Ordinal))
+                {
+                    continue;
+                }
+
+                var relation = testSegments.Length == trainSegments.Length ? "the same as" : testSegments.Length > trainSegments.Length ? "inside" : "holding";
+                var line = train.Value.Location.Line.ToString(CultureInfo.InvariantCulture);
+                Invalid(test.Value, test.Name, $"a source apart from the training data, not {relation} {train.Name} '{train.Path}' (line {line}): the split would leak, its test examples being trained on");
+                break;
+            }
+        }
+    }
+
+    /// <summary>Each path of source <paramref name="key"/> (one, or an idx source's two files), named as in messages, with its value.</summary>
+    private List<(string Path, string Name, YamlValue Value)> SourceValues(DatasetKey key)
+    {
+        var value = keys[key.Name].Value;
+        if (value is YamlMap map)
+        {
+            return map.Entries
+                .Where(e => e.Key is DatasetSchema.ImagesFile or DatasetSchema.LabelsFile && e.Value is YamlScalar)
+                .Select(e => (((YamlScalar)e.Value).Text, key.Name + "." + e.Key, e.Value))
+                .ToList();
+        }
+
+        return value is YamlScalar scalar ? [(scalar.Text, key.Name, value)] : [];
+    }
+
+    /// <summary>
+    /// A path's segments without <c>.</c> and empty ones (<c>./all//test/</c> is <c>all</c>, <c>test</c>), an
+    /// absolute path's first segment <c>/</c>.
+    /// </summary>
+    private static string[] Segments(string path)
+    {
+        var segments = path.Split('/').Where(s => s.Length > 0 && s != ".");
+        return (path.StartsWith("/", StringComparison.Ordinal) ? segments.Prepend("/") : segments).ToArray();
+    }
+
     private string? Path(YamlValue value, string name, string what)
     {
         if (value is YamlScalar { IsNull: false } scalar && scalar.Text.Trim().Length > 0)
@@ -417,7 +470,7 @@ internal sealed class DatasetParser
         return sizes;
     }
 
-    private List<string>? Classes()
+    private List<string>? Classes(string? format)
     {
         if (!keys.TryGetValue(DatasetSchema.Classes.Name, out var entry))
         {
@@ -445,6 +498,7 @@ internal sealed class DatasetParser
 
         var names = new List<string>();
         var seen = new Dictionary<string, YamlValue>(StringComparer.Ordinal);
+        var folders = new Dictionary<string, YamlValue>(StringComparer.OrdinalIgnoreCase);
         foreach (var item in list.Items)
         {
             if (item is not YamlScalar { IsNull: false } scalar || scalar.Text.Trim().Length == 0)
@@ -459,11 +513,56 @@ internal sealed class DatasetParser
                 continue;
             }
 
+            if (format == DatasetSchema.Images && !FolderName(scalar, folders))
+            {
+                continue;
+            }
+
             seen.Add(scalar.Text, item);
             names.Add(scalar.Text);
         }
 
         return names.Count == list.Items.Count ? names : null;
+    }
+
+    /// <summary>
+    /// Whether a class name of an images dataset can be its folder's name, one the loader reads; reports why not.
+    /// <paramref name="folders"/> holds the names so far, case-insensitively (they clash on such file systems).
+    /// </summary>
+    private bool FolderName(YamlScalar item, Dictionary<string, YamlValue> folders)
+    {
+        const string Name = "Each class name of an images dataset";
+        var text = item.Text;
+        string? problem = null;
+        if (text.IndexOfAny(['/', '\\']) >= 0 || text.Any(char.IsControl))
+        {
+            problem = "a folder's name (no '/', '\\', NUL or other control character)";
+        }
+        else if (text is "." or "..")
+        {
+            problem = "a folder's name (not '.' or '..')";
+        }
+        else if (text.StartsWith(".", StringComparison.Ordinal))
+        {
+            problem = "a folder's name not starting with '.' (the loader skips hidden entries)";
+        }
+        else if (DatasetSchema.SkippedFolderNames.FirstOrDefault(n => string.Equals(n, text, StringComparison.OrdinalIgnoreCase)) is { } skipped)
+        {
+            problem = $"a folder's name other than '{skipped}' (the loader skips it)";
+        }
+        else if (folders.TryGetValue(text, out var clash))
+        {
+            problem = $"different from the others in more than case ('{((YamlScalar)clash).Text}' is at line {clash.Location.Line.ToString(CultureInfo.InvariantCulture)}: their folders clash on case-insensitive file systems)";
+        }
+
+        if (problem is not null)
+        {
+            Invalid(item, Name, problem);
+            return false;
+        }
+
+        folders.Add(text, item);
+        return true;
     }
 
     private string? Color(string? format, List<int>? shape)
@@ -488,7 +587,7 @@ internal sealed class DatasetParser
         return fromShape;
     }
 
-    private (int HeaderLines, int? LabelColumn, string? LabelName, char Separator) CsvOptions()
+    private (int HeaderLines, int? LabelColumn, string? LabelName, char Separator) CsvOptions(List<int>? shape)
     {
         var result = (HeaderLines: 0, LabelColumn: (int?)null, LabelName: (string?)null, Separator: ',');
         if (!keys.TryGetValue(DatasetSchema.CsvOptions.Name, out var entry))
@@ -516,7 +615,14 @@ internal sealed class DatasetParser
         {
             if (separator.Value is YamlScalar { IsNull: false } scalar && scalar.Text.Length == 1 && scalar.Text[0] is not ('"' or '\r' or '\n'))
             {
-                result.Separator = scalar.Text[0];
+                if (DatasetSchema.NumberCharacters.IndexOf(scalar.Text[0]) >= 0)
+                {
+                    Invalid(separator.Value, "csv.separator", "a character that is not part of a number (not a digit, '.', '-', '+', 'e' or 'E')");
+                }
+                else
+                {
+                    result.Separator = scalar.Text[0];
+                }
             }
             else
             {
@@ -540,7 +646,16 @@ internal sealed class DatasetParser
             }
             else if (scalar.IsPlain && int.TryParse(scalar.Text, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
             {
-                result.LabelColumn = index;
+                var columns = shape is { Count: 1 } ? shape[0] + 1 : (int?)null;
+                if (columns is { } count && index >= count)
+                {
+                    var features = shape![0].ToString(CultureInfo.InvariantCulture);
+                    Invalid(label.Value, "csv.label", $"a column of the {count.ToString(CultureInfo.InvariantCulture)} of a row (shape [{features}]: {features} feature{(shape[0] == 1 ? string.Empty : "s")} and the label), a 0-based index from 0 to {(count - 1).ToString(CultureInfo.InvariantCulture)}, 'first', 'last' or a column name");
+                }
+                else
+                {
+                    result.LabelColumn = index;
+                }
             }
             else if (result.HeaderLines < 1)
             {

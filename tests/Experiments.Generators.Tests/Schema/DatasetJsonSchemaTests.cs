@@ -70,6 +70,9 @@ public sealed class DatasetJsonSchemaTests
         { DatasetTests.Csv + "shuffle: true\n", false },
         { DatasetTests.Idx.Replace("train-images", "train-images.gz", StringComparison.Ordinal), false },
         { DatasetTests.Idx + "splitSeed: 3\n", false },
+        { DatasetTests.Idx + "testFraction: 0.2\n", false },
+        { DatasetTests.Idx.Replace("test: {images: test-images, labels: test-labels}\n", string.Empty, StringComparison.Ordinal), false },
+        { DatasetTests.Idx.Replace("test: {images: test-images, labels: test-labels}\n", "testFraction: 0.2\n", StringComparison.Ordinal), false },
         { DatasetTests.Images.Replace("train: train", "train: {images: a, labels: b}", StringComparison.Ordinal), false },
     };
 
