@@ -32,6 +32,7 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         public const string Models = nameof(Models);
         public const string Sweep = nameof(Sweep);
         public const string BuiltFile = nameof(BuiltFile);
+        public const string DatasetBuiltFile = nameof(DatasetBuiltFile);
         public const string Catalog = nameof(Catalog);
     }
 
@@ -43,10 +44,11 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
 
         // Each dataset file on its own (an experiment edit reparses none), then all of them: the catalog of
         // descriptions, and what experiments are resolved against (a dataset edit re-resolves the experiments).
-        var datasetFiles = context.AdditionalTextsProvider
+        var datasetTexts = context.AdditionalTextsProvider
             .Where(static file => GeneratorSettings.IsYaml(file.Path))
             .Combine(settings)
-            .Where(static pair => pair.Right.IsDataset(pair.Left.Path))
+            .Where(static pair => pair.Right.IsDataset(pair.Left.Path));
+        var datasetFiles = datasetTexts
             .Select(static (pair, cancellationToken) => DatasetParser.Parse(
                 pair.Left.Path,
                 pair.Left.GetText(cancellationToken),
@@ -143,10 +145,18 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .Select(static (pair, _) => BuiltFile.Of(pair.Left, pair.Right))
             .WithTrackingName(TrackingNames.BuiltFile)
             .Collect();
+
+        // Each experiment's dataset file is one it was built from too (its description is part of the experiment's
+        // configuration). Hashed apart from the parse, and written to the catalog only, for the same reason.
+        var datasetBuiltFiles = datasetTexts
+            .Select(static (pair, cancellationToken) => BuiltFile.OfDataset(pair.Left.Path, pair.Left.GetText(cancellationToken), pair.Right))
+            .WithTrackingName(TrackingNames.DatasetBuiltFile)
+            .Collect();
         var catalog = experimentSet
             .Combine(builtFiles)
+            .Combine(datasetBuiltFiles)
             .Combine(settings)
-            .Select(static (pair, _) => CatalogSpec.Create(pair.Left.Left, pair.Left.Right, pair.Right))
+            .Select(static (pair, _) => CatalogSpec.Create(pair.Left.Left.Left, pair.Left.Left.Right, pair.Left.Right, pair.Right))
             .WithTrackingName(TrackingNames.Catalog);
         context.RegisterSourceOutput(catalog, static (output, spec) =>
             Guarded(output, () => output.AddSource(ExperimentEmitter.CatalogHintName, ExperimentEmitter.EmitCatalog(spec))));

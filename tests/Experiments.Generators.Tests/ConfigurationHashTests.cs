@@ -125,7 +125,7 @@ public sealed class ConfigurationHashTests
         Assert.Contains($"public const string ExperimentsDirectory = \"{GeneratorHarness.ExperimentsDirectory}\";", catalog, StringComparison.Ordinal);
         Assert.Contains($"[\"experiments/_base.yaml\"] = new(\"experiments/_base.yaml\", ExperimentsDirectory + \"_base.yaml\", \"{ExperimentFile.HashText(Base)}\"),", catalog, StringComparison.Ordinal);
         Assert.Contains("[\"experiments/sub/child.yaml\"] = new(\"experiments/sub/child.yaml\", ExperimentsDirectory + \"sub/child.yaml\", ", catalog, StringComparison.Ordinal);
-        Assert.Contains("BuiltFiles => global::Experiments.Generated.ExperimentCatalog.FilesOf(SourceFile, \"experiments/_base.yaml\");", run.Source("Child.Experiment.g.cs"), StringComparison.Ordinal);
+        Assert.Contains("BuiltFiles => global::Experiments.Generated.ExperimentCatalog.FilesOf(SourceFile, \"experiments/_base.yaml\", \"datasets/mnist.yaml\");", run.Source("Child.Experiment.g.cs"), StringComparison.Ordinal);
 
         // The absolute folder is written once, in the catalog; an experiment's own source does not depend on it.
         Assert.DoesNotContain(GeneratorHarness.ExperimentsDirectory, run.Source("Child.Experiment.g.cs"), StringComparison.Ordinal);

@@ -66,6 +66,15 @@ public sealed class DatasetIncrementalityTests
         Assert.Contains(IncrementalStepRunReason.Unchanged, Outputs(result, ExperimentGenerator.TrackingNames.DatasetParse));
         Assert.All(Outputs(result, ExperimentGenerator.TrackingNames.Datasets), reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
         Assert.All(ExperimentReasons(result).Values, reason => Assert.True(reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, reason.ToString()));
+
+        // The file's text changed, so its entry in the catalog's table of files as built (the stale-build check)
+        // did; that is the one source output that runs again.
+        var built = result.TrackedSteps[ExperimentGenerator.TrackingNames.DatasetBuiltFile].SelectMany(s => s.Outputs).ToDictionary(o => ((Model.BuiltFile)o.Value).SourceFile, o => o.Reason);
+        Assert.Equal(IncrementalStepRunReason.Modified, built["datasets/iris.yaml"]);
+        Assert.Equal(IncrementalStepRunReason.Cached, built["datasets/pets.yaml"]);
+        Assert.Single(result.TrackedOutputSteps["SourceOutput"].SelectMany(s => s.Outputs), o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged));
+        var catalog = result.GeneratedSources.Single(s => s.HintName == GeneratorHarness.CatalogHintName).SourceText.ToString();
+        Assert.Contains($"DatasetsDirectory + \"iris.yaml\", \"{ExperimentFile.HashText("# Fisher's irises\n" + DatasetTests.Csv)}\"", catalog, StringComparison.Ordinal);
     }
 
     private (GeneratorDriver Driver, GeneratorRunResult Result) FirstRun()

@@ -447,6 +447,48 @@ public sealed class DatasetTests
     }
 
     [Fact]
+    public void An_experiment_was_built_from_its_dataset_file_too()
+    {
+        // A comment and a byte-order mark: the hash is of the text, as ExperimentFile.Check reads it at run time.
+        const string Iris = "\uFEFF# Fisher's irises\n" + Csv;
+        var run = GeneratorHarness.RunWithDatasets(
+            [GeneratorHarness.Dataset("iris.yaml", Iris), GeneratorHarness.Dataset("pets.yaml", Images)],
+            GeneratorHarness.File("_base.yaml", "dataset: iris\n"),
+            GeneratorHarness.File("child.yaml", "extends: _base.yaml\n" + Experiment));
+
+        Assert.Contains($"public const string DatasetsDirectory = \"{GeneratorHarness.DatasetsDirectory}\";", run.Catalog, StringComparison.Ordinal);
+        Assert.Contains("BuiltFiles => global::Experiments.Generated.ExperimentCatalog.FilesOf(SourceFile, \"experiments/_base.yaml\", \"datasets/iris.yaml\");", run.Source("Child.Experiment.g.cs"), StringComparison.Ordinal);
+        // Like the experiments folder, the datasets folder is in the catalog only.
+        Assert.DoesNotContain(GeneratorHarness.DatasetsDirectory, run.Source("Child.Experiment.g.cs"), StringComparison.Ordinal);
+
+        var child = Assert.Single(LoadExperiments(run), e => e.Name == "child");
+        Assert.Equal(["experiments/child.yaml", "experiments/_base.yaml", "datasets/iris.yaml"], child.BuiltFiles.Select(f => f.SourceFile));
+        var dataset = child.BuiltFiles[2];
+        Assert.Equal(GeneratorHarness.DatasetsDirectory + "iris.yaml", dataset.FullPath);
+        Assert.Equal(ExperimentFile.HashText(Iris), dataset.Sha256);
+        Assert.NotEqual(ExperimentFile.HashText(Csv), dataset.Sha256);
+    }
+
+    [Fact]
+    public void Each_member_of_a_sweep_over_the_dataset_was_built_from_its_own_dataset_file()
+    {
+        var wide = Csv.Replace("[4]", "[8]", StringComparison.Ordinal);
+        var run = GeneratorHarness.RunWithDatasets(
+            [GeneratorHarness.Dataset("iris.yaml", Csv), GeneratorHarness.Dataset("wide.yaml", wide)],
+            GeneratorHarness.File("s.yaml", Experiment + "sweep: {dataset: [iris, wide]}\n"),
+            GeneratorHarness.File("t.yaml", "dataset: wide\n" + Experiment + "sweep: {seed: [1, 2]}\n"));
+
+        var experiments = LoadExperiments(run).ToDictionary(e => e.Name, e => e.BuiltFiles);
+        Assert.Equal(["experiments/s.yaml", "datasets/iris.yaml"], experiments["s/dataset=iris"].Select(f => f.SourceFile));
+        Assert.Equal(["experiments/s.yaml", "datasets/wide.yaml"], experiments["s/dataset=wide"].Select(f => f.SourceFile));
+        Assert.Equal(ExperimentFile.HashText(wide), experiments["s/dataset=wide"][1].Sha256);
+
+        // A sweep over other keys: its members share the dataset, named once in their base class.
+        Assert.All(new[] { "t/seed=1", "t/seed=2" }, name => Assert.Equal(["experiments/t.yaml", "datasets/wide.yaml"], experiments[name].Select(f => f.SourceFile)));
+        Assert.Contains("FilesOf(SourceFile, \"datasets/wide.yaml\")", run.Source("T.Sweep.g.cs"), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_catalog_is_emitted_empty_without_dataset_files()
     {
         var run = GeneratorHarness.RunWithDatasets([]);
@@ -498,6 +540,17 @@ public sealed class DatasetTests
         var assembly = Assembly.Load(stream.ToArray());
         var type = assembly.GetType("Experiments.Generated.DatasetCatalog")!;
         return type.GetProperties(BindingFlags.Public | BindingFlags.Static).ToDictionary(p => p.Name, p => p.GetValue(null));
+    }
+
+    /// <summary>Compiles the run's output and returns <c>ExperimentCatalog.All</c>.</summary>
+    private static IReadOnlyList<IExperiment> LoadExperiments(GeneratorRun run)
+    {
+        var compilation = run.AssertCompilesClean();
+        using var stream = new MemoryStream();
+        var emitted = compilation.Emit(stream);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+        var type = Assembly.Load(stream.ToArray()).GetType("Experiments.Generated.ExperimentCatalog")!;
+        return (IReadOnlyList<IExperiment>)type.GetProperty("All")!.GetValue(null)!;
     }
 
     private static string Constant(Compilation compilation, string prefix)

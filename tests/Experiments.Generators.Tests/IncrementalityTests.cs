@@ -27,6 +27,7 @@ public sealed class IncrementalityTests
         ExperimentGenerator.TrackingNames.FileModels,
         ExperimentGenerator.TrackingNames.Models,
         ExperimentGenerator.TrackingNames.BuiltFile,
+        ExperimentGenerator.TrackingNames.DatasetBuiltFile,
         ExperimentGenerator.TrackingNames.Catalog,
     ];
 

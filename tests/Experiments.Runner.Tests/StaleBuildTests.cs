@@ -8,7 +8,7 @@ namespace Experiments.Runner.Tests;
 
 /// <summary>
 /// A run trains and records what was built: the history gets the configuration hash compiled in, and a YAML file
-/// edited since the build (<c>run --no-build</c>) is warned about.
+/// edited since the build (<c>run --no-build</c>), an experiment's or its dataset's, is warned about.
 /// </summary>
 public sealed class StaleBuildTests
 {
@@ -49,6 +49,30 @@ public sealed class StaleBuildTests
     }
 
     [Fact]
+    public void A_dataset_file_edited_since_the_build_is_warned_about()
+    {
+        // The files the shipped seed-recipe was built from, as the build recorded them, its dataset's description
+        // among them; that description is copied elsewhere (the repository's stays as it is) and edited there.
+        using var folder = new TemporaryDirectory();
+        using var results = new TemporaryDirectory();
+        var shipped = ExperimentCatalog.All.Single(e => e.Name == "seed-recipe");
+        var dataset = Assert.Single(shipped.BuiltFiles, f => f.SourceFile == "datasets/mnist.yaml");
+        var copy = Path.Combine(folder.Path, "mnist.yaml");
+        File.Copy(dataset.FullPath, copy);
+        var built = shipped.BuiltFiles.Select(f => f == dataset ? f with { FullPath = copy } : f).ToList();
+        Assert.Equal(ExperimentFileState.Unchanged, built[^1].Check());
+        File.AppendAllText(copy, "divideBy: 1\n");
+        IExperiment[] catalog = [new BuiltExperiment("edited", OneEpoch, shipped.ConfigurationSha256!, built)];
+        var console = new TestConsole().Width(250);
+
+        var exitCode = RunnerApp.Run(["run", "edited", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
+
+        Assert.True(exitCode == 0, console.Output);
+        Assert.Contains("warning: datasets/mnist.yaml changed since the build; this run trains the built settings; rebuild (drop --no-build) to train the edited file", console.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("seed-recipe.yaml changed", console.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_shipped_experiments_know_their_files_and_configuration_wherever_the_repository_is()
     {
         var folder = Path.Combine(RepositoryPaths.Root, "experiments");
@@ -59,12 +83,17 @@ public sealed class StaleBuildTests
             Assert.Equal(experiment.SourceFile, own.SourceFile);
             Assert.Equal(Path.GetFullPath(Path.Combine(folder, Path.GetFileName(own.SourceFile))), Path.GetFullPath(own.FullPath));
             Assert.All(experiment.BuiltFiles, file => Assert.Equal(ExperimentFileState.Unchanged, file.Check()));
+
+            // The last file read for it is its dataset's description, from the datasets folder.
+            var dataset = experiment.BuiltFiles[^1];
+            Assert.Equal($"datasets/{experiment.Dataset}.yaml", dataset.SourceFile);
+            Assert.Equal(Path.GetFullPath(Path.Combine(RepositoryPaths.Root, dataset.SourceFile)), Path.GetFullPath(dataset.FullPath));
         });
 
         // A sweep's members differ in their values, so in their configuration; lr-sweep's files are its own and its base's.
         var sweep = ExperimentCatalog.All.Where(e => e.Sweep == "lr-sweep").ToList();
         Assert.Equal(sweep.Count, sweep.Select(e => e.ConfigurationSha256).Distinct().Count());
-        Assert.Equal(["experiments/lr-sweep.yaml", "experiments/seed-recipe.yaml"], sweep[0].BuiltFiles.Select(f => f.SourceFile));
+        Assert.Equal(["experiments/lr-sweep.yaml", "experiments/seed-recipe.yaml", "datasets/mnist.yaml"], sweep[0].BuiltFiles.Select(f => f.SourceFile));
 
     }
 

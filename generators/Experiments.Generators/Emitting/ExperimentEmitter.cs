@@ -143,13 +143,25 @@ internal static class ExperimentEmitter
             writer.WriteLine();
         }
 
-        writer.WriteLine("/// <summary>Every experiment file this build read, by the name experiments give it, with the SHA-256 of its text.</summary>");
+        if (catalog.DatasetsDirectory is { } datasets)
+        {
+            writer.WriteLine("/// <summary>The datasets folder this build read (the <c>DatasetsDirectory</c> property), on the machine that built it.</summary>");
+            writer.WriteLine($"public const string DatasetsDirectory = {Literal(datasets)};");
+            writer.WriteLine();
+        }
+
+        writer.WriteLine("/// <summary>Every experiment and dataset file this build read, by the name experiments give it, with the SHA-256 of its text.</summary>");
         writer.WriteLine($"private static readonly global::System.Collections.Generic.Dictionary<string, {FileType}> Files = new(global::System.StringComparer.Ordinal)");
         using (writer.Block(closing: "};"))
         {
             foreach (var file in catalog.Files)
             {
-                var path = file.InExperimentsDirectory ? "ExperimentsDirectory + " + Literal(file.Path) : Literal(file.Path);
+                var path = file.Folder switch
+                {
+                    BuiltFileFolder.Experiments => "ExperimentsDirectory + " + Literal(file.Path),
+                    BuiltFileFolder.Datasets => "DatasetsDirectory + " + Literal(file.Path),
+                    _ => Literal(file.Path),
+                };
                 writer.WriteLine($"[{Literal(file.SourceFile)}] = new({Literal(file.SourceFile)}, {path}, {Literal(file.Sha256!)}),");
             }
         }
@@ -237,9 +249,12 @@ internal static class ExperimentEmitter
     internal static string Inheritance(EquatableArray<string> baseFiles) =>
         baseFiles.Count == 0 ? string.Empty : " extending <c>" + Xml(string.Join(", ", baseFiles)) + "</c>";
 
-    /// <summary>What <c>IExperiment.BuiltFiles</c> returns: the experiment's file, then the files it extends.</summary>
-    internal static string BuiltFilesExpression(EquatableArray<string> baseFiles) =>
-        $"global::{Namespace}.ExperimentCatalog.FilesOf({string.Join(", ", new[] { "SourceFile" }.Concat(baseFiles.Select(Literal)))})";
+    /// <summary>
+    /// What <c>IExperiment.BuiltFiles</c> returns: the experiment's file, then the files it extends, then its dataset's
+    /// description (<paramref name="datasetFile"/>: a literal, or an expression such as a field's name).
+    /// </summary>
+    internal static string BuiltFilesExpression(EquatableArray<string> baseFiles, string datasetFile) =>
+        $"global::{Namespace}.ExperimentCatalog.FilesOf({string.Join(", ", new[] { "SourceFile" }.Concat(baseFiles.Select(Literal)).Concat(new[] { datasetFile }))})";
 
     private static void WriteRunner(SourceWriter writer, ExperimentSpec spec)
     {
@@ -267,7 +282,7 @@ internal static class ExperimentEmitter
             writer.WriteLine($"public string? ConfigurationSha256 => {hyperparameters}.ConfigurationSha256;");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
-            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {BuiltFilesExpression(spec.BaseFiles)};");
+            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {BuiltFilesExpression(spec.BaseFiles, Literal(spec.DatasetFile))};");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public string Dataset => {hyperparameters}.Dataset;");

@@ -55,7 +55,7 @@ internal static class SweepEmitter
         writer.WriteLine($"/// <summary>What the {Invariant(sweep.Members)} experiments of sweep <c>{ExperimentEmitter.Xml(sweep.Name)}</c> have in common.</summary>");
         using (writer.Block($"public abstract class {member} : global::Experiments.IExperiment"))
         {
-            var parameters = "string name, string configurationSha256, " + (datasetOwn ? "string dataset, " : string.Empty) + Settings + " settings";
+            var parameters = "string name, string configurationSha256, " + (datasetOwn ? "string dataset, string datasetFile, " : string.Empty) + Settings + " settings";
             writer.WriteLine("/// <summary>Creates a member of the sweep.</summary>");
             writer.WriteLine($"private protected {member}({parameters})");
             using (writer.Block())
@@ -65,12 +65,20 @@ internal static class SweepEmitter
                 if (datasetOwn)
                 {
                     writer.WriteLine("Dataset = dataset;");
+                    writer.WriteLine("this.datasetFile = datasetFile;");
                 }
 
                 writer.WriteLine("Settings = settings;");
             }
 
             writer.WriteLine();
+            if (datasetOwn)
+            {
+                writer.WriteLine("/// <summary>The description file of the member's dataset (each member names its own).</summary>");
+                writer.WriteLine("private readonly string datasetFile;");
+                writer.WriteLine();
+            }
+
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine("public string Name { get; }");
             writer.WriteLine();
@@ -87,7 +95,7 @@ internal static class SweepEmitter
             writer.WriteLine("public string? ConfigurationSha256 { get; }");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
-            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {ExperimentEmitter.BuiltFilesExpression(sweep.BaseFiles)};");
+            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {ExperimentEmitter.BuiltFilesExpression(sweep.BaseFiles, datasetOwn ? "datasetFile" : ExperimentEmitter.Literal(sweep.DatasetFile))};");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine(datasetOwn ? "public string Dataset { get; }" : $"public string Dataset => {hyperparameters}.Dataset;");
@@ -154,7 +162,7 @@ internal static class SweepEmitter
         writer.WriteLine($"/// <summary>Experiment <c>{ExperimentEmitter.Xml(spec.Name)}</c> of sweep <c>{ExperimentEmitter.Xml(spec.Sweep!)}</c>.</summary>");
         using (writer.Block($"public sealed class {spec.TypePrefix}Experiment : {filePrefix}Member"))
         {
-            var dataset = own.Contains(ExperimentSchema.Dataset) ? $"{hyperparameters}.Dataset, " : string.Empty;
+            var dataset = own.Contains(ExperimentSchema.Dataset) ? $"{hyperparameters}.Dataset, {ExperimentEmitter.Literal(spec.DatasetFile)}, " : string.Empty;
             writer.WriteLine("/// <summary>Creates the experiment.</summary>");
             writer.WriteLine($"public {spec.TypePrefix}Experiment()");
             writer.WriteLine($"    : base({ExperimentEmitter.Literal(spec.Name)}, {hyperparameters}.ConfigurationSha256, {dataset}{hyperparameters}.Settings)");

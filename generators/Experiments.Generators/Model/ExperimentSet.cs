@@ -405,6 +405,7 @@ internal sealed record ExperimentSet(EquatableArray<ExperimentSpec> Experiments,
                 SourceFile = document.SourceFile,
                 Sweep = isSweep ? document.Name : null,
                 BaseFiles = merged.BaseFiles.ToEquatableArray(),
+                DatasetFile = dataset.SourceFile,
                 Values = values,
                 Model = model,
                 ConfigurationSha256 = ConfigurationHash.OfConfiguration(values, entries.ContainsKey(ModelParser.ModelKey) ? model.Canonical : null, dataset.DescriptionSha256),
@@ -668,6 +669,7 @@ internal sealed record FileExperiments(string FilePath, EquatableArray<Experimen
 /// <param name="TypePrefix">The file's C# prefix: <c>{TypePrefix}Hyperparameters</c> and <c>{TypePrefix}Member</c>.</param>
 /// <param name="SourceFile">The file.</param>
 /// <param name="BaseFiles">The files it extends, nearest first.</param>
+/// <param name="DatasetFile">The description file of the members' dataset; the first member's when each sets its own.</param>
 /// <param name="Values">Every emitted key's value; those of <paramref name="MemberKeys"/> are the first member's and not emitted.</param>
 /// <param name="MemberKeys">Indexes (into <see cref="ExperimentSchema.EmittedKeys"/>) of the keys each member sets itself.</param>
 /// <param name="ModelType">The model class every member uses, or null when they differ (each member names its own).</param>
@@ -678,6 +680,7 @@ internal sealed record SweepSpec(
     string TypePrefix,
     string SourceFile,
     EquatableArray<string> BaseFiles,
+    string DatasetFile,
     EquatableArray<string> Values,
     EquatableArray<int> MemberKeys,
     string? ModelType,
@@ -697,6 +700,7 @@ internal sealed record SweepSpec(
             document.TypePrefix!,
             first.SourceFile,
             first.BaseFiles,
+            first.DatasetFile,
             first.Values,
             first.MemberKeys,
             first.OwnModel ? null : first.ModelType,

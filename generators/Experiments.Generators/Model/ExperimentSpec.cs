@@ -28,6 +28,12 @@ internal sealed record ExperimentSpec
     /// <summary>The files this one extends, nearest first, relative like <see cref="SourceFile"/>.</summary>
     public required EquatableArray<string> BaseFiles { get; init; }
 
+    /// <summary>
+    /// The description file of its dataset, as <see cref="DatasetSpec.SourceFile"/> names it (<c>datasets/mnist.yaml</c>):
+    /// one of the files the build read for it (<c>IExperiment.BuiltFiles</c>).
+    /// </summary>
+    public required string DatasetFile { get; init; }
+
     /// <summary>The value of every emitted key (<see cref="ExperimentSchema.EmittedKeys"/>), canonical, in that order.</summary>
     public required EquatableArray<string> Values { get; init; }
 
