@@ -102,16 +102,21 @@ internal static class DatasetBench
             Log = sink,
         });
 
-        double Time(Action action)
+        // Each load's own peak RSS: the high-water mark is reset (after a full collection) just before it.
+        bool resetRefused = false;
+        Run Time(Action action)
         {
+            resetRefused |= !PeakMemory.Reset();
+            double before = PeakMemory.CurrentMegabytes();
             var watch = Stopwatch.StartNew();
             action();
-            return watch.Elapsed.TotalSeconds;
+            double seconds = watch.Elapsed.TotalSeconds;
+            return new Run(seconds, PeakMemory.PeakMegabytes(), before);
         }
 
-        var first = new List<double>();
-        var second = new List<double>();
-        var mnistLoads = new List<double>();
+        var first = new List<Run>();
+        var second = new List<Run>();
+        var mnistLoads = new List<Run>();
         try
         {
             for (int r = 0; r < repetitions; r++)
@@ -153,18 +158,29 @@ internal static class DatasetBench
         log.WriteLine();
         log.WriteLine(Invariant($"{count} PNG images of 28x28 in {images}; {repetitions} repetitions (seconds):"));
         log.WriteLine();
-        log.WriteLine("| load | median | min | max | runs |");
-        log.WriteLine("|---|---:|---:|---:|---:|");
+        log.WriteLine("| load | median | min | max | runs | peak RSS MiB (median, max) | peak above the RSS before, MiB (median) |");
+        log.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
         Row(log, "first load (decode, cold decoded cache)", first);
         Row(log, "second load (decoded cache, new store)", second);
         Row(log, "MNIST IDX (70,000 images, for comparison)", mnistLoads);
+        log.WriteLine();
+        log.WriteLine(resetRefused
+            ? "peak RSS: /proc/self/clear_refs refused, so each peak includes the loads before it"
+            : "peak RSS: VmHWM of the process during the load (reset through /proc/self/clear_refs before each), so it includes the runtime and TorchSharp");
         return 0;
     }
 
-    private static void Row(TextWriter log, string name, List<double> seconds)
+    private static void Row(TextWriter log, string name, List<Run> runs)
     {
-        var sorted = seconds.Order().ToList();
-        double median = sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
-        log.WriteLine(Invariant($"| {name} | {median:0.000} | {sorted[0]:0.000} | {sorted[^1]:0.000} | {sorted.Count} |"));
+        var sorted = runs.Select(r => r.Seconds).Order().ToList();
+        var peaks = runs.Select(r => r.PeakMegabytes).Order().ToList();
+        var growth = runs.Select(r => r.PeakMegabytes - r.BeforeMegabytes).Order().ToList();
+        log.WriteLine(Invariant($"| {name} | {Median(sorted):0.000} | {sorted[0]:0.000} | {sorted[^1]:0.000} | {sorted.Count} | {Median(peaks):0}, {peaks[^1]:0} | {Median(growth):0} |"));
     }
+
+    /// <summary>One measured load: its time, the peak RSS during it and the RSS just before it.</summary>
+    private sealed record Run(double Seconds, double PeakMegabytes, double BeforeMegabytes);
+
+    private static double Median(List<double> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
 }

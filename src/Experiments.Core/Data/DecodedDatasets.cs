@@ -125,27 +125,23 @@ internal sealed class DecodedDatasets
             return reused;
         }
 
-        // 3. Decode, split, cache.
-        var all = Decode(d, sources, files, contents, cancellationToken);
-        DecodedExamples train, test;
-        if (d.Test is null)
-        {
-            var isTest = StratifiedSplit.DrawTest(all[0].Labels, d.ClassNames.Count, d.TestFraction, d.SplitSeed);
-            train = all[0].Where(isTest, false);
-            test = all[0].Where(isTest, true);
-        }
-        else
-        {
-            (train, test) = (all[0], all[1]);
-        }
-
-        var dataset = Build(d, train.ToSplit(d.Shape), () => test.ToSplit(d.Shape), key);
+        // 3. Decode, split (each example straight into its split's tensor), cache (streamed from the tensors).
+        var (train, test) = Decode(d, sources, files, contents, cancellationToken);
+        var dataset = Build(d, train, test, key);
         string where = "not cached: no decoded cache directory";
-        if (_options.DecodedCacheDirectory is { } directory && indexPath is not null)
+        try
         {
-            string path = CachePath(key)!;
-            where = WriteCache(d, path, key, train, test) ? "cached in " + path : "not cached";
-            WriteIndex(indexPath, stamps, key, sourceHashes);
+            if (_options.DecodedCacheDirectory is { } directory && indexPath is not null)
+            {
+                string path = CachePath(key)!;
+                where = WriteCache(d, path, key, train, test) ? "cached in " + path : "not cached";
+                WriteIndex(indexPath, stamps, key, sourceHashes);
+            }
+        }
+        catch
+        {
+            dataset.Dispose();
+            throw;
         }
 
         Log(FormattableString.Invariant($"{d.Name}: {Counts(d, train.Count, test.Count)} decoded in {started.Elapsed.TotalSeconds:0.00} s ({where})"));
@@ -387,46 +383,119 @@ internal sealed class DecodedDatasets
         }
     }
 
-    private static List<DecodedExamples> Decode(DatasetDescription d, List<Located> sources, List<SourceFile> files, byte[]?[] contents, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decodes the sources into the train and test splits (the caller owns them). Each source's bytes are dropped
+    /// once decoded; without a test source the stratified draw (which needs only the labels) comes first, so that each
+    /// example is decoded straight into its split's tensor.
+    /// </summary>
+    private static (DataSplit Train, DataSplit Test) Decode(DatasetDescription d, List<Located> sources, List<SourceFile> files, byte[]?[] contents, CancellationToken cancellationToken)
     {
-        var result = new List<DecodedExamples>();
-        if (d.Format == DatasetFormat.Csv)
+        var splits = new List<DataSplit>();
+        try
         {
-            for (int i = 0; i < files.Count; i++)
+            for (int s = 0; s < sources.Count; s++)
             {
-                result.Add(CsvDatasetReader.Parse(contents[i] ?? CsvDatasetReader.ReadContent(files[i].FullPath), files[i].FullPath, d));
+                string prefix = sources[s].Source.Path + "/";
+                var indices = Enumerable.Range(0, files.Count)
+                    .Where(i => d.Format == DatasetFormat.Csv ? i == s : files[i].Key.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
+                if (d.Format == DatasetFormat.Csv)
+                {
+                    int i = indices[0];
+                    var examples = CsvDatasetReader.Parse(contents[i] ?? CsvDatasetReader.ReadContent(files[i].FullPath), files[i].FullPath, d);
+                    contents[i] = null;
+                    var isTest = d.Test is null ? StratifiedSplit.DrawTest(examples.Labels, d.ClassNames.Count, d.TestFraction, d.SplitSeed) : null;
+                    splits.Add(examples.ToSplit(d.Shape, isTest, false));
+                    if (isTest is not null)
+                    {
+                        splits.Add(examples.ToSplit(d.Shape, isTest, true));
+                    }
+                }
+                else
+                {
+                    var isTest = d.Test is null
+                        ? StratifiedSplit.DrawTest(indices.Select(i => files[i].Label).ToArray(), d.ClassNames.Count, d.TestFraction, d.SplitSeed)
+                        : null;
+                    splits.AddRange(DecodeImages(d, sources[s], files, indices, contents, isTest, cancellationToken));
+                }
+            }
+
+            return (splits[0], splits[1]);
+        }
+        catch
+        {
+            foreach (var split in splits)
+            {
+                split.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// One image folder's examples: one split, or with <paramref name="isTest"/> the train and the test split, each
+    /// image decoded straight into its place in its split's tensor.
+    /// </summary>
+    private static DataSplit[] DecodeImages(DatasetDescription d, Located source, List<SourceFile> files, int[] indices, byte[]?[] contents, bool[]? isTest, CancellationToken cancellationToken)
+    {
+        int channels = d.Shape[0], height = d.Shape[1], width = d.Shape[2];
+        int features = d.Features;
+        bool resize = d.Images?.Resize ?? false;
+        long bytes = (long)indices.Length * features;
+        if (bytes > Array.MaxLength)
+        {
+            throw new DataFormatException(
+                source.Path,
+                FormattableString.Invariant($"{indices.Length} images of [{string.Join(", ", d.Shape)}] decode to {bytes / (1 << 20)} MB, more than the {Array.MaxLength / (1 << 20)} MB one split can hold in memory: resize them to a smaller shape, or use fewer"));
+        }
+
+        int parts = isTest is null ? 1 : 2;
+        var counts = new int[parts];
+        var part = new int[indices.Length];
+        var position = new int[indices.Length];
+        for (int k = 0; k < indices.Length; k++)
+        {
+            part[k] = isTest is not null && isTest[k] ? 1 : 0;
+            position[k] = counts[part[k]]++;
+        }
+
+        var inputs = new torch.Tensor?[parts];
+        var labels = new torch.Tensor?[parts];
+        try
+        {
+            var values = new long[parts][];
+            for (int p = 0; p < parts; p++)
+            {
+                inputs[p] = torch.empty([counts[p], channels, height, width], torch.ScalarType.Byte);
+                values[p] = new long[counts[p]];
+            }
+
+            ForEachInOrder(indices.Length, cancellationToken, k =>
+            {
+                var file = files[indices[k]];
+                var target = SafeTensorsFile.Memory(inputs[part[k]]!, (long)position[k] * features, features);
+                ImageFolderReader.Decode(contents[indices[k]] ?? ReadFile(file.FullPath), file.FullPath, channels, height, width, resize, target);
+                contents[indices[k]] = null;
+                values[part[k]][position[k]] = file.Label;
+            });
+            var result = new DataSplit[parts];
+            for (int p = 0; p < parts; p++)
+            {
+                labels[p] = torch.tensor(values[p], [counts[p]], torch.ScalarType.Int64);
+                result[p] = new DataSplit(inputs[p]!, labels[p]!);
             }
 
             return result;
         }
-
-        int channels = d.Shape[0], height = d.Shape[1], width = d.Shape[2];
-        int features = d.Features;
-        bool resize = d.Images?.Resize ?? false;
-        foreach (var source in sources)
+        catch
         {
-            string prefix = source.Source.Path + "/";
-            var indices = Enumerable.Range(0, files.Count).Where(i => files[i].Key.StartsWith(prefix, StringComparison.Ordinal)).ToArray();
-            long bytes = (long)indices.Length * features;
-            if (bytes > Array.MaxLength)
+            foreach (var tensor in inputs.Concat(labels))
             {
-                throw new DataFormatException(
-                    source.Path,
-                    FormattableString.Invariant($"{indices.Length} images of [{string.Join(", ", d.Shape)}] decode to {bytes / (1 << 20)} MB, more than the {Array.MaxLength / (1 << 20)} MB one split can hold in memory: resize them to a smaller shape, or use fewer"));
+                tensor?.Dispose();
             }
 
-            var pixels = new byte[bytes];
-            var labels = new int[indices.Length];
-            ForEachInOrder(indices.Length, cancellationToken, k =>
-            {
-                var file = files[indices[k]];
-                ImageFolderReader.Decode(contents[indices[k]] ?? ReadFile(file.FullPath), file.FullPath, channels, height, width, resize, pixels.AsSpan((int)((long)k * features), features));
-                labels[k] = file.Label;
-            });
-            result.Add(DecodedExamples.OfBytes(features, pixels, labels));
+            throw;
         }
-
-        return result;
     }
 
     /// <summary>
@@ -506,46 +575,66 @@ internal sealed class DecodedDatasets
 
             var train = SplitOf("train");
             var test = SplitOf("test");
-            tensors.Clear();
             var dataset = new Dataset(d, train, test, key);
             Log(FormattableString.Invariant($"{d.Name}: {Counts(d, train.Count, test.Count)} read from the decoded cache in {started.Elapsed.TotalSeconds:0.00} s ({path}){note}"));
+
+            // The dataset owns its four tensors from here; any other tensor in the file is of no use.
+            foreach (var (name, tensor) in tensors)
+            {
+                if (name is not ("train.inputs" or "train.labels" or "test.inputs" or "test.labels"))
+                {
+                    tensor.Dispose();
+                }
+            }
+
+            tensors = null;
             return dataset;
         }
         catch (Exception e) when (e is InvalidDataException or IOException or UnauthorizedAccessException or ArgumentException)
         {
-            foreach (var tensor in tensors?.Values ?? Enumerable.Empty<torch.Tensor>())
-            {
-                tensor.Dispose();
-            }
-
+            DisposeAll(tensors);
             Log($"{path}: the decoded cache file is unusable ({e.Message}): deleted; decoding again");
             TryDelete(path);
             return null;
         }
+        catch
+        {
+            // Anything else (the log sink, a native error) still frees what was read.
+            DisposeAll(tensors);
+            throw;
+        }
     }
 
-    private bool WriteCache(DatasetDescription d, string path, string key, DecodedExamples train, DecodedExamples test)
+    private static void DisposeAll(Dictionary<string, torch.Tensor>? tensors)
+    {
+        foreach (var tensor in tensors?.Values ?? Enumerable.Empty<torch.Tensor>())
+        {
+            tensor.Dispose();
+        }
+    }
+
+    private bool WriteCache(DatasetDescription d, string path, string key, DataSplit train, DataSplit test)
     {
         try
         {
-            long[] Dims(DecodedExamples e) => [e.Count, .. d.Shape.Select(s => (long)s)];
-            var content = SafeTensorsFile.Serialize(
-                [
-                    new SafeTensor("train.inputs", train.InputDtype, Dims(train), train.InputBytes),
-                    new SafeTensor("train.labels", "I64", [train.Count], train.LabelBytes),
-                    new SafeTensor("test.inputs", test.InputDtype, Dims(test), test.InputBytes),
-                    new SafeTensor("test.labels", "I64", [test.Count], test.LabelBytes),
-                ],
-                new Dictionary<string, string>(StringComparer.Ordinal)
-                {
-                    ["format"] = "pt",
-                    ["content_key"] = key,
-                    ["dataset"] = d.Name,
-                    ["class_names"] = JsonSerializer.Serialize(d.ClassNames),
-                    ["description"] = DescriptionText(d),
-                });
+            var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
+            {
+                ["format"] = "pt",
+                ["content_key"] = key,
+                ["dataset"] = d.Name,
+                ["class_names"] = JsonSerializer.Serialize(d.ClassNames),
+                ["description"] = DescriptionText(d),
+            };
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            AtomicFile.Write(path, content);
+            AtomicFile.Write(path, stream => SafeTensorsFile.Write(
+                stream,
+                [
+                    new SafeTensor("train.inputs", train.Inputs),
+                    new SafeTensor("train.labels", train.Labels),
+                    new SafeTensor("test.inputs", test.Inputs),
+                    new SafeTensor("test.labels", test.Labels),
+                ],
+                metadata));
             return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -616,15 +705,17 @@ internal sealed class DecodedDatasets
         }
     }
 
-    private static Dataset Build(DatasetDescription d, DataSplit train, Func<DataSplit> test, string key)
+    /// <summary>The dataset of the splits; on a failure both splits are disposed.</summary>
+    private static Dataset Build(DatasetDescription d, DataSplit train, DataSplit test, string key)
     {
         try
         {
-            return new Dataset(d, train, test(), key);
+            return new Dataset(d, train, test, key);
         }
         catch
         {
             train.Dispose();
+            test.Dispose();
             throw;
         }
     }

@@ -34,54 +34,38 @@ internal sealed class DecodedExamples
 
     public static DecodedExamples OfFloats(int features, float[] values, int[] labels) => new(labels.Length, features, null, values, labels);
 
-    /// <summary>The examples whose <paramref name="select"/> entry equals <paramref name="wanted"/>, in order.</summary>
-    public DecodedExamples Where(bool[] select, bool wanted)
+    /// <summary>
+    /// Tensors [n, ...shape] and [n] (needs native torch) of the examples whose <paramref name="select"/> entry equals
+    /// <paramref name="wanted"/> (all of them when <paramref name="select"/> is null), in order: each example is
+    /// copied once, straight into the tensor's memory.
+    /// </summary>
+    public DataSplit ToSplit(IReadOnlyList<int> shape, bool[]? select = null, bool wanted = true)
     {
-        int count = select.Count(s => s == wanted);
-        var labels = new int[count];
-        var bytes = Bytes is null ? null : new byte[(long)count * Features];
-        var floats = Floats is null ? null : new float[(long)count * Features];
-        int k = 0;
-        for (int i = 0; i < Count; i++)
-        {
-            if (select[i] != wanted)
-            {
-                continue;
-            }
-
-            labels[k] = Labels[i];
-            if (bytes is not null)
-            {
-                Array.Copy(Bytes!, (long)i * Features, bytes, (long)k * Features, Features);
-            }
-            else
-            {
-                Array.Copy(Floats!, (long)i * Features, floats!, (long)k * Features, Features);
-            }
-
-            k++;
-        }
-
-        return new(count, Features, bytes, floats, labels);
-    }
-
-    /// <summary>The safetensors dtype of the inputs.</summary>
-    public string InputDtype => Bytes is null ? "F32" : "U8";
-
-    public ReadOnlyMemory<byte> InputBytes => Bytes is not null ? Bytes : SafeTensorsFile.Bytes(Floats!);
-
-    public ReadOnlyMemory<byte> LabelBytes => SafeTensorsFile.Bytes(Labels.Select(l => (long)l).ToArray());
-
-    /// <summary>Tensors [Count, ...shape] and [Count] (needs native torch).</summary>
-    public DataSplit ToSplit(IReadOnlyList<int> shape)
-    {
-        long[] dims = [Count, .. shape.Select(d => (long)d)];
+        int count = select is null ? Count : select.Count(s => s == wanted);
+        long[] dims = [count, .. shape.Select(d => (long)d)];
         torch.Tensor? inputs = null;
         torch.Tensor? labels = null;
         try
         {
-            inputs = Bytes is not null ? torch.tensor(Bytes, dims, torch.ScalarType.Byte) : torch.tensor(Floats!, dims, torch.ScalarType.Float32);
-            labels = torch.tensor(Labels.Select(l => (long)l).ToArray(), [Count], torch.ScalarType.Int64);
+            inputs = torch.empty(dims, Bytes is not null ? torch.ScalarType.Byte : torch.ScalarType.Float32);
+            var chosen = new long[count];
+            int rowBytes = Features * (Bytes is not null ? 1 : sizeof(float));
+            int k = 0;
+            for (int i = 0; i < Count; i++)
+            {
+                if (select is not null && select[i] != wanted)
+                {
+                    continue;
+                }
+
+                var row = Bytes is not null
+                    ? Bytes.AsSpan((int)((long)i * Features), Features)
+                    : System.Runtime.InteropServices.MemoryMarshal.AsBytes(Floats.AsSpan((int)((long)i * Features), Features));
+                row.CopyTo(SafeTensorsFile.Memory(inputs, (long)k * rowBytes, rowBytes));
+                chosen[k++] = Labels[i];
+            }
+
+            labels = torch.tensor(chosen, [count], torch.ScalarType.Int64);
             return new DataSplit(inputs, labels);
         }
         catch

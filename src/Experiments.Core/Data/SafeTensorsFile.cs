@@ -7,8 +7,8 @@ using TorchSharp;
 
 namespace Experiments.Data;
 
-/// <summary>One tensor to write: its name, safetensors dtype (<c>U8</c>, <c>F32</c>, <c>I64</c>), shape and raw little-endian bytes.</summary>
-internal sealed record SafeTensor(string Name, string Dtype, long[] Shape, ReadOnlyMemory<byte> Data);
+/// <summary>One tensor to write under a name: a contiguous CPU tensor of uint8 (<c>U8</c>), float32 (<c>F32</c>) or int64 (<c>I64</c>).</summary>
+internal sealed record SafeTensor(string Name, torch.Tensor Tensor);
 
 /// <summary>
 /// Reads and writes tensor files in the safetensors layout (https://github.com/huggingface/safetensors): an 8-byte
@@ -27,10 +27,24 @@ internal static class SafeTensorsFile
     /// <summary>Larger headers are taken as corruption (the dataset cache's headers are a few hundred bytes).</summary>
     private const long MaxHeaderLength = 1 << 20;
 
-    /// <summary>The whole file's content.</summary>
-    public static byte[] Serialize(IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>Largest span read or written at once (a span's length is an int).</summary>
+    private const int Chunk = 1 << 30;
+
+    /// <summary>
+    /// Writes the file to <paramref name="stream"/>: the header, then each tensor's bytes straight from its memory
+    /// (no copy of the content is built).
+    /// </summary>
+    public static void Write(Stream stream, IReadOnlyList<SafeTensor> tensors, IReadOnlyDictionary<string, string> metadata)
     {
         EnsureLittleEndian();
+        foreach (var tensor in tensors)
+        {
+            if (tensor.Tensor.device_type != DeviceType.CPU || !tensor.Tensor.is_contiguous())
+            {
+                throw new ArgumentException($"tensor {tensor.Name}: not a contiguous CPU tensor", nameof(tensors));
+            }
+        }
+
         using var json = new MemoryStream();
         using (var writer = new Utf8JsonWriter(json))
         {
@@ -45,15 +59,11 @@ internal static class SafeTensorsFile
             long offset = 0;
             foreach (var tensor in tensors)
             {
-                if (tensor.Data.Length != tensor.Shape.Aggregate(1L, (a, b) => a * b) * ElementSize(tensor.Dtype))
-                {
-                    throw new ArgumentException($"tensor {tensor.Name}: {tensor.Data.Length} bytes do not fit {tensor.Dtype} [{string.Join(", ", tensor.Shape)}]", nameof(tensors));
-                }
-
+                long length = ByteLength(tensor.Tensor);
                 writer.WriteStartObject(tensor.Name);
-                writer.WriteString("dtype", tensor.Dtype);
+                writer.WriteString("dtype", Dtype(tensor.Tensor.dtype));
                 writer.WriteStartArray("shape");
-                foreach (long dimension in tensor.Shape)
+                foreach (long dimension in tensor.Tensor.shape)
                 {
                     writer.WriteNumberValue(dimension);
                 }
@@ -61,29 +71,33 @@ internal static class SafeTensorsFile
                 writer.WriteEndArray();
                 writer.WriteStartArray("data_offsets");
                 writer.WriteNumberValue(offset);
-                writer.WriteNumberValue(offset + tensor.Data.Length);
+                writer.WriteNumberValue(offset + length);
                 writer.WriteEndArray();
                 writer.WriteEndObject();
-                offset += tensor.Data.Length;
+                offset += length;
             }
 
             writer.WriteEndObject();
         }
 
-        int headerLength = (int)((json.Length + 7) / 8 * 8);
-        long total = 8 + headerLength + tensors.Sum(t => (long)t.Data.Length);
-        var content = new byte[total];
-        BinaryPrimitives.WriteUInt64LittleEndian(content, (ulong)headerLength);
-        json.GetBuffer().AsSpan(0, (int)json.Length).CopyTo(content.AsSpan(8));
-        content.AsSpan(8 + (int)json.Length, headerLength - (int)json.Length).Fill((byte)' ');
-        long position = 8 + headerLength;
-        foreach (var tensor in tensors)
+        long headerLength = (json.Length + 7) / 8 * 8;
+        Span<byte> prefix = stackalloc byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(prefix, (ulong)headerLength);
+        stream.Write(prefix);
+        stream.Write(json.GetBuffer().AsSpan(0, (int)json.Length));
+        for (long pad = json.Length; pad < headerLength; pad++)
         {
-            tensor.Data.Span.CopyTo(content.AsSpan((int)position));
-            position += tensor.Data.Length;
+            stream.WriteByte((byte)' ');
         }
 
-        return content;
+        foreach (var tensor in tensors)
+        {
+            long length = ByteLength(tensor.Tensor);
+            for (long done = 0; done < length; done += Chunk)
+            {
+                stream.Write(Memory(tensor.Tensor, done, (int)Math.Min(Chunk, length - done)));
+            }
+        }
     }
 
     /// <summary>
@@ -169,11 +183,11 @@ internal static class SafeTensorsFile
             {
                 var tensor = torch.empty(entry.Shape, entry.Type);
                 tensors[entry.Name] = tensor;
-                var target = tensor.bytes;
-                int read = 0;
-                while (read < target.Length)
+                long size = entry.End - entry.Begin;
+                for (long read = 0; read < size;)
                 {
-                    int n = RandomAccess.Read(handle, target[read..], dataStart + entry.Begin + read);
+                    // Straight into the tensor's storage, a chunk at a time.
+                    int n = RandomAccess.Read(handle, Memory(tensor, read, (int)Math.Min(Chunk, size - read)), dataStart + entry.Begin + read);
                     if (n == 0)
                     {
                         throw new InvalidDataException($"tensor {entry.Name}: the file ended early");
@@ -181,8 +195,6 @@ internal static class SafeTensorsFile
 
                     read += n;
                 }
-
-                tensor.bytes = target;
             }
         }
         catch
@@ -198,10 +210,46 @@ internal static class SafeTensorsFile
         return (tensors, metadata);
     }
 
-    /// <summary>A managed array's bytes, for <see cref="SafeTensor.Data"/>.</summary>
-    public static ReadOnlyMemory<byte> Bytes<T>(T[] values)
-        where T : unmanaged =>
-        MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+    /// <summary>The bytes of a contiguous CPU tensor's data.</summary>
+    public static long ByteLength(torch.Tensor tensor) => tensor.NumberOfElements * tensor.ElementSize;
+
+    /// <summary>
+    /// <paramref name="length"/> bytes of a contiguous CPU tensor's memory from byte <paramref name="offset"/>, to
+    /// read or write in place; valid while the tensor is alive.
+    /// </summary>
+    public static unsafe Span<byte> Memory(torch.Tensor tensor, long offset, int length)
+    {
+        if (offset < 0 || length < 0 || offset + length > ByteLength(tensor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), $"[{offset}, {offset + length}) is outside the tensor's {ByteLength(tensor)} bytes");
+        }
+
+        if (length == 0)
+        {
+            return [];
+        }
+
+        // TorchSharp 0.107 has no public data pointer: Tensor.bytes is a Span of int length (2 GB at most) over the
+        // same memory, got through this native call, which is used here directly for long offsets.
+        var data = THSTensor_data(tensor.Handle);
+        if (data == IntPtr.Zero)
+        {
+            throw new InvalidOperationException("the tensor has no data pointer");
+        }
+
+        return new Span<byte>((byte*)data + offset, length);
+    }
+
+    [DllImport("LibTorchSharp")]
+    private static extern IntPtr THSTensor_data(IntPtr tensor);
+
+    private static string Dtype(torch.ScalarType type) => type switch
+    {
+        torch.ScalarType.Byte => "U8",
+        torch.ScalarType.Float32 => "F32",
+        torch.ScalarType.Int64 => "I64",
+        _ => throw new ArgumentException($"unsupported tensor type {type}", nameof(type)),
+    };
 
     private static int ElementSize(string dtype) => dtype switch
     {

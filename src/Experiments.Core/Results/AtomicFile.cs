@@ -14,17 +14,28 @@ public static class AtomicFile
     /// <summary>Writes <paramref name="content"/> to <paramref name="path"/>; throws <see cref="IOException"/> naming the path.</summary>
     public static void Write(string path, byte[] content)
     {
-        ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(content);
+        Write(path, stream => stream.Write(content));
+    }
+
+    /// <summary>
+    /// Writes what <paramref name="write"/> puts in the stream it is given to <paramref name="path"/>, without holding
+    /// the whole content in memory; throws <see cref="IOException"/> naming the path. The stream is positioned at
+    /// the start and must only be written to; a failure of <paramref name="write"/> keeps the old file.
+    /// </summary>
+    public static void Write(string path, Action<Stream> write)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        ArgumentNullException.ThrowIfNull(write);
         switch (FileNode.Of(path))
         {
             case FileNodeKind.Directory:
                 throw new IOException($"Cannot write '{path}': it is a directory");
             case FileNodeKind.Special:
-                WriteInPlace(path, content);
+                WriteInPlace(path, write);
                 break;
             default:
-                WriteAndRename(path, FinalTarget(path), content);
+                WriteAndRename(path, FinalTarget(path), write);
                 break;
         }
     }
@@ -49,19 +60,22 @@ public static class AtomicFile
     }
 
     /// <summary>Writes into the node <paramref name="path"/> names, as a shell's <c>&gt;</c> does (also the fallback for a regular file when its type cannot be told).</summary>
-    internal static void WriteInPlace(string path, byte[] content)
+    internal static void WriteInPlace(string path, byte[] content) => WriteInPlace(path, stream => stream.Write(content));
+
+    private static void WriteInPlace(string path, Action<Stream> write)
     {
         try
         {
             // Open, not Create: a device or a pipe is neither truncated nor replaced. Unbuffered, so an error such as
             // /dev/full's "no space left on device" surfaces here and not in a finalizer.
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, bufferSize: 0);
-            stream.Write(content);
+            long start = stream.CanSeek ? stream.Position : 0;
+            write(stream);
             // A regular file written in place (where FileNode cannot tell it from a device) must not keep the tail of
             // longer old content; a device or a pipe has no length to cut (0, or not seekable).
-            if (stream.CanSeek && stream.Length > content.Length)
+            if (stream.CanSeek && stream.Length > stream.Position - start)
             {
-                stream.SetLength(content.Length);
+                stream.SetLength(stream.Position - start);
             }
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
@@ -70,7 +84,7 @@ public static class AtomicFile
         }
     }
 
-    private static void WriteAndRename(string path, string target, byte[] content)
+    private static void WriteAndRename(string path, string target, Action<Stream> write)
     {
         // The process id and a random part: two writers of the same file, in two processes or two threads, never share one.
         var temporary = target + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
@@ -78,7 +92,7 @@ public static class AtomicFile
         {
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                stream.Write(content);
+                write(stream);
                 stream.Flush(flushToDisk: true);
             }
 
@@ -89,6 +103,12 @@ public static class AtomicFile
             TryDelete(temporary);
             var through = target == path ? "" : $" (a link to '{target}')";
             throw new IOException($"Cannot write '{path}'{through}: {exception.Message}", exception);
+        }
+        catch
+        {
+            // The writer failed otherwise: no temporary file stays behind.
+            TryDelete(temporary);
+            throw;
         }
     }
 

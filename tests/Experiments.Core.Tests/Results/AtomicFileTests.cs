@@ -167,4 +167,20 @@ public sealed class AtomicFileTests : IDisposable
         Assert.Equal("regular file", NodeType(file));
         Assert.Equal([file], directory.Files());
     }
+
+    [Fact]
+    public void A_streaming_writer_that_fails_keeps_the_old_file_and_leaves_no_temporary_file()
+    {
+        string path = devices.Combine("kept.md");
+        AtomicFile.Write(path, Content);
+        Assert.Throws<InvalidOperationException>(() => AtomicFile.Write(path, stream =>
+        {
+            stream.Write(Encoding.UTF8.GetBytes("half of a new"));
+            throw new InvalidOperationException("the writer failed");
+        }));
+        Assert.Equal(Content, File.ReadAllBytes(path));
+        Assert.Equal([path], Directory.GetFiles(Path.GetDirectoryName(path)!));
+        AtomicFile.Write(path, stream => stream.Write(Encoding.UTF8.GetBytes("new")));
+        Assert.Equal("new", File.ReadAllText(path));
+    }
 }
