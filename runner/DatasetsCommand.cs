@@ -67,8 +67,9 @@ internal static class DatasetsCommand
                 loaded[description.Name] = data;
                 listings.Add(new DatasetListing(description, DatasetOverview.Summarize(data, DatasetOverview.Locate(store, description.Name)), null));
             }
-            catch (Exception exception) when (exception is DataException or IOException or UnauthorizedAccessException or HttpRequestException or NotSupportedException or ArgumentException)
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Any failure (a bad file, or a fault of the loader) is this dataset's: the others are still listed.
                 listings.Add(new DatasetListing(description, null, exception.Message));
             }
         }
