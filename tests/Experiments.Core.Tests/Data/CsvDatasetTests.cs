@@ -39,6 +39,22 @@ public sealed class CsvDatasetTests : IDisposable
     }
 
     [Fact]
+    public void An_absolute_root_is_read_where_it_is_not_under_the_data_root()
+    {
+        string elsewhere = _temp.Combine("elsewhere", "tables");
+        var d = Fixtures.Csv("abs", 2, ["x", "y"], test: "test.csv") with { Root = elsewhere };
+        Fixtures.Text(Path.Combine(elsewhere, "data.csv"), "1,2,x\n3,4,y\n");
+        Fixtures.Text(Path.Combine(elsewhere, "test.csv"), "5,6,y\n");
+        using var store = Store(d);
+
+        var data = store.Load("abs");
+
+        Assert.Equal([1f, 2, 3, 4], Fixtures.Floats(data.Train.Inputs));
+        Assert.Equal([5f, 6], Fixtures.Floats(data.Test.Inputs));
+        Assert.False(Directory.Exists(_temp.Combine("data", "abs")));
+    }
+
+    [Fact]
     public void The_label_column_by_index_and_numbers_in_the_invariant_culture()
     {
         var culture = System.Globalization.CultureInfo.CurrentCulture;
