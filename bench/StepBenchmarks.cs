@@ -53,7 +53,7 @@ public class StepBenchmarks
         autograd = new Experiments.Training.AutogradGradient(model, optimizer);
         buffer = empty(100, 784);
         fixedTargets = data.Train.Labels.narrow(0, 0, 100);
-        inputs = Experiments.Training.TrainingInputs.Prepare(data.Train, Recipes.Find("seed-recipe").Experiment.Settings, cacheFloats: false);
+        inputs = Experiments.Training.TrainingInputs.Prepare(data, Recipes.Find("seed-recipe").Experiment.Settings, cacheFloats: false);
     }
 
     [GlobalCleanup]

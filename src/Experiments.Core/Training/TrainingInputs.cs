@@ -79,7 +79,7 @@ internal sealed class TrainingInputs : IDisposable
     /// <param name="cacheFloats">Whether to keep a float copy of the training inputs (see the remarks).</param>
     /// <param name="inputDivisor">Raw values are divided by this (255: pixels to [0, 1]).</param>
     /// <param name="datasetName">The dataset, as error messages name it.</param>
-    public static TrainingInputs Prepare(DataSplit train, ExperimentSettings settings, bool cacheFloats, double inputDivisor = 255, string datasetName = "the dataset")
+    public static TrainingInputs Prepare(DataSplit train, ExperimentSettings settings, bool cacheFloats, double inputDivisor, string datasetName)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(settings);

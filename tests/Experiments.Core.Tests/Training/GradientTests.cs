@@ -73,7 +73,7 @@ public sealed class GradientTests
         var labels = randint(0, 3, [25], dtype: ScalarType.Int64, generator: generator);
         using var split = new global::Experiments.Data.DataSplit(images.clone(), labels.clone());
         var settings = new ExperimentSettings { InputSize = 6, NumClasses = 3, Epochs = 1, BatchSize = 25, LearningRate = 1 };
-        using var inputs = TrainingInputs.Prepare(split, settings, cacheFloats: true);
+        using var inputs = TrainingInputs.Prepare(split, settings, cacheFloats: true, inputDivisor: 255, datasetName: "random pixels");
         using var fast = AffineGradient.TryCreate(model, 6, 3)!;
 
         var chunked = fast.ComputeFullBatch(inputs, chunkSize: 7).item<double>();

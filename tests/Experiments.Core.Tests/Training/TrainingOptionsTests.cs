@@ -63,7 +63,7 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
     public void The_validation_images_are_never_trained_on_nor_augmented()
     {
         var settings = Base with { ValidationSplit = 0.1, Augment = Augmentation.Shifts };
-        using var inputs = TrainingInputs.Prepare(mnist.Subset.Train, settings, cacheFloats: false);
+        using var inputs = TrainingInputs.Prepare(mnist.Subset, settings, cacheFloats: false);
 
         Assert.Equal(2700 * 5, inputs.Count);
         Assert.Equal(300, inputs.ValidationFeatures!.shape[0]);
@@ -73,8 +73,8 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
         var split = bincount(inputs.Labels, minlength: 10).div(5).add(bincount(inputs.ValidationLabels!, minlength: 10));
         Assert.True(Same(original, split));
         // Same seed, same split; another seed, another split.
-        using var again = TrainingInputs.Prepare(mnist.Subset.Train, settings, cacheFloats: false);
-        using var other = TrainingInputs.Prepare(mnist.Subset.Train, settings with { Seed = 1 }, cacheFloats: false);
+        using var again = TrainingInputs.Prepare(mnist.Subset, settings, cacheFloats: false);
+        using var other = TrainingInputs.Prepare(mnist.Subset, settings with { Seed = 1 }, cacheFloats: false);
         Assert.True(Same(inputs.ValidationFeatures, again.ValidationFeatures!));
         Assert.False(Same(inputs.ValidationFeatures, other.ValidationFeatures!));
     }
@@ -83,7 +83,7 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
     public void Standardize_gives_the_training_pixels_mean_0_and_deviation_1_and_the_test_pixels_the_same_transform()
     {
         var settings = Base with { Normalize = InputNormalization.Standardize };
-        using var inputs = TrainingInputs.Prepare(mnist.Subset.Train, settings, cacheFloats: true);
+        using var inputs = TrainingInputs.Prepare(mnist.Subset, settings, cacheFloats: true);
         using var scope = NewDisposeScope();
         var features = inputs.AllFeatures!;
         var varying = mnist.Subset.Train.Inputs.squeeze(1).reshape(3000, -1).to_type(ScalarType.Float32).std(0).gt(0);
@@ -100,7 +100,7 @@ public sealed class TrainingOptionsTests(MnistFixture mnist) : IClassFixture<Mni
     [Fact]
     public void Deskew_is_applied_to_the_test_images_too()
     {
-        using var inputs = TrainingInputs.Prepare(mnist.Subset.Train, Base with { Deskew = true }, cacheFloats: false);
+        using var inputs = TrainingInputs.Prepare(mnist.Subset, Base with { Deskew = true }, cacheFloats: false);
         using var scope = NewDisposeScope();
         var images = mnist.Subset.Test.Inputs.squeeze(1).narrow(0, 0, 50);
         var expected = Experiments.Preprocessing.Deskew.Apply(images).reshape(50, -1).to_type(ScalarType.Float32).div(255f);
