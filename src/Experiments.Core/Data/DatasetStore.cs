@@ -185,7 +185,8 @@ public sealed class DatasetStore : IDisposable
     /// </summary>
     private Dataset LoadIdx(DatasetDescription description, CancellationToken cancellationToken)
     {
-        var raw = Read(new IdxLayout(description), cancellationToken);
+        var layout = new IdxLayout(description);
+        var raw = Read(layout, cancellationToken);
         var shape = description.Shape;
         if (shape.Count != 3 || shape[0] != 1 || shape[1] != raw.TrainImages.Rows || shape[2] != raw.TrainImages.Columns)
         {
@@ -195,7 +196,6 @@ public sealed class DatasetStore : IDisposable
         }
 
         var hashes = new Dictionary<string, string>(description.Sha256, StringComparer.Ordinal);
-        var layout = new IdxLayout(description);
         foreach (var (file, actual) in new[]
         {
             (layout.TrainImages, raw.TrainImages.Sha256), (layout.TrainLabels, raw.TrainLabels.Sha256),
@@ -213,6 +213,29 @@ public sealed class DatasetStore : IDisposable
 
     /// <summary>Reads and verifies the dataset into byte buffers, without tensors (and without caching them).</summary>
     public RawImageDataset Read(string name, CancellationToken cancellationToken = default) => Read(Layout(name), cancellationToken);
+
+    /// <summary>
+    /// The folders the dataset's sources are found in now, for every format (an IDX file's folder, an image folder's
+    /// parent, a CSV file's folder), distinct, train first, as a load finds them; nothing is read or hashed (a missing
+    /// IDX file is downloaded when the options allow it, as by <see cref="Locate(string, CancellationToken)"/>).
+    /// </summary>
+    /// <exception cref="DatasetNotFoundException">A source is missing.</exception>
+    public IReadOnlyList<string> SourceFolders(string name)
+    {
+        var description = GetInfo(name);
+        IEnumerable<string> paths;
+        if (description.Format == DatasetFormat.Idx)
+        {
+            var found = Locate(new IdxLayout(description), CancellationToken.None);
+            paths = [found.TrainImages, found.TrainLabels, found.TestImages, found.TestLabels];
+        }
+        else
+        {
+            paths = _decoded.SourcePaths(description);
+        }
+
+        return [.. paths.Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!).Distinct(StringComparer.Ordinal)];
+    }
 
     /// <summary>Finds the dataset's files, downloading the missing ones when allowed. Does not verify files already present.</summary>
     public DatasetFilePaths Locate(string name, CancellationToken cancellationToken = default) => Locate(Layout(name), cancellationToken);

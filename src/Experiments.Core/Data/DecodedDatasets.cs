@@ -201,6 +201,9 @@ internal sealed class DecodedDatasets
         }
     }
 
+    /// <summary>The full paths the description's sources were found at (train first); throws when one is missing.</summary>
+    public IReadOnlyList<string> SourcePaths(DatasetDescription d) => [.. Locate(d).Select(l => Path.GetFullPath(l.Path))];
+
     private List<Located> Locate(DatasetDescription d)
     {
         var directories = DatasetStore.SearchDirectories(_options, d);

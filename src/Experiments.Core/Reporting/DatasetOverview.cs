@@ -52,29 +52,11 @@ public static class DatasetOverview
         return new DatasetSummary(data.Description, location, data.Train.Count, data.Test.Count, PerClass(data.Train, data.NumClasses), PerClass(data.Test, data.NumClasses));
     }
 
-    /// <summary>
-    /// Where the store finds the dataset's files: for IDX the folders of its four files (as the store located them),
-    /// otherwise the first folder, of the data root and the system directories, that holds its training source.
-    /// Null when none does.
-    /// </summary>
-    public static string? Locate(DatasetStore store, string name)
+    /// <summary>Where the store finds the dataset's files: the folders of its sources (<see cref="DatasetStore.SourceFolders"/>).</summary>
+    public static string Locate(DatasetStore store, string name)
     {
         ArgumentNullException.ThrowIfNull(store);
-        var description = store.GetInfo(name);
-        if (description.Format == DatasetFormat.Idx)
-        {
-            var paths = store.Locate(description.Name);
-            return string.Join(", ", new[] { paths.TrainImages, paths.TrainLabels, paths.TestImages, paths.TestLabels }
-                .Select(p => Path.GetDirectoryName(Path.GetFullPath(p))!)
-                .Distinct(StringComparer.Ordinal));
-        }
-
-        var roots = Path.IsPathRooted(description.Root)
-            ? [description.Root]
-            : new[] { store.Options.DataRoot }.Concat(store.Options.SystemSearchDirectories).Select(d => Path.Combine(d, description.Root));
-        return roots
-            .Select(Path.GetFullPath)
-            .FirstOrDefault(root => description.Train.Paths.All(p => File.Exists(Path.Combine(root, p)) || File.Exists(Path.Combine(root, p + ".gz")) || Directory.Exists(Path.Combine(root, p))));
+        return string.Join(", ", store.SourceFolders(name));
     }
 
     /// <summary>One row per dataset: name, format, description, example shape, classes, where it was found, split sizes (or the error).</summary>
