@@ -103,7 +103,12 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         WarnAboutStaleFiles(experiments);
         using var store = new DatasetStore(StoreOptions(console, options));
 
-        var session = new ExperimentSession(name => store.Load(name, cancellationToken));
+        var session = new ExperimentSession(name => store.Load(name, cancellationToken))
+        {
+            // Each experiment's model goes into its folder of the run: results/RUN/EXPERIMENT/model.safetensors.
+            Checkpoints = experiment => new Checkpoints.CheckpointOptions(Path.Combine(options.Results, recording.RunId.ToString(CultureInfo.InvariantCulture), RunPlots.FolderName(experiment.Name))),
+            ResultsDirectory = options.Results,
+        };
         var outputs = new RunOutputs(console, options.Results);
         var results = new List<ExperimentResult>();
         var cancelled = false;
@@ -155,6 +160,10 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
                 // Until the trainer measures it, the model is what the build says it is.
                 result = result.Model is null ? result with { Model = experiment.Architecture } : result;
+                if (result.CheckpointError is { } checkpointError)
+                {
+                    Warn($"{experiment.Name}: {checkpointError}; the result is kept without it");
+                }
                 recording.Record(result, cache.KeyOf(experiment));
             }
 

@@ -58,12 +58,17 @@ internal sealed class RunCache
         }
 
         var candidates = new Dictionary<IExperiment, StoredResult>(ReferenceEqualityComparer.Instance);
+        var resultsDirectory = Path.GetDirectoryName(Path.GetFullPath(recording.StorePath))!;
         foreach (var (experiment, key) in cache.keys)
         {
             var lookup = recording.FindCached(key);
-            if (lookup.Hit is { } hit)
+            if (lookup.Hit is { } hit && CheckpointProblem(hit, resultsDirectory) is { } missing)
             {
-                candidates[experiment] = hit;
+                warn($"{experiment.Name} is trained again: the run cache's result of run {hit.RunId} {missing}");
+            }
+            else if (lookup.Hit is { } reusable)
+            {
+                candidates[experiment] = reusable;
             }
             else if (lookup.Problem is { } problem)
             {
@@ -83,6 +88,32 @@ internal sealed class RunCache
         }
 
         return cache;
+    }
+
+    /// <summary>
+    /// Why a stored result cannot answer for a run although its key matches: it has no checkpoint (recorded before
+    /// checkpoints were kept, or its write failed), or a checkpoint file is gone or has another length than recorded.
+    /// Null when its checkpoint is in place (its SHA-256s are checked by whatever reads it: predict, export-model).
+    /// </summary>
+    internal static string? CheckpointProblem(StoredResult hit, string resultsDirectory)
+    {
+        if (hit.Result.Checkpoint is not { } checkpoint)
+        {
+            return "has no saved model (recorded before checkpoints were kept)";
+        }
+
+        var directory = checkpoint.FullDirectory(resultsDirectory);
+        foreach (var file in checkpoint.Files)
+        {
+            var path = Path.Combine(directory, file.Name);
+            var info = new FileInfo(path);
+            if (!info.Exists || info.Length != file.Bytes)
+            {
+                return $"lost its checkpoint file '{path}' ({(info.Exists ? "changed" : "deleted or moved")})";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The experiment's key, or null when it is not cacheable.</summary>

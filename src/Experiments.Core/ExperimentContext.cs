@@ -26,6 +26,15 @@ public sealed class ExperimentContext
     public CancellationToken CancellationToken { get; init; }
 
     /// <summary>
+    /// Where to save the trained model (<c>model.safetensors</c> and <c>config.json</c>) when the experiment completes;
+    /// null saves nothing.
+    /// </summary>
+    public Checkpoints.CheckpointOptions? Checkpoints { get; init; }
+
+    /// <summary>The results folder the run history is in: checkpoint folders inside it are recorded relative to it. Null: absolute.</summary>
+    public string? ResultsDirectory { get; init; }
+
+    /// <summary>
     /// Whether to measure test loss and accuracy after every epoch, for learning curves
     /// (<see cref="EpochMetrics.TestLoss"/>, <see cref="EpochMetrics.TestAccuracy"/>). The trainer copies the
     /// parameters at each epoch's end and evaluates the copies after training, outside the training time.

@@ -91,6 +91,21 @@ public sealed record ExperimentResult
     public Models.ModelState? State { get; init; }
 
     /// <summary>
+    /// Where the trained model was saved (<c>model.safetensors</c> and <c>config.json</c>, with their SHA-256s), or
+    /// null when no checkpoint was written (not asked for, not completed, or the write failed: see <see cref="CheckpointError"/>).
+    /// </summary>
+    public Checkpoints.CheckpointRecord? Checkpoint { get; init; }
+
+    /// <summary>Why the checkpoint of a completed result could not be written (a full disk...), or null. The result itself is kept.</summary>
+    public string? CheckpointError { get; init; }
+
+    /// <summary>
+    /// How raw examples became the model's inputs (divisor, deskew, the training statistics of standardization), or
+    /// null when training did not get that far.
+    /// </summary>
+    public Checkpoints.InputTransform? Inputs { get; init; }
+
+    /// <summary>
     /// The run whose training this result is, when the run cache reused it instead of training again (same
     /// configuration, code and dataset); null for a result trained in its own run.
     /// </summary>

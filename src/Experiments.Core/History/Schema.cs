@@ -100,6 +100,13 @@ internal static class Schema
         """
         ALTER TABLE results ADD COLUMN class_names TEXT;
         """,
+
+        // 6: where a completed result's checkpoint is (model.safetensors and config.json): its folder, relative to the
+        // store's folder when inside it, and each file's SHA-256 and length, as JSON. NULL: no checkpoint (rows
+        // written before, or a write that failed). A cached result's row repeats the checkpoint of the result it reuses.
+        """
+        ALTER TABLE results ADD COLUMN checkpoint TEXT;
+        """,
     ];
 
     /// <summary>The version this build writes and understands.</summary>

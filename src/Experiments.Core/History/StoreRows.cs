@@ -15,11 +15,11 @@ internal static class StoreRows
         INSERT INTO results (run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters, seed,
             test_accuracy, test_loss, validation_accuracy, validation_loss, train_seconds, evaluation_seconds, epochs, test, validation, error,
             weights, weights_rows, weights_columns, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
-            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names)
+            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint)
         VALUES ($run, $recorded, $experiment, $dataset, $source, $sha, $status, $hyperparameters, $seed,
             $testAccuracy, $testLoss, $validationAccuracy, $validationLoss, $train, $evaluation, $epochs, $test, $validation, $error,
             $weights, $rows, $columns, $preprocess, $bestEpoch, $stoppedEarly, $divergence,
-            $model, $stateResult, $stateEntries, $configurationKey, $codeKey, $datasetKey, $cachedFromRun, $classNames)
+            $model, $stateResult, $stateEntries, $configurationKey, $codeKey, $datasetKey, $cachedFromRun, $classNames, $checkpoint)
         RETURNING id
         """;
 
@@ -66,6 +66,7 @@ internal static class StoreRows
         p.AddWithValue("$datasetKey", (object?)source?.CacheKey?.Dataset ?? DBNull.Value);
         p.AddWithValue("$cachedFromRun", result.CachedFromRun is { } cachedFrom ? cachedFrom : DBNull.Value);
         p.AddWithValue("$classNames", StoredJson.ClassNames(result.ClassNames));
+        p.AddWithValue("$checkpoint", result.Checkpoint is { } checkpoint ? StoredJson.Checkpoint(checkpoint) : DBNull.Value);
     }
 
     /// <summary>The columns <see cref="ReadResult"/> reads, in its order; the weights only when asked for.</summary>
@@ -73,7 +74,7 @@ internal static class StoreRows
         SELECT id, run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters,
                train_seconds, evaluation_seconds, epochs, test, validation, error, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
         """ + (withWeights ? " weights, weights_rows, weights_columns" : " NULL, NULL, NULL")
-        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names FROM results ";
+        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint FROM results ";
 
     public static StoredResult ReadResult(SqliteDataReader reader)
     {
@@ -132,6 +133,7 @@ internal static class StoreRows
                     Weights = weights,
                     Model = model,
                     CachedFromRun = reader.IsDBNull(28) ? null : Column("cached_from_run", () => reader.GetInt64(28)),
+                    Checkpoint = reader.IsDBNull(30) ? null : Column("checkpoint", () => StoredJson.ReadCheckpoint(reader.GetString(30))),
                 },
             };
         }

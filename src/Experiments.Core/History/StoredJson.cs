@@ -173,6 +173,38 @@ internal static class StoredJson
             : throw new JsonException($"expected a class name (a string), not {e.ValueKind}"))];
     }
 
+    /// <summary>A checkpoint's folder and files: <c>{"directory": ..., "files": [{"name", "sha256", "bytes"}]}</c>.</summary>
+    public static string Checkpoint(Checkpoints.CheckpointRecord checkpoint) => Write(writer =>
+    {
+        writer.WriteStartObject();
+        writer.WriteString("directory", checkpoint.Directory);
+        writer.WriteStartArray("files");
+        foreach (var file in checkpoint.Files)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", file.Name);
+            writer.WriteString("sha256", file.Sha256);
+            writer.WriteNumber("bytes", file.Bytes);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndObject();
+    });
+
+    /// <summary>Reads what <see cref="Checkpoint"/> writes; anything else is a <see cref="JsonException"/> or <see cref="KeyNotFoundException"/>.</summary>
+    public static Checkpoints.CheckpointRecord ReadCheckpoint(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        return new Checkpoints.CheckpointRecord(
+            root.GetProperty("directory").GetString() ?? throw new JsonException("the checkpoint's directory is null"),
+            [.. root.GetProperty("files").EnumerateArray().Select(f => new Checkpoints.CheckpointFile(
+                f.GetProperty("name").GetString() ?? throw new JsonException("a checkpoint file's name is null"),
+                f.GetProperty("sha256").GetString() ?? throw new JsonException("a checkpoint file's sha256 is null"),
+                f.GetProperty("bytes").GetInt64()))]);
+    }
+
     public static void Number(Utf8JsonWriter writer, double value)
     {
         if (double.IsFinite(value))

@@ -23,6 +23,12 @@ public sealed class ExperimentSession
     /// </summary>
     public bool MeasureCurves { get; init; } = true;
 
+    /// <summary>Where each experiment saves its trained model (<see cref="ExperimentContext.Checkpoints"/>); null saves none.</summary>
+    public Func<IExperiment, Checkpoints.CheckpointOptions?>? Checkpoints { get; init; }
+
+    /// <summary>The results folder, which checkpoint folders are recorded relative to (<see cref="ExperimentContext.ResultsDirectory"/>).</summary>
+    public string? ResultsDirectory { get; init; }
+
     /// <summary>Runs one experiment. Cancellation propagates; every other exception becomes a failed result.</summary>
     public ExperimentResult Run(IExperiment experiment, IProgress<EpochReport>? progress = null, CancellationToken cancellationToken = default) =>
         Run(experiment, progress, null, cancellationToken);
@@ -42,6 +48,8 @@ public sealed class ExperimentSession
                 BatchProgress = batchProgress,
                 CancellationToken = cancellationToken,
                 MeasureTestCurves = MeasureCurves,
+                Checkpoints = Checkpoints?.Invoke(experiment),
+                ResultsDirectory = ResultsDirectory,
             };
             var result = experiment.Run(context);
 

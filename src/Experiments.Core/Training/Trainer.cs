@@ -188,7 +188,7 @@ public static class Trainer
         var measuredEpochs = snapshots is null
             ? epochs
             : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures!, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
-        return trained with
+        var completed = trained with
         {
             Epochs = measuredEpochs,
             Test = test!,
@@ -198,7 +198,9 @@ public static class Trainer
             State = state,
             BestEpoch = bestEpoch,
             StoppedEarly = stoppedEarly,
+            Inputs = inputs.Transform(context.Data.ExampleShape),
         };
+        return TrainedCheckpoint.Save(experiment, context, model, completed);
     }
 
     /// <summary>

@@ -210,6 +210,21 @@ internal sealed class TrainingInputs : IDisposable
     /// <summary>The whole training set as one float32 tensor, when it is cached (else null).</summary>
     public Tensor? AllFeatures => features;
 
+    /// <summary>
+    /// The transform from raw examples to the model's inputs, with the statistics measured on the training portion,
+    /// as a checkpoint keeps it (<see cref="Checkpoints.InputTransform.Apply"/> computes what <see cref="TransformImages"/> does).
+    /// </summary>
+    public Checkpoints.InputTransform Transform(IReadOnlyList<int> exampleShape)
+    {
+        ArgumentNullException.ThrowIfNull(exampleShape);
+        return new Checkpoints.InputTransform(
+            exampleShape.ToArray(),
+            divisor,
+            deskew,
+            mean is null ? null : mean.data<float>().ToArray(),
+            std is null ? null : std.data<float>().ToArray());
+    }
+
     /// <summary>Transforms examples of another split (the test set, uint8 or float32 [n, ...shape]) exactly as the validation examples: float32 [n, d].</summary>
     public Tensor TransformImages(Tensor images)
     {
