@@ -51,6 +51,13 @@ public interface IExperiment
     Models.ModelSummary Architecture => Models.ModelSummary.Linear(Settings.InputSize, Settings.NumClasses);
 
     /// <summary>
+    /// The forward pass as data (<see cref="Models.Network"/>) for a model declared in YAML (linear, <c>mlp</c>,
+    /// <c>layers</c>): the generator emits it beside the model class, a checkpoint keeps it, and the ONNX export is
+    /// built from it. Null (the default) for a user module or a hand-written experiment: such a model cannot be exported.
+    /// </summary>
+    Models.Network? Network => null;
+
+    /// <summary>
     /// What a result depends on in code besides the runtime: the generator's build and, for a user module, the
     /// SHA-256 of the source files that declare it. The run cache compares it; null for an experiment not generated
     /// from YAML (never cached).

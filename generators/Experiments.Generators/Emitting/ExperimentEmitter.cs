@@ -34,14 +34,26 @@ internal static class ExperimentEmitter
     /// <summary>The runtime and TorchSharp types model classes name, aliased by their short name, sorted.</summary>
     private static readonly string[] ModelAliases =
     {
+        "global::Experiments.Models.ActivationKind",
+        "global::Experiments.Models.ActivationLayer",
         "global::TorchSharp.Modules.BatchNorm1d",
         "global::TorchSharp.Modules.BatchNorm2d",
+        "global::Experiments.Models.BatchNormLayer",
         "global::TorchSharp.Modules.Conv2d",
+        "global::Experiments.Models.Conv2dLayer",
         "global::Experiments.Models.Dropout",
-        "global::TorchSharp.Modules.Linear",
+        "global::Experiments.Models.DropoutLayer",
+        "global::Experiments.Models.FlattenLayer",
         "global::Experiments.Models.LayerSummary",
+        "global::TorchSharp.Modules.Linear",
+        "global::Experiments.Models.LinearLayer",
         "global::Experiments.Models.ModelKind",
         "global::Experiments.Models.ModelSummary",
+        "global::Experiments.Models.Network",
+        "global::Experiments.Models.NetworkLayer",
+        "global::Experiments.Models.Pool2dLayer",
+        "global::Experiments.Models.PoolKind",
+        "global::Experiments.Models.ReshapeLayer",
         "global::TorchSharp.torch.Tensor",
     };
 
@@ -292,6 +304,9 @@ internal static class ExperimentEmitter
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public global::Experiments.Models.ModelSummary Architecture => {ModelEmitter.SummaryExpression(spec)};");
+            writer.WriteLine();
+            writer.WriteLine("/// <inheritdoc/>");
+            writer.WriteLine($"public global::Experiments.Models.Network? Network => {ModelEmitter.NetworkExpression(spec)};");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public string? CodeFingerprint => {ModelEmitter.FingerprintExpression(spec)};");

@@ -30,14 +30,16 @@ internal static class ModelEmitter
     /// <summary>The short names of the types a model's class names (the aliases its file declares).</summary>
     public static System.Collections.Generic.HashSet<string> UsedTypes(ModelSpec model)
     {
-        var used = new System.Collections.Generic.HashSet<string>(System.StringComparer.Ordinal) { "LayerSummary", "ModelKind", "ModelSummary", "Tensor" };
+        var used = new System.Collections.Generic.HashSet<string>(System.StringComparer.Ordinal) { "LayerSummary", "ModelKind", "ModelSummary", "Network", "NetworkLayer", "Tensor" };
         if (model is LinearModelSpec)
         {
             used.Add("Linear");
+            used.Add("LinearLayer");
         }
         else if (model is LayerStackSpec stack)
         {
             used.UnionWith(stack.Layers.Where(l => l.IsField).Select(FieldType));
+            used.UnionWith(NetworkSteps(stack).SelectMany(s => NetworkTypes(s.Layer)));
         }
 
         return used;
@@ -49,6 +51,9 @@ internal static class ModelEmitter
         ModuleModelSpec module => $"new global::Experiments.Models.ModelSummary(global::Experiments.Models.ModelKind.Module, {ExperimentEmitter.Literal(module.Architecture)}, {IntArray(module.InputShape)}, global::System.Array.Empty<global::Experiments.Models.LayerSummary>(), -1)",
         _ => spec.ModelType + ".Summary",
     };
+
+    /// <summary>What <c>IExperiment.Network</c> returns: the model class's <c>Network</c>, or null for a user module.</summary>
+    public static string NetworkExpression(ExperimentSpec spec) => spec.Model is ModuleModelSpec ? "null" : spec.ModelType + ".Network";
 
     /// <summary>What <c>IExperiment.CodeFingerprint</c> returns.</summary>
     public static string FingerprintExpression(ExperimentSpec spec) => spec.Model is ModuleModelSpec { Bound: { } bound }
@@ -78,6 +83,7 @@ internal static class ModelEmitter
         using (writer.Block($"public sealed class {model.TypeName} : nn.Module<Tensor, Tensor>"))
         {
             WriteSummary(writer, linear, new[] { $"new LayerSummary(\"linear\", \"linear {Invariant(linear.Classes)}\", new[] {{ {Invariant(linear.Classes)} }}, {Long(linear.ParameterCount)})" }, linear.ParameterCount);
+            WriteNetwork(writer, linear, new[] { $"new LinearLayer(\"linear\", InFeatures: {Invariant(linear.Inputs)}, OutFeatures: {Invariant(linear.Classes)}, Bias: true)" });
             writer.WriteLine("private readonly Linear linear;");
             writer.WriteLine();
             writer.WriteLine("/// <summary>Creates the model with freshly initialised weights (seed torch first for repeatable runs).</summary>");
@@ -121,6 +127,7 @@ internal static class ModelEmitter
         {
             var rows = stack.Layers.Select(l => $"new LayerSummary({ExperimentEmitter.Literal(l.Name)}, {ExperimentEmitter.Literal(l.Display)}, {IntArray(l.OutputShape)}, {Long(l.Parameters)})").ToArray();
             WriteSummary(writer, stack, rows, stack.ParameterCount);
+            WriteNetwork(writer, stack, NetworkSteps(stack).Select(s => NetworkLayer(s.Layer, s.Reshape)).ToArray());
             var fields = stack.Layers.Where(l => l.IsField).ToList();
             foreach (var layer in fields)
             {
@@ -212,6 +219,80 @@ internal static class ModelEmitter
         writer.WriteLine("    ParameterCount);");
         writer.WriteLine();
     }
+
+    /// <summary>
+    /// The <c>Network</c> property: the steps <c>forward</c> takes as data (what a checkpoint's config.json keeps and
+    /// the ONNX export reads), from the same spec as the code of <c>forward</c>.
+    /// </summary>
+    private static void WriteNetwork(SourceWriter writer, ModelSpec model, string[] layers)
+    {
+        writer.WriteLine("/// <summary>What <see cref=\"forward\"/> computes, step by step, as data: what a checkpoint keeps and the ONNX export reads.</summary>");
+        writer.WriteLine("public static Network Network { get; } = new(");
+        writer.WriteLine($"    {IntArray(model.InputShape)},");
+        writer.WriteLine("    new NetworkLayer[]");
+        writer.WriteLine("    {");
+        foreach (var layer in layers)
+        {
+            writer.WriteLine("        " + layer + ",");
+        }
+
+        writer.WriteLine("    },");
+        writer.WriteLine($"    OutputSoftmax: {(model.Softmax ? "true" : "false")});");
+        writer.WriteLine();
+    }
+
+    /// <summary>
+    /// The steps of <c>forward</c> in order, as <see cref="WriteStack"/> writes them: a reshape of the flat rows into
+    /// images first unless the first layer flattens (which is then skipped: the rows are flat already), then each layer.
+    /// </summary>
+    private static System.Collections.Generic.IEnumerable<(LayerSpec? Layer, EquatableArray<int> Reshape)> NetworkSteps(LayerStackSpec stack)
+    {
+        var input = stack.InputShape;
+        var first = stack.Layers[0];
+        if (input.Count > 1 && first is not FlattenLayerSpec)
+        {
+            yield return (null, input);
+        }
+
+        for (var i = 0; i < stack.Layers.Count; i++)
+        {
+            if (i == 0 && first is FlattenLayerSpec && input.Count > 1)
+            {
+                continue;
+            }
+
+            yield return (stack.Layers[i], EquatableArray<int>.Empty);
+        }
+    }
+
+    /// <summary>The constructor call of one step's record (<c>Experiments.Models.LinearLayer</c>, ...).</summary>
+    private static string NetworkLayer(LayerSpec? layer, EquatableArray<int> reshape) => layer switch
+    {
+        null => $"new ReshapeLayer(\"reshape\", {IntArray(reshape)})",
+        LinearLayerSpec linear => $"new LinearLayer({ExperimentEmitter.Literal(linear.Name)}, InFeatures: {Invariant(linear.InFeatures)}, OutFeatures: {Invariant(linear.OutFeatures)}, Bias: {Bool(linear.Bias)})",
+        Conv2dLayerSpec conv => $"new Conv2dLayer({ExperimentEmitter.Literal(conv.Name)}, InChannels: {Invariant(conv.InChannels)}, OutChannels: {Invariant(conv.OutChannels)}, Kernel: {Invariant(conv.Kernel)}, Stride: {Invariant(conv.Stride)}, Padding: {Invariant(conv.Padding)}, Bias: {Bool(conv.Bias)})",
+        Pool2dLayerSpec pool => $"new Pool2dLayer({ExperimentEmitter.Literal(pool.Name)}, PoolKind.{(pool.IsMax ? "Max" : "Average")}, Kernel: {Invariant(pool.Kernel)}, Stride: {Invariant(pool.Stride)}, Padding: {Invariant(pool.Padding)})",
+        BatchNormLayerSpec norm => $"new BatchNormLayer({ExperimentEmitter.Literal(norm.Name)}, Features: {Invariant(norm.Features)}, IsImage: {Bool(norm.IsImage)}, Epsilon: {ExperimentEmitter.Number(BatchNormLayerSpec.Epsilon)}, Momentum: {ExperimentEmitter.Number(BatchNormLayerSpec.Momentum)})",
+        ActivationLayerSpec activation => $"new ActivationLayer({ExperimentEmitter.Literal(activation.Name)}, ActivationKind.{activation.Function})",
+        DropoutLayerSpec dropout => $"new DropoutLayer({ExperimentEmitter.Literal(dropout.Name)}, P: {ExperimentEmitter.Number(dropout.P)})",
+        FlattenLayerSpec flatten => $"new FlattenLayer({ExperimentEmitter.Literal(flatten.Name)})",
+        _ => throw new System.ArgumentOutOfRangeException(nameof(layer), layer.GetType().Name, "a layer the network description does not know"),
+    };
+
+    /// <summary>The runtime types a step's record names (for the file's aliases).</summary>
+    private static string[] NetworkTypes(LayerSpec? layer) => layer switch
+    {
+        null => new[] { "ReshapeLayer" },
+        LinearLayerSpec => new[] { "LinearLayer" },
+        Conv2dLayerSpec => new[] { "Conv2dLayer" },
+        Pool2dLayerSpec => new[] { "Pool2dLayer", "PoolKind" },
+        BatchNormLayerSpec => new[] { "BatchNormLayer" },
+        ActivationLayerSpec => new[] { "ActivationLayer", "ActivationKind" },
+        DropoutLayerSpec => new[] { "DropoutLayer" },
+        _ => new[] { "FlattenLayer" },
+    };
+
+    private static string Bool(bool value) => value ? "true" : "false";
 
     private static void WriteDispose(SourceWriter writer, string[] fields)
     {

@@ -13,6 +13,7 @@ internal static class SweepEmitter
     private const string Settings = "global::Experiments.ExperimentSettings";
     private const string Module = "global::TorchSharp.torch.nn.Module<global::TorchSharp.torch.Tensor, global::TorchSharp.torch.Tensor>";
     private const string Summary = "global::Experiments.Models.ModelSummary";
+    private const string Network = "global::Experiments.Models.Network";
 
     public static string HintName(SweepSpec sweep) => sweep.TypePrefix + ".Sweep.g.cs";
 
@@ -112,11 +113,17 @@ internal static class SweepEmitter
                 writer.WriteLine($"public {Summary} Architecture => {model}.Summary;");
                 writer.WriteLine();
                 writer.WriteLine("/// <inheritdoc/>");
+                writer.WriteLine($"public {Network}? Network => {model}.Network;");
+                writer.WriteLine();
+                writer.WriteLine("/// <inheritdoc/>");
                 writer.WriteLine($"public {Module} CreateModel() => new {model}();");
             }
             else
             {
                 writer.WriteLine($"public abstract {Summary} Architecture {{ get; }}");
+                writer.WriteLine();
+                writer.WriteLine("/// <inheritdoc/>");
+                writer.WriteLine($"public abstract {Network}? Network {{ get; }}");
                 writer.WriteLine();
                 writer.WriteLine("/// <inheritdoc/>");
                 writer.WriteLine($"public abstract {Module} CreateModel();");
@@ -175,6 +182,9 @@ internal static class SweepEmitter
                 writer.WriteLine();
                 writer.WriteLine("/// <inheritdoc/>");
                 writer.WriteLine($"public override {Summary} Architecture => {ModelEmitter.SummaryExpression(spec)};");
+                writer.WriteLine();
+                writer.WriteLine("/// <inheritdoc/>");
+                writer.WriteLine($"public override {Network}? Network => {ModelEmitter.NetworkExpression(spec)};");
                 writer.WriteLine();
                 writer.WriteLine("/// <inheritdoc/>");
                 writer.WriteLine($"public override {Module} CreateModel() => {ModelEmitter.CreateExpression(spec)};");

@@ -42,6 +42,12 @@ public sealed record ExperimentConfig
     /// <summary>The architecture as trained (layers, output shapes, parameter count).</summary>
     public required ModelSummary Architecture { get; init; }
 
+    /// <summary>
+    /// The forward pass as data, for a model declared in YAML (<see cref="IExperiment.Network"/>): what the ONNX
+    /// export builds its graph from. Null for a user module.
+    /// </summary>
+    public Network? Network { get; init; }
+
     /// <summary>How raw examples become the model's inputs, with the training statistics.</summary>
     public required InputTransform Inputs { get; init; }
 
@@ -82,6 +88,12 @@ public sealed record ExperimentConfig
             using (var architecture = JsonDocument.Parse(ModelRows.Summary(Architecture)))
             {
                 architecture.RootElement.WriteTo(writer);
+            }
+
+            if (Network is { } network)
+            {
+                writer.WritePropertyName("network");
+                NetworkJson.Write(writer, network);
             }
 
             writer.WriteStartObject("inputs");
@@ -172,6 +184,7 @@ public sealed record ExperimentConfig
             Dataset = DatasetDescriptionJson.Read(root.GetProperty("dataset")),
             Hyperparameters = StoredJson.ReadHyperparameters(root.GetProperty("hyperparameters").GetRawText()),
             Architecture = ModelRows.ReadSummary(root.GetProperty("architecture").GetRawText()),
+            Network = root.TryGetProperty("network", out var network) && network.ValueKind != JsonValueKind.Null ? NetworkJson.Read(network) : null,
             Inputs = new InputTransform(
                 inputs.GetProperty("exampleShape").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
                 inputs.GetProperty("divideBy").GetDouble(),

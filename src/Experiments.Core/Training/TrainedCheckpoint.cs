@@ -40,6 +40,7 @@ internal static class TrainedCheckpoint
         Dataset = dataset,
         Hyperparameters = result.Hyperparameters,
         Architecture = result.Model ?? experiment.Architecture,
+        Network = experiment.Network,
         Inputs = result.Inputs!,
         TestAccuracy = result.Test?.Accuracy,
         Epoch = result.BestEpoch,
