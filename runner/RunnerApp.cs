@@ -246,6 +246,8 @@ public static class RunnerApp
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(ExportModelCommand.Create(console));
+
         return root;
     }
 
