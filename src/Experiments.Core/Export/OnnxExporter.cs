@@ -64,10 +64,13 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(config);
         if (config.Network is not { } network)
         {
+            var model = config.Architecture.Kind == ModelKind.Module
+                ? $"its model is the user module {config.Architecture.Architecture} (model: {{class: ...}})"
+                : $"its model ({config.Architecture.Architecture}) was written in code, not declared in YAML";
             throw new ModelExportException(
-                $"'{config.Experiment}' cannot be exported: its model is the user module {config.Architecture.Architecture} (model: {{class: ...}}), and "
-                + "ONNX export needs an architecture declared in the YAML file (no model key, model: {mlp: ...} or model: {layers: [...]}), whose every "
-                + "layer the exporter knows. Its weights are in model.safetensors under PyTorch's names, for PyTorch's torch.onnx.export");
+                $"'{config.Experiment}' cannot be exported: {model}, and ONNX export needs an architecture declared in the YAML file (no model key, "
+                + "model: {mlp: ...} or model: {layers: [...]}), whose every layer the exporter knows. Its weights are in model.safetensors under "
+                + "PyTorch's names, for PyTorch's torch.onnx.export");
         }
 
         return Export(network, config.Inputs, tensors, new OnnxModelInfo(config.Experiment, config.ClassNames)
