@@ -366,14 +366,14 @@ public sealed class ModelTests
     private static string Without(string key) =>
         string.Join("\n", GeneratorHarness.ValidLines.Where(l => !l.StartsWith(key + ":", StringComparison.Ordinal))) + "\n";
 
-    private static List<ModelClassSpec> Models(GeneratorRun run) =>
+    internal static List<ModelClassSpec> Models(GeneratorRun run) =>
         run.Result.TrackedSteps[ExperimentGenerator.TrackingNames.Models].SelectMany(s => s.Outputs).Select(o => (ModelClassSpec)o.Value).ToList();
 
     private static List<ExperimentSpec> Experiments(GeneratorRun run) =>
         run.Result.TrackedSteps[ExperimentGenerator.TrackingNames.Experiments].SelectMany(s => s.Outputs).Select(o => (ExperimentSpec)o.Value).ToList();
 
     /// <summary>A valid stack on [1, 28, 28]: image layers that never shrink the image below 1x1, flatten, flat layers, linear 10.</summary>
-    private static string RandomStack(Random random)
+    internal static string RandomStack(Random random)
     {
         var layers = new List<string>();
         int channels = 1, size = 28;
@@ -473,7 +473,7 @@ public sealed class ModelTests
         _ => throw new NotSupportedException(layer.GetType().Name),
     };
 
-    private static Assembly Load(Compilation compilation)
+    internal static Assembly Load(Compilation compilation)
     {
         using var stream = new MemoryStream();
         var emitted = compilation.Emit(stream);
