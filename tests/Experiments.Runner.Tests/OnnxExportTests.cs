@@ -15,7 +15,8 @@ namespace Experiments.Runner.Tests;
 /// accuracy; a user module, a missing or changed checkpoint, an unknown format and an unwritable output are refused
 /// with a message that names what is wrong.
 /// </summary>
-public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IClassFixture<TrainedModelsFixture>, IDisposable
+[Collection(TrainedModelsCollection.Name)]
+public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
 {
     /// <summary>
     /// The bound on |ONNX Runtime - TorchSharp| for every output. Measured worst differences (the two libraries

@@ -7,6 +7,13 @@ using TorchSharp;
 
 namespace Experiments.Runner.Tests;
 
+/// <summary>The test classes that share one <see cref="TrainedModelsFixture"/> (it trains once for all of them).</summary>
+[CollectionDefinition(Name)]
+public sealed class TrainedModelsCollection : ICollectionFixture<TrainedModelsFixture>
+{
+    public const string Name = "trained models";
+}
+
 /// <summary>
 /// One run of the shipped declared architectures (the linear models, <c>mlp</c> and <c>cnn</c> for one epoch, so the
 /// fixture trains in seconds), a deskewed linear model and a stand-in for a user module, recorded in a temporary
