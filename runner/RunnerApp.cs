@@ -246,6 +246,8 @@ public static class RunnerApp
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(PredictCommand.Create(console, catalog));
+
         return root;
     }
 

@@ -12,7 +12,7 @@ namespace Experiments.Prediction;
 public sealed record LabelProbability(int Class, string Label, double Probability);
 
 /// <summary>What the model says of one example: its most probable classes, most probable first.</summary>
-public sealed record Prediction(IReadOnlyList<LabelProbability> Top)
+public sealed record ClassPrediction(IReadOnlyList<LabelProbability> Top)
 {
     /// <summary>The predicted class's name.</summary>
     public string Label => Top[0].Label;
@@ -50,7 +50,7 @@ public sealed class Predictor
     /// The <paramref name="top"/> most probable classes (at most every class) of each example, in order: raw values
     /// row-major over the dataset's shape, on its files' scale (uint8 pixels for idx and images, floats for CSV).
     /// </summary>
-    public IReadOnlyList<Prediction> Predict(IReadOnlyList<float[]> examples, int top)
+    public IReadOnlyList<ClassPrediction> Predict(IReadOnlyList<float[]> examples, int top)
     {
         ArgumentNullException.ThrowIfNull(examples);
         ArgumentOutOfRangeException.ThrowIfLessThan(top, 1);
@@ -63,7 +63,7 @@ public sealed class Predictor
 
         var names = config.ClassNames;
         var k = Math.Min(top, names.Count);
-        var results = new List<Prediction>(examples.Count);
+        var results = new List<ClassPrediction>(examples.Count);
         var wasTraining = model.training;
         model.eval();
         try
@@ -85,7 +85,7 @@ public sealed class Predictor
                 var c = indices.data<long>().ToArray();
                 for (int i = 0; i < chunk.Count; i++)
                 {
-                    results.Add(new Prediction(Enumerable.Range(0, k).Select(j => new LabelProbability((int)c[(i * k) + j], ClassName(names, c[(i * k) + j]), p[(i * k) + j])).ToArray()));
+                    results.Add(new ClassPrediction(Enumerable.Range(0, k).Select(j => new LabelProbability((int)c[(i * k) + j], ClassName(names, c[(i * k) + j]), p[(i * k) + j])).ToArray()));
                 }
             }
         }
