@@ -246,6 +246,7 @@ public static class RunnerApp
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(PredictCommand.Create(console, catalog));
         root.Subcommands.Add(ExportModelCommand.Create(console));
 
         return root;

@@ -51,6 +51,7 @@ public sealed class DatasetTests
         Assert.Equal([new Uri("https://ossci-datasets.s3.amazonaws.com/mnist/"), new Uri("https://storage.googleapis.com/cvdf-datasets/mnist/")], mnist.Mirrors);
         Assert.Null(mnist.DebianPackage);
         Assert.Matches("^[0-9a-f]{64}$", mnist.DescriptionSha256);
+        Assert.Equal(ImagePreparation.MnistDigit, mnist.Prepare);
 
         var fashion = (DatasetDescription)catalog["FashionMnist"]!;
         Assert.Equal(("fashion-mnist", "Zalando's clothing images, 28x28 grey pixels", "datasets/fashion-mnist.yaml", DatasetFormat.Idx, "fashion-mnist"), (fashion.Name, fashion.Description, fashion.SourceFile, fashion.Format, fashion.Root));
@@ -64,6 +65,7 @@ public sealed class DatasetTests
         Assert.Equal(4, fashion.Sha256.Count);
         Assert.Equal([new Uri("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")], fashion.Mirrors);
         Assert.Equal("dataset-fashion-mnist", fashion.DebianPackage);
+        Assert.Equal(ImagePreparation.FashionMnist, fashion.Prepare);
 
         var csv = (DatasetDescription)catalog["DigitsCsv"]!;
         Assert.Equal(("digits-csv", "UCI optical digits, 8x8 pixels of 0-16, as CSV", "datasets/digits-csv.yaml", DatasetFormat.Csv, "digits"), (csv.Name, csv.Description, csv.SourceFile, csv.Format, csv.Root));
@@ -75,6 +77,7 @@ public sealed class DatasetTests
         Assert.Equal(new CsvOptions { HeaderLines = 0, LabelColumn = null, Separator = ',' }, csv.Csv);
         Assert.Equal(new Dictionary<string, string> { ["digits.csv.gz"] = "6ebb3d2fee246a4e99363262ddf8a00a3c41bee6014c373ed9d9216ba7f651b8" }, csv.Sha256);
         Assert.Empty(csv.Mirrors);
+        Assert.Equal(ImagePreparation.UciDigits, csv.Prepare);
 
         var images = (DatasetDescription)catalog["DigitsImages"]!;
         Assert.Equal(("digits-images", "UCI optical digits as PNG images, one folder per class", "datasets/digits-images.yaml", DatasetFormat.Images, "digits"), (images.Name, images.Description, images.SourceFile, images.Format, images.Root));
@@ -83,7 +86,48 @@ public sealed class DatasetTests
         Assert.Equal((0.25, 0, 255.0), (images.TestFraction, images.SplitSeed, images.InputDivisor));
         Assert.Equal(new ImageOptions { Color = ImageColor.Grayscale, Resize = false }, images.Images);
         Assert.Equal(new Dictionary<string, string> { ["images"] = "2ee255cdafce167011b86221d5e372185ca835be2b441965c55b9a171ff097cb" }, images.Sha256);
+        Assert.Equal(ImagePreparation.UciDigits, images.Prepare);
     }
+
+    [Fact]
+    public void Prepare_reaches_the_description_and_defaults_to_decode_for_images_and_none_for_the_others()
+    {
+        var run = GeneratorHarness.RunWithDatasets(
+        [
+            GeneratorHarness.Dataset("pets.yaml", Images),
+            GeneratorHarness.Dataset("letters.yaml", Idx),
+            GeneratorHarness.Dataset("iris.yaml", Csv),
+            GeneratorHarness.Dataset("digits.yaml", Idx + "prepare: mnist-digit\n"),
+            GeneratorHarness.Dataset("clothes.yaml", Idx + "prepare: fashion-mnist\n"),
+            GeneratorHarness.Dataset("counts.yaml", Csv.Replace("[4]", "[64]", StringComparison.Ordinal) + "prepare: uci-digits\n"),
+            GeneratorHarness.Dataset("small.yaml", Images.Replace("[3, 32, 32]", "[1, 8, 8]", StringComparison.Ordinal) + "prepare: uci-digits\n"),
+            GeneratorHarness.Dataset("kept.yaml", Images + "prepare: none\n"),
+        ]);
+        Assert.Empty(run.AssertGeneratorDidNotThrow());
+        var catalog = LoadCatalog(run);
+
+        ImagePreparation Of(string property) => ((DatasetDescription)catalog[property]!).Prepare;
+        Assert.Equal(
+            [ImagePreparation.Decode, ImagePreparation.None, ImagePreparation.None, ImagePreparation.MnistDigit, ImagePreparation.FashionMnist, ImagePreparation.UciDigits, ImagePreparation.UciDigits, ImagePreparation.None],
+            new[] { "Pets", "Letters", "Iris", "Digits", "Clothes", "Counts", "Small", "Kept" }.Select(Of));
+        Assert.Contains("Prepare = global::Experiments.Data.ImagePreparation.MnistDigit,", run.Source("DatasetCatalog.g.cs"), StringComparison.Ordinal);
+    }
+
+    /// <summary>A preparation that cannot make the dataset's examples: each makes one shape, and decode reads image files.</summary>
+    public static TheoryData<string, int, int, string> Preparations => new()
+    {
+        { Idx + "prepare: mnist-digits\n", 6, 10, "prepare must be one of 'decode', 'mnist-digit', 'fashion-mnist', 'uci-digits', 'none', but is 'mnist-digits' (did you mean 'mnist-digit'?)" },
+        { Csv + "prepare: decode\n", 6, 10, "prepare must be a preparation for a csv dataset ('decode' decodes files as the images loader does, so it is for images datasets only; 'mnist-digit', 'fashion-mnist', 'uci-digits' or 'none'), but is 'decode'" },
+        { Idx + "prepare: decode\n", 6, 10, "prepare must be a preparation for an idx dataset ('decode' decodes files as the images loader does, so it is for images datasets only; 'mnist-digit', 'fashion-mnist', 'uci-digits' or 'none'), but is 'decode'" },
+        { Images + "prepare: mnist-digit\n", 6, 10, "prepare must be a preparation that makes this dataset's examples, shape [3, 32, 32] of images ('mnist-digit' makes 28x28 grey images: idx or images of shape [1, 28, 28]), but is 'mnist-digit'" },
+        { Csv.Replace("[4]", "[784]", StringComparison.Ordinal) + "prepare: fashion-mnist\n", 6, 10, "prepare must be a preparation that makes this dataset's examples, shape [784] of csv ('fashion-mnist' makes 28x28 grey images: idx or images of shape [1, 28, 28]), but is 'fashion-mnist'" },
+        { Idx + "prepare: uci-digits\n", 6, 10, "prepare must be a preparation that makes this dataset's examples, shape [1, 28, 28] of idx ('uci-digits' makes 8x8 counts of 0-16: csv of shape [64] or images of shape [1, 8, 8]), but is 'uci-digits'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Preparations))]
+    public void A_preparation_that_cannot_make_the_datasets_examples_is_one_diagnostic_at_its_value(string text, int row, int column, string message) =>
+        AssertOneDiagnostic(text, "EXP0040", row, column, message);
 
     [Fact]
     public void Every_key_reaches_the_emitted_description()
@@ -131,7 +175,7 @@ public sealed class DatasetTests
         { Idx, "train: {images: train-images, labels: train-labels}", "EXP0040", 2, 17, "train.images must be the file's name without '.gz' (the store looks for name.gz, then name), but is 'train-images.gz'" },
         { Images, "train: train", "EXP0040", 2, 8, "train must be a folder with one sub-folder per class, relative to root, but is a mapping" },
         { Csv, "format: csv", "EXP0041", 6, 1, "Key 'mirrors' applies to idx datasets only, and this dataset's format is 'csv'; remove it" },
-        { Csv, "format: csv", "EXP0041", 6, 1, "Key 'shufle' is not a key of a dataset file; the keys are: description, format, root, train, test, testFraction, splitSeed, shape, classes, color, resize, divideBy, normalize, csv, sha256, mirrors, debianPackage" },
+        { Csv, "format: csv", "EXP0041", 6, 1, "Key 'shufle' is not a key of a dataset file; the keys are: description, format, root, train, test, testFraction, splitSeed, shape, classes, color, resize, divideBy, normalize, prepare, csv, sha256, mirrors, debianPackage" },
         { Csv, "format: csv", "EXP0041", 5, 1, "Key 'testFraction' cannot be set together with 'test' (line 6): the test split is the 'test' source, or a fraction drawn from 'train', not both; remove one" },
         { Csv, "format: csv", "EXP0040", 6, 20, "sha256.iris.csv must be 64 lower-case hex digits (what sha256sum prints), but is 'ABC'" },
         { Csv, "format: csv", "EXP0041", 6, 10, "Key 'sha256.iris.cvs' names no source of this dataset (did you mean 'iris.csv'?); the sources are: iris.csv" },
@@ -396,7 +440,7 @@ public sealed class DatasetTests
         foreach (var (file, same, changed) in new[]
         {
             (Csv,
-                new[] { "description: Fisher's irises\n", "debianPackage: dataset-iris\n", "sha256: {iris.csv: " + sha + "}\n" },
+                new[] { "description: Fisher's irises\n", "debianPackage: dataset-iris\n", "sha256: {iris.csv: " + sha + "}\n", "prepare: none\n" },
                 new[]
                 {
                     Edit(Csv, "[4]", "[5]"), Edit(Csv, "classes: 3", "classes: [a, b, c]"), Csv + "divideBy: 2\n", Csv + "normalize: standardize\n",
@@ -404,10 +448,10 @@ public sealed class DatasetTests
                     Csv + "root: other\n", Edit(Csv, "iris.csv", "iris2.csv"), Edit(Csv, "testFraction: 0.2", "test: iris-test.csv"),
                 }),
             (Images,
-                new[] { "description: pets\n", "sha256: {train: " + sha + ", test: " + sha + "}\n" },
+                new[] { "description: pets\n", "sha256: {train: " + sha + ", test: " + sha + "}\n", "prepare: none\n", "prepare: decode\n" },
                 new[] { Edit(Images, "[3, 32, 32]", "[1, 32, 32]"), Images + "resize: true\n", Edit(Images, "test: test", "test: validation"), Edit(Images, "train: train", "train: training") }),
             (Idx,
-                new[] { "mirrors: [https://example.org/]\n", "debianPackage: dataset-letters\n", "description: letters\n", "sha256: {train-images: " + sha + "}\n" },
+                new[] { "mirrors: [https://example.org/]\n", "debianPackage: dataset-letters\n", "description: letters\n", "sha256: {train-images: " + sha + "}\n", "prepare: mnist-digit\n", "prepare: fashion-mnist\n" },
                 new[] { Edit(Idx, "images: test-images", "images: t10k-images"), Edit(Idx, "labels: train-labels", "labels: train-labels-2"), Edit(Idx, "classes: 10", "classes: 11"), Edit(Idx, "[1, 28, 28]", "[1, 28, 29]") }),
         })
         {

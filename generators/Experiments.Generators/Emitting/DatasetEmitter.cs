@@ -73,6 +73,7 @@ internal static class DatasetEmitter
                 writer.WriteLine($"Images = new() {{ Color = {Data}ImageColor.{Member(color)}, Resize = {(dataset.Resize ? "true" : "false")} }},");
             }
 
+            writer.WriteLine($"Prepare = {Data}ImagePreparation.{string.Concat(dataset.Prepare.Split('-').Select(Member))},");
             if (dataset.Sha256.Count > 0)
             {
                 writer.WriteLine("Sha256 = new global::System.Collections.Generic.Dictionary<string, string>(global::System.StringComparer.Ordinal)");

@@ -118,6 +118,24 @@ internal static class DatasetSchema
         Scalar = new KeyDefinition("normalize", ValueKind.Choice, false, "none", null, false, null, false, ImmutableArray.Create("none", "standardize"), "The normalization."),
     };
 
+    /// <summary>The <c>prepare</c> of idx and csv datasets when the file sets none: <c>predict</c> has no way to make their examples from an image.</summary>
+    public const string PrepareNone = "none";
+
+    /// <summary>The <c>prepare</c> of images datasets when the file sets none: decode as the images loader does.</summary>
+    public const string PrepareDecode = "decode";
+
+    public const string PrepareMnistDigit = "mnist-digit";
+    public const string PrepareFashionMnist = "fashion-mnist";
+    public const string PrepareUciDigits = "uci-digits";
+
+    /// <summary>The ways <c>predict</c> prepares a new image, as <c>prepare</c> names them.</summary>
+    public static readonly ImmutableArray<string> Preparations = ImmutableArray.Create(PrepareDecode, PrepareMnistDigit, PrepareFashionMnist, PrepareUciDigits, PrepareNone);
+
+    public static readonly DatasetKey Prepare = new("prepare", "`decode`, `mnist-digit`, `fashion-mnist`, `uci-digits` or `none`", "`decode` for images, `none` for idx and csv", All, "How `predict` turns a new image into one of this dataset's examples: `decode` as the images loader decodes (colour, resized to the shape); `mnist-digit` as MNIST was made (grey, inverted when light, cropped to the ink, fit into 20x20 keeping the aspect ratio, centred by centre of mass in 28x28); `fashion-mnist` as Fashion-MNIST was (trimmed, longest side to 28, centred, negated when light, grey); `uci-digits` as the UCI digits were (ink bitmap fit into 32x32, on-pixels counted in 4x4 blocks); `none`: new images cannot be prepared. It does not change the data: not in the configuration hash.")
+    {
+        Scalar = new KeyDefinition("prepare", ValueKind.Choice, false, null, null, false, null, false, Preparations, "The preparation."),
+    };
+
     public static readonly DatasetKey CsvOptions = new("csv", "a mapping: `headerLines`, `label`, `separator`", "`{headerLines: 0, label: last, separator: ','}`", ImmutableArray.Create(Csv), "How rows are read: `headerLines` (lines skipped at the top, default 0), `label` (the label column: a 0-based index, `first`, `last` (default), or a column name, which needs a header line), `separator` (one character, default `,`).");
 
     public static readonly DatasetKey Sha256 = new("sha256", "a mapping from a source to 64 lower-case hex digits", "none: not checked", All, "The expected SHA-256 of each source named exactly as under `train` and `test` (for idx the file names): of a file's content (decompressed for gzip), or of an image folder's content hash. Sources without one are not checked.");
@@ -132,7 +150,7 @@ internal static class DatasetSchema
     /// <summary>Every key, in the order documentation lists them.</summary>
     public static readonly ImmutableArray<DatasetKey> Keys = ImmutableArray.Create(
         Description, Format, Root, Train, Test, TestFraction, SplitSeed, Shape, Classes, Color, Resize, DivideBy, Normalize,
-        CsvOptions, Sha256, Mirrors, DebianPackage);
+        Prepare, CsvOptions, Sha256, Mirrors, DebianPackage);
 
     public static readonly KeyDefinition HeaderLines = new("csv.headerLines", ValueKind.Integer, false, "0", 0, false, 1_000_000, false, None, "Lines skipped at the top of each file.");
 

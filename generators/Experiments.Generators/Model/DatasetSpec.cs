@@ -57,6 +57,9 @@ internal sealed record DatasetSpec
     /// <summary>The default <c>normalize</c> of experiments on the dataset.</summary>
     public required string Normalize { get; init; }
 
+    /// <summary>How <c>predict</c> prepares a new image: one of <see cref="DatasetSchema.Preparations"/> (not in the canonical form).</summary>
+    public required string Prepare { get; init; }
+
     /// <summary>CSV only: lines skipped.</summary>
     public int HeaderLines { get; init; }
 

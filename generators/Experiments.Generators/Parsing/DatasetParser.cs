@@ -131,6 +131,7 @@ internal sealed class DatasetParser
         var resize = format == DatasetSchema.Images ? (Scalar(DatasetSchema.Resize) ?? "false") : null;
         var divisor = Scalar(DatasetSchema.DivideBy) ?? (format is null ? null : Number(DatasetSchema.DefaultDivisor(format)));
         var normalize = Scalar(DatasetSchema.Normalize) ?? "none";
+        var prepare = Prepare(format, shape);
         var csv = format == DatasetSchema.Csv ? CsvOptions(shape) : default;
         var sha256 = Sha256(train, test);
         var mirrors = Mirrors();
@@ -143,7 +144,8 @@ internal sealed class DatasetParser
 
         var name = file.Name;
         // The canonical form holds what changes the examples an experiment sees; not the description, where the
-        // files come from (mirrors, debianPackage) or their checksums (the run cache keys the data's content).
+        // files come from (mirrors, debianPackage), their checksums (the run cache keys the data's content) or how
+        // predict prepares new images (prepare: training never reads it).
         Line("name", name);
         Line("format", format);
         Line("root", rootFolder ?? name);
@@ -191,6 +193,7 @@ internal sealed class DatasetParser
             SplitSeed = test is null && splitSeed is not null ? int.Parse(splitSeed, CultureInfo.InvariantCulture) : 0,
             InputDivisor = divisor,
             Normalize = normalize,
+            Prepare = prepare ?? DatasetSchema.PrepareNone,
             HeaderLines = csv.HeaderLines,
             LabelColumn = csv.LabelColumn,
             LabelColumnName = csv.LabelName,
@@ -585,6 +588,32 @@ internal sealed class DatasetParser
         }
 
         return fromShape;
+    }
+
+    /// <summary>
+    /// The canonical <c>prepare</c>: the file's, or the format's default (<c>decode</c> for images, else <c>none</c>).
+    /// A preparation that cannot make this dataset's examples is reported at the value: each makes one shape.
+    /// </summary>
+    private string? Prepare(string? format, List<int>? shape)
+    {
+        var prepare = Scalar(DatasetSchema.Prepare);
+        if (prepare is null || format is null || shape is null)
+        {
+            return prepare ?? (format == DatasetSchema.Images ? DatasetSchema.PrepareDecode : DatasetSchema.PrepareNone);
+        }
+
+        var shown = "[" + string.Join(", ", shape) + "]";
+        var problem = prepare switch
+        {
+            DatasetSchema.PrepareDecode when format != DatasetSchema.Images =>
+                $"a preparation for a{(format == DatasetSchema.Idx ? "n" : string.Empty)} {format} dataset ('decode' decodes files as the images loader does, so it is for images datasets only; 'mnist-digit', 'fashion-mnist', 'uci-digits' or 'none')",
+            DatasetSchema.PrepareMnistDigit or DatasetSchema.PrepareFashionMnist when format == DatasetSchema.Csv || !(shape.Count == 3 && shape[0] == 1 && shape[1] == 28 && shape[2] == 28) =>
+                $"a preparation that makes this dataset's examples, shape {shown} of {format} ('{prepare}' makes 28x28 grey images: idx or images of shape [1, 28, 28])",
+            DatasetSchema.PrepareUciDigits when !(format == DatasetSchema.Csv ? shape.Count == 1 && shape[0] == 64 : format == DatasetSchema.Images && shape.Count == 3 && shape[0] == 1 && shape[1] == 8 && shape[2] == 8) =>
+                $"a preparation that makes this dataset's examples, shape {shown} of {format} ('uci-digits' makes 8x8 counts of 0-16: csv of shape [64] or images of shape [1, 8, 8])",
+            _ => null,
+        };
+        return problem is null ? prepare : Invalid(keys[DatasetSchema.Prepare.Name].Value, "prepare", problem);
     }
 
     private (int HeaderLines, int? LabelColumn, string? LabelName, char Separator) CsvOptions(List<int>? shape)

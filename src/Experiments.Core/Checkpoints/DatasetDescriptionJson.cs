@@ -63,6 +63,7 @@ internal static class DatasetDescriptionJson
             writer.WriteBoolean("resize", images.Resize);
         }
 
+        writer.WriteString("prepare", PrepareName(d.Prepare));
         writer.WriteStartObject("sha256");
         foreach (var (file, sha) in d.Sha256.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
@@ -108,7 +109,7 @@ internal static class DatasetDescriptionJson
                 Resize = e.TryGetProperty("resize", out var resize) && resize.GetBoolean(),
             }
             : null;
-        return new DatasetDescription
+        var read = new DatasetDescription
         {
             Name = e.GetProperty("name").GetString() ?? throw new FormatException("the dataset's name is null"),
             Description = e.TryGetProperty("description", out var description) ? description.GetString() ?? "" : "",
@@ -131,7 +132,24 @@ internal static class DatasetDescriptionJson
             DebianPackage = e.TryGetProperty("debianPackage", out var package) ? package.GetString() : null,
             DescriptionSha256 = e.TryGetProperty("descriptionSha256", out var descriptionSha) ? descriptionSha.GetString() : null,
         };
+
+        // A config written before prepare existed keeps the format's default, as a dataset file without the key.
+        return e.TryGetProperty("prepare", out var prepare) ? read with { Prepare = ReadPrepare(prepare.GetString()) } : read;
     }
+
+    /// <summary>The <c>prepare</c> value of a dataset file: <c>mnist-digit</c> for <see cref="ImagePreparation.MnistDigit"/>.</summary>
+    public static string PrepareName(ImagePreparation preparation) => preparation switch
+    {
+        ImagePreparation.MnistDigit => "mnist-digit",
+        ImagePreparation.FashionMnist => "fashion-mnist",
+        ImagePreparation.UciDigits => "uci-digits",
+        _ => preparation.ToString().ToLowerInvariant(),
+    };
+
+    private static ImagePreparation ReadPrepare(string? name) =>
+        Enum.GetValues<ImagePreparation>().FirstOrDefault(p => PrepareName(p) == name) is var known && PrepareName(known) == name
+            ? known
+            : throw new FormatException($"unknown dataset preparation '{name}'");
 
     private static void WriteSource(Utf8JsonWriter writer, string name, DatasetSource source)
     {

@@ -23,6 +23,35 @@ public enum ImageColor
     Rgb,
 }
 
+/// <summary>
+/// How <c>predict</c> turns a new image (a user's photo or drawing) into one of a dataset's examples: the way the
+/// dataset's own examples were made. The dataset file's <c>prepare</c>; it does not change the data, so it is not part
+/// of the description's canonical form.
+/// </summary>
+public enum ImagePreparation
+{
+    /// <summary>New images cannot be prepared (the default of idx and CSV datasets): <c>predict</c> says so.</summary>
+    None,
+
+    /// <summary>Decoded as the images loader decodes a dataset's file (colour or luminance), resized to the shape (the default of images datasets).</summary>
+    Decode,
+
+    /// <summary>
+    /// As MNIST was made: grey, inverted when the background is light, cropped to the ink's bounding box, scaled to
+    /// fit 20x20 keeping the aspect ratio, centred by centre of mass in 28x28.
+    /// </summary>
+    MnistDigit,
+
+    /// <summary>As Fashion-MNIST was made: trimmed of the background, longest side resized to 28, centred in 28x28, negated when light, grey.</summary>
+    FashionMnist,
+
+    /// <summary>
+    /// As the UCI optical digits were made: the ink as a bitmap fit into 32x32, its on-pixels counted in each 4x4
+    /// block, giving 8x8 counts of 0-16 (put on the dataset's scale: a count times <c>divideBy</c> / 16).
+    /// </summary>
+    UciDigits,
+}
+
 /// <summary>One split's source: a file or folder under the dataset's root (or an absolute path).</summary>
 /// <param name="Path">For <see cref="DatasetFormat.Idx"/> the images file's name without <c>.gz</c> (looked for as
 /// <c>Path.gz</c> or raw <c>Path</c>); for <see cref="DatasetFormat.Images"/> a folder holding one sub-folder per class;
@@ -113,6 +142,18 @@ public sealed record DatasetDescription
 
     /// <summary>Image decoding options (<see cref="DatasetFormat.Images"/> only).</summary>
     public ImageOptions? Images { get; init; }
+
+    private readonly ImagePreparation? prepare;
+
+    /// <summary>
+    /// How <c>predict</c> prepares a new image as one of this dataset's examples; unless set, <see cref="ImagePreparation.Decode"/>
+    /// for <see cref="DatasetFormat.Images"/> and <see cref="ImagePreparation.None"/> for the others.
+    /// </summary>
+    public ImagePreparation Prepare
+    {
+        get => prepare ?? (Format == DatasetFormat.Images ? ImagePreparation.Decode : ImagePreparation.None);
+        init => prepare = value;
+    }
 
     /// <summary>
     /// Expected SHA-256 (lower-case hex) by source path as written in <see cref="DatasetSource"/>: of a file's content

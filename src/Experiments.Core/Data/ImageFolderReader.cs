@@ -192,6 +192,24 @@ internal static class ImageFolderReader
     /// </summary>
     public static void Decode(byte[] content, string path, int channels, int height, int width, bool resize, Span<byte> destination)
     {
+        using var upright = DecodeUpright(content, path, size =>
+        {
+            if ((size.Width != width || size.Height != height) && !resize)
+            {
+                throw new DataFormatException(path, $"an image of {size.Width}x{size.Height} (width x height), but the dataset's images are {width}x{height}; resize them, or set resize: true to have them resized when loaded");
+            }
+        });
+        WriteChannels(upright, path, channels, height, width, destination);
+    }
+
+    /// <summary>
+    /// Decodes one image file's bytes to its upright pixels (RGBA, unpremultiplied; a JPEG's EXIF orientation
+    /// applied), owned by the caller. <paramref name="checkSize"/> sees the upright size before any pixel is decoded
+    /// (and may throw). A file SkiaSharp cannot decode, or that ends early, is a <see cref="DataFormatException"/>
+    /// naming <paramref name="path"/>.
+    /// </summary>
+    public static SKBitmap DecodeUpright(byte[] content, string path, Action<SKSizeI>? checkSize = null)
+    {
         // The codec takes ownership of the stream (and disposes it with itself).
         using var codec = SKCodec.Create(new SKMemoryStream(content), out var created);
         if (codec is null)
@@ -207,33 +225,54 @@ internal static class ImageFolderReader
         bool swaps = origin is SKEncodedOrigin.LeftTop or SKEncodedOrigin.RightTop or SKEncodedOrigin.RightBottom or SKEncodedOrigin.LeftBottom;
         var stored = codec.Info;
         var size = swaps ? new SKSizeI(stored.Height, stored.Width) : new SKSizeI(stored.Width, stored.Height);
-        if ((size.Width != width || size.Height != height) && !resize)
-        {
-            throw new DataFormatException(path, $"an image of {size.Width}x{size.Height} (width x height), but the dataset's images are {width}x{height}; resize them, or set resize: true to have them resized when loaded");
-        }
+        checkSize?.Invoke(size);
 
         var info = new SKImageInfo(stored.Width, stored.Height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
-        using var decoded = new SKBitmap(info);
-        var result = codec.GetPixels(info, decoded.GetPixels());
-        if (result != SKCodecResult.Success)
+        var decoded = new SKBitmap(info);
+        try
         {
-            throw new DataFormatException(path, result == SKCodecResult.IncompleteInput
-                ? "a truncated image: the file ends before the image's last pixel"
-                : $"a corrupt image: decoding failed ({result})");
-        }
+            var result = codec.GetPixels(info, decoded.GetPixels());
+            if (result != SKCodecResult.Success)
+            {
+                throw new DataFormatException(path, result == SKCodecResult.IncompleteInput
+                    ? "a truncated image: the file ends before the image's last pixel"
+                    : $"a corrupt image: decoding failed ({result})");
+            }
 
-        using var upright = origin is SKEncodedOrigin.TopLeft ? null : Orient(decoded, origin, size);
-        var bitmap = upright ?? decoded;
+            if (origin is SKEncodedOrigin.TopLeft)
+            {
+                return decoded;
+            }
+
+            using (decoded)
+            {
+                return Orient(decoded, origin, size);
+            }
+        }
+        catch
+        {
+            decoded.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes upright RGBA pixels into <paramref name="destination"/> as <see cref="Decode"/> does: resampled to
+    /// <paramref name="width"/> x <paramref name="height"/> when of another size (Mitchell-Netravali cubic), then
+    /// luminance (one channel) or red, green, blue planes (three).
+    /// </summary>
+    public static void WriteChannels(SKBitmap bitmap, string path, int channels, int height, int width, Span<byte> destination)
+    {
         SKBitmap pixels = bitmap;
         SKBitmap? resized = null;
         try
         {
-            if (size.Width != width || size.Height != height)
+            if (bitmap.Width != width || bitmap.Height != height)
             {
                 // Mitchell-Netravali cubic: what SkiaSharp's former SKFilterQuality.High meant, sharp without ringing.
                 var sampling = new SKSamplingOptions(SKCubicResampler.Mitchell);
                 resized = bitmap.Resize(new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul), sampling)
-                    ?? throw new DataFormatException(path, $"cannot resize the image from {size.Width}x{size.Height} to {width}x{height}");
+                    ?? throw new DataFormatException(path, $"cannot resize the image from {bitmap.Width}x{bitmap.Height} to {width}x{height}");
                 pixels = resized;
             }
 
@@ -249,7 +288,7 @@ internal static class ImageFolderReader
                     int at = (y * width) + x;
                     if (channels == 1)
                     {
-                        destination[at] = (byte)(((r * 19595) + (g * 38470) + (b * 7471) + 0x8000) >> 16);
+                        destination[at] = Luminance(r, g, b);
                     }
                     else
                     {
@@ -265,6 +304,9 @@ internal static class ImageFolderReader
             resized?.Dispose();
         }
     }
+
+    /// <summary>Pillow's <c>convert("L")</c>: (299 R + 587 G + 114 B) / 1000 in 16-bit fixed point, rounded.</summary>
+    public static byte Luminance(byte r, byte g, byte b) => (byte)(((r * 19595) + (g * 38470) + (b * 7471) + 0x8000) >> 16);
 
     private static string Classes(IReadOnlyList<string> classNames) =>
         string.Join(", ", classNames.Take(20).Select(c => $"'{c}'")) + (classNames.Count > 20 ? $", ... ({classNames.Count} in all)" : "");

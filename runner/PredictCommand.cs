@@ -1,0 +1,183 @@
+using System.CommandLine;
+using System.Globalization;
+using Experiments.Checkpoints;
+using Experiments.Data;
+using Experiments.History;
+using Experiments.Prediction;
+using Experiments.Reporting;
+using Spectre.Console;
+
+namespace Experiments.Runner;
+
+/// <summary>
+/// <c>predict EXPERIMENT|run:ID/EXPERIMENT IMAGE|FOLDER... [--top K] [--format table|json|csv]</c>: classifies image
+/// files with a trained model from the run history. The model is the catalog's experiment of that name, built as
+/// now (<see cref="IExperiment.CreateModel"/>), with the checkpoint's weights; each image is prepared as the dataset's
+/// examples were made (<see cref="DatasetDescription.Prepare"/>), then as the experiment's own test examples were
+/// (the checkpoint's <see cref="InputTransform"/>). A path that is missing or a file that is not an image is named in
+/// an error and the others are still classified; the exit code is then 1. A model that cannot be found or loaded is a
+/// usage error (2).
+/// </summary>
+internal static class PredictCommand
+{
+    public const string Name = "predict";
+
+    /// <summary>The formats of <c>--format</c>; <c>table</c> is the default.</summary>
+    public static readonly string[] Formats = ["table", "json", "csv"];
+
+    public static Command Create(IAnsiConsole console, IReadOnlyList<IExperiment> catalog)
+    {
+        var model = new Argument<string>("MODEL") { Description = "The model: an experiment's name (its latest trained model) or run:ID/EXPERIMENT, e.g. run:7/cnn." };
+        var paths = new Argument<string[]>("IMAGE") { Description = "Image files (PNG, JPEG, WebP, GIF, BMP, ...) or folders of them (their sub-folders too; hidden files skipped).", Arity = ArgumentArity.OneOrMore };
+        var top = new Option<int>("--top") { Description = "How many of the most probable classes to show for each image.", HelpName = "K", DefaultValueFactory = _ => 3 };
+        top.Validators.Add(result =>
+        {
+            if (result.Tokens is [var token] && int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value < 1)
+            {
+                result.AddError($"--top must be at least 1, but is {value}");
+            }
+        });
+        var format = new Option<string>("--format") { Description = "Output format: table, json (an array, one object per image) or csv (one row per image and rank).", HelpName = "table|json|csv", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong(Formats);
+        var results = HistoryCommands.ResultsOption();
+        var command = new Command(Name, "Classify image files with a trained model: the latest of an experiment, or run:ID/EXPERIMENT.") { model, paths, top, format, results };
+        command.SetAction(parse =>
+        {
+            var given = parse.GetValue(paths)!;
+            if (given.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of predict are --top, --format and --results");
+                return RunnerApp.UsageError;
+            }
+
+            var resultsDirectory = Folders.Results(parse.GetValue(results));
+            return HistoryCommands.WithStore(console, resultsDirectory, store =>
+                Execute(console, catalog, store, resultsDirectory, parse.GetValue(model)!, given, parse.GetValue(top), parse.GetValue(format)!));
+        });
+        return command;
+    }
+
+    private static int Execute(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, ResultStore store, string resultsDirectory, string reference, IReadOnlyList<string> paths, int top, string format)
+    {
+        var located = CheckpointLocator.Locate(store, resultsDirectory, reference);
+        var config = located.Config;
+        var experiment = catalog.FirstOrDefault(e => string.Equals(e.Name, config.Experiment, StringComparison.Ordinal))
+            ?? throw new UsageException($"The model of {located.Reference} cannot be built: the experiment '{config.Experiment}' ({(config.SourceFile.Length > 0 ? config.SourceFile : "not from YAML")}) is not in this build's catalog any more; restore its file, or name a model of an experiment that is (see 'list')");
+        void Warn(string message)
+        {
+            if (format == "table")
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] {message}");
+            }
+            else
+            {
+                Console.Error.WriteLine("warning: " + TerminalText.Escape(message)); // standard output carries the JSON or CSV
+            }
+        }
+
+        if (!string.Equals(experiment.ConfigurationSha256, config.ConfigurationSha256, StringComparison.Ordinal))
+        {
+            Warn($"'{experiment.SourceFile}' changed since {located.Reference} was trained (configuration {Short(config.ConfigurationSha256)}, now {Short(experiment.ConfigurationSha256)}): the model is built as the file says now and takes the checkpoint's weights when their names and shapes still fit");
+        }
+
+        // How a new image is prepared does not change the data (it is not in the configuration hash), so the dataset
+        // file's current prepare wins over the one recorded at training: adding it later needs no retraining.
+        var current = Generated.DatasetCatalog.All.FirstOrDefault(d => string.Equals(d.Name, config.Dataset.Name, StringComparison.Ordinal));
+        var dataset = current is null ? config.Dataset : config.Dataset with { Prepare = current.Prepare };
+        if (ImagePreparer.Unsupported(dataset) is { } unsupported)
+        {
+            throw new UsageException($"The model of {located.Reference} cannot classify images: {unsupported}");
+        }
+
+        using var module = experiment.CreateModel();
+        try
+        {
+            ModelCheckpoint.LoadWeights(located.Directory, module);
+        }
+        catch (InvalidDataException exception)
+        {
+            throw new UsageException($"The model of {located.Reference} cannot be loaded into '{experiment.Name}' as built now: {exception.Message}", exception);
+        }
+
+        var (images, failures) = Prepare(paths, dataset);
+        var predictions = new Predictor(module, config).Predict(images.Select(i => i.Example).ToList(), top);
+        var rows = images.Select((image, i) => new PredictedImage(image.Shown, predictions[i])).ToList();
+        PredictionOutput.Write(console, format, located.Reference, rows);
+        foreach (var (shown, problem) in failures)
+        {
+            if (format == "table")
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {shown}: {problem}");
+            }
+            else
+            {
+                Console.Error.WriteLine("error: " + TerminalText.Escape($"{shown}: {problem}"));
+            }
+        }
+
+        if (format == "table")
+        {
+            var failed = failures.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $", {failures.Count} could not be");
+            console.MarkupLineInterpolated(TerminalText.Format, $"{rows.Count} image(s) classified by {located.Reference} ({experiment.Dataset}){failed}.");
+        }
+
+        return failures.Count == 0 ? 0 : RunnerApp.ExperimentFailed;
+    }
+
+    /// <summary>Each path's images as examples, in the order given (a folder's in <see cref="ImageFiles.InFolder"/> order), and what went wrong with the others.</summary>
+    private static (List<(string Shown, float[] Example)> Images, List<(string Shown, string Problem)> Failures) Prepare(IReadOnlyList<string> paths, DatasetDescription dataset)
+    {
+        var images = new List<(string, float[])>();
+        var failures = new List<(string, string)>();
+        foreach (var path in paths)
+        {
+            IReadOnlyList<string> files;
+            if (File.Exists(path))
+            {
+                files = [path];
+            }
+            else if (Directory.Exists(path))
+            {
+                try
+                {
+                    files = ImageFiles.InFolder(path);
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    failures.Add((path, $"the folder cannot be listed: {exception.Message}"));
+                    continue;
+                }
+
+                if (files.Count == 0)
+                {
+                    failures.Add((path, "a folder with no files to classify (hidden files are skipped)"));
+                }
+            }
+            else
+            {
+                failures.Add((path, "no such file or folder"));
+                continue;
+            }
+
+            foreach (var file in files)
+            {
+                try
+                {
+                    images.Add((file, ImagePreparer.Prepare(File.ReadAllBytes(file), file, dataset)));
+                }
+                catch (DataFormatException exception)
+                {
+                    failures.Add((file, exception.Problem));
+                }
+                catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                {
+                    failures.Add((file, $"cannot be read: {exception.Message}"));
+                }
+            }
+        }
+
+        return (images, failures);
+    }
+
+    private static string Short(string? sha) => sha is null ? "unknown" : sha[..Math.Min(12, sha.Length)];
+}
