@@ -33,11 +33,9 @@ internal static class DatasetDescriptionJson
         {
             WriteSource(writer, "test", test);
         }
-        else
-        {
-            writer.WriteNumber("testFraction", d.TestFraction);
-            writer.WriteNumber("splitSeed", d.SplitSeed);
-        }
+
+        writer.WriteNumber("testFraction", d.TestFraction);
+        writer.WriteNumber("splitSeed", d.SplitSeed);
 
         writer.WriteNumber("divideBy", d.InputDivisor);
         if (d.Csv is { } csv)
@@ -104,7 +102,12 @@ internal static class DatasetDescriptionJson
         ImageOptions? images = e.TryGetProperty("color", out var color)
             ? new ImageOptions
             {
-                Color = color.GetString() == "rgb" ? ImageColor.Rgb : ImageColor.Grayscale,
+                Color = color.GetString() switch
+                {
+                    "rgb" => ImageColor.Rgb,
+                    "grayscale" => ImageColor.Grayscale,
+                    var other => throw new FormatException($"unknown image color '{other}' (rgb or grayscale)"),
+                },
                 Resize = e.TryGetProperty("resize", out var resize) && resize.GetBoolean(),
             }
             : null;

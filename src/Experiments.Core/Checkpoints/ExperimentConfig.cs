@@ -213,6 +213,12 @@ public sealed record ExperimentConfig
         writer.WriteStartArray(name);
         foreach (var value in values)
         {
+            // JSON has no NaN or infinity: a statistic that is not finite (a NaN in the data) cannot be kept.
+            if (!float.IsFinite(value))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the input statistic '{name}' holds {value}, which JSON cannot hold (does the dataset hold NaN or infinite values?)"));
+            }
+
             writer.WriteRawValue(value.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
         }
 
