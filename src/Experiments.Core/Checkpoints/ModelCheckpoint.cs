@@ -139,15 +139,19 @@ public static class ModelCheckpoint
                 throw new InvalidDataException($"The checkpoint '{path}' has a tensor '{extra}' that the model does not have: it was saved from another architecture");
             }
 
+            // Every shape is checked before anything is copied, so a checkpoint that does not fit leaves the model as it was.
             foreach (var (name, target) in state)
             {
                 var source = tensors[name];
                 if (!source.shape.SequenceEqual(target.shape))
                 {
-                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The checkpoint '{path}' has '{name}' of shape [{string.Join(", ", source.shape)}], but the model's is [{string.Join(", ", target.shape)}]"));
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The checkpoint '{path}' has '{name}' of shape [{string.Join(", ", source.shape)}], but the model's is [{string.Join(", ", target.shape)}]: it was saved from another architecture"));
                 }
+            }
 
-                target.copy_(source.to(target.dtype, target.device));
+            foreach (var (name, target) in state)
+            {
+                target.copy_(tensors[name].to(target.dtype, target.device));
             }
         }
         finally
