@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using System.Text.RegularExpressions;
 using Experiments.Checkpoints;
 using Experiments.Generated;
@@ -69,20 +68,20 @@ public sealed partial class PyTorchCheckpointTests
 
         var script = results.Combine("load_checkpoint.py");
         File.WriteAllText(script, ReadmeSnippet());
-        using var latest = JsonDocument.Parse(File.ReadAllBytes(results.Combine("latest.json")));
-        foreach (var result in latest.RootElement.EnumerateArray())
+        using var store = History.ResultStore.OpenExisting(results.Path);
+        var stored = store.ResultsOfRun(1);
+        Assert.Equal(["cnn", "seed-recipe"], stored.Select(r => r.Experiment).Order(StringComparer.Ordinal));
+        foreach (var result in stored)
         {
-            var experiment = result.GetProperty("experiment").GetString()!;
-            var expected = result.GetProperty("testAccuracy").GetDouble();
-            var (code, output) = RunPython([script, results.Combine("1", experiment), RepositoryPaths.MnistDirectory], TimeSpan.FromMinutes(5));
-            Assert.True(code == 0, $"{experiment}: python exited with {code}:\n{output}");
+            var expected = result.Result.Test!.Accuracy;
+            var folder = result.Result.Checkpoint!.FullDirectory(results.Path);
+            var (code, output) = RunPython([script, folder, RepositoryPaths.MnistDirectory], TimeSpan.FromMinutes(5));
+            Assert.True(code == 0, $"{result.Experiment}: python exited with {code}:\n{output}");
             var match = AccuracyLine().Match(output);
-            Assert.True(match.Success, $"{experiment}: no accuracy in\n{output}");
+            Assert.True(match.Success, $"{result.Experiment}: no accuracy in\n{output}");
             var accuracy = double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-            Assert.True(Math.Abs(accuracy - expected) < 0.01, $"{experiment}: PyTorch {accuracy}%, TorchSharp {expected}%");
+            Assert.True(Math.Abs(accuracy - expected) < 0.01, $"{result.Experiment}: PyTorch {accuracy}%, TorchSharp {expected}%");
         }
-
-        Assert.Equal(2, latest.RootElement.GetArrayLength());
     }
 
     /// <summary>The first Python code block of the README's Checkpoints section.</summary>
