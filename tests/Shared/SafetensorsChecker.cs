@@ -17,10 +17,21 @@ internal static class SafetensorsChecker
     /// <summary>The dtypes of the specification and their sizes in bytes.</summary>
     public static IReadOnlyDictionary<string, int> DTypeSizes { get; } = new Dictionary<string, int>(StringComparer.Ordinal)
     {
-        ["BOOL"] = 1, ["U8"] = 1, ["I8"] = 1, ["F8_E5M2"] = 1, ["F8_E4M3"] = 1,
-        ["I16"] = 2, ["U16"] = 2, ["F16"] = 2, ["BF16"] = 2,
-        ["I32"] = 4, ["U32"] = 4, ["F32"] = 4,
-        ["I64"] = 8, ["U64"] = 8, ["F64"] = 8,
+        ["BOOL"] = 1,
+        ["U8"] = 1,
+        ["I8"] = 1,
+        ["F8_E5M2"] = 1,
+        ["F8_E4M3"] = 1,
+        ["I16"] = 2,
+        ["U16"] = 2,
+        ["F16"] = 2,
+        ["BF16"] = 2,
+        ["I32"] = 4,
+        ["U32"] = 4,
+        ["F32"] = 4,
+        ["I64"] = 8,
+        ["U64"] = 8,
+        ["F64"] = 8,
     };
 
     /// <summary>

@@ -25,10 +25,21 @@ internal static class SafetensorsLayout
     /// <summary>Bytes per element of each dtype the format defines.</summary>
     private static readonly Dictionary<string, int> ElementSizes = new(StringComparer.Ordinal)
     {
-        ["BOOL"] = 1, ["U8"] = 1, ["I8"] = 1, ["F8_E5M2"] = 1, ["F8_E4M3"] = 1,
-        ["I16"] = 2, ["U16"] = 2, ["F16"] = 2, ["BF16"] = 2,
-        ["I32"] = 4, ["U32"] = 4, ["F32"] = 4,
-        ["I64"] = 8, ["U64"] = 8, ["F64"] = 8,
+        ["BOOL"] = 1,
+        ["U8"] = 1,
+        ["I8"] = 1,
+        ["F8_E5M2"] = 1,
+        ["F8_E4M3"] = 1,
+        ["I16"] = 2,
+        ["U16"] = 2,
+        ["F16"] = 2,
+        ["BF16"] = 2,
+        ["I32"] = 4,
+        ["U32"] = 4,
+        ["F32"] = 4,
+        ["I64"] = 8,
+        ["U64"] = 8,
+        ["F64"] = 8,
     };
 
     /// <summary>Checks the file at <paramref name="path"/>; throws <see cref="InvalidDataException"/> (what is wrong, without the path) when it breaks a rule.</summary>
