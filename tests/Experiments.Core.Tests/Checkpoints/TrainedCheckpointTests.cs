@@ -75,7 +75,8 @@ public sealed class TrainedCheckpointTests(MnistFixture mnist) : IClassFixture<M
         Assert.True(expected.eq(actual).all().item<bool>());
 
         var transform = inputs.Transform([1, 28, 28]);
-        var wrong = Assert.Throws<ArgumentException>(() => { using var flat = zeros(2, 784); transform.Apply(flat); });
+        using var flat = zeros(2, 784);
+        var wrong = Assert.Throws<ArgumentException>(() => transform.Apply(flat));
         Assert.StartsWith("the examples have shape [784], but the model was trained on [1, 28, 28]", wrong.Message, StringComparison.Ordinal);
     }
 
