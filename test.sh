@@ -5,6 +5,8 @@
 #   EXPERIMENTS_TEST_NO_INSTALL=1  check only: name what is missing and exit 1 instead of installing it
 #   EXPERIMENTS_FASHION_MNIST_DIR  where to look for Fashion-MNIST (for this script's own test; the tests read
 #                                  Debian's /usr/share/datasets/fashion-mnist)
+#   EXPERIMENTS_TORCH_DIR          where to look for PyTorch's Python package (for this script's own test; the tests
+#                                  run /usr/bin/python3, whose Debian package is /usr/lib/python3/dist-packages/torch)
 #
 # Only bash builtins before `dotnet test`: the test of this script (tests/Experiments.Build.Tests/TestScriptTests.cs)
 # runs it with a PATH of stand-ins for apt-get, sudo and dotnet.
@@ -15,6 +17,7 @@ cd "$here"
 
 # What the tests need from Debian: a package, and how to tell it is there.
 fashion_mnist_dir="${EXPERIMENTS_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
+torch_dir="${EXPERIMENTS_TORCH_DIR:-/usr/lib/python3/dist-packages/torch}"
 missing=()
 # Fashion-MNIST: the second dataset (tests/Experiments.Core.Tests/Training/FashionMnistTests.cs).
 [ -f "$fashion_mnist_dir/train-images-idx3-ubyte.gz" ] || missing+=(dataset-fashion-mnist)
@@ -22,6 +25,8 @@ missing=()
 command -v readelf >/dev/null || missing+=(binutils)
 # Chromium renders the HTML report (tests/Experiments.Runner.Tests/ReportInBrowserTests.cs).
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
+# PyTorch loads a checkpoint with the README's Python (tests/Experiments.Runner.Tests/PyTorchCheckpointTests.cs).
+[ -f "$torch_dir/__init__.py" ] || missing+=(python3-torch)
 
 if [ "${#missing[@]}" -gt 0 ]; then
   if [ "${EXPERIMENTS_TEST_NO_INSTALL:-}" = 1 ]; then

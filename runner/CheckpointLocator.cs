@@ -74,8 +74,12 @@ internal static class CheckpointLocator
             throw new UsageException($"{what} is {result.Status}, so it has no trained model; train it with 'dotnet run --project runner -- run {result.Experiment}'");
         }
 
-        return result.Result.Checkpoint is null
-            ? throw new UsageException($"{what} has no saved model (it was recorded before checkpoints were kept); train it again with 'dotnet run --project runner -- run {result.Experiment} --force'")
-            : result;
+        if (result.Result.Checkpoint is not null)
+        {
+            return result;
+        }
+
+        var why = result.Result.CheckpointError is { } error ? $"its checkpoint could not be written ({error})" : "it was recorded before checkpoints were kept";
+        throw new UsageException($"{what} has no saved model ({why}); train it again with 'dotnet run --project runner -- run {result.Experiment} --force'");
     }
 }

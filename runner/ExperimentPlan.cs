@@ -164,6 +164,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                 {
                     Warn($"{experiment.Name}: {checkpointError}; the result is kept without it");
                 }
+
                 recording.Record(result, cache.KeyOf(experiment));
             }
 

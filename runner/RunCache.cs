@@ -1,3 +1,4 @@
+using System.Globalization;
 using Experiments.Data;
 using Experiments.History;
 
@@ -99,7 +100,9 @@ internal sealed class RunCache
     {
         if (hit.Result.Checkpoint is not { } checkpoint)
         {
-            return "has no saved model (recorded before checkpoints were kept)";
+            return hit.Result.CheckpointError is { } error
+                ? $"has no saved model ({error})"
+                : "has no saved model (recorded before checkpoints were kept)";
         }
 
         var directory = checkpoint.FullDirectory(resultsDirectory);
@@ -107,9 +110,14 @@ internal sealed class RunCache
         {
             var path = Path.Combine(directory, file.Name);
             var info = new FileInfo(path);
-            if (!info.Exists || info.Length != file.Bytes)
+            if (!info.Exists)
             {
-                return $"lost its checkpoint file '{path}' ({(info.Exists ? "changed" : "deleted or moved")})";
+                return $"has lost its checkpoint file '{path}' (deleted or moved)";
+            }
+
+            if (info.Length != file.Bytes)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"has a checkpoint file '{path}' of {info.Length} bytes, not the {file.Bytes} recorded (changed since)");
             }
         }
 

@@ -96,12 +96,16 @@ public sealed record ExperimentResult
     /// </summary>
     public Checkpoints.CheckpointRecord? Checkpoint { get; init; }
 
-    /// <summary>Why the checkpoint of a completed result could not be written (a full disk...), or null. The result itself is kept.</summary>
+    /// <summary>
+    /// Why the checkpoint of a completed result could not be written (a full disk...), or null. The result itself is
+    /// kept, and the run history keeps the reason with it.
+    /// </summary>
     public string? CheckpointError { get; init; }
 
     /// <summary>
     /// How raw examples became the model's inputs (divisor, deskew, the training statistics of standardization), or
-    /// null when training did not get that far.
+    /// null when training did not get that far. Not kept in the run history: a result read from it (a cached one
+    /// included) has null here, and its checkpoint's <c>config.json</c> holds the transform.
     /// </summary>
     public Checkpoints.InputTransform? Inputs { get; init; }
 

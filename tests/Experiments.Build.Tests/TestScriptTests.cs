@@ -6,7 +6,7 @@ namespace Experiments.Build.Tests;
 
 /// <summary>
 /// The README's test command, <c>./test.sh</c>, run with a PATH of stand-ins for apt-get, sudo, readelf, chromium
-/// and dotnet that log their arguments: it installs exactly what is missing (updating the package lists once when an
+/// and dotnet (and a stand-in folder for PyTorch's Python package) that log their arguments: it installs exactly what is missing (updating the package lists once when an
 /// install fails), passes its arguments to <c>dotnet test</c>, and returns its exit code.
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -16,6 +16,7 @@ public sealed class TestScriptTests : IDisposable
     private readonly string stubs;
     private readonly string log;
     private readonly string fashionMnist;
+    private readonly string torch;
 
     public TestScriptTests()
     {
@@ -23,6 +24,7 @@ public sealed class TestScriptTests : IDisposable
         Directory.CreateDirectory(stubs);
         log = directory.Combine("calls.log");
         fashionMnist = directory.Combine("fashion-mnist");
+        torch = directory.Combine("dist-packages", "torch");
         // A copy, so that the script's `cd` to its own folder lands here and `dotnet test` is the stand-in's.
         File.Copy(Path.Combine(RepositoryPaths.Root, "test.sh"), directory.Combine("test.sh"));
         Stub("dotnet", "exit ${DOTNET_EXIT:-0}");
@@ -43,9 +45,9 @@ public sealed class TestScriptTests : IDisposable
         Assert.Equal(0, exitCode);
         var calls = Calls();
         Assert.Equal(2, calls.Count);
-        Assert.Equal(AsRoot("apt-get install -y --no-install-recommends dataset-fashion-mnist binutils chromium"), calls[0]);
+        Assert.Equal(AsRoot("apt-get install -y --no-install-recommends dataset-fashion-mnist binutils chromium python3-torch"), calls[0]);
         Assert.Equal("dotnet test --filter FullyQualifiedName~Store --no-build", calls[1]);
-        Assert.Contains("installing dataset-fashion-mnist binutils chromium", output, StringComparison.Ordinal);
+        Assert.Contains("installing dataset-fashion-mnist binutils chromium python3-torch", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -56,6 +58,8 @@ public sealed class TestScriptTests : IDisposable
         Stub("chromium", "exit 0");
         Directory.CreateDirectory(fashionMnist);
         File.WriteAllBytes(Path.Combine(fashionMnist, "train-images-idx3-ubyte.gz"), [0x1f, 0x8b]);
+        Directory.CreateDirectory(torch);
+        File.WriteAllText(Path.Combine(torch, "__init__.py"), "");
 
         var (exitCode, _) = Run([]);
 
@@ -72,7 +76,7 @@ public sealed class TestScriptTests : IDisposable
         var (exitCode, _) = Run([]);
 
         Assert.Equal(0, exitCode);
-        Assert.Equal(AsRoot("apt-get install -y --no-install-recommends dataset-fashion-mnist chromium"), Calls()[0]);
+        Assert.Equal(AsRoot("apt-get install -y --no-install-recommends dataset-fashion-mnist chromium python3-torch"), Calls()[0]);
     }
 
     [Fact]
@@ -101,7 +105,7 @@ public sealed class TestScriptTests : IDisposable
 
         Assert.NotEqual(0, exitCode);
         Assert.DoesNotContain(Calls(), call => call.StartsWith("dotnet", StringComparison.Ordinal));
-        Assert.Contains("could not install dataset-fashion-mnist binutils chromium", output, StringComparison.Ordinal);
+        Assert.Contains("could not install dataset-fashion-mnist binutils chromium python3-torch", output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -160,6 +164,7 @@ public sealed class TestScriptTests : IDisposable
         start.Environment.Clear();
         start.Environment["PATH"] = stubs;
         start.Environment["EXPERIMENTS_FASHION_MNIST_DIR"] = fashionMnist;
+        start.Environment["EXPERIMENTS_TORCH_DIR"] = torch;
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;

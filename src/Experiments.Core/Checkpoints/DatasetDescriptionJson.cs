@@ -33,11 +33,9 @@ internal static class DatasetDescriptionJson
         {
             WriteSource(writer, "test", test);
         }
-        else
-        {
-            writer.WriteNumber("testFraction", d.TestFraction);
-            writer.WriteNumber("splitSeed", d.SplitSeed);
-        }
+
+        writer.WriteNumber("testFraction", d.TestFraction);
+        writer.WriteNumber("splitSeed", d.SplitSeed);
 
         writer.WriteNumber("divideBy", d.InputDivisor);
         if (d.Csv is { } csv)
@@ -85,7 +83,7 @@ internal static class DatasetDescriptionJson
 
     public static DatasetDescription Read(JsonElement e)
     {
-        var formatText = e.GetProperty("format").GetString();
+        var formatText = JsonKeys.Required(e, "format").GetString();
         var format = Enum.TryParse<DatasetFormat>(formatText, ignoreCase: true, out var known) && Enum.IsDefined(known)
             ? known
             : throw new FormatException($"unknown dataset format '{formatText}'");
@@ -95,34 +93,39 @@ internal static class DatasetDescriptionJson
             var label = c.TryGetProperty("label", out var l) ? l : default;
             csv = new CsvOptions
             {
-                HeaderLines = c.GetProperty("headerLines").GetInt32(),
+                HeaderLines = JsonKeys.Required(c, "headerLines").GetInt32(),
                 LabelColumn = label.ValueKind == JsonValueKind.Number ? label.GetInt32() : null,
                 LabelColumnName = label.ValueKind == JsonValueKind.String ? label.GetString() : null,
-                Separator = (c.GetProperty("separator").GetString() is [var separator] ? separator : throw new FormatException("csv.separator is not one character")),
+                Separator = (JsonKeys.Required(c, "separator").GetString() is [var separator] ? separator : throw new FormatException("csv.separator is not one character")),
             };
         }
 
         ImageOptions? images = e.TryGetProperty("color", out var color)
             ? new ImageOptions
             {
-                Color = color.GetString() == "rgb" ? ImageColor.Rgb : ImageColor.Grayscale,
+                Color = color.GetString() switch
+                {
+                    "rgb" => ImageColor.Rgb,
+                    "grayscale" => ImageColor.Grayscale,
+                    var other => throw new FormatException($"unknown image color '{other}' (rgb or grayscale)"),
+                },
                 Resize = e.TryGetProperty("resize", out var resize) && resize.GetBoolean(),
             }
             : null;
         var read = new DatasetDescription
         {
-            Name = e.GetProperty("name").GetString() ?? throw new FormatException("the dataset's name is null"),
+            Name = JsonKeys.Required(e, "name").GetString() ?? throw new FormatException("the dataset's name is null"),
             Description = e.TryGetProperty("description", out var description) ? description.GetString() ?? "" : "",
             SourceFile = e.TryGetProperty("sourceFile", out var sourceFile) ? sourceFile.GetString() ?? "" : "",
             Format = format,
-            Root = e.GetProperty("root").GetString() ?? "",
-            Shape = e.GetProperty("shape").EnumerateArray().Select(s => s.GetInt32()).ToArray(),
-            ClassNames = e.GetProperty("classes").EnumerateArray().Select(n => n.GetString() ?? "").ToArray(),
-            Train = ReadSource(e.GetProperty("train")),
+            Root = JsonKeys.Required(e, "root").GetString() ?? "",
+            Shape = JsonKeys.Required(e, "shape").EnumerateArray().Select(s => s.GetInt32()).ToArray(),
+            ClassNames = JsonKeys.Required(e, "classes").EnumerateArray().Select(n => n.GetString() ?? "").ToArray(),
+            Train = ReadSource(JsonKeys.Required(e, "train")),
             Test = e.TryGetProperty("test", out var test) ? ReadSource(test) : null,
             TestFraction = e.TryGetProperty("testFraction", out var fraction) ? fraction.GetDouble() : 0,
             SplitSeed = e.TryGetProperty("splitSeed", out var seed) ? seed.GetInt32() : 0,
-            InputDivisor = e.GetProperty("divideBy").GetDouble(),
+            InputDivisor = JsonKeys.Required(e, "divideBy").GetDouble(),
             Csv = csv,
             Images = images,
             Sha256 = e.TryGetProperty("sha256", out var sha)
@@ -164,5 +167,5 @@ internal static class DatasetDescriptionJson
     }
 
     private static DatasetSource ReadSource(JsonElement e) =>
-        new(e.GetProperty("path").GetString() ?? throw new FormatException("a source's path is null"), e.TryGetProperty("labels", out var labels) ? labels.GetString() : null);
+        new(JsonKeys.Required(e, "path").GetString() ?? throw new FormatException("a source's path is null"), e.TryGetProperty("labels", out var labels) ? labels.GetString() : null);
 }

@@ -161,19 +161,26 @@ public sealed record ExperimentConfig
         }
     }
 
-    /// <summary>Parses config JSON; throws <see cref="JsonException"/>, <see cref="FormatException"/> or <see cref="KeyNotFoundException"/> on bad content.</summary>
+    /// <summary>
+    /// Parses config JSON; throws <see cref="JsonException"/>, <see cref="FormatException"/>,
+    /// <see cref="KeyNotFoundException"/> or <see cref="InvalidOperationException"/> on bad content, naming the key.
+    /// </summary>
     public static ExperimentConfig Parse(ReadOnlySpan<byte> json)
     {
         var reader = new Utf8JsonReader(json);
         using var document = JsonDocument.ParseValue(ref reader);
         var root = document.RootElement;
-        var format = root.GetProperty("format").GetString();
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new FormatException($"it is a JSON {root.ValueKind}, not an object");
+        }
+
+        var format = JsonKeys.Required(root, "format").GetString();
         if (!string.Equals(format, CurrentFormat, StringComparison.Ordinal))
         {
             throw new FormatException($"its format is '{format}', but this build reads '{CurrentFormat}' (written by a newer build?)");
         }
 
-        var inputs = root.GetProperty("inputs");
         return new ExperimentConfig
         {
             Experiment = Text(root, "experiment"),
@@ -181,27 +188,27 @@ public sealed record ExperimentConfig
             SourceFile = root.TryGetProperty("sourceFile", out var source) ? source.GetString() ?? "" : "",
             ConfigurationSha256 = root.TryGetProperty("configurationSha256", out var sha) ? sha.GetString() : null,
             CodeFingerprint = root.TryGetProperty("codeFingerprint", out var code) ? code.GetString() : null,
-            Dataset = DatasetDescriptionJson.Read(root.GetProperty("dataset")),
-            Hyperparameters = StoredJson.ReadHyperparameters(root.GetProperty("hyperparameters").GetRawText()),
-            Architecture = ModelRows.ReadSummary(root.GetProperty("architecture").GetRawText()),
+            Dataset = JsonKeys.Section(root, "dataset", DatasetDescriptionJson.Read),
+            Hyperparameters = JsonKeys.Section(root, "hyperparameters", e => StoredJson.ReadHyperparameters(e.GetRawText())),
+            Architecture = JsonKeys.Section(root, "architecture", e => ModelRows.ReadSummary(e.GetRawText())),
             Network = root.TryGetProperty("network", out var network) && network.ValueKind != JsonValueKind.Null ? NetworkJson.Read(network) : null,
-            Inputs = new InputTransform(
-                inputs.GetProperty("exampleShape").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
-                inputs.GetProperty("divideBy").GetDouble(),
-                inputs.GetProperty("deskew").GetBoolean(),
+            Inputs = JsonKeys.Section(root, "inputs", inputs => new InputTransform(
+                JsonKeys.Required(inputs, "exampleShape").EnumerateArray().Select(e => e.GetInt32()).ToArray(),
+                JsonKeys.Required(inputs, "divideBy").GetDouble(),
+                JsonKeys.Required(inputs, "deskew").GetBoolean(),
                 ReadFloats(inputs, "mean"),
-                ReadFloats(inputs, "std")),
-            Tensors = root.GetProperty("tensors").EnumerateArray().Select(t => new TensorEntry(
+                ReadFloats(inputs, "std"))),
+            Tensors = JsonKeys.Section(root, "tensors", tensors => tensors.EnumerateArray().Select(t => new TensorEntry(
                 Text(t, "name"),
                 Text(t, "dtype"),
-                t.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64()).ToArray())).ToArray(),
+                JsonKeys.Required(t, "shape").EnumerateArray().Select(d => d.GetInt64()).ToArray())).ToArray()),
             TestAccuracy = root.TryGetProperty("testAccuracy", out var accuracy) ? accuracy.GetDouble() : null,
             Epoch = root.TryGetProperty("epoch", out var epoch) ? epoch.GetInt32() : null,
         };
     }
 
     private static string Text(JsonElement element, string name) =>
-        element.GetProperty(name).GetString() ?? throw new FormatException($"'{name}' is null");
+        JsonKeys.Required(element, name).GetString() ?? throw new FormatException($"'{name}' is null");
 
     private static void WriteInts(Utf8JsonWriter writer, string name, IReadOnlyList<int> values)
     {
@@ -226,14 +233,21 @@ public sealed record ExperimentConfig
         writer.WriteStartArray(name);
         foreach (var value in values)
         {
+            // JSON has no NaN or infinity: a statistic that is not finite (a NaN in the data) cannot be kept.
+            if (!float.IsFinite(value))
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"the input statistic '{name}' holds {value}, which JSON cannot hold (does the dataset hold NaN or infinite values?)"));
+            }
+
             writer.WriteRawValue(value.ToString("R", CultureInfo.InvariantCulture), skipInputValidation: true);
         }
 
         writer.WriteEndArray();
     }
 
+    /// <summary>The floats under <paramref name="name"/>; null when it is missing or null (no standardization), anything else an error.</summary>
     private static float[]? ReadFloats(JsonElement element, string name) =>
-        element.TryGetProperty(name, out var values) && values.ValueKind == JsonValueKind.Array
-            ? values.EnumerateArray().Select(v => v.GetSingle()).ToArray()
-            : null;
+        !element.TryGetProperty(name, out var values) || values.ValueKind == JsonValueKind.Null ? null
+        : values.ValueKind == JsonValueKind.Array ? values.EnumerateArray().Select(v => v.GetSingle()).ToArray()
+        : throw new FormatException($"'{name}' is a {values.ValueKind}, not a list of numbers or null");
 }

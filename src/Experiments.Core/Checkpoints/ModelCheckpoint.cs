@@ -35,8 +35,9 @@ public static class ModelCheckpoint
         using (var scope = NewDisposeScope())
         using (var noGrad = no_grad())
         {
+            // Insertion order is the file's order (PyBridge writes the dictionary as it enumerates).
             var state = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-            foreach (var (name, value) in model.state_dict())
+            foreach (var (name, value) in InPyTorchOrder(model))
             {
                 state[name] = value.detach().cpu().contiguous();
             }
@@ -98,15 +99,20 @@ public static class ModelCheckpoint
     /// </summary>
     public static Dictionary<string, Tensor> ReadTensors(string directory)
     {
+        ArgumentNullException.ThrowIfNull(directory);
         var path = Path.Combine(directory, CheckpointFiles.Model);
         try
         {
+            // PyBridge's reader does not check the layout (a truncated file would load with zeros): check it first.
+            SafetensorsLayout.Check(path);
             using var stream = File.OpenRead(path);
             return Safetensors.LoadStateDict(stream, leaveOpen: false, keysToKeep: null);
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or FormatException or ArgumentException or InvalidOperationException or NotImplementedException or System.Text.Json.JsonException or OverflowException)
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ArgumentException
+            or InvalidOperationException or NotImplementedException or System.Text.Json.JsonException or OverflowException)
         {
-            throw new InvalidDataException($"The checkpoint file '{path}' is not a readable safetensors file: {exception.Message}", exception);
+            var why = exception is FileNotFoundException or DirectoryNotFoundException ? "it does not exist" : exception.Message;
+            throw new InvalidDataException($"The checkpoint file '{path}' is not a readable safetensors file: {why}", exception);
         }
     }
 
@@ -133,15 +139,19 @@ public static class ModelCheckpoint
                 throw new InvalidDataException($"The checkpoint '{path}' has a tensor '{extra}' that the model does not have: it was saved from another architecture");
             }
 
+            // Every shape is checked before anything is copied, so a checkpoint that does not fit leaves the model as it was.
             foreach (var (name, target) in state)
             {
                 var source = tensors[name];
                 if (!source.shape.SequenceEqual(target.shape))
                 {
-                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The checkpoint '{path}' has '{name}' of shape [{string.Join(", ", source.shape)}], but the model's is [{string.Join(", ", target.shape)}]"));
+                    throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"The checkpoint '{path}' has '{name}' of shape [{string.Join(", ", source.shape)}], but the model's is [{string.Join(", ", target.shape)}]: it was saved from another architecture"));
                 }
+            }
 
-                target.copy_(source.to(target.dtype, target.device));
+            foreach (var (name, target) in state)
+            {
+                target.copy_(tensors[name].to(target.dtype, target.device));
             }
         }
         finally
@@ -151,6 +161,29 @@ public static class ModelCheckpoint
                 tensor.Dispose();
             }
         }
+    }
+
+    /// <summary>
+    /// The model's <c>state_dict()</c> in the order PyTorch's equivalent module lists it: module by module in
+    /// registration order, each module's parameters before its buffers (<c>bn1.weight</c>, <c>bn1.bias</c>,
+    /// <c>bn1.running_mean</c>, ... then <c>conv2.weight</c>). TorchSharp lists every parameter first, then every
+    /// buffer; the names are the same.
+    /// </summary>
+    internal static IEnumerable<KeyValuePair<string, Tensor>> InPyTorchOrder(nn.Module model)
+    {
+        var rank = new Dictionary<string, int>(StringComparer.Ordinal) { [""] = 0 };
+        foreach (var (name, _) in model.named_modules())
+        {
+            rank.TryAdd(name, rank.Count);
+        }
+
+        static string Owner(string entry) => entry.LastIndexOf('.') is var dot and >= 0 ? entry[..dot] : "";
+        return model.state_dict()
+            .Select((entry, index) => (Entry: entry, Index: index))
+            .OrderBy(e => rank.GetValueOrDefault(Owner(e.Entry.Key), int.MaxValue))
+            .ThenBy(e => e.Index)
+            .Select(e => e.Entry)
+            .ToList();
     }
 
     /// <summary>The safetensors name of a dtype (F32, I64, ...).</summary>
@@ -180,6 +213,7 @@ public static class ModelCheckpoint
         }
 
         var relative = Path.GetRelativePath(Path.GetFullPath(resultsDirectory), full);
-        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? full : relative.Replace('\\', '/');
+        var outside = relative == ".." || relative.StartsWith("../", StringComparison.Ordinal) || relative.StartsWith("..\\", StringComparison.Ordinal) || Path.IsPathRooted(relative);
+        return outside ? full : relative.Replace('\\', '/');
     }
 }

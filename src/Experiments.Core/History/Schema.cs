@@ -102,8 +102,9 @@ internal static class Schema
         """,
 
         // 6: where a completed result's checkpoint is (model.safetensors and config.json): its folder, relative to the
-        // store's folder when inside it, and each file's SHA-256 and length, as JSON. NULL: no checkpoint (rows
-        // written before, or a write that failed). A cached result's row repeats the checkpoint of the result it reuses.
+        // store's folder when inside it, and each file's SHA-256 and length, as JSON ({"directory", "files"}); a write
+        // that failed is {"error"}. NULL: no checkpoint (rows written before, results that did not complete). A cached
+        // result's row repeats the checkpoint of the result it reuses.
         """
         ALTER TABLE results ADD COLUMN checkpoint TEXT;
         """,

@@ -66,7 +66,7 @@ internal static class StoreRows
         p.AddWithValue("$datasetKey", (object?)source?.CacheKey?.Dataset ?? DBNull.Value);
         p.AddWithValue("$cachedFromRun", result.CachedFromRun is { } cachedFrom ? cachedFrom : DBNull.Value);
         p.AddWithValue("$classNames", StoredJson.ClassNames(result.ClassNames));
-        p.AddWithValue("$checkpoint", result.Checkpoint is { } checkpoint ? StoredJson.Checkpoint(checkpoint) : DBNull.Value);
+        p.AddWithValue("$checkpoint", (object?)StoredJson.Checkpoint(result) ?? DBNull.Value);
     }
 
     /// <summary>The columns <see cref="ReadResult"/> reads, in its order; the weights only when asked for.</summary>
@@ -99,6 +99,7 @@ internal static class StoreRows
             var classNames = reader.IsDBNull(29)
                 ? IndexNames(test ?? validation)
                 : Column("class_names", () => StoredJson.ReadClassNames(reader.GetString(29)));
+            var (checkpoint, checkpointError) = reader.IsDBNull(30) ? default : Column("checkpoint", () => StoredJson.ReadCheckpoint(reader.GetString(30)));
             var cacheKey = reader.IsDBNull(25) || reader.IsDBNull(26) || reader.IsDBNull(27)
                 ? null
                 : Column("configuration_key", () => new RunCacheKey(reader.GetString(25), reader.GetString(26), reader.GetString(27)));
@@ -133,7 +134,8 @@ internal static class StoreRows
                     Weights = weights,
                     Model = model,
                     CachedFromRun = reader.IsDBNull(28) ? null : Column("cached_from_run", () => reader.GetInt64(28)),
-                    Checkpoint = reader.IsDBNull(30) ? null : Column("checkpoint", () => StoredJson.ReadCheckpoint(reader.GetString(30))),
+                    Checkpoint = checkpoint,
+                    CheckpointError = checkpointError,
                 },
             };
         }

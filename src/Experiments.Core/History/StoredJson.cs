@@ -173,36 +173,63 @@ internal static class StoredJson
             : throw new JsonException($"expected a class name (a string), not {e.ValueKind}"))];
     }
 
-    /// <summary>A checkpoint's folder and files: <c>{"directory": ..., "files": [{"name", "sha256", "bytes"}]}</c>.</summary>
-    public static string Checkpoint(Checkpoints.CheckpointRecord checkpoint) => Write(writer =>
+    /// <summary>
+    /// A result's checkpoint as the <c>checkpoint</c> column keeps it: its folder and files,
+    /// <c>{"directory": ..., "files": [{"name", "sha256", "bytes"}]}</c>, and why it could not be written,
+    /// <c>{"error": ...}</c>; null (the column's NULL) when the result has neither.
+    /// </summary>
+    public static string? Checkpoint(ExperimentResult result)
     {
-        writer.WriteStartObject();
-        writer.WriteString("directory", checkpoint.Directory);
-        writer.WriteStartArray("files");
-        foreach (var file in checkpoint.Files)
+        if (result.Checkpoint is null && result.CheckpointError is null)
         {
-            writer.WriteStartObject();
-            writer.WriteString("name", file.Name);
-            writer.WriteString("sha256", file.Sha256);
-            writer.WriteNumber("bytes", file.Bytes);
-            writer.WriteEndObject();
+            return null;
         }
 
-        writer.WriteEndArray();
-        writer.WriteEndObject();
-    });
+        return Write(writer =>
+        {
+            writer.WriteStartObject();
+            if (result.Checkpoint is { } checkpoint)
+            {
+                writer.WriteString("directory", checkpoint.Directory);
+                writer.WriteStartArray("files");
+                foreach (var file in checkpoint.Files)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("name", file.Name);
+                    writer.WriteString("sha256", file.Sha256);
+                    writer.WriteNumber("bytes", file.Bytes);
+                    writer.WriteEndObject();
+                }
 
-    /// <summary>Reads what <see cref="Checkpoint"/> writes; anything else is a <see cref="JsonException"/> or <see cref="KeyNotFoundException"/>.</summary>
-    public static Checkpoints.CheckpointRecord ReadCheckpoint(string json)
+                writer.WriteEndArray();
+            }
+
+            if (result.CheckpointError is { } error)
+            {
+                writer.WriteString("error", error);
+            }
+
+            writer.WriteEndObject();
+        });
+    }
+
+    /// <summary>Reads what <see cref="Checkpoint"/> writes; anything else is a <see cref="JsonException"/>, <see cref="KeyNotFoundException"/> or <see cref="InvalidOperationException"/>.</summary>
+    public static (Checkpoints.CheckpointRecord? Record, string? Error) ReadCheckpoint(string json)
     {
         using var document = JsonDocument.Parse(json);
         var root = document.RootElement;
-        return new Checkpoints.CheckpointRecord(
-            root.GetProperty("directory").GetString() ?? throw new JsonException("the checkpoint's directory is null"),
+        var error = root.TryGetProperty("error", out var e) ? e.GetString() ?? throw new JsonException("the checkpoint's error is null") : null;
+        if (!root.TryGetProperty("directory", out var directory))
+        {
+            return error is null ? throw new JsonException("the checkpoint has neither a directory nor an error") : (null, error);
+        }
+
+        return (new Checkpoints.CheckpointRecord(
+            directory.GetString() ?? throw new JsonException("the checkpoint's directory is null"),
             [.. root.GetProperty("files").EnumerateArray().Select(f => new Checkpoints.CheckpointFile(
                 f.GetProperty("name").GetString() ?? throw new JsonException("a checkpoint file's name is null"),
                 f.GetProperty("sha256").GetString() ?? throw new JsonException("a checkpoint file's sha256 is null"),
-                f.GetProperty("bytes").GetInt64()))]);
+                f.GetProperty("bytes").GetInt64()))]), error);
     }
 
     public static void Number(Utf8JsonWriter writer, double value)

@@ -23,8 +23,10 @@ internal static class TrainedCheckpoint
         {
             return result with { Checkpoint = ModelCheckpoint.Save(options.Directory, model, config, context.ResultsDirectory) };
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            // Whatever stops the write (a full disk, a folder that cannot be created, a state PyBridge cannot encode),
+            // the trained result is worth more than its file: it is kept, and the host says why it has no checkpoint.
             return result with { CheckpointError = $"the checkpoint could not be written into '{options.Directory}': {exception.Message}" };
         }
     }

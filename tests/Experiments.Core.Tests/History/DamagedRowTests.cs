@@ -16,6 +16,9 @@ public sealed class DamagedRowTests
     [InlineData("recorded_at", "yesterday")]
     [InlineData("class_names", "{\"0\": \"zero\"}")]
     [InlineData("class_names", "[\"zero\", 1]")]
+    [InlineData("checkpoint", "not json")]
+    [InlineData("checkpoint", "{\"files\": []}")]
+    [InlineData("checkpoint", "{\"directory\": \"1/a\", \"files\": [{\"name\": \"model.safetensors\", \"sha256\": \"aa\"}]}")]
     public void A_result_row_that_cannot_be_read_is_skipped_with_a_warning_naming_it(string column, string damage)
     {
         using var directory = new TemporaryDirectory();

@@ -12,6 +12,16 @@ public sealed class StoreCompletenessTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 1, 12, 0, 0, TimeSpan.Zero);
 
+    /// <summary>
+    /// Properties the store does not keep, each with where it is kept instead: a result read back has null there.
+    /// </summary>
+    private static readonly HashSet<string> NotStored = new(StringComparer.Ordinal)
+    {
+        // The input transform (divisor, deskew, 784 means and deviations) is in the checkpoint's config.json, whose
+        // path and SHA-256 the store keeps in the checkpoint column.
+        "ExperimentResult.Inputs",
+    };
+
     [Fact]
     public void Every_property_of_a_result_survives_the_store()
     {
@@ -28,6 +38,7 @@ public sealed class StoreCompletenessTests
         using var reopened = ResultStore.OpenExisting(directory.Path);
         var stored = Assert.Single(reopened.ResultsOfRun(1, withWeights: true)).Result;
         AssertSame(result, stored, nameof(ExperimentResult));
+        Assert.All(NotStored, path => Assert.Null(typeof(ExperimentResult).GetProperty(path.Split('.')[1])!.GetValue(stored)));
     }
 
     [Fact]
@@ -163,7 +174,12 @@ public sealed class StoreCompletenessTests
             return list;
         }
 
-        if (underlying.IsClass && underlying.Namespace is { } ns && (ns == typeof(ExperimentResult).Namespace || ns == typeof(ModelSummary).Namespace))
+        if (underlying == typeof(float[]))
+        {
+            return new[] { counter + 0.25f, -1.5f };
+        }
+
+        if (underlying.IsClass && underlying.Namespace is { } ns && (ns == typeof(ExperimentResult).Namespace || ns == typeof(ModelSummary).Namespace || ns == typeof(Experiments.Checkpoints.CheckpointRecord).Namespace))
         {
             // Records: through the constructor with the most parameters (positional ones), then every settable property.
             var constructor = underlying.GetConstructors().OrderByDescending(c => c.GetParameters().Length).First();
@@ -217,7 +233,7 @@ public sealed class StoreCompletenessTests
             return;
         }
 
-        foreach (var property in Properties(type))
+        foreach (var property in Properties(type).Where(p => !NotStored.Contains(path + "." + p.Name)))
         {
             AssertSame(property.GetValue(expected), property.GetValue(actual), path + "." + property.Name);
         }
