@@ -109,8 +109,8 @@ public sealed record TrainingStateInfo
 /// <remarks>
 /// <para>
 /// One safetensors file (<see cref="SafeTensorsFile"/>, for its <c>__metadata__</c> map): <c>format</c>, the
-/// <see cref="TrainingStateInfo"/> as JSON under <c>state</c>, and the SHA-256 of the tensors' bytes under
-/// <c>sha256</c> (name by name in ordinal order), so that a damaged file is refused rather than trained on. The
+/// <see cref="TrainingStateInfo"/> as JSON under <c>state</c>, and the SHA-256 of that JSON and the tensors'
+/// bytes under <c>sha256</c> (tensor by tensor in ordinal order of their names), so that a damaged file is refused rather than trained on. The
 /// tensors are named by what they hold: <c>model.NAME</c> (the <c>state_dict()</c>), <c>optimizer</c> (TorchSharp's
 /// own serialization of the optimizer, as bytes), <c>rng.shuffle</c>, <c>rng.global</c>, <c>rng.dropout.I</c>
 /// (generator states), <c>fused.weight</c>/<c>fused.bias</c> (the fused SGD step's momentum), <c>best.I</c> (early
@@ -173,11 +173,12 @@ public static class TrainingStateFile
         ArgumentNullException.ThrowIfNull(info);
         ArgumentNullException.ThrowIfNull(tensors);
         Directory.CreateDirectory(directory);
+        var state = InfoJson(info);
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["format"] = CurrentFormat,
-            ["state"] = InfoJson(info),
-            ["sha256"] = DataSha256(tensors.Select(t => (t.Name, t.Tensor))),
+            ["state"] = state,
+            ["sha256"] = Sha256(state, tensors.Select(t => (t.Name, t.Tensor))),
         };
         AtomicFile.Write(PathIn(directory), stream => SafeTensorsFile.Write(stream, tensors, metadata));
     }
@@ -215,13 +216,14 @@ public static class TrainingStateFile
                     : $"its format is '{format}', but this build reads '{CurrentFormat}'");
             }
 
-            var sha = DataSha256(tensors.Select(p => (p.Key, p.Value)));
+            var state = metadata.GetValueOrDefault("state") ?? throw new InvalidDataException("it has no 'state'");
+            var sha = Sha256(state, tensors.Select(p => (p.Key, p.Value)));
             if (!string.Equals(sha, metadata.GetValueOrDefault("sha256"), StringComparison.Ordinal))
             {
-                throw new InvalidDataException("its tensors' SHA-256 is not the one it was written with (the file is damaged)");
+                throw new InvalidDataException("its content's SHA-256 is not the one it was written with (the file is damaged)");
             }
 
-            var info = ParseInfo(metadata.GetValueOrDefault("state") ?? throw new InvalidDataException("it has no 'state'"));
+            var info = ParseInfo(state);
             return (info, tensors);
         }
         catch (Exception exception) when (exception is InvalidDataException or JsonException or FormatException or InvalidOperationException or KeyNotFoundException)
@@ -259,12 +261,11 @@ public static class TrainingStateFile
                 writer.WriteString("notResumable", reason);
             }
 
-            // Doubles as JSON numbers: .NET writes the shortest text that reads back to the same double.
-            writer.WriteNumber("trainSeconds", info.TrainSeconds);
+            WriteDouble(writer, "trainSeconds", info.TrainSeconds);
             writer.WriteNumber("bestEpoch", info.BestEpoch);
             if (info.BestLoss is { } bestLoss)
             {
-                writer.WriteNumber("bestLoss", bestLoss);
+                WriteDouble(writer, "bestLoss", bestLoss);
             }
 
             writer.WriteStartArray("metrics");
@@ -272,16 +273,16 @@ public static class TrainingStateFile
             {
                 writer.WriteStartObject();
                 writer.WriteNumber("epoch", epoch.Epoch);
-                writer.WriteNumber("trainLoss", epoch.TrainLoss);
-                writer.WriteNumber("seconds", epoch.Seconds);
+                WriteDouble(writer, "trainLoss", epoch.TrainLoss);
+                WriteDouble(writer, "seconds", epoch.Seconds);
                 if (epoch.ValidationLoss is { } validationLoss)
                 {
-                    writer.WriteNumber("validationLoss", validationLoss);
+                    WriteDouble(writer, "validationLoss", validationLoss);
                 }
 
                 if (epoch.ValidationAccuracy is { } validationAccuracy)
                 {
-                    writer.WriteNumber("validationAccuracy", validationAccuracy);
+                    WriteDouble(writer, "validationAccuracy", validationAccuracy);
                 }
 
                 writer.WriteEndObject();
@@ -303,10 +304,10 @@ public static class TrainingStateFile
             : null;
         var metrics = root.GetProperty("metrics").EnumerateArray().Select(m => new EpochMetrics(
             m.GetProperty("epoch").GetInt32(),
-            m.GetProperty("trainLoss").GetDouble(),
-            m.GetProperty("seconds").GetDouble(),
-            m.TryGetProperty("validationLoss", out var loss) ? loss.GetDouble() : null,
-            m.TryGetProperty("validationAccuracy", out var accuracy) ? accuracy.GetDouble() : null)).ToArray();
+            ReadDouble(m.GetProperty("trainLoss")),
+            ReadDouble(m.GetProperty("seconds")),
+            m.TryGetProperty("validationLoss", out var loss) ? ReadDouble(loss) : null,
+            m.TryGetProperty("validationAccuracy", out var accuracy) ? ReadDouble(accuracy) : null)).ToArray();
         var info = new TrainingStateInfo
         {
             Experiment = Text(root, "experiment"),
@@ -315,9 +316,9 @@ public static class TrainingStateFile
             TotalEpochs = root.GetProperty("epochs").GetInt32(),
             Optimizer = Text(root, "optimizer"),
             NotResumable = root.TryGetProperty("notResumable", out var reason) ? reason.GetString() : null,
-            TrainSeconds = root.GetProperty("trainSeconds").GetDouble(),
+            TrainSeconds = ReadDouble(root.GetProperty("trainSeconds")),
             BestEpoch = root.GetProperty("bestEpoch").GetInt32(),
-            BestLoss = root.TryGetProperty("bestLoss", out var best) ? best.GetDouble() : null,
+            BestLoss = root.TryGetProperty("bestLoss", out var best) ? ReadDouble(best) : null,
             Epochs = metrics,
         };
         if (info.NotResumable is null && (metrics.Length != info.Epoch || metrics.Select((m, i) => m.Epoch != i + 1).Any(wrong => wrong)))
@@ -328,13 +329,34 @@ public static class TrainingStateFile
         return info;
     }
 
+    /// <summary>
+    /// A double as a JSON number (.NET writes the shortest text that reads back to the same double), or as the string
+    /// <c>NaN</c>, <c>Infinity</c> or <c>-Infinity</c>, which JSON numbers cannot be (a validation loss that overflowed).
+    /// </summary>
+    private static void WriteDouble(Utf8JsonWriter writer, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumber(name, value);
+        }
+        else
+        {
+            writer.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+        }
+    }
+
+    private static double ReadDouble(JsonElement element) => element.ValueKind == JsonValueKind.String
+        ? double.Parse(element.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture)
+        : element.GetDouble();
+
     private static string Text(JsonElement element, string name) =>
         element.GetProperty(name).GetString() ?? throw new FormatException($"'{name}' is null");
 
-    /// <summary>SHA-256 over every tensor's name and bytes, in ordinal order of the names.</summary>
-    private static string DataSha256(IEnumerable<(string Name, torch.Tensor Tensor)> tensors)
+    /// <summary>SHA-256 over the state's JSON, then every tensor's name and bytes, in ordinal order of the names.</summary>
+    internal static string Sha256(string state, IEnumerable<(string Name, torch.Tensor Tensor)> tensors)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        hash.AppendData(System.Text.Encoding.UTF8.GetBytes(state + "\n"));
         foreach (var (name, tensor) in tensors.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
             hash.AppendData(System.Text.Encoding.UTF8.GetBytes(name + "\n"));
