@@ -211,8 +211,11 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             cancelled = true;
-            var hint = resumes?.InterruptedHint(training, options.CommandLine, options.Resume) ?? "";
-            console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]Interrupted:[/] the experiments that finished are kept, and the run is recorded as interrupted.{hint}");
+            console.MarkupLine("[yellow]Interrupted:[/] the experiments that finished are kept, and the run is recorded as interrupted.");
+            if (resumes?.InterruptedHint(training, options.CommandLine, options.Resume) is { } hint)
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"{hint}");
+            }
         }
 
         console.WriteLine();

@@ -108,7 +108,7 @@ internal sealed class ResumePlan
         var command = ApplicationCommand(commandLine) + (resume ? "" : " --resume");
         if (training is null)
         {
-            return $" '{command}' trains the rest.";
+            return $"'{command}' trains the rest.";
         }
 
         var info = InterruptedTrainings.TryInspect(InterruptedTrainings.FolderOf(resultsDirectory, runId, training));
@@ -116,16 +116,16 @@ internal sealed class ResumePlan
         {
             // No epoch finished in this run: what it went on from (if anything) is still there to go on from.
             return points.TryGetValue(training, out var point)
-                ? $" {training.Name} had not finished an epoch in this run; '{command}' goes on from {point.Description} again."
-                : $" {training.Name} had not finished an epoch; '{command}' trains it from the start, and the rest.";
+                ? $"{training.Name} had not finished an epoch in this run; '{command}' goes on from {point.Description} again."
+                : $"{training.Name} had not finished an epoch; '{command}' trains it from the start, and the rest.";
         }
 
         if (info.NotResumable is { } reason)
         {
-            return $" {training.Name} cannot be resumed ({reason}); '{command}' trains it from the start, and the rest.";
+            return $"{training.Name} cannot be resumed ({reason}); '{command}' trains it from the start, and the rest.";
         }
 
-        return $" '{command}' goes on with {training.Name} from epoch {info.Epoch + 1} of {info.TotalEpochs} (the state after epoch {info.Epoch} is in {TrainingStateFile.PathIn(InterruptedTrainings.FolderOf(resultsDirectory, runId, training))}).";
+        return $"'{command}' goes on with {training.Name} from epoch {info.Epoch + 1} of {info.TotalEpochs} (the state after epoch {info.Epoch} is saved in its folder of run {runId}).";
     }
 
     /// <summary>

@@ -40,7 +40,7 @@ public sealed class ResumeCommandTests : IDisposable
         var (stoppedExit, stopped) = Run(catalog, results.Path, "epoch 2/4", "run", "linear");
         Assert.True(stoppedExit == RunnerApp.Cancelled, stopped);
         var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
-        Assert.Contains($"'dotnet run --project runner -- run linear --data-root {RepositoryPaths.Data} --results {results.Path} --resume' goes on with linear from epoch 3 of 4 (the state after epoch 2 is in {state})", stopped, StringComparison.Ordinal);
+        Assert.Contains($"'dotnet run --project runner -- run linear --data-root {RepositoryPaths.Data} --results {results.Path} --resume' goes on with linear from epoch 3 of 4 (the state after epoch 2 is saved in its folder of run 1).", stopped, StringComparison.Ordinal);
         Assert.True(File.Exists(state));
 
         var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear", "--resume");
