@@ -103,10 +103,15 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         WarnAboutStaleFiles(experiments);
         using var store = new DatasetStore(StoreOptions(console, options));
 
+        ResumePlan resumes = null!;
         var session = new ExperimentSession(name => store.Load(name, cancellationToken))
         {
-            // Each experiment's model goes into its folder of the run: results/RUN/EXPERIMENT/model.safetensors.
-            Checkpoints = experiment => new Checkpoints.CheckpointOptions(Path.Combine(options.Results, recording.RunId.ToString(CultureInfo.InvariantCulture), RunPlots.FolderName(experiment.Name))),
+            // Each experiment's model and per-epoch training state go into its folder of the run:
+            // results/RUN/EXPERIMENT/model.safetensors; with --resume, it goes on from an earlier run's state.
+            Checkpoints = experiment => new Checkpoints.CheckpointOptions(InterruptedTrainings.FolderOf(options.Results, recording.RunId, experiment))
+            {
+                ResumeFrom = resumes.ResumeFrom(experiment),
+            },
             ResultsDirectory = options.Results,
         };
         var outputs = new RunOutputs(console, options.Results);
@@ -139,6 +144,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         RunCache cache = null!;
         var threadsSet = false;
+        IExperiment? training = null;
         ExperimentResult Train(IExperiment experiment, IProgress<EpochReport> progress, IProgress<BatchReport>? batches)
         {
             ExperimentResult result;
@@ -156,7 +162,9 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     threadsSet = true;
                 }
 
+                training = experiment;
                 result = session.Run(experiment, progress, batches, cancellationToken);
+                training = null;
 
                 // Until the trainer measures it, the model is what the build says it is.
                 result = result.Model is null ? result with { Model = experiment.Architecture } : result;
@@ -165,7 +173,14 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     Warn($"{experiment.Name}: {checkpointError}; the result is kept without it");
                 }
 
+                if (result.TrainingStateError is { } stateError)
+                {
+                    Warn($"{experiment.Name}: {stateError}");
+                }
+
+                var unrecorded = recording.UnrecordedResults;
                 recording.Record(result, cache.KeyOf(experiment));
+                resumes.Finished(experiment, result, recording.UnrecordedResults == unrecorded, Warn);
             }
 
             results.Add(result);
@@ -175,6 +190,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         try
         {
             cache = RunCache.Plan(experiments, store, recording, options.Force, Warn, Load);
+            resumes = ResumePlan.Make(experiments, cache, recording, options.Results, options.Resume, Say, Warn);
 
             // Load every dataset an experiment trains on before the progress display starts; one whose experiments
             // the run cache answers is not read at all.
@@ -196,6 +212,10 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         {
             cancelled = true;
             console.MarkupLine("[yellow]Interrupted:[/] the experiments that finished are kept, and the run is recorded as interrupted.");
+            if (resumes?.InterruptedHint(training, options.CommandLine, options.Resume) is { } hint)
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"{hint}");
+            }
         }
 
         console.WriteLine();
@@ -294,6 +314,8 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
     private void Warn(string message) => console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] {message}");
 
+    private void Say(string message) => console.MarkupLineInterpolated(TerminalText.Format, $"{message}");
+
     private void RunWithProgressBars(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, IProgress<BatchReport>?, ExperimentResult> train)
     {
         console.Progress()
@@ -357,7 +379,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     private static string Outcome(ExperimentResult result) => result.Status switch
     {
         ExperimentStatus.Completed when result is { CachedFromRun: { } run, Test: { } cached } => Markup.Escape(Invariant($"cached: {cached.Accuracy:F2}% from run {run} (not trained again; --force retrains)")),
-        ExperimentStatus.Completed when result.Test is { } test => Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s")),
+        ExperimentStatus.Completed when result.Test is { } test => Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s{(result.ResumedFromEpoch is { } resumed ? $" (resumed after epoch {resumed})" : "")}")),
         ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(TerminalText.Escape(result.DivergenceReason)),
         _ => "[red]failed[/]",
     };

@@ -16,4 +16,7 @@ internal sealed record RunOptions(string DataRoot, string Results, bool Download
 
     /// <summary>Train every experiment, even one the run cache could answer (<c>--force</c>).</summary>
     public bool Force { get; init; }
+
+    /// <summary>Go on from the training state an earlier, interrupted run left of an experiment (<c>--resume</c>).</summary>
+    public bool Resume { get; init; }
 }

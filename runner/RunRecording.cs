@@ -89,6 +89,20 @@ internal sealed class RunRecording : IDisposable
         }
     }
 
+    /// <summary>The ids of the runs recorded before this one; none when the store cannot be read (and says why).</summary>
+    public IReadOnlyList<long> EarlierRuns(Action<string> warn)
+    {
+        try
+        {
+            return store.Runs().Select(r => r.Id).Where(id => id < RunId).ToList();
+        }
+        catch (StoreException exception)
+        {
+            warn($"the earlier runs cannot be listed, so none is resumed: {exception.Message}");
+            return [];
+        }
+    }
+
     /// <summary>Whether the run's end was recorded (or tried to be).</summary>
     public bool Finished { get; private set; }
 

@@ -38,7 +38,7 @@ public static class RunnerApp
     /// <summary>Exit code when the run was stopped with SIGQUIT (Ctrl+\): 128 + 3.</summary>
     public const int Quit = 131;
 
-    private const string ApplicationName = "dotnet run --project runner --";
+    internal const string ApplicationName = "dotnet run --project runner --";
 
     public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken = default) =>
         Run(args, console, catalog, datasetStore: null, cancellationToken);
@@ -168,16 +168,21 @@ public static class RunnerApp
         {
             Description = "Train every experiment again, even one whose configuration, code and dataset already have a completed result in the run history (the run cache).",
         };
+        var resume = new Option<bool>("--resume")
+        {
+            Description = "Go on with each experiment an earlier run left unfinished (interrupted, or failed) from its last finished epoch, instead of training it from the start: the same final weights, bit for bit.",
+        };
         dataRoot.Validators.Add(result => RequireText(result, "--data-root"));
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(Folders.DataRoot(parse.GetValue(dataRoot)), Folders.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot)) { DatasetStore = datasetStore, Force = parse.GetValue(force) };
+            new(Folders.DataRoot(parse.GetValue(dataRoot)), Folders.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot)) { DatasetStore = datasetStore, Force = parse.GetValue(force), Resume = parse.GetValue(resume) };
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
-            dataRoot, results, download, threads, force,
+            dataRoot, results, download, threads, force, resume,
         };
+        all.Validators.Add(result => RefuseForceWithResume(result, force, resume));
         all.SetAction(parse => new ExperimentPlan(console, Options(parse)).Execute(catalog, cancellationToken));
 
         var names = new Argument<string[]>("NAME")
@@ -187,15 +192,16 @@ public static class RunnerApp
         };
         var run = new Command("run", "Train and evaluate the experiments whose names match (globs: * and ?).")
         {
-            names, dataRoot, results, download, threads, force,
+            names, dataRoot, results, download, threads, force, resume,
         };
+        run.Validators.Add(result => RefuseForceWithResume(result, force, resume));
         run.SetAction(parse =>
         {
             var patterns = parse.GetValue(names)!;
             if (patterns.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 // Names never start with '-': this is an option the parser took for a name.
-                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download, --threads and --force");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download, --threads, --force and --resume");
                 return UsageError;
             }
 
@@ -250,6 +256,15 @@ public static class RunnerApp
         root.Subcommands.Add(ExportModelCommand.Create(console));
 
         return root;
+    }
+
+    /// <summary>--force trains from the start what --resume would go on with: asking for both is a mistake.</summary>
+    private static void RefuseForceWithResume(CommandResult result, Option<bool> force, Option<bool> resume)
+    {
+        if (result.GetValue(force) && result.GetValue(resume))
+        {
+            result.AddError("--force and --resume cannot be used together: --force trains every experiment from the start, --resume goes on with unfinished ones");
+        }
     }
 
     /// <summary>Linux's PATH_MAX: a path has fewer bytes (it counts the terminating zero), so a longer one is never a folder.</summary>

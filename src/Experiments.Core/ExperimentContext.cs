@@ -26,8 +26,9 @@ public sealed class ExperimentContext
     public CancellationToken CancellationToken { get; init; }
 
     /// <summary>
-    /// Where to save the trained model (<c>model.safetensors</c> and <c>config.json</c>) when the experiment completes;
-    /// null saves nothing.
+    /// Where to save the trained model (<c>model.safetensors</c> and <c>config.json</c>) when the experiment completes,
+    /// and the training state after every epoch until then (<see cref="Checkpoints.TrainingStateFile"/>); and what
+    /// interrupted training to go on from (<see cref="Checkpoints.CheckpointOptions.ResumeFrom"/>). Null saves nothing.
     /// </summary>
     public Checkpoints.CheckpointOptions? Checkpoints { get; init; }
 

@@ -117,10 +117,24 @@ public sealed record ExperimentResult
 
     /// <summary>
     /// Wall time of training: creating the model and optimizer, then every epoch end to end (validation included),
-    /// but not the host's progress callback or the per-epoch weight snapshot for learning curves, which are not
-    /// training.
+    /// but not the host's progress callback, the per-epoch weight snapshot for learning curves or the per-epoch
+    /// training state's write, which are not training. For a training resumed from an interrupted one
+    /// (<see cref="ResumedFromEpoch"/>), the sum over the runs: the earlier runs' up to the epoch saved, then this
+    /// run's (the epoch under way at the interruption is lost, and not counted).
     /// </summary>
     public double TrainSeconds { get; init; }
+
+    /// <summary>
+    /// The last finished epoch of the interrupted training this one went on from (<see cref="Checkpoints.CheckpointOptions.ResumeFrom"/>),
+    /// or null for a training from the first epoch. The run history does not keep it.
+    /// </summary>
+    public int? ResumedFromEpoch { get; init; }
+
+    /// <summary>
+    /// Why a per-epoch training state could not be written (or removed at the end), or null: the result itself is
+    /// kept, but an interruption would have lost more than the epoch under way. The run history does not keep it.
+    /// </summary>
+    public string? TrainingStateError { get; init; }
 
     /// <summary>
     /// Wall time spent preparing the training inputs before the first epoch: validation split, deskewing,

@@ -70,16 +70,20 @@ public sealed class Dropout : nn.Module<Tensor, Tensor>
     {
         ArgumentNullException.ThrowIfNull(model);
         var index = 0;
-        foreach (var module in new[] { model }.Concat(model.modules()).Distinct())
+        foreach (var dropout in AllIn(model))
         {
-            if (module is Dropout dropout)
-            {
-                dropout.Seed(DeriveSeed(seed, index), device);
-                index++;
-            }
+            dropout.Seed(DeriveSeed(seed, index), device);
+            index++;
         }
 
         return index;
+    }
+
+    /// <summary>Every <see cref="Dropout"/> in <paramref name="model"/> (itself included), in the order <see cref="SeedAll"/> numbers them.</summary>
+    public static IReadOnlyList<Dropout> AllIn(nn.Module model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new[] { model }.Concat(model.modules()).Distinct().OfType<Dropout>().ToList();
     }
 
     /// <summary>A 64-bit seed for the <paramref name="index"/>th dropout layer of a run seeded <paramref name="seed"/> (SplitMix64 of both).</summary>

@@ -36,6 +36,12 @@ internal sealed class AffineSgd : IDisposable
     private Tensor? lastBatch;
     private Tensor? lastBatchTransposed;
 
+    /// <summary>The weight's momentum buffer, or null without momentum (a training state saves and restores it).</summary>
+    internal Tensor? WeightBuffer => weightBuffer;
+
+    /// <summary>The bias's momentum buffer, or null without momentum.</summary>
+    internal Tensor? BiasBuffer => biasBuffer;
+
     public AffineSgd(AffineGradient affine, double momentum, double weightDecay, bool nesterov)
     {
         ArgumentNullException.ThrowIfNull(affine);

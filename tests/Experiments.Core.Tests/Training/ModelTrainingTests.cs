@@ -138,7 +138,7 @@ public sealed class ModelTrainingTests(MnistFixture mnist) : IClassFixture<Mnist
     {
         var settings = TestExperiment.BlogRecipe with { LearningRate = 0.1, Epochs = 1, LrSchedule = LearningRateSchedule.OneCycle, Optimizer = OptimizerKind.Momentum };
         using var model = nn.Linear(2, 2);
-        using var optimizer = Trainer.CreateOptimizer(model.parameters().ToList(), settings);
+        using var optimizer = OptimizerFactory.Create(model.parameters().ToList(), settings);
         var scheduler = new LearningRateScheduler(settings, optimizer, stepsPerEpoch: 100);
         var momenta = new List<double>();
         for (var step = 0; step < 100; step++)
@@ -170,7 +170,7 @@ public sealed class ModelTrainingTests(MnistFixture mnist) : IClassFixture<Mnist
         // Adam's coupled L2 would instead feed λ p into the moments and move p by about lr · sign(p).
         using var parameter = new TorchSharp.Modules.Parameter(tensor(new float[] { 2f, -4f }));
         var settings = TestExperiment.BlogRecipe with { Optimizer = OptimizerKind.AdamW, LearningRate = 0.1, WeightDecay = 0.5 };
-        using var optimizer = Trainer.CreateOptimizer([parameter], settings);
+        using var optimizer = OptimizerFactory.Create([parameter], settings);
         parameter.grad = zeros(2);
         optimizer.step();
 

@@ -1,0 +1,245 @@
+using Experiments.Checkpoints;
+using Experiments.Data;
+using Experiments.Tests;
+using Experiments.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Experiments.Core.Tests.Training;
+
+/// <summary>An experiment with a run cache key (configuration hash and code fingerprint), as the generated ones have: a training state names it.</summary>
+internal sealed class KeyedExperiment(ExperimentSettings settings, Func<nn.Module<Tensor, Tensor>> create, string name = "keyed", Models.ModelKind kind = Models.ModelKind.Module, string configuration = "test-configuration") : IExperiment
+{
+    public string Name => name;
+
+    public string Description => name;
+
+    public string SourceFile => "test.yaml";
+
+    public string? ConfigurationSha256 => configuration;
+
+    public string? CodeFingerprint => "test-code";
+
+    public string Dataset => "mnist";
+
+    public ExperimentSettings Settings => settings;
+
+    public Models.ModelSummary Architecture => kind == Models.ModelKind.Linear
+        ? Models.ModelSummary.Linear(settings.InputSize, settings.NumClasses)
+        : new Models.ModelSummary(Models.ModelKind.Module, "SmallNet", [1, 28, 28], [], -1);
+
+    public nn.Module<Tensor, Tensor> CreateModel() => create();
+
+    public ExperimentResult Run(ExperimentContext context) => Trainer.Run(this, context);
+
+    public static KeyedExperiment Linear(ExperimentSettings settings, string name = "keyed-linear") =>
+        new(settings, () => nn.Linear(settings.InputSize, settings.NumClasses), name, Models.ModelKind.Linear);
+}
+
+/// <summary>
+/// An interrupted training goes on from its last finished epoch and ends with the same weights, bit for bit, and the
+/// same metrics as an uninterrupted one: each way of training (autograd with AdamW, one-cycle, dropout and batch norm;
+/// the fused SGD step with Nesterov momentum and a cosine schedule; the optimizer's SGD; early stopping).
+/// </summary>
+public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture>
+{
+    private static readonly ExperimentSettings Base = TestExperiment.BlogRecipe with { Epochs = 4, Seed = 3 };
+
+    public static TheoryData<string> Recipes => ["adamw-onecycle-dropout-batchnorm", "fused-nesterov-cosine", "optimizer-sgd-onecycle", "adam-early-stopping", "fused-sgd-step-schedule"];
+
+    private static KeyedExperiment Recipe(string name) => name switch
+    {
+        "adamw-onecycle-dropout-batchnorm" => new KeyedExperiment(
+            Base with { Optimizer = OptimizerKind.AdamW, LearningRate = 0.003, WeightDecay = 1e-4, LrSchedule = LearningRateSchedule.OneCycle, ValidationSplit = 0.1 },
+            () => new SmallNet(p: 0.3),
+            name),
+        "fused-nesterov-cosine" => KeyedExperiment.Linear(
+            Base with { Optimizer = OptimizerKind.Momentum, Momentum = 0.9, Nesterov = true, WeightDecay = 1e-4, LearningRate = 0.1, LrSchedule = LearningRateSchedule.Cosine },
+            name),
+        "optimizer-sgd-onecycle" => KeyedExperiment.Linear(
+            Base with { Optimizer = OptimizerKind.Momentum, LearningRate = 0.1, LrSchedule = LearningRateSchedule.OneCycle },
+            name),
+        "adam-early-stopping" => new KeyedExperiment(
+            Base with { Epochs = 8, Optimizer = OptimizerKind.Adam, LearningRate = 0.01, ValidationSplit = 0.2, EarlyStoppingPatience = 2 },
+            () => new SmallNet(p: 0.5, hidden: 16),
+            name),
+        "fused-sgd-step-schedule" => KeyedExperiment.Linear(
+            Base with { Optimizer = OptimizerKind.Sgd, LearningRate = 0.05, LrSchedule = LearningRateSchedule.Step, LrStepEpochs = 1, LrStepGamma = 0.5 },
+            name),
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
+    };
+
+    [Theory]
+    [MemberData(nameof(Recipes))]
+    public void An_interrupted_training_resumed_ends_with_the_weights_and_metrics_of_an_uninterrupted_one(string recipe)
+    {
+        var experiment = Recipe(recipe);
+        using var folders = new TemporaryDirectory();
+        var uninterrupted = Train(experiment, folders.Combine("whole"));
+
+        var interrupted = folders.Combine("interrupted");
+        Assert.Throws<OperationCanceledException>(() => Train(experiment, interrupted, cancelAfterEpoch: 2));
+        var saved = TrainingStateFile.Inspect(interrupted);
+        Assert.Equal(2, saved.Epoch);
+        Assert.Null(saved.ProblemFor(experiment, Experiments.History.RunCacheKey.For(experiment, mnist.Subset.ContentKey)));
+
+        var resumedFolder = folders.Combine("resumed");
+        var resumed = Train(experiment, resumedFolder, resumeFrom: interrupted);
+
+        Assert.Equal(ExperimentStatus.Completed, uninterrupted.Status);
+        Assert.Equal(ExperimentStatus.Completed, resumed.Status);
+        Assert.Equal(2, resumed.ResumedFromEpoch);
+        Assert.Null(uninterrupted.ResumedFromEpoch);
+        AssertSameBits(uninterrupted.State!, resumed.State!);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(folders.Combine("whole"), CheckpointFiles.Model)), File.ReadAllBytes(Path.Combine(resumedFolder, CheckpointFiles.Model)));
+        Assert.Equal(uninterrupted.Test!.Accuracy, resumed.Test!.Accuracy);
+        Assert.Equal(uninterrupted.Test.Loss, resumed.Test.Loss);
+        Assert.Equal(uninterrupted.BestEpoch, resumed.BestEpoch);
+        Assert.Equal(uninterrupted.StoppedEarly, resumed.StoppedEarly);
+        // Every epoch's numbers, those of the epochs before the interruption included (the seconds are the runs' own).
+        Assert.Equal(Numbers(uninterrupted), Numbers(resumed));
+        Assert.All(resumed.Epochs, e => Assert.NotNull(e.TestAccuracy)); // learning curves over every epoch
+        Assert.True(resumed.TrainSeconds >= saved.TrainSeconds, $"{resumed.TrainSeconds} < {saved.TrainSeconds}");
+
+        // A completed training leaves its model and config, and no training state; the interrupted one's stays.
+        Assert.False(File.Exists(TrainingStateFile.PathIn(resumedFolder)));
+        Assert.False(File.Exists(TrainingStateFile.PathIn(folders.Combine("whole"))));
+        Assert.True(File.Exists(TrainingStateFile.PathIn(interrupted)));
+    }
+
+    [Fact]
+    public void A_completed_training_whose_checkpoint_could_not_be_written_keeps_its_state_and_resuming_it_trains_nothing_more()
+    {
+        // Patience 1 with a learning rate that overshoots: the validation loss rises soon, and training stops early.
+        var experiment = new KeyedExperiment(
+            Base with { Epochs = 10, Optimizer = OptimizerKind.Adam, LearningRate = 0.05, ValidationSplit = 0.2, EarlyStoppingPatience = 1 },
+            () => new SmallNet(p: 0.1, hidden: 16),
+            "stops-early");
+        using var folders = new TemporaryDirectory();
+        var whole = Train(experiment, folders.Combine("whole"));
+        Assert.True(whole.StoppedEarly, "the recipe did not stop early, so this tests nothing");
+
+        // A folder where model.safetensors should go: the checkpoint cannot be written, the result is kept without it,
+        // and so is the state of the last epoch trained, the one after which early stopping ended training.
+        var unsaved = folders.Combine("unsaved");
+        Directory.CreateDirectory(Path.Combine(unsaved, CheckpointFiles.Model));
+        var first = Train(experiment, unsaved);
+        Assert.NotNull(first.CheckpointError);
+        Assert.Equal(whole.Epochs.Count, TrainingStateFile.Inspect(unsaved).Epoch);
+
+        var reports = new List<EpochReport>();
+        var resumed = Train(experiment, folders.Combine("resumed"), resumeFrom: unsaved, reports: reports);
+
+        Assert.Empty(reports); // no epoch trained
+        Assert.Equal(whole.Epochs.Count, resumed.ResumedFromEpoch);
+        Assert.True(resumed.StoppedEarly);
+        Assert.Equal(whole.BestEpoch, resumed.BestEpoch);
+        Assert.Equal(Numbers(whole), Numbers(resumed));
+        AssertSameBits(whole.State!, resumed.State!);
+    }
+
+    [Fact]
+    public void A_state_of_another_configuration_is_refused_with_what_differs_and_nothing_is_trained()
+    {
+        var experiment = Recipe("fused-nesterov-cosine");
+        using var folders = new TemporaryDirectory();
+        var interrupted = folders.Combine("interrupted");
+        Assert.Throws<OperationCanceledException>(() => Train(experiment, interrupted, cancelAfterEpoch: 1));
+        var edited = new KeyedExperiment(experiment.Settings, () => nn.Linear(784, 10), experiment.Name, Models.ModelKind.Linear, configuration: "edited");
+
+        var reports = new List<EpochReport>();
+        var error = Assert.Throws<DataFormatException>(() => Train(edited, folders.Combine("resumed"), resumeFrom: interrupted, reports: reports));
+
+        Assert.Contains(TrainingStateFile.PathIn(interrupted), error.Message, StringComparison.Ordinal);
+        Assert.Contains("another configuration", error.Message, StringComparison.Ordinal);
+        Assert.Empty(reports);
+        Assert.True(File.Exists(TrainingStateFile.PathIn(interrupted)), "the refused state must stay");
+    }
+
+    [Fact]
+    public void LBFGS_writes_a_state_that_says_it_cannot_be_resumed()
+    {
+        var experiment = KeyedExperiment.Linear(Base with { Optimizer = OptimizerKind.Lbfgs, LearningRate = 1, Epochs = 3 }, "lbfgs");
+        using var folders = new TemporaryDirectory();
+        var interrupted = folders.Combine("interrupted");
+        Assert.Throws<OperationCanceledException>(() => Train(experiment, interrupted, cancelAfterEpoch: 1));
+
+        var info = TrainingStateFile.Inspect(interrupted);
+        var problem = info.ProblemFor(experiment, Experiments.History.RunCacheKey.For(experiment, mnist.Subset.ContentKey));
+
+        Assert.Equal(1, info.Epoch);
+        Assert.NotNull(problem);
+        Assert.Contains("L-BFGS", problem, StringComparison.Ordinal);
+        var error = Assert.Throws<DataFormatException>(() => Train(experiment, folders.Combine("resumed"), resumeFrom: interrupted));
+        Assert.Contains("L-BFGS", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_diverged_training_removes_its_state()
+    {
+        var experiment = KeyedExperiment.Linear(Base with { LearningRate = 100, WeightDecay = 1, Epochs = 3 }, "blows-up");
+        using var folders = new TemporaryDirectory();
+
+        var result = Train(experiment, folders.Path);
+
+        Assert.Equal(ExperimentStatus.Diverged, result.Status);
+        Assert.False(File.Exists(TrainingStateFile.PathIn(folders.Path)));
+    }
+
+    [Fact]
+    public void A_state_that_cannot_be_written_does_not_stop_training_and_is_reported()
+    {
+        var experiment = Recipe("fused-nesterov-cosine");
+        using var folders = new TemporaryDirectory();
+        var blocked = folders.Combine("file-not-folder");
+        File.WriteAllText(blocked, "a file where the experiment's folder should be");
+
+        var result = Train(experiment, blocked);
+
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.NotNull(result.TrainingStateError);
+        Assert.Contains("epoch 1", result.TrainingStateError, StringComparison.Ordinal);
+        Assert.Contains(blocked, result.TrainingStateError, StringComparison.Ordinal);
+    }
+
+    private ExperimentResult Train(IExperiment experiment, string folder, int? cancelAfterEpoch = null, string? resumeFrom = null, List<EpochReport>? reports = null)
+    {
+        using var cancellation = new CancellationTokenSource();
+        var progress = new ActionProgress(report =>
+        {
+            reports?.Add(report);
+            if (report.Epoch == cancelAfterEpoch)
+            {
+                // The trainer looks at the token before each step, and the learning curves before each epoch's evaluation.
+                cancellation.Cancel();
+            }
+        });
+        var context = new ExperimentContext(mnist.Subset)
+        {
+            Progress = progress,
+            CancellationToken = cancellation.Token,
+            MeasureTestCurves = true,
+            Checkpoints = new CheckpointOptions(folder) { ResumeFrom = resumeFrom },
+        };
+        return experiment.Run(context);
+    }
+
+    private static void AssertSameBits(Models.ModelState expected, Models.ModelState actual)
+    {
+        Assert.Equal(expected.Entries.Select(e => e.Name), actual.Entries.Select(e => e.Name));
+        foreach (var (e, a) in expected.Entries.Zip(actual.Entries))
+        {
+            Assert.True(
+                e.Values.Select(BitConverter.SingleToInt32Bits).SequenceEqual(a.Values.Select(BitConverter.SingleToInt32Bits)),
+                $"{e.Name} differs from the uninterrupted training's");
+        }
+    }
+
+    private static IEnumerable<(int, double, double?, double?, double?, double?)> Numbers(ExperimentResult result) =>
+        result.Epochs.Select(e => (e.Epoch, e.TrainLoss, e.ValidationLoss, e.ValidationAccuracy, e.TestLoss, e.TestAccuracy));
+
+    private sealed class ActionProgress(Action<EpochReport> action) : IProgress<EpochReport>
+    {
+        public void Report(EpochReport value) => action(value);
+    }
+}

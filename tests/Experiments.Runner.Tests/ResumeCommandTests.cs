@@ -1,0 +1,211 @@
+using Experiments.Checkpoints;
+using Experiments.History;
+using Experiments.Training;
+using Spectre.Console.Rendering;
+using TorchSharp;
+
+namespace Experiments.Runner.Tests;
+
+/// <summary>
+/// <c>run --resume</c> in the runner's own process (stopped as Ctrl+C stops it, once a given epoch was printed): what it
+/// goes on from, what it says, and every state it must not go on from.
+/// </summary>
+public sealed class ResumeCommandTests : IDisposable
+{
+    /// <summary>The fused SGD path with Nesterov momentum and a cosine schedule: epochs short enough for many runs.</summary>
+    private static readonly ExperimentSettings Linear = new()
+    {
+        InputSize = 784,
+        NumClasses = 10,
+        Epochs = 4,
+        BatchSize = 100,
+        LearningRate = 0.1,
+        Optimizer = OptimizerKind.Momentum,
+        Nesterov = true,
+        LrSchedule = LearningRateSchedule.Cosine,
+        Seed = 5,
+    };
+
+    private readonly TemporaryDirectory results = new();
+
+    public void Dispose() => results.Dispose();
+
+    [Fact]
+    public void Resume_goes_on_from_the_last_finished_epoch_to_the_weights_of_an_uninterrupted_run()
+    {
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear)];
+        using var reference = new TemporaryDirectory();
+        Assert.Equal(0, Run(catalog, reference.Path, null, "run", "linear").ExitCode);
+
+        var (stoppedExit, stopped) = Run(catalog, results.Path, "epoch 2/4", "run", "linear");
+        Assert.True(stoppedExit == RunnerApp.Cancelled, stopped);
+        var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
+        Assert.Contains($"'dotnet run --project runner -- run linear --data-root {RepositoryPaths.Data} --results {results.Path} --resume' goes on with linear from epoch 3 of 4 (the state after epoch 2 is saved in its folder of run 1).", stopped, StringComparison.Ordinal);
+        Assert.True(File.Exists(state));
+
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("linear: resuming from epoch 2 of 4 of run 1", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch 2/4", output, StringComparison.Ordinal);
+        Assert.Contains("epoch 3/4", output, StringComparison.Ordinal);
+        Assert.Contains("(resumed after epoch 2)", output, StringComparison.Ordinal);
+        Assert.Equal(ModelBytes(reference.Path, 1), ModelBytes(results.Path, 2));
+        Assert.False(File.Exists(state), "the state the run went on from is spent once the result is recorded");
+        Assert.False(File.Exists(TrainingStateFile.PathIn(Path.Combine(results.Path, "2", "linear"))));
+        using var store = ResultStore.OpenExisting(results.Path);
+        var result = Assert.Single(store.ResultsOfRun(2));
+        Assert.Equal("completed", result.Status);
+        Assert.Equal(4, result.Result.Epochs.Count);
+        Assert.Empty(store.ResultsOfRun(1));
+    }
+
+    [Fact]
+    public void Without_resume_a_run_says_what_resume_would_go_on_from_and_trains_from_the_start()
+    {
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear)];
+        Run(catalog, results.Path, "epoch 2/4", "run", "linear");
+
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("linear: run 1 stopped it after epoch 2 of 4; this run trains it from the start (--resume would go on from there)", output, StringComparison.Ordinal);
+        Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
+        Assert.True(File.Exists(TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"))), "a state not gone on from stays");
+    }
+
+    [Fact]
+    public void A_damaged_state_is_reported_and_the_experiment_trains_from_the_start_to_the_same_weights()
+    {
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear)];
+        using var reference = new TemporaryDirectory();
+        Run(catalog, reference.Path, null, "run", "linear");
+        Run(catalog, results.Path, "epoch 2/4", "run", "linear");
+        var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
+        var bytes = File.ReadAllBytes(state);
+        bytes[^100] ^= 0x01;
+        File.WriteAllBytes(state, bytes);
+
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains($"linear: the training state run 1 left cannot be resumed: The training state '{state}' cannot be used: its content's SHA-256 is not the one it was written with (the file is damaged)", output, StringComparison.Ordinal);
+        Assert.Contains("linear trains from the start.", output, StringComparison.Ordinal);
+        Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
+        Assert.Equal(ModelBytes(reference.Path, 1), ModelBytes(results.Path, 2));
+        Assert.True(File.Exists(state), "a damaged state is left as it is, for whoever wants to look at it");
+    }
+
+    [Fact]
+    public void A_state_of_another_configuration_is_not_gone_on_from()
+    {
+        Run([new KeyedExperiment("linear", Linear)], results.Path, "epoch 2/4", "run", "linear");
+        IExperiment[] edited = [new KeyedExperiment("linear", Linear with { LearningRate = 0.05 }, configuration: "edited")];
+
+        var (exitCode, output) = Run(edited, results.Path, null, "run", "linear", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("linear: not resuming from epoch 2 of run 1", output, StringComparison.Ordinal);
+        Assert.Contains("it was trained with another configuration (the key differs from this build's)", output, StringComparison.Ordinal);
+        Assert.Contains("linear trains from the start.", output, StringComparison.Ordinal);
+        Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_LBFGS_training_is_said_not_to_be_resumable_and_trains_from_the_start()
+    {
+        IExperiment[] catalog = [new KeyedExperiment("lbfgs", Linear with { Optimizer = OptimizerKind.Lbfgs, Nesterov = false, LearningRate = 1, Epochs = 3, LrSchedule = LearningRateSchedule.Constant })];
+        var (stoppedExit, stopped) = Run(catalog, results.Path, "epoch 1/3", "run", "lbfgs");
+        Assert.True(stoppedExit == RunnerApp.Cancelled, stopped);
+        Assert.Contains("lbfgs cannot be resumed (L-BFGS keeps its history of steps and gradients inside libtorch", stopped, StringComparison.Ordinal);
+
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "lbfgs", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("lbfgs: not resuming from epoch 1 of run 1", output, StringComparison.Ordinal);
+        Assert.Contains("training cannot go on from it: L-BFGS", output, StringComparison.Ordinal);
+        Assert.Contains("lbfgs trains from the start.", output, StringComparison.Ordinal);
+        Assert.Contains("epoch 1/3", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void With_nothing_to_resume_resume_says_so_and_trains()
+    {
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear with { Epochs = 1 })];
+
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("Nothing to resume for linear: no earlier run left an unfinished training of it, so it trains from the start.", output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("run", "linear")]
+    [InlineData("all")]
+    public void Force_and_resume_together_are_refused(params string[] command)
+    {
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear with { Epochs = 1 })];
+
+        var (exitCode, output) = Run(catalog, results.Path, null, [.. command, "--force", "--resume"]);
+
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains("--force and --resume cannot be used together", output, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(results.Path, "experiments.db")));
+    }
+
+    /// <summary>Runs the runner in this process; with <paramref name="stopAfter"/>, stops it (as Ctrl+C does) once that text was printed.</summary>
+    private static (int ExitCode, string Output) Run(IReadOnlyList<IExperiment> catalog, string resultsPath, string? stopAfter, params string[] args)
+    {
+        using var stop = new CancellationTokenSource();
+        var console = new StoppingAtConsole(stopAfter, stop);
+        var exitCode = RunnerApp.Run([.. args, "--data-root", RepositoryPaths.Data, "--results", resultsPath], console, catalog, stop.Token);
+        return (exitCode, console.Output);
+    }
+
+    private static byte[] ModelBytes(string resultsPath, long run) =>
+        File.ReadAllBytes(Path.Combine(resultsPath, run.ToString(System.Globalization.CultureInfo.InvariantCulture), "linear", CheckpointFiles.Model));
+
+    /// <summary>An experiment with a run cache key, as the generated ones have, on the linear fast path.</summary>
+    private sealed class KeyedExperiment(string name, ExperimentSettings settings, string configuration = "resume-test") : IExperiment
+    {
+        public string Name => name;
+
+        public string Description => name;
+
+        public string SourceFile => "test";
+
+        public string Dataset => "mnist";
+
+        public ExperimentSettings Settings => settings;
+
+        public string? ConfigurationSha256 => configuration;
+
+        public string? CodeFingerprint => "resume-test";
+
+        public torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel() => torch.nn.Linear(784, 10);
+
+        public ExperimentResult Run(ExperimentContext context) => Trainer.Run(this, context);
+    }
+
+    private sealed class StoppingAtConsole : InterceptingConsole
+    {
+        private readonly string? trigger;
+        private readonly CancellationTokenSource stop;
+
+        public StoppingAtConsole(string? trigger, CancellationTokenSource stop)
+        {
+            this.trigger = trigger;
+            this.stop = stop;
+            Inner.Profile.Width = 1000; // the messages asserted on stay on one line
+        }
+
+        public override void Write(IRenderable renderable)
+        {
+            Inner.Write(renderable);
+            if (trigger is not null && !stop.IsCancellationRequested && Inner.Output.Contains(trigger, StringComparison.Ordinal))
+            {
+                stop.Cancel();
+            }
+        }
+    }
+}
