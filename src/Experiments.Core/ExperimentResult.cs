@@ -126,7 +126,7 @@ public sealed record ExperimentResult
 
     /// <summary>
     /// The last finished epoch of the interrupted training this one went on from (<see cref="Checkpoints.CheckpointOptions.ResumeFrom"/>),
-    /// or null for a training from the first epoch. The run history does not keep it.
+    /// or null for a training from the first epoch. The run history keeps it (<c>results.resumed_from_epoch</c>).
     /// </summary>
     public int? ResumedFromEpoch { get; init; }
 

@@ -15,11 +15,11 @@ internal static class StoreRows
         INSERT INTO results (run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters, seed,
             test_accuracy, test_loss, validation_accuracy, validation_loss, train_seconds, evaluation_seconds, epochs, test, validation, error,
             weights, weights_rows, weights_columns, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
-            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint)
+            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint, resumed_from_epoch)
         VALUES ($run, $recorded, $experiment, $dataset, $source, $sha, $status, $hyperparameters, $seed,
             $testAccuracy, $testLoss, $validationAccuracy, $validationLoss, $train, $evaluation, $epochs, $test, $validation, $error,
             $weights, $rows, $columns, $preprocess, $bestEpoch, $stoppedEarly, $divergence,
-            $model, $stateResult, $stateEntries, $configurationKey, $codeKey, $datasetKey, $cachedFromRun, $classNames, $checkpoint)
+            $model, $stateResult, $stateEntries, $configurationKey, $codeKey, $datasetKey, $cachedFromRun, $classNames, $checkpoint, $resumedFromEpoch)
         RETURNING id
         """;
 
@@ -67,6 +67,7 @@ internal static class StoreRows
         p.AddWithValue("$cachedFromRun", result.CachedFromRun is { } cachedFrom ? cachedFrom : DBNull.Value);
         p.AddWithValue("$classNames", StoredJson.ClassNames(result.ClassNames));
         p.AddWithValue("$checkpoint", (object?)StoredJson.Checkpoint(result) ?? DBNull.Value);
+        p.AddWithValue("$resumedFromEpoch", result.ResumedFromEpoch is { } resumed ? resumed : DBNull.Value);
     }
 
     /// <summary>The columns <see cref="ReadResult"/> reads, in its order; the weights only when asked for.</summary>
@@ -74,7 +75,7 @@ internal static class StoreRows
         SELECT id, run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters,
                train_seconds, evaluation_seconds, epochs, test, validation, error, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
         """ + (withWeights ? " weights, weights_rows, weights_columns" : " NULL, NULL, NULL")
-        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint FROM results ";
+        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint, resumed_from_epoch FROM results ";
 
     public static StoredResult ReadResult(SqliteDataReader reader)
     {
@@ -136,6 +137,7 @@ internal static class StoreRows
                     CachedFromRun = reader.IsDBNull(28) ? null : Column("cached_from_run", () => reader.GetInt64(28)),
                     Checkpoint = checkpoint,
                     CheckpointError = checkpointError,
+                    ResumedFromEpoch = reader.IsDBNull(31) ? null : Column("resumed_from_epoch", () => reader.GetInt32(31)),
                 },
             };
         }
