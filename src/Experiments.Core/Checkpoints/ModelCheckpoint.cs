@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using Experiments.Data;
 using Experiments.Results;
 using TorchSharp;
 using TorchSharp.PyBridge;
@@ -14,8 +15,10 @@ namespace Experiments.Checkpoints;
 /// </summary>
 /// <remarks>
 /// The safetensors file is written and read by TorchSharp.PyBridge (<c>Safetensors.SaveStateDict</c> and
-/// <c>LoadStateDict</c>), which works with TorchSharp 0.107; each file is written to a temporary name and renamed
-/// (<see cref="AtomicFile"/>), so an interrupted write never leaves half a checkpoint under the final name.
+/// <c>LoadStateDict</c>), which works with TorchSharp 0.107. Its reader trusts the file, so
+/// <see cref="SafeTensorsHeader"/> (the checks every safetensors file of the project gets) checks the layout first.
+/// Each file is written to a temporary name and renamed (<see cref="AtomicFile"/>), so an interrupted write never
+/// leaves half a checkpoint under the final name.
 /// </remarks>
 public static class ModelCheckpoint
 {
@@ -42,7 +45,7 @@ public static class ModelCheckpoint
                 state[name] = value.detach().cpu().contiguous();
             }
 
-            tensors = state.Select(p => new TensorEntry(p.Key, DTypeName(p.Value.dtype), p.Value.shape.ToArray())).ToArray();
+            tensors = state.Select(p => new TensorEntry(p.Key, SafeTensorsFile.DTypeName(p.Value.dtype), p.Value.shape.ToArray())).ToArray();
             using var stream = new MemoryStream();
             Safetensors.SaveStateDict(stream, state, leaveOpen: true);
             weights = stream.ToArray();
@@ -103,10 +106,12 @@ public static class ModelCheckpoint
         var path = Path.Combine(directory, CheckpointFiles.Model);
         try
         {
-            // PyBridge's reader does not check the layout (a truncated file would load with zeros): check it first.
-            SafetensorsLayout.Check(path);
-            using var stream = File.OpenRead(path);
-            return Safetensors.LoadStateDict(stream, leaveOpen: false, keysToKeep: null);
+            // PyBridge's reader does not check the layout (a truncated file would load with zeros): the header is
+            // checked first, by the same code as every other safetensors file, on the handle PyBridge then reads.
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            SafeTensorsHeader.Read(handle);
+            using var stream = new FileStream(handle, FileAccess.Read);
+            return Safetensors.LoadStateDict(stream, leaveOpen: true, keysToKeep: null);
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException or FormatException or ArgumentException
             or InvalidOperationException or NotImplementedException or System.Text.Json.JsonException or OverflowException)
@@ -149,6 +154,8 @@ public static class ModelCheckpoint
                 }
             }
 
+            // The scope disposes each converted copy (to() makes a new tensor unless dtype and device already match).
+            using var scope = NewDisposeScope();
             foreach (var (name, target) in state)
             {
                 target.copy_(tensors[name].to(target.dtype, target.device));
@@ -185,22 +192,6 @@ public static class ModelCheckpoint
             .Select(e => e.Entry)
             .ToList();
     }
-
-    /// <summary>The safetensors name of a dtype (F32, I64, ...).</summary>
-    internal static string DTypeName(ScalarType type) => type switch
-    {
-        ScalarType.Float32 => "F32",
-        ScalarType.Float64 => "F64",
-        ScalarType.Float16 => "F16",
-        ScalarType.BFloat16 => "BF16",
-        ScalarType.Int64 => "I64",
-        ScalarType.Int32 => "I32",
-        ScalarType.Int16 => "I16",
-        ScalarType.Int8 => "I8",
-        ScalarType.Byte => "U8",
-        ScalarType.Bool => "BOOL",
-        _ => type.ToString(),
-    };
 
     private static CheckpointFile Describe(string name, byte[] bytes) => new(name, Convert.ToHexStringLower(SHA256.HashData(bytes)), bytes.LongLength);
 

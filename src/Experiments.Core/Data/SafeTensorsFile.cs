@@ -1,13 +1,11 @@
 using System.Buffers.Binary;
-using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Text;
 using System.Text.Json;
 using TorchSharp;
 
 namespace Experiments.Data;
 
-/// <summary>One tensor to write under a name: a contiguous CPU tensor of uint8 (<c>U8</c>), float32 (<c>F32</c>) or int64 (<c>I64</c>).</summary>
+/// <summary>One tensor to write under a name: a contiguous CPU tensor of a dtype the format names (uint8 <c>U8</c>, float32 <c>F32</c>, int64 <c>I64</c>, ...).</summary>
 internal sealed record SafeTensor(string Name, torch.Tensor Tensor);
 
 /// <summary>
@@ -17,15 +15,27 @@ internal sealed record SafeTensor(string Name, torch.Tensor Tensor);
 /// tensors' raw little-endian bytes back to back. Python's <c>safetensors.torch.load_file</c> reads what this writes.
 /// </summary>
 /// <remarks>
-/// Hand-written (about a hundred lines with the checks): TorchSharp reads and writes only its own format, and
-/// TorchSharp.PyBridge's safetensors support loads and saves a module's state dict, not a free set of named
-/// tensors with a <c>__metadata__</c> map; the layout is small and fully specified. Only the three dtypes the dataset
-/// cache uses are supported.
+/// Hand-written (about a hundred lines; the header's checks are <see cref="SafeTensorsHeader"/>'s, shared with the
+/// model checkpoint's reader): TorchSharp reads and writes only its own format, and TorchSharp.PyBridge's
+/// safetensors support loads and saves a module's state dict, not a free set of named tensors with a
+/// <c>__metadata__</c> map; the layout is small and fully specified.
 /// </remarks>
 internal static class SafeTensorsFile
 {
-    /// <summary>Larger headers are taken as corruption (the dataset cache's headers are a few hundred bytes).</summary>
-    private const long MaxHeaderLength = 1 << 20;
+    /// <summary>The TorchSharp dtypes and their safetensors names (the unsigned and 8-bit float ones have no TorchSharp type).</summary>
+    private static readonly (torch.ScalarType Type, string Name)[] DTypes =
+    [
+        (torch.ScalarType.Bool, "BOOL"),
+        (torch.ScalarType.Byte, "U8"),
+        (torch.ScalarType.Int8, "I8"),
+        (torch.ScalarType.Int16, "I16"),
+        (torch.ScalarType.Int32, "I32"),
+        (torch.ScalarType.Int64, "I64"),
+        (torch.ScalarType.Float16, "F16"),
+        (torch.ScalarType.BFloat16, "BF16"),
+        (torch.ScalarType.Float32, "F32"),
+        (torch.ScalarType.Float64, "F64"),
+    ];
 
     /// <summary>Largest span read or written at once (a span's length is an int).</summary>
     private const int Chunk = 1 << 30;
@@ -61,7 +71,7 @@ internal static class SafeTensorsFile
             {
                 long length = ByteLength(tensor.Tensor);
                 writer.WriteStartObject(tensor.Name);
-                writer.WriteString("dtype", Dtype(tensor.Tensor.dtype));
+                writer.WriteString("dtype", DTypeName(tensor.Tensor.dtype));
                 writer.WriteStartArray("shape");
                 foreach (long dimension in tensor.Tensor.shape)
                 {
@@ -102,95 +112,29 @@ internal static class SafeTensorsFile
 
     /// <summary>
     /// Reads a file into CPU tensors (the caller owns them) and its metadata. Anything that is not a complete,
-    /// consistent file of this layout is an <see cref="InvalidDataException"/> saying what is wrong.
+    /// consistent file of this layout (<see cref="SafeTensorsHeader"/> checks the header) is an
+    /// <see cref="InvalidDataException"/> saying what is wrong.
     /// </summary>
     public static (Dictionary<string, torch.Tensor> Tensors, Dictionary<string, string> Metadata) Read(string path)
     {
         EnsureLittleEndian();
         using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.SequentialScan);
-        long length = RandomAccess.GetLength(handle);
-        Span<byte> prefix = stackalloc byte[8];
-        if (length < 8 || RandomAccess.Read(handle, prefix, 0) != 8)
-        {
-            throw new InvalidDataException($"{length} bytes: too short for a header");
-        }
-
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength > MaxHeaderLength || (long)headerLength > length - 8)
-        {
-            throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"header length {headerLength} does not fit the file's {length} bytes"));
-        }
-
-        var header = new byte[headerLength];
-        RandomAccess.Read(handle, header, 8);
-        long dataStart = 8 + (long)headerLength;
-        var entries = new List<(string Name, torch.ScalarType Type, long[] Shape, long Begin, long End)>();
-        var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        try
-        {
-            using var document = JsonDocument.Parse(header);
-            foreach (var property in document.RootElement.EnumerateObject())
-            {
-                if (property.Name == "__metadata__")
-                {
-                    foreach (var item in property.Value.EnumerateObject())
-                    {
-                        metadata[item.Name] = item.Value.GetString() ?? throw new InvalidDataException($"metadata {item.Name} is not a string");
-                    }
-
-                    continue;
-                }
-
-                var value = property.Value;
-                string dtype = value.GetProperty("dtype").GetString() ?? "";
-                long[] shape = [.. value.GetProperty("shape").EnumerateArray().Select(d => d.GetInt64())];
-                long[] offsets = [.. value.GetProperty("data_offsets").EnumerateArray().Select(d => d.GetInt64())];
-                if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0] || shape.Any(d => d < 0)
-                    || offsets[1] - offsets[0] != shape.Aggregate(1L, (a, b) => a * b) * ElementSize(dtype))
-                {
-                    throw new InvalidDataException($"tensor {property.Name}: offsets [{string.Join(", ", offsets)}] do not fit {dtype} [{string.Join(", ", shape)}]");
-                }
-
-                entries.Add((property.Name, ScalarType(dtype), shape, offsets[0], offsets[1]));
-            }
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or KeyNotFoundException or FormatException)
-        {
-            throw new InvalidDataException($"invalid header: {e.Message}", e);
-        }
-
-        entries.Sort((a, b) => a.Begin.CompareTo(b.Begin));
-        long expected = 0;
-        foreach (var entry in entries)
-        {
-            if (entry.Begin != expected)
-            {
-                throw new InvalidDataException($"tensor {entry.Name} starts at {entry.Begin}, not {expected}: the data is not contiguous");
-            }
-
-            expected = entry.End;
-        }
-
-        if (dataStart + expected != length)
-        {
-            throw new InvalidDataException($"the header describes {expected} bytes of data but the file holds {length - dataStart} (truncated or extended)");
-        }
-
+        var header = SafeTensorsHeader.Read(handle);
         var tensors = new Dictionary<string, torch.Tensor>(StringComparer.Ordinal);
         try
         {
-            foreach (var entry in entries)
+            foreach (var entry in header.Entries)
             {
-                var tensor = torch.empty(entry.Shape, entry.Type);
+                var tensor = torch.empty(entry.Shape, ScalarType(entry));
                 tensors[entry.Name] = tensor;
                 long size = entry.End - entry.Begin;
                 for (long read = 0; read < size;)
                 {
                     // Straight into the tensor's storage, a chunk at a time.
-                    int n = RandomAccess.Read(handle, Memory(tensor, read, (int)Math.Min(Chunk, size - read)), dataStart + entry.Begin + read);
+                    int n = RandomAccess.Read(handle, Memory(tensor, read, (int)Math.Min(Chunk, size - read)), header.DataStart + entry.Begin + read);
                     if (n == 0)
                     {
-                        throw new InvalidDataException($"tensor {entry.Name}: the file ended early");
+                        throw new InvalidDataException($"tensor '{entry.Name}': the file ended early (it was cut while being read)");
                     }
 
                     read += n;
@@ -207,7 +151,7 @@ internal static class SafeTensorsFile
             throw;
         }
 
-        return (tensors, metadata);
+        return (tensors, new Dictionary<string, string>(header.Metadata, StringComparer.Ordinal));
     }
 
     /// <summary>The bytes of a contiguous CPU tensor's data.</summary>
@@ -243,29 +187,14 @@ internal static class SafeTensorsFile
     [DllImport("LibTorchSharp")]
     private static extern IntPtr THSTensor_data(IntPtr tensor);
 
-    private static string Dtype(torch.ScalarType type) => type switch
-    {
-        torch.ScalarType.Byte => "U8",
-        torch.ScalarType.Float32 => "F32",
-        torch.ScalarType.Int64 => "I64",
-        _ => throw new ArgumentException($"unsupported tensor type {type}", nameof(type)),
-    };
+    /// <summary>The safetensors name of a TorchSharp dtype (<c>F32</c>, <c>I64</c>, ...).</summary>
+    public static string DTypeName(torch.ScalarType type) =>
+        DTypes.FirstOrDefault(d => d.Type == type).Name ?? throw new ArgumentException($"tensor type {type} has no safetensors dtype", nameof(type));
 
-    private static int ElementSize(string dtype) => dtype switch
-    {
-        "U8" => 1,
-        "F32" => 4,
-        "I64" => 8,
-        _ => throw new InvalidDataException($"unsupported dtype '{dtype}'"),
-    };
-
-    private static torch.ScalarType ScalarType(string dtype) => dtype switch
-    {
-        "U8" => torch.ScalarType.Byte,
-        "F32" => torch.ScalarType.Float32,
-        "I64" => torch.ScalarType.Int64,
-        _ => throw new InvalidDataException($"unsupported dtype '{dtype}'"),
-    };
+    private static torch.ScalarType ScalarType(SafeTensorsEntry entry) =>
+        DTypes.FirstOrDefault(d => d.Name == entry.DType) is { Name: not null } d
+            ? d.Type
+            : throw new InvalidDataException($"tensor '{entry.Name}' has dtype '{entry.DType}', which TorchSharp has no type for");
 
     private static void EnsureLittleEndian()
     {

@@ -136,6 +136,21 @@ public sealed class ModelCheckpointTests : IDisposable
         }
     }
 
+    [Theory]
+    [MemberData(nameof(CheckpointModels.Kinds), MemberType = typeof(CheckpointModels))]
+    public void Loading_weights_leaves_no_tensor_alive_that_it_made(string kind)
+    {
+        using var model = CheckpointModels.Create(kind);
+        Save(model);
+        using var target = CheckpointModels.Create(kind, seed: 3);
+        var statistics = TorchSharp.DisposeScopeManager.Statistics.TensorStatistics;
+        var live = statistics.ThreadTotalLiveCount;
+
+        ModelCheckpoint.LoadWeights(results.Combine("1", "test"), target);
+
+        Assert.Equal(live, statistics.ThreadTotalLiveCount);
+    }
+
     public static TheoryData<string, string> DamagedFiles => new()
     {
         { "truncated", "but 31396 follow the header (truncated, or bytes added)" },
