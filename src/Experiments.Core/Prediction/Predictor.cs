@@ -35,7 +35,10 @@ public sealed class Predictor
     private readonly nn.Module<Tensor, Tensor> model;
     private readonly ExperimentConfig config;
 
-    /// <param name="model">The model, its weights loaded (<see cref="ModelCheckpoint.LoadWeights"/>).</param>
+    /// <param name="model">
+    /// The model, its weights loaded (<see cref="ModelCheckpoint.LoadWeights"/>): a <see cref="Models.NetworkModel"/> of
+    /// the config's network, or for a user module the experiment's own class.
+    /// </param>
     /// <param name="config">The checkpoint's config: the input transform, the class names and the hyperparameters.</param>
     public Predictor(nn.Module<Tensor, Tensor> model, ExperimentConfig config)
     {
@@ -43,8 +46,14 @@ public sealed class Predictor
         this.config = config ?? throw new ArgumentNullException(nameof(config));
     }
 
-    /// <summary>Whether the model's forward returns probabilities already: the config's <c>outputActivation</c> is <c>softmax</c>.</summary>
-    public bool OutputsProbabilities => config.Hyperparameters.Any(p => p.Key == "outputActivation" && p.Value is string value && value == "softmax");
+    /// <summary>
+    /// Whether the model's forward returns probabilities already: the checkpoint's network ends with a softmax
+    /// (<see cref="Models.Network.OutputSoftmax"/>); for a user module, which has no network, its
+    /// <c>outputActivation</c> hyperparameter is <c>softmax</c>.
+    /// </summary>
+    public bool OutputsProbabilities => config.Network is { } network
+        ? network.OutputSoftmax
+        : config.Hyperparameters.Any(p => p.Key == "outputActivation" && p.Value is string value && value == "softmax");
 
     /// <summary>
     /// The <paramref name="top"/> most probable classes (at most every class) of each example, in order: raw values
