@@ -8,7 +8,7 @@ namespace Experiments.Prediction;
 /// (<see cref="DatasetDescription.Prepare"/>): the raw values its files hold, before the experiment's own
 /// preprocessing (<see cref="Checkpoints.InputTransform"/>: deskew, divide, standardize).
 /// </summary>
-public static class ImagePreparer
+internal static class ImagePreparer
 {
     /// <summary>
     /// Why new images cannot be made into examples of <paramref name="dataset"/> (its <c>prepare</c> is <c>none</c>,

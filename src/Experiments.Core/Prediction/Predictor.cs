@@ -9,10 +9,10 @@ namespace Experiments.Prediction;
 /// <param name="Class">The class index.</param>
 /// <param name="Label">The class's name (<see cref="ExperimentConfig.ClassNames"/>).</param>
 /// <param name="Probability">Its softmax probability, 0 to 1.</param>
-public sealed record LabelProbability(int Class, string Label, double Probability);
+internal sealed record LabelProbability(int Class, string Label, double Probability);
 
 /// <summary>What the model says of one example: its most probable classes, most probable first.</summary>
-public sealed record ClassPrediction(IReadOnlyList<LabelProbability> Top)
+internal sealed record ClassPrediction(IReadOnlyList<LabelProbability> Top)
 {
     /// <summary>The predicted class's name.</summary>
     public string Label => Top[0].Label;
@@ -27,7 +27,7 @@ public sealed record ClassPrediction(IReadOnlyList<LabelProbability> Top)
 /// test split did, then the model in evaluation mode; the logits become probabilities by softmax, unless the model's
 /// forward already returns them (<c>outputActivation: softmax</c>).
 /// </summary>
-public sealed class Predictor
+internal sealed class Predictor
 {
     /// <summary>Examples per forward pass: a CNN's activations for 500 images take tens of MB.</summary>
     public const int ChunkSize = 500;
