@@ -37,7 +37,17 @@ internal static class ExportModelCommand
             Description = $"Where to write the model (atomically). Default: {DefaultFileName} in the checkpoint's folder, RESULTS/RUN/EXPERIMENT/{DefaultFileName}.",
             HelpName = "FILE",
         };
-        output.Validators.Add(result => RunnerApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
+        output.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>() ?? "";
+            RunnerApp.RequirePathLength(result, "--output", value);
+
+            // export and report take '-' for standard output; an ONNX model is binary and is written to a file only.
+            if (value == HistoryCommands.StandardOutput)
+            {
+                result.AddError($"--output - would mean standard output, but export-model writes the binary ONNX model to a file only: give a file name (--output model.onnx), or ./- for a file named '-'");
+            }
+        });
         var results = HistoryCommands.ResultsOption();
         var command = new Command("export-model", "Write a trained model of a declared architecture (linear, mlp, layers) as an ONNX file that runs without TorchSharp.")
         {

@@ -11,8 +11,10 @@ namespace Experiments.Runner;
 
 /// <summary>
 /// <c>predict EXPERIMENT|run:ID/EXPERIMENT IMAGE|FOLDER... [--top K] [--format table|json|csv]</c>: classifies image
-/// files with a trained model from the run history. The model is the catalog's experiment of that name, built as
-/// now (<see cref="IExperiment.CreateModel"/>), with the checkpoint's weights; each image is prepared as the dataset's
+/// files with a trained model from the run history. The model is built from the checkpoint's config.json
+/// (<see cref="Experiments.Models.NetworkModel"/> of its network), so it is the one that trained even when the YAML file changed or
+/// is gone; only a user module, which config.json cannot describe, is the catalog's experiment built as now
+/// (<see cref="IExperiment.CreateModel"/>). It takes the checkpoint's weights; each image is prepared as the dataset's
 /// examples were made (<see cref="DatasetDescription.Prepare"/>), then as the experiment's own test examples were
 /// (the checkpoint's <see cref="InputTransform"/>). A path that is missing or a file that is not an image is named in
 /// an error and the others are still classified; the exit code is then 1. A model that cannot be found or loaded is a
@@ -61,8 +63,6 @@ internal static class PredictCommand
     {
         var located = CheckpointLocator.Locate(store, resultsDirectory, reference);
         var config = located.Config;
-        var experiment = catalog.FirstOrDefault(e => string.Equals(e.Name, config.Experiment, StringComparison.Ordinal))
-            ?? throw new UsageException($"The model of {located.Reference} cannot be built: the experiment '{config.Experiment}' ({(config.SourceFile.Length > 0 ? config.SourceFile : "not from YAML")}) is not in this build's catalog any more; restore its file, or name a model of an experiment that is (see 'list')");
         void Warn(string message)
         {
             if (format == "table")
@@ -75,11 +75,6 @@ internal static class PredictCommand
             }
         }
 
-        if (!string.Equals(experiment.ConfigurationSha256, config.ConfigurationSha256, StringComparison.Ordinal))
-        {
-            Warn($"'{experiment.SourceFile}' changed since {located.Reference} was trained (configuration {Short(config.ConfigurationSha256)}, now {Short(experiment.ConfigurationSha256)}): the model is built as the file says now and takes the checkpoint's weights when their names and shapes still fit");
-        }
-
         // How a new image is prepared does not change the data (it is not in the configuration hash), so the dataset
         // file's current prepare wins over the one recorded at training: adding it later needs no retraining.
         var current = Generated.DatasetCatalog.All.FirstOrDefault(d => string.Equals(d.Name, config.Dataset.Name, StringComparison.Ordinal));
@@ -89,14 +84,14 @@ internal static class PredictCommand
             throw new UsageException($"The model of {located.Reference} cannot classify images: {unsupported}");
         }
 
-        using var module = experiment.CreateModel();
+        using var module = Build(catalog, located, Warn);
         try
         {
             ModelCheckpoint.LoadWeights(located.Directory, module);
         }
         catch (InvalidDataException exception)
         {
-            throw new UsageException($"The model of {located.Reference} cannot be loaded into '{experiment.Name}' as built now: {exception.Message}", exception);
+            throw new UsageException($"The model of {located.Reference} cannot be loaded into {(config.Network is null ? $"'{config.Experiment}' as built now" : "the network its config.json describes")}: {exception.Message}", exception);
         }
 
         var (images, failures) = Prepare(paths, dataset);
@@ -118,7 +113,7 @@ internal static class PredictCommand
         if (format == "table")
         {
             var failed = failures.Count == 0 ? "" : string.Create(CultureInfo.InvariantCulture, $", {failures.Count} could not be");
-            console.MarkupLineInterpolated(TerminalText.Format, $"{rows.Count} image(s) classified by {located.Reference} ({experiment.Dataset}){failed}.");
+            console.MarkupLineInterpolated(TerminalText.Format, $"{rows.Count} image(s) classified by {located.Reference} ({config.Dataset.Name}){failed}.");
         }
 
         return failures.Count == 0 ? 0 : RunnerApp.ExperimentFailed;
@@ -177,6 +172,36 @@ internal static class PredictCommand
         }
 
         return (images, failures);
+    }
+
+    /// <summary>
+    /// The checkpoint's model, untrained: for a declared architecture the network its config.json describes (what
+    /// trained, whatever the YAML file says now or whether it still exists); for a user module, which has no such
+    /// description, the catalog's experiment as built now, with a warning when its configuration changed since.
+    /// </summary>
+    private static TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> Build(IReadOnlyList<IExperiment> catalog, LocatedCheckpoint located, Action<string> warn)
+    {
+        var config = located.Config;
+        if (config.Network is { } network)
+        {
+            try
+            {
+                return new Experiments.Models.NetworkModel(network);
+            }
+            catch (ArgumentException exception)
+            {
+                throw new UsageException($"The model of {located.Reference} cannot be built from its config.json: {exception.Message}", exception);
+            }
+        }
+
+        var experiment = catalog.FirstOrDefault(e => string.Equals(e.Name, config.Experiment, StringComparison.Ordinal))
+            ?? throw new UsageException($"The model of {located.Reference} cannot be built: its config.json describes no network (a user module, {config.Architecture.Architecture}), and the experiment '{config.Experiment}' ({(config.SourceFile.Length > 0 ? config.SourceFile : "not from YAML")}) that creates it is not in this build's catalog any more; restore its file, or name a model of an experiment that is (see 'list')");
+        if (!string.Equals(experiment.ConfigurationSha256, config.ConfigurationSha256, StringComparison.Ordinal))
+        {
+            warn($"'{experiment.SourceFile}' changed since {located.Reference} was trained (configuration {Short(config.ConfigurationSha256)}, now {Short(experiment.ConfigurationSha256)}): its user module is built as the file says now and takes the checkpoint's weights when their names and shapes still fit");
+        }
+
+        return experiment.CreateModel();
     }
 
     private static string Short(string? sha) => sha is null ? "unknown" : sha[..Math.Min(12, sha.Length)];

@@ -102,14 +102,16 @@ public sealed class DatasetTests
             GeneratorHarness.Dataset("counts.yaml", Csv.Replace("[4]", "[64]", StringComparison.Ordinal) + "prepare: uci-digits\n"),
             GeneratorHarness.Dataset("small.yaml", Images.Replace("[3, 32, 32]", "[1, 8, 8]", StringComparison.Ordinal) + "prepare: uci-digits\n"),
             GeneratorHarness.Dataset("kept.yaml", Images + "prepare: none\n"),
+            GeneratorHarness.Dataset("kaggle.yaml", Csv.Replace("[4]", "[784]", StringComparison.Ordinal) + "prepare: mnist-digit\n"),
+            GeneratorHarness.Dataset("clothes-csv.yaml", Csv.Replace("[4]", "[784]", StringComparison.Ordinal) + "prepare: fashion-mnist\n"),
         ]);
         Assert.Empty(run.AssertGeneratorDidNotThrow());
         var catalog = LoadCatalog(run);
 
         ImagePreparation Of(string property) => ((DatasetDescription)catalog[property]!).Prepare;
         Assert.Equal(
-            [ImagePreparation.Decode, ImagePreparation.None, ImagePreparation.None, ImagePreparation.MnistDigit, ImagePreparation.FashionMnist, ImagePreparation.UciDigits, ImagePreparation.UciDigits, ImagePreparation.None],
-            new[] { "Pets", "Letters", "Iris", "Digits", "Clothes", "Counts", "Small", "Kept" }.Select(Of));
+            [ImagePreparation.Decode, ImagePreparation.None, ImagePreparation.None, ImagePreparation.MnistDigit, ImagePreparation.FashionMnist, ImagePreparation.UciDigits, ImagePreparation.UciDigits, ImagePreparation.None, ImagePreparation.MnistDigit, ImagePreparation.FashionMnist],
+            new[] { "Pets", "Letters", "Iris", "Digits", "Clothes", "Counts", "Small", "Kept", "Kaggle", "ClothesCsv" }.Select(Of));
         Assert.Contains("Prepare = global::Experiments.Data.ImagePreparation.MnistDigit,", run.Source("DatasetCatalog.g.cs"), StringComparison.Ordinal);
     }
 
@@ -119,8 +121,8 @@ public sealed class DatasetTests
         { Idx + "prepare: mnist-digits\n", 6, 10, "prepare must be one of 'decode', 'mnist-digit', 'fashion-mnist', 'uci-digits', 'none', but is 'mnist-digits' (did you mean 'mnist-digit'?)" },
         { Csv + "prepare: decode\n", 6, 10, "prepare must be a preparation for a csv dataset ('decode' decodes files as the images loader does, so it is for images datasets only; 'mnist-digit', 'fashion-mnist', 'uci-digits' or 'none'), but is 'decode'" },
         { Idx + "prepare: decode\n", 6, 10, "prepare must be a preparation for an idx dataset ('decode' decodes files as the images loader does, so it is for images datasets only; 'mnist-digit', 'fashion-mnist', 'uci-digits' or 'none'), but is 'decode'" },
-        { Images + "prepare: mnist-digit\n", 6, 10, "prepare must be a preparation that makes this dataset's examples, shape [3, 32, 32] of images ('mnist-digit' makes 28x28 grey images: idx or images of shape [1, 28, 28]), but is 'mnist-digit'" },
-        { Csv.Replace("[4]", "[784]", StringComparison.Ordinal) + "prepare: fashion-mnist\n", 6, 10, "prepare must be a preparation that makes this dataset's examples, shape [784] of csv ('fashion-mnist' makes 28x28 grey images: idx or images of shape [1, 28, 28]), but is 'fashion-mnist'" },
+        { Images + "prepare: mnist-digit\n", 6, 10, "prepare must be a preparation that makes this dataset's examples, shape [3, 32, 32] of images ('mnist-digit' makes 28x28 grey images: idx or images of shape [1, 28, 28], or csv of shape [784] with the pixels row-major), but is 'mnist-digit'" },
+        { Csv + "prepare: fashion-mnist\n", 6, 10, "prepare must be a preparation that makes this dataset's examples, shape [4] of csv ('fashion-mnist' makes 28x28 grey images: idx or images of shape [1, 28, 28], or csv of shape [784] with the pixels row-major), but is 'fashion-mnist'" },
         { Idx + "prepare: uci-digits\n", 6, 10, "prepare must be a preparation that makes this dataset's examples, shape [1, 28, 28] of idx ('uci-digits' makes 8x8 counts of 0-16: csv of shape [64] or images of shape [1, 8, 8]), but is 'uci-digits'" },
     };
 

@@ -15,7 +15,9 @@ namespace Experiments.Generators.Tests;
 /// valid layer stacks (seeded, so a failure repeats), plus the linear model with and without
 /// <c>outputActivation: softmax</c>, the ONNX model exported from the network and the model's own random weights
 /// (batch norm's statistics, scales and shifts made random too) gives, in ONNX Runtime, what the compiled generated
-/// class gives in evaluation mode, within 1e-5, on random raw pixels standardized with random statistics.
+/// class gives in evaluation mode, within 1e-5, on random raw pixels standardized with random statistics; and the
+/// <see cref="NetworkModel"/> of the network (what <c>predict</c> builds from a checkpoint) has the generated class's
+/// <c>state_dict()</c> names and shapes, in the same order, and computes its output bit for bit.
 /// </summary>
 public sealed class NetworkExportTests
 {
@@ -55,14 +57,25 @@ public sealed class NetworkExportTests
             var inputs = new InputTransform([1, 28, 28], 255, false, mean, std);
             var raw = Enumerable.Range(0, Examples * 784).Select(_ => (float)random.Next(256)).ToArray();
             float[] expected;
+            float[] fromNetwork;
+            (string, string)[] networkTensors;
             using (no_grad())
+            using (var networkModel = new NetworkModel(network))
             {
-                expected = model.forward(inputs.Apply(tensor(raw).reshape(Examples, 1, 28, 28))).contiguous().data<float>().ToArray();
+                // The module predict builds from a checkpoint's network, with the generated model's weights.
+                networkTensors = [.. networkModel.state_dict().Select(p => (p.Key, string.Join(",", p.Value.shape)))];
+                networkModel.load_state_dict(model.state_dict(), strict: true);
+                networkModel.eval();
+                var standardized = inputs.Apply(tensor(raw).reshape(Examples, 1, 28, 28));
+                expected = model.forward(standardized).contiguous().data<float>().ToArray();
+                fromNetwork = networkModel.forward(standardized).contiguous().data<float>().ToArray();
             }
 
             var proto = OnnxExporter.Export(network, inputs, model.state_dict(), new OnnxModelInfo(experiment.Name, [.. Enumerable.Range(0, 10).Select(c => c.ToString(CultureInfo.InvariantCulture))]));
             var (logits, probabilities) = RunOnnx(proto.ToByteArray(), raw);
             var what = $"{experiment.Name} ({experiment.Architecture.Architecture}: {string.Join(", ", experiment.Architecture.Layers.Select(l => l.Type))})";
+            Assert.True(expected.SequenceEqual(fromNetwork), $"{what}: the NetworkModel of its network computes another output than its generated forward");
+            Assert.Equal(model.state_dict().Select(p => (p.Key, string.Join(",", p.Value.shape))), networkTensors);
             AssertClose(expected, network.OutputSoftmax ? probabilities : logits, what);
         }
     }

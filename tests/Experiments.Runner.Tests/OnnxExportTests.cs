@@ -11,8 +11,9 @@ namespace Experiments.Runner.Tests;
 
 /// <summary>
 /// <c>export-model</c> on trained checkpoints: each exported model, run by ONNX Runtime on the whole MNIST test set
-/// (10,000 raw images), gives every output within 1e-5 of the TorchSharp model in evaluation mode and the same
-/// accuracy; a user module, a missing or changed checkpoint, an unknown format and an unwritable output are refused
+/// (10,000 raw images), gives every output within 1e-5 of the TorchSharp model in evaluation mode (the experiment's
+/// generated class and the <see cref="Experiments.Models.NetworkModel"/> of the checkpoint's network, which agree bit for bit) and
+/// the same accuracy; a user module, a missing or changed checkpoint, an unknown format and an unwritable output are refused
 /// with a message that names what is wrong.
 /// </summary>
 [Collection(TrainedModelsCollection.Name)]
@@ -55,6 +56,7 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
         var metadata = proto.MetadataProps.ToDictionary(p => p.Key, p => p.Value);
         Assert.Equal("[\"0\",\"1\",\"2\",\"3\",\"4\",\"5\",\"6\",\"7\",\"8\",\"9\"]", metadata["classes"]);
         Assert.Equal(name, metadata["experiment"]);
+        Assert.Equal("mnist-digit", metadata["prepare"]);
 
         // TorchSharp: the experiment's own model class with the checkpoint's weights, in evaluation mode, on the
         // test images prepared as the trainer prepares them.
@@ -66,10 +68,17 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
         using (var scope = NewDisposeScope())
         using (var noGrad = no_grad())
         using (var model = experiment.CreateModel())
+        using (var network = new Experiments.Models.NetworkModel(config.Network!))
         {
             ModelCheckpoint.LoadWeights(directory, model);
+            ModelCheckpoint.LoadWeights(directory, network);
             model.eval();
-            expected = model.forward(config.Inputs.Apply(test.Inputs)).contiguous().data<float>().ToArray();
+            network.eval();
+            var inputs = config.Inputs.Apply(test.Inputs);
+            expected = model.forward(inputs).contiguous().data<float>().ToArray();
+
+            // What predict runs, the module of the checkpoint's network, computes the same, bit for bit.
+            Assert.Equal(expected, network.forward(inputs).contiguous().data<float>().ToArray());
         }
 
         // ONNX Runtime: the raw pixels 0-255 as floats, deskewed first when the experiment deskews (the documented contract).
@@ -153,6 +162,20 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
         (exitCode, text) = Run("export-model", "seed-recipe");
         Assert.Equal(RunnerApp.UsageError, exitCode);
         Assert.Contains("--format", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Output_dash_is_refused_as_standard_output_and_writes_no_file()
+    {
+        // The test's working directory is shared with parallel tests, so it is not changed: the file would be ./-.
+        var dash = Path.GetFullPath("-");
+        Assert.False(File.Exists(dash));
+
+        var (exitCode, text) = Run("export-model", "seed-recipe", "--format", "onnx", "--output", "-");
+
+        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Contains("--output - would mean standard output, but export-model writes the binary ONNX model to a file only", text, StringComparison.Ordinal);
+        Assert.False(File.Exists(dash));
     }
 
     [Fact]

@@ -166,7 +166,6 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
         var (unknownExit, unknown) = Predict("cnnn", four);
         var (noRunExit, noRun) = Predict("run:9/cnn", four);
         var (badExit, bad) = Predict("run:x", four);
-        var (goneExit, gone) = Predict(ExperimentCatalog.All.Where(e => e.Name != "cnn").ToList(), "cnn", four);
         var (topExit, top) = Predict("cnn", four, "--top", "0");
         var (formatExit, format) = Predict("cnn", four, "--format", "xml");
 
@@ -176,8 +175,6 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
         Assert.Contains("There is no run 9", noRun, StringComparison.Ordinal);
         Assert.Equal(RunnerApp.UsageError, badExit);
         Assert.Contains("is not a model reference", bad, StringComparison.Ordinal);
-        Assert.Equal(RunnerApp.UsageError, goneExit);
-        Assert.Contains("the experiment 'cnn' (experiments/cnn.yaml) is not in this build's catalog any more", gone, StringComparison.Ordinal);
         Assert.Equal(RunnerApp.UsageError, topExit);
         Assert.Contains("--top must be at least 1, but is 0", top, StringComparison.Ordinal);
         Assert.Equal(RunnerApp.UsageError, formatExit);
@@ -185,17 +182,33 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
     }
 
     [Fact]
-    public void A_changed_experiment_file_is_a_warning_and_its_model_still_classifies()
+    public void A_model_whose_experiment_left_the_catalog_is_built_from_its_checkpoint()
     {
         var four = images.Write("four.png", DigitDrawing.Png(4, DigitDrawing.Styles[1]));
+
+        var (exitCode, output) = Predict(ExperimentCatalog.All.Where(e => e.Name != "cnn").ToList(), "cnn", four);
+
+        Assert.True(exitCode == 0, output);
+        Assert.Matches(@"four\.png\s*│ 4 ", output);
+        Assert.DoesNotContain("warning", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_changed_experiment_file_does_not_change_the_model_that_classifies()
+    {
+        // The file now declares another model whose weights would still load (relu became tanh, softmax added): the
+        // catalog's model must not be the one that runs, so it throws when built.
+        var four = images.Write("four.png", DigitDrawing.Png(4, DigitDrawing.Styles[1]));
+        var (expectedExit, expected) = Predict("cnn", four, "--format", "json", "--top", "10");
         var cnn = ExperimentCatalog.All.Single(e => e.Name == "cnn");
         var catalog = ExperimentCatalog.All.Select(e => e == cnn ? new ChangedExperiment(cnn) : e).ToList();
 
-        var (exitCode, output) = Predict(catalog, "cnn", four);
+        var (exitCode, output) = Predict(catalog, "cnn", four, "--format", "json", "--top", "10");
 
-        Assert.True(exitCode == 0, output);
-        Assert.Contains("warning: 'experiments/cnn.yaml' changed since run:1/cnn was trained", output, StringComparison.Ordinal);
-        Assert.Matches(@"four\.png\s*│ 4 ", output);
+        Assert.Equal((0, 0), (expectedExit, exitCode));
+        Assert.Equal(expected, output);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal("4", Assert.Single(json.RootElement.EnumerateArray()).GetProperty("label").GetString());
     }
 
     private static byte[] BlankPng()
@@ -206,7 +219,10 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
         return data.ToArray();
     }
 
-    /// <summary>An experiment whose file changed since it was trained: another configuration hash, the same model.</summary>
+    /// <summary>
+    /// An experiment whose file changed since it was trained: another configuration hash and another network (the
+    /// activations tanh, a softmax at the end), whose model <c>predict</c> must not build.
+    /// </summary>
     private sealed class ChangedExperiment(IExperiment inner) : IExperiment
     {
         public string Name => inner.Name;
@@ -221,7 +237,14 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
 
         public ExperimentSettings Settings => inner.Settings;
 
-        public TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> CreateModel() => inner.CreateModel();
+        public Experiments.Models.Network? Network => inner.Network! with
+        {
+            Layers = [.. inner.Network!.Layers.Select(l => l is Experiments.Models.ActivationLayer a ? a with { Function = Experiments.Models.ActivationKind.Tanh } : l)],
+            OutputSoftmax = true,
+        };
+
+        public TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor> CreateModel() =>
+            throw new InvalidOperationException("predict built the model from the experiment file as it is now, not from the checkpoint");
 
         public ExperimentResult Run(ExperimentContext context) => inner.Run(context);
     }

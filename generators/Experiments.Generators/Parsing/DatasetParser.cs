@@ -607,8 +607,8 @@ internal sealed class DatasetParser
         {
             DatasetSchema.PrepareDecode when format != DatasetSchema.Images =>
                 $"a preparation for a{(format == DatasetSchema.Idx ? "n" : string.Empty)} {format} dataset ('decode' decodes files as the images loader does, so it is for images datasets only; 'mnist-digit', 'fashion-mnist', 'uci-digits' or 'none')",
-            DatasetSchema.PrepareMnistDigit or DatasetSchema.PrepareFashionMnist when format == DatasetSchema.Csv || !(shape.Count == 3 && shape[0] == 1 && shape[1] == 28 && shape[2] == 28) =>
-                $"a preparation that makes this dataset's examples, shape {shown} of {format} ('{prepare}' makes 28x28 grey images: idx or images of shape [1, 28, 28])",
+            DatasetSchema.PrepareMnistDigit or DatasetSchema.PrepareFashionMnist when !(format == DatasetSchema.Csv ? shape.Count == 1 && shape[0] == 784 : shape.Count == 3 && shape[0] == 1 && shape[1] == 28 && shape[2] == 28) =>
+                $"a preparation that makes this dataset's examples, shape {shown} of {format} ('{prepare}' makes 28x28 grey images: idx or images of shape [1, 28, 28], or csv of shape [784] with the pixels row-major)",
             DatasetSchema.PrepareUciDigits when !(format == DatasetSchema.Csv ? shape.Count == 1 && shape[0] == 64 : format == DatasetSchema.Images && shape.Count == 3 && shape[0] == 1 && shape[1] == 8 && shape[2] == 8) =>
                 $"a preparation that makes this dataset's examples, shape {shown} of {format} ('uci-digits' makes 8x8 counts of 0-16: csv of shape [64] or images of shape [1, 8, 8])",
             _ => null,

@@ -26,6 +26,12 @@ public sealed record OnnxModelInfo(string Experiment, IReadOnlyList<string> Clas
     public string? ConfigurationSha256 { get; init; }
 
     public double? TestAccuracy { get; init; }
+
+    /// <summary>
+    /// How a new image becomes one example (<c>prepare</c> of the dataset: <c>mnist-digit</c>, <c>fashion-mnist</c>,
+    /// <c>uci-digits</c>, <c>decode</c> or <c>none</c>), as <c>predict</c> prepares it; empty when not known.
+    /// </summary>
+    public string Prepare { get; init; } = "";
 }
 
 /// <summary>
@@ -80,6 +86,7 @@ public static class OnnxExporter
             Dataset = config.Dataset.Name,
             ConfigurationSha256 = config.ConfigurationSha256,
             TestAccuracy = config.TestAccuracy,
+            Prepare = DatasetDescriptionJson.PrepareName(config.Dataset.Prepare),
         });
     }
 
@@ -165,6 +172,11 @@ public static class OnnxExporter
             new("input", InputDoc(inputs)),
             new("outputSoftmax", network.OutputSoftmax ? "true" : "false"),
         };
+        if (info.Prepare.Length > 0)
+        {
+            entries.Add(new("prepare", info.Prepare));
+        }
+
         if (info.ConfigurationSha256 is { } sha)
         {
             entries.Add(new("configurationSha256", sha));
@@ -337,7 +349,10 @@ public static class OnnxExporter
             }
 
             used.Add(name);
-            using var values = tensor.detach().cpu().to_type(ScalarType.Float32).contiguous();
+
+            // Each step of the chain makes a tensor handle; the scope disposes them all, not only the last.
+            using var scope = NewDisposeScope();
+            var values = tensor.detach().cpu().to_type(ScalarType.Float32).contiguous();
             return graph.Floats(name, shape, values.data<float>().ToArray());
         }
 

@@ -51,32 +51,15 @@ internal static class FashionPreparation
     /// <summary>The bounding box of the pixels farther than <see cref="TrimDistance"/> from the corners' colour; null when none is.</summary>
     private static SKRectI? Trim(SKBitmap rgba, byte r, byte g, byte b)
     {
-        int left = rgba.Width, top = rgba.Height, right = -1, bottom = -1;
         double limit = TrimDistance * TrimDistance;
-        for (int y = 0; y < rgba.Height; y++)
+        return GreyImage.Bounds(rgba.Width, rgba.Height, (x, y) =>
         {
-            for (int x = 0; x < rgba.Width; x++)
-            {
-                var (pr, pg, pb) = Pixel(rgba, x, y);
-                double dr = pr - r, dg = pg - g, db = pb - b;
-                if ((dr * dr) + (dg * dg) + (db * db) > limit)
-                {
-                    left = Math.Min(left, x);
-                    right = Math.Max(right, x);
-                    top = Math.Min(top, y);
-                    bottom = Math.Max(bottom, y);
-                }
-            }
-        }
-
-        return right < 0 ? null : new SKRectI(left, top, right + 1, bottom + 1);
+            var (pr, pg, pb) = Pixel(rgba, x, y);
+            double dr = pr - r, dg = pg - g, db = pb - b;
+            return (dr * dr) + (dg * dg) + (db * db) > limit;
+        });
     }
 
-    private static (byte R, byte G, byte B) Pixel(SKBitmap rgba, int x, int y)
-    {
-        var pixel = rgba.GetPixelSpan().Slice((y * rgba.RowBytes) + (4 * x), 4);
-        int alpha = pixel[3];
-        byte Over(int value) => (byte)(((value * alpha) + (255 * (255 - alpha)) + 127) / 255);
-        return (Over(pixel[0]), Over(pixel[1]), Over(pixel[2]));
-    }
+    private static (byte R, byte G, byte B) Pixel(SKBitmap rgba, int x, int y) =>
+        GreyImage.OverWhite(rgba.GetPixelSpan().Slice((y * rgba.RowBytes) + (4 * x), 4));
 }

@@ -42,13 +42,42 @@ internal sealed class GreyImage
             var row = span.Slice(y * rgba.RowBytes, rgba.Width * 4);
             for (int x = 0; x < rgba.Width; x++)
             {
-                int alpha = row[(4 * x) + 3];
-                byte Over(int value) => (byte)(((value * alpha) + (255 * (255 - alpha)) + 127) / 255);
-                pixels[(y * rgba.Width) + x] = Data.ImageFolderReader.Luminance(Over(row[4 * x]), Over(row[(4 * x) + 1]), Over(row[(4 * x) + 2]));
+                var (r, g, b) = OverWhite(row.Slice(4 * x, 4));
+                pixels[(y * rgba.Width) + x] = Data.ImageFolderReader.Luminance(r, g, b);
             }
         }
 
         return new GreyImage(rgba.Width, rgba.Height, pixels);
+    }
+
+    /// <summary>An unpremultiplied RGBA pixel composited over white, rounded: what an image viewer shows on paper.</summary>
+    public static (byte R, byte G, byte B) OverWhite(ReadOnlySpan<byte> rgba)
+    {
+        int alpha = rgba[3];
+        byte Over(int value) => (byte)(((value * alpha) + (255 * (255 - alpha)) + 127) / 255);
+        return (Over(rgba[0]), Over(rgba[1]), Over(rgba[2]));
+    }
+
+    /// <summary>The smallest rectangle of a <paramref name="width"/> x <paramref name="height"/> image holding every pixel (x, y) that <paramref name="inside"/> accepts; null when there is none.</summary>
+    public static SKRectI? Bounds(int width, int height, Func<int, int, bool> inside)
+    {
+        ArgumentNullException.ThrowIfNull(inside);
+        int left = width, top = height, right = -1, bottom = -1;
+        for (int y = 0; y < height; y++)
+        {
+            for (int x = 0; x < width; x++)
+            {
+                if (inside(x, y))
+                {
+                    left = Math.Min(left, x);
+                    right = Math.Max(right, x);
+                    top = Math.Min(top, y);
+                    bottom = Math.Max(bottom, y);
+                }
+            }
+        }
+
+        return right < 0 ? null : new SKRectI(left, top, right + 1, bottom + 1);
     }
 
     /// <summary>The pixels inside <paramref name="box"/> (which lies within the image).</summary>
@@ -119,25 +148,7 @@ internal sealed class GreyImage
     }
 
     /// <summary>The smallest rectangle holding every pixel above <paramref name="threshold"/>; null when there is none.</summary>
-    public SKRectI? Bounds(byte threshold)
-    {
-        int left = Width, top = Height, right = -1, bottom = -1;
-        for (int y = 0; y < Height; y++)
-        {
-            for (int x = 0; x < Width; x++)
-            {
-                if (this[x, y] > threshold)
-                {
-                    left = Math.Min(left, x);
-                    right = Math.Max(right, x);
-                    top = Math.Min(top, y);
-                    bottom = Math.Max(bottom, y);
-                }
-            }
-        }
-
-        return right < 0 ? null : new SKRectI(left, top, right + 1, bottom + 1);
-    }
+    public SKRectI? Bounds(byte threshold) => Bounds(Width, Height, (x, y) => this[x, y] > threshold);
 
     /// <summary>The centre of mass of the pixel values, in pixel-index coordinates (the first pixel's centre is 0, 0).</summary>
     public (double X, double Y) CentreOfMass()

@@ -4,7 +4,7 @@ using Experiments.Data;
 namespace Experiments.Prediction;
 
 /// <summary>The files <c>predict</c> classifies in a folder.</summary>
-public static class ImageFiles
+internal static class ImageFiles
 {
     /// <summary>
     /// Every file under <paramref name="folder"/>, its sub-folders included, in ordinal order of the path relative to

@@ -8,7 +8,7 @@ namespace Experiments.Prediction;
 /// (<see cref="DatasetDescription.Prepare"/>): the raw values its files hold, before the experiment's own
 /// preprocessing (<see cref="Checkpoints.InputTransform"/>: deskew, divide, standardize).
 /// </summary>
-public static class ImagePreparer
+internal static class ImagePreparer
 {
     /// <summary>
     /// Why new images cannot be made into examples of <paramref name="dataset"/> (its <c>prepare</c> is <c>none</c>,
@@ -23,7 +23,7 @@ public static class ImagePreparer
         {
             ImagePreparation.None => null,
             ImagePreparation.Decode => dataset.Format == DatasetFormat.Images ? shape : "an images dataset's examples",
-            ImagePreparation.MnistDigit or ImagePreparation.FashionMnist => dataset.Format == DatasetFormat.Csv ? "[1, 28, 28] images" : "[1, 28, 28]",
+            ImagePreparation.MnistDigit or ImagePreparation.FashionMnist => dataset.Format == DatasetFormat.Csv ? "[784]" : "[1, 28, 28]",
             ImagePreparation.UciDigits => dataset.Format switch
             {
                 DatasetFormat.Csv => "[64]",
@@ -43,7 +43,7 @@ public static class ImagePreparer
     /// <summary>
     /// The example that the image file <paramref name="content"/> (read from <paramref name="path"/>) makes: one value
     /// per entry of the dataset's shape, row-major, on the scale of its files (pixels 0-255 for idx and images, each a
-    /// whole number; CSV cells). A file that is not an image SkiaSharp decodes, is truncated, or holds no ink is a
+    /// whole number; CSV cells: 28x28 pixels times divideBy / 255 for a [784] CSV of digits or clothes). A file that is not an image SkiaSharp decodes, is truncated, or holds no ink is a
     /// <see cref="DataFormatException"/> naming <paramref name="path"/>.
     /// </summary>
     public static float[] Prepare(byte[] content, string path, DatasetDescription dataset)
@@ -67,10 +67,10 @@ public static class ImagePreparer
                 }
 
             case ImagePreparation.MnistDigit:
-                return Array.ConvertAll(DigitPreparations.Mnist(Ink.Extract(GreyImage.FromBitmap(upright), path)).Pixels, p => (float)p);
+                return OnScale(DigitPreparations.Mnist(Ink.Extract(GreyImage.FromBitmap(upright), path)), dataset);
 
             case ImagePreparation.FashionMnist:
-                return Array.ConvertAll(FashionPreparation.Prepare(upright, path).Pixels, p => (float)p);
+                return OnScale(FashionPreparation.Prepare(upright, path), dataset);
 
             default:
                 {
@@ -83,6 +83,22 @@ public static class ImagePreparer
                         : (float)Math.Clamp(Math.Round(c * scale, MidpointRounding.AwayFromZero), 0, 255));
                 }
         }
+    }
+
+    /// <summary>
+    /// A 28x28 image's pixels (0-255) on the dataset's scale: as they are for idx and images, whose files hold bytes;
+    /// for a CSV of shape [784] (Kaggle's MNIST form) a pixel p is the cell p x <c>divideBy</c> / 255, so that the
+    /// model's input after dividing is p / 255, as for the idx files (a CSV of 0-255 with <c>divideBy: 255</c> keeps p).
+    /// </summary>
+    private static float[] OnScale(GreyImage image, DatasetDescription dataset)
+    {
+        if (dataset.Format != DatasetFormat.Csv)
+        {
+            return Array.ConvertAll(image.Pixels, p => (float)p);
+        }
+
+        var scale = dataset.InputDivisor / 255;
+        return Array.ConvertAll(image.Pixels, p => (float)(p * scale));
     }
 
     /// <summary>The shape as messages show it.</summary>

@@ -9,10 +9,10 @@ namespace Experiments.Prediction;
 /// <param name="Class">The class index.</param>
 /// <param name="Label">The class's name (<see cref="ExperimentConfig.ClassNames"/>).</param>
 /// <param name="Probability">Its softmax probability, 0 to 1.</param>
-public sealed record LabelProbability(int Class, string Label, double Probability);
+internal sealed record LabelProbability(int Class, string Label, double Probability);
 
 /// <summary>What the model says of one example: its most probable classes, most probable first.</summary>
-public sealed record ClassPrediction(IReadOnlyList<LabelProbability> Top)
+internal sealed record ClassPrediction(IReadOnlyList<LabelProbability> Top)
 {
     /// <summary>The predicted class's name.</summary>
     public string Label => Top[0].Label;
@@ -27,7 +27,7 @@ public sealed record ClassPrediction(IReadOnlyList<LabelProbability> Top)
 /// test split did, then the model in evaluation mode; the logits become probabilities by softmax, unless the model's
 /// forward already returns them (<c>outputActivation: softmax</c>).
 /// </summary>
-public sealed class Predictor
+internal sealed class Predictor
 {
     /// <summary>Examples per forward pass: a CNN's activations for 500 images take tens of MB.</summary>
     public const int ChunkSize = 500;
@@ -35,7 +35,10 @@ public sealed class Predictor
     private readonly nn.Module<Tensor, Tensor> model;
     private readonly ExperimentConfig config;
 
-    /// <param name="model">The model, its weights loaded (<see cref="ModelCheckpoint.LoadWeights"/>).</param>
+    /// <param name="model">
+    /// The model, its weights loaded (<see cref="ModelCheckpoint.LoadWeights"/>): a <see cref="Models.NetworkModel"/> of
+    /// the config's network, or for a user module the experiment's own class.
+    /// </param>
     /// <param name="config">The checkpoint's config: the input transform, the class names and the hyperparameters.</param>
     public Predictor(nn.Module<Tensor, Tensor> model, ExperimentConfig config)
     {
@@ -43,8 +46,14 @@ public sealed class Predictor
         this.config = config ?? throw new ArgumentNullException(nameof(config));
     }
 
-    /// <summary>Whether the model's forward returns probabilities already: the config's <c>outputActivation</c> is <c>softmax</c>.</summary>
-    public bool OutputsProbabilities => config.Hyperparameters.Any(p => p.Key == "outputActivation" && p.Value is string value && value == "softmax");
+    /// <summary>
+    /// Whether the model's forward returns probabilities already: the checkpoint's network ends with a softmax
+    /// (<see cref="Models.Network.OutputSoftmax"/>); for a user module, which has no network, its
+    /// <c>outputActivation</c> hyperparameter is <c>softmax</c>.
+    /// </summary>
+    public bool OutputsProbabilities => config.Network is { } network
+        ? network.OutputSoftmax
+        : config.Hyperparameters.Any(p => p.Key == "outputActivation" && p.Value is string value && value == "softmax");
 
     /// <summary>
     /// The <paramref name="top"/> most probable classes (at most every class) of each example, in order: raw values

@@ -50,6 +50,29 @@ public sealed class ImagePreparerTests
     }
 
     [Fact]
+    public void A_csv_of_784_pixels_gets_the_28x28_image_on_its_own_scale()
+    {
+        // Kaggle's MNIST CSV: 784 cells of 0-255 (divideBy 255) or of 0-1 (divideBy 1); Fashion-MNIST's the same.
+        var bar = Drawings.Png(100, 400, SKColors.White, new SKRectI(40, 50, 70, 350), SKColors.Black);
+        var coat = Drawings.Png(400, 300, SKColors.White, new SKRectI(100, 100, 300, 200), new SKColor(60, 60, 60));
+        var idx = ImagePreparer.Prepare(bar, "bar.png", Dataset(DatasetFormat.Idx, [1, 28, 28], ImagePreparation.MnistDigit));
+        var clothes = ImagePreparer.Prepare(coat, "coat.png", Dataset(DatasetFormat.Idx, [1, 28, 28], ImagePreparation.FashionMnist));
+
+        var bytes = ImagePreparer.Prepare(bar, "bar.png", Dataset(DatasetFormat.Csv, [784], ImagePreparation.MnistDigit));
+        var unit = ImagePreparer.Prepare(bar, "bar.png", Dataset(DatasetFormat.Csv, [784], ImagePreparation.MnistDigit, divideBy: 1));
+        var fashion = ImagePreparer.Prepare(coat, "coat.png", Dataset(DatasetFormat.Csv, [784], ImagePreparation.FashionMnist, divideBy: 1));
+
+        Assert.Null(ImagePreparer.Unsupported(Dataset(DatasetFormat.Csv, [784], ImagePreparation.FashionMnist)));
+        Assert.Contains(idx, v => v > 0);
+        Assert.Equal(idx, bytes);
+        Assert.All(Enumerable.Range(0, 784), i => Assert.Equal(idx[i] / 255.0, unit[i], 1e-6));
+        Assert.All(Enumerable.Range(0, 784), i => Assert.Equal(clothes[i] / 255.0, fashion[i], 1e-6));
+        Assert.Equal(
+            "the dataset 'test' (datasets/test.yaml) has examples of shape [64] (csv), but its preparation 'mnist-digit' makes [784]",
+            ImagePreparer.Unsupported(Dataset(DatasetFormat.Csv, [64], ImagePreparation.MnistDigit)));
+    }
+
+    [Fact]
     public void Decode_resizes_to_the_shape_as_the_images_loader_decodes_colour()
     {
         var red = Drawings.Png(16, 16, SKColors.Red, new SKRectI(0, 0, 0, 0), SKColors.Red);

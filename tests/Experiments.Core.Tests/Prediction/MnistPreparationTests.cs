@@ -50,7 +50,20 @@ public sealed class MnistPreparationTests
         Assert.InRange(x, 13.5, 14.5);
         Assert.InRange(y, 13.5, 14.5);
         Assert.Equal(255, example.Max());
-        Assert.All(example, v => Assert.True(v == 0 || v > Ink.Faint, $"a faint value {v}"));
+        Assert.All(example, v => Assert.True(v == 0 || v > Ink.ScaledFringe, $"a faint value {v}"));
+    }
+
+    [Fact]
+    public void The_grey_edge_that_scaling_makes_is_kept_as_in_MNIST_but_for_its_faintest_fringe()
+    {
+        // A digit drawn with an anti-aliased round pen on a large page: shrunk to 20 rows, its strokes' edges are grey.
+        var example = Prepare(DigitDrawing.Png(8, new DigitStyle(300, 0.8, 0.3, 0, 0.1, 0, Dark: false)));
+
+        var ink = example.Where(v => v > 0).ToList();
+        var edge = ink.Count(v => v <= Ink.Faint);
+        Assert.All(ink, v => Assert.True(v > Ink.ScaledFringe, $"a value {v} of the faintest fringe"));
+        Assert.True(edge > 0.03 * ink.Count, $"{edge} of {ink.Count} ink pixels are 32 or less (MNIST: 11%)");
+        Assert.Equal(255, example.Max());
     }
 
     [Fact]

@@ -57,6 +57,22 @@ public sealed class PredictorTests
     }
 
     [Fact]
+    public void A_declared_networks_own_softmax_flag_decides_not_the_hyperparameter()
+    {
+        // The network says what the model's forward does; the hyperparameters only describe a user module's.
+        var network = new Network([4], [new LinearLayer("linear", 4, 3, Bias: true)], OutputSoftmax: false);
+        using var model = new FirstThree();
+
+        var logits = new Predictor(model, Config("softmax") with { Network = network });
+        var probabilities = new Predictor(model, Config("none") with { Network = network with { OutputSoftmax = true } });
+
+        Assert.False(logits.OutputsProbabilities);
+        Assert.True(probabilities.OutputsProbabilities);
+        var prediction = Assert.Single(logits.Predict([[0.2f, 1.4f, 0.4f, 0]], top: 1));
+        Assert.Equal(Math.Exp(0.7) / (Math.Exp(0.1) + Math.Exp(0.7) + Math.Exp(0.2)), prediction.Probability, 6);
+    }
+
+    [Fact]
     public void Image_examples_go_in_as_uint8_pixels_and_many_in_chunks_keep_their_order()
     {
         using var model = new FirstThree();

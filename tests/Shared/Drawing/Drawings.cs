@@ -1,8 +1,8 @@
 using SkiaSharp;
 
-namespace Experiments.Core.Tests.Prediction;
+namespace Experiments.Tests;
 
-/// <summary>Test images: filled rectangles on a background, encoded as PNG.</summary>
+/// <summary>Test images: filled rectangles on a background, encoded as PNG (digits: <see cref="DigitDrawing"/>).</summary>
 internal static class Drawings
 {
     /// <summary>A <paramref name="width"/> x <paramref name="height"/> PNG of <paramref name="background"/> with <paramref name="box"/> filled with <paramref name="ink"/>.</summary>

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Experiments.Runner.Tests;
+namespace Experiments.Tests;
 
 /// <summary>How one test digit is drawn: its size and place on the canvas, the pen, the slant and the colours.</summary>
 /// <param name="Canvas">The image's width and height in pixels.</param>
