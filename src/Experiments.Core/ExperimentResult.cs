@@ -117,7 +117,7 @@ public sealed record ExperimentResult
 
     /// <summary>
     /// Wall time of training: creating the model and optimizer, then every epoch end to end (validation included),
-    /// but not the host's progress callback, the per-epoch weight snapshot for learning curves or the per-epoch
+    /// but not the host's progress callback, the per-epoch test evaluation for learning curves or the per-epoch
     /// training state's write, which are not training. For a training resumed from an interrupted one
     /// (<see cref="ResumedFromEpoch"/>), the sum over the runs: the earlier runs' up to the epoch saved, then this
     /// run's (the epoch under way at the interruption is lost, and not counted).

@@ -114,7 +114,8 @@ public sealed record TrainingStateInfo
 /// tensors are named by what they hold: <c>model.NAME</c> (the <c>state_dict()</c>), <c>optimizer</c> (TorchSharp's
 /// own serialization of the optimizer, as bytes), <c>rng.shuffle</c>, <c>rng.global</c>, <c>rng.dropout.I</c>
 /// (generator states), <c>fused.weight</c>/<c>fused.bias</c> (the fused SGD step's momentum), <c>best.I</c> (early
-/// stopping's weights), <c>curve.EPOCH.NAME</c> (the models after each epoch, for learning curves).
+/// stopping's weights). The learning curves are numbers in the JSON's metrics (each epoch's test loss and accuracy,
+/// measured right after it), so the file grows by a few bytes per epoch, not by a model.
 /// </para>
 /// <para>
 /// The file is for this program to go on training, not for other tools: the model alone is in
@@ -127,7 +128,8 @@ public static class TrainingStateFile
     public const string FileName = "training-state.safetensors";
 
     /// <summary>The <c>format</c> this build writes and reads.</summary>
-    public const string CurrentFormat = "experiments-training-state/1";
+    /// <remarks>2: the learning curves as each epoch's test loss and accuracy in the metrics (1 kept a model per epoch).</remarks>
+    public const string CurrentFormat = "experiments-training-state/2";
 
     /// <summary>The file in <paramref name="directory"/>.</summary>
     public static string PathIn(string directory) => Path.Combine(directory, FileName);
@@ -285,6 +287,16 @@ public static class TrainingStateFile
                     WriteDouble(writer, "validationAccuracy", validationAccuracy);
                 }
 
+                if (epoch.TestLoss is { } testLoss)
+                {
+                    WriteDouble(writer, "testLoss", testLoss);
+                }
+
+                if (epoch.TestAccuracy is { } testAccuracy)
+                {
+                    WriteDouble(writer, "testAccuracy", testAccuracy);
+                }
+
                 writer.WriteEndObject();
             }
 
@@ -307,7 +319,11 @@ public static class TrainingStateFile
             ReadDouble(m.GetProperty("trainLoss")),
             ReadDouble(m.GetProperty("seconds")),
             m.TryGetProperty("validationLoss", out var loss) ? ReadDouble(loss) : null,
-            m.TryGetProperty("validationAccuracy", out var accuracy) ? ReadDouble(accuracy) : null)).ToArray();
+            m.TryGetProperty("validationAccuracy", out var accuracy) ? ReadDouble(accuracy) : null)
+        {
+            TestLoss = m.TryGetProperty("testLoss", out var testLoss) ? ReadDouble(testLoss) : null,
+            TestAccuracy = m.TryGetProperty("testAccuracy", out var testAccuracy) ? ReadDouble(testAccuracy) : null,
+        }).ToArray();
         var info = new TrainingStateInfo
         {
             Experiment = Text(root, "experiment"),

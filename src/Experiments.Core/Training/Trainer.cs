@@ -58,6 +58,12 @@ public static class Trainer
         using var inputs = TrainingInputs.Prepare(context.Data, settings, cacheFloats);
         var preprocessSeconds = preprocessClock.Elapsed.TotalSeconds;
 
+        // The test features before training: the learning curves measure them after every epoch, and the final
+        // evaluation measures them once more.
+        var evaluationClock = Stopwatch.StartNew();
+        using var testFeatures = inputs.TransformImages(context.Data.Test.Inputs);
+        evaluationClock.Stop();
+
         var trainClock = Stopwatch.StartNew();
         using var model = CreateSeededModel(experiment);
         if (device is not null)
@@ -67,16 +73,16 @@ public static class Trainer
 
         Models.Dropout.SeedAll(model, settings.Seed, device);
         var evaluationChunk = Evaluator.ChunkSizeFor(model);
-        using var loop = new TrainingLoop(experiment, context, model, inputs, device, trainClock);
+        var curves = context.MeasureTestCurves ? new LearningCurves(testFeatures, context.Data.Test.Labels, settings.NumClasses, evaluationChunk) : null;
+        using var loop = new TrainingLoop(experiment, context, model, inputs, device, trainClock, curves);
         loop.Train();
         var epochs = loop.Epochs;
         var divergence = loop.Divergence;
 
         // A resumed training's time is that of every run that trained it: the earlier ones' up to the saved epoch, then this one's.
         var trainSeconds = loop.EarlierTrainSeconds + trainClock.Elapsed.TotalSeconds;
-        var evaluationClock = Stopwatch.StartNew();
-        using var testFeatures = divergence is null ? inputs.TransformImages(context.Data.Test.Inputs) : null;
-        var test = testFeatures is null ? null : Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses, evaluationChunk);
+        evaluationClock.Start();
+        var test = divergence is null ? Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses, evaluationChunk) : null;
         if (test is not null && !double.IsFinite(test.Loss))
         {
             // Finite weights so large that the logits overflow: as diverged as a NaN loss.
@@ -113,12 +119,8 @@ public static class Trainer
         // matrix (fc1 [256, 784], or a CNN's [120, 400]) is not one.
         var weights = loop.IsLinear ? ModelWeights.Capture(model) : null;
         var state = Models.ModelState.Capture(model);
-        var measuredEpochs = loop.Snapshots is not { } snapshots
-            ? epochs
-            : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures!, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
         var completed = trained with
         {
-            Epochs = measuredEpochs,
             Test = test!,
             Validation = finalValidation,
             EvaluationSeconds = evaluationSeconds,

@@ -210,7 +210,7 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
             reports?.Add(report);
             if (report.Epoch == cancelAfterEpoch)
             {
-                // The trainer looks at the token before each step, and the learning curves before each epoch's evaluation.
+                // The trainer looks at the token before each step.
                 cancellation.Cancel();
             }
         });

@@ -183,11 +183,11 @@ public sealed class TrainingStateTests
     }
 
     [Theory]
-    [InlineData("experiments-training-state/9", "{}", "its format is 'experiments-training-state/9', but this build reads 'experiments-training-state/1'")]
+    [InlineData("experiments-training-state/1", "{}", "its format is 'experiments-training-state/1', but this build reads 'experiments-training-state/2'")]
     [InlineData(null, "{}", "it has no 'format' (not a training state)")]
-    [InlineData("experiments-training-state/1", null, "it has no 'state'")]
-    [InlineData("experiments-training-state/1", "{not json", "cannot be used: ")]
-    [InlineData("experiments-training-state/1", "{\"experiment\":\"x\"}", "cannot be used: ")]
+    [InlineData("experiments-training-state/2", null, "it has no 'state'")]
+    [InlineData("experiments-training-state/2", "{not json", "cannot be used: ")]
+    [InlineData("experiments-training-state/2", "{\"experiment\":\"x\"}", "cannot be used: ")]
     public void A_file_of_another_format_or_without_a_readable_state_is_refused(string? format, string? state, string expected)
     {
         using var folder = new TemporaryDirectory();
@@ -242,16 +242,16 @@ public sealed class TrainingStateTests
         using var other = new Training(Settings with { Optimizer = OptimizerKind.Adam }, seed: 1);
         var missing = new Dictionary<string, Tensor>(tensors);
         missing.Remove("model.weight");
-        Assert.Contains("no tensor 'model.weight'", Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(other.Parts, missing, 1, 0, null)).Message, StringComparison.Ordinal);
+        Assert.Contains("no tensor 'model.weight'", Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(other.Parts, missing, 0, null)).Message, StringComparison.Ordinal);
 
         var reshaped = new Dictionary<string, Tensor>(tensors) { ["model.bias"] = zeros(4) };
-        Assert.Contains("the model entry 'bias' is Float32 [4]", Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(other.Parts, reshaped, 1, 0, null)).Message, StringComparison.Ordinal);
+        Assert.Contains("the model entry 'bias' is Float32 [4]", Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(other.Parts, reshaped, 0, null)).Message, StringComparison.Ordinal);
 
         var extra = new Dictionary<string, Tensor>(tensors) { ["model.fc9.weight"] = zeros(1) };
-        Assert.Contains("'fc9.weight', which the model does not have", Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(other.Parts, extra, 1, 0, null)).Message, StringComparison.Ordinal);
+        Assert.Contains("'fc9.weight', which the model does not have", Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(other.Parts, extra, 0, null)).Message, StringComparison.Ordinal);
 
         using var sgd = new Training(Settings with { Optimizer = OptimizerKind.Momentum }, seed: 1);
-        Assert.Contains("does not fit this SGD", Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(sgd.Parts, tensors, 1, 0, null)).Message, StringComparison.Ordinal);
+        Assert.Contains("does not fit this SGD", Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(sgd.Parts, tensors, 0, null)).Message, StringComparison.Ordinal);
     }
 
     /// <summary>Writes the state of a few steps of a small training into <paramref name="folder"/>; returns the file.</summary>
@@ -314,8 +314,7 @@ public sealed class TrainingStateTests
                 new Generator((ulong)seed),
                 Models.Dropout.AllIn(model),
                 affine is null ? null : new AffineSgd(affine, settings.Momentum, settings.WeightDecay, settings.Nesterov),
-                new BestWeights(parameters, settings.EarlyStoppingPatience > 0),
-                null);
+                new BestWeights(parameters, settings.EarlyStoppingPatience > 0));
         }
 
         public TrainingParts Parts { get; }
@@ -364,7 +363,7 @@ public sealed class TrainingStateTests
             var (read, tensors) = TrainingStateFile.Read(folder.Path);
             try
             {
-                Assert.True(TrainingStateCodec.Restore(Parts, tensors, read.Epoch, read.BestEpoch, read.BestLoss));
+                TrainingStateCodec.Restore(Parts, tensors, read.BestEpoch, read.BestLoss);
             }
             finally
             {
