@@ -112,8 +112,8 @@ public sealed record TrainingStateInfo
 /// <see cref="TrainingStateInfo"/> as JSON under <c>state</c>, and the SHA-256 of that JSON and the tensors'
 /// bytes under <c>sha256</c> (tensor by tensor in ordinal order of their names), so that a damaged file is refused rather than trained on. The
 /// tensors are named by what they hold: <c>model.NAME</c> (the <c>state_dict()</c>), <c>optimizer</c> (TorchSharp's
-/// own serialization of the optimizer, as bytes), <c>rng.shuffle</c>, <c>rng.global</c>, <c>rng.dropout.I</c>
-/// (generator states), <c>fused.weight</c>/<c>fused.bias</c> (the fused SGD step's momentum), <c>best.I</c> (early
+/// own serialization of the optimizer, as bytes), <c>rng.shuffle</c>, <c>rng.global</c> (for a user module only),
+/// <c>rng.dropout.I</c> (generator states), <c>fused.weight</c>/<c>fused.bias</c> (the fused SGD step's momentum), <c>best.I</c> (early
 /// stopping's weights). The learning curves are numbers in the JSON's metrics (each epoch's test loss and accuracy,
 /// measured right after it), so the file grows by a few bytes per epoch, not by a model.
 /// </para>

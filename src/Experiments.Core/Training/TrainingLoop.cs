@@ -78,7 +78,7 @@ internal sealed class TrainingLoop : IDisposable
         stepsPerEpoch = fullBatch ? 1 : (inputs.Count + settings.BatchSize - 1) / settings.BatchSize;
         scheduler = new LearningRateScheduler(settings, optimizer, stepsPerEpoch);
         evaluationChunk = Evaluator.ChunkSizeFor(model);
-        parts = new TrainingParts(model, optimizer, shuffleGenerator, Models.Dropout.AllIn(model), fusedSgd, best);
+        parts = new TrainingParts(model, optimizer, shuffleGenerator, Models.Dropout.AllIn(model), fusedSgd, best, GlobalGenerator: experiment.Architecture.Kind == Models.ModelKind.Module);
         key = RunCacheKey.For(experiment, context.Data.ContentKey);
     }
 

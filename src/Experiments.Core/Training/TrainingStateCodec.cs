@@ -13,13 +13,22 @@ namespace Experiments.Training;
 /// <param name="Dropouts">The model's dropout layers, whose generators draw the masks (<see cref="Models.Dropout.AllIn"/>).</param>
 /// <param name="FusedSgd">The fused SGD step of the affine fast path (its momentum buffers), or null.</param>
 /// <param name="Best">Early stopping's best weights.</param>
+/// <param name="GlobalGenerator">
+/// Whether torch's process-wide generator is part of the training, so saved and restored: only for a user module
+/// (<see cref="Models.ModelKind.Module"/>), whose <c>forward</c> may draw from it (torch's own <c>nn.Dropout</c>
+/// does). A declared model draws nothing from it once built: its dropout layers have their own generators, and the
+/// shuffles, the validation split and the fast path's probe theirs. Restoring it sets it for every trainer in the
+/// process; the runner trains one experiment at a time, and where several train at once (the tests) their draws
+/// from it interleave anyway, so such a module is not repeatable there with or without the state.
+/// </param>
 internal sealed record TrainingParts(
     nn.Module<Tensor, Tensor> Model,
     optim.Optimizer Optimizer,
     Generator Shuffle,
     IReadOnlyList<Models.Dropout> Dropouts,
     AffineSgd? FusedSgd,
-    BestWeights Best);
+    BestWeights Best,
+    bool GlobalGenerator);
 
 /// <summary>
 /// Turns the parts of a training (<see cref="TrainingParts"/>) into the tensors of a training state
@@ -77,9 +86,12 @@ internal static class TrainingStateCodec
         }
 
         tensors.Add(new(ShuffleName, Cpu(parts.Shuffle.get_state())));
-        lock (Trainer.SeedLock)
+        if (parts.GlobalGenerator)
         {
-            tensors.Add(new(GlobalName, Cpu(random.get_rng_state())));
+            lock (Trainer.SeedLock)
+            {
+                tensors.Add(new(GlobalName, Cpu(random.get_rng_state())));
+            }
         }
 
         for (var i = 0; i < parts.Dropouts.Count; i++)
@@ -135,9 +147,13 @@ internal static class TrainingStateCodec
         }
 
         parts.Shuffle.set_state(GeneratorState(tensors, ShuffleName));
-        lock (Trainer.SeedLock)
+        if (parts.GlobalGenerator)
         {
-            random.set_rng_state(GeneratorState(tensors, GlobalName));
+            var global = GeneratorState(tensors, GlobalName);
+            lock (Trainer.SeedLock)
+            {
+                random.set_rng_state(global);
+            }
         }
 
         var dropoutStates = tensors.Keys.Count(k => k.StartsWith(DropoutPrefix, StringComparison.Ordinal));

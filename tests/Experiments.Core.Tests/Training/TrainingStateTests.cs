@@ -135,6 +135,27 @@ public sealed class TrainingStateTests
     }
 
     [Fact]
+    public void Only_a_user_modules_state_holds_torchs_global_generator()
+    {
+        // A declared model draws nothing from the process-wide generator once built, so its state neither saves it
+        // nor, restored, sets it under the other trainers of the process.
+        using var declared = new Training(Settings, seed: 1);
+        using var module = new Training(Settings, seed: 1, globalGenerator: true);
+        using var scope = NewDisposeScope();
+
+        var declaredNames = TrainingStateCodec.Capture(declared.Parts).Select(t => t.Name).ToList();
+        var moduleTensors = TrainingStateCodec.Capture(module.Parts).ToDictionary(t => t.Name, t => t.Tensor);
+
+        Assert.DoesNotContain(TrainingStateCodec.GlobalName, declaredNames);
+        Assert.Contains(TrainingStateCodec.ShuffleName, declaredNames);
+        Assert.True(moduleTensors.ContainsKey(TrainingStateCodec.GlobalName));
+        moduleTensors.Remove(TrainingStateCodec.GlobalName);
+        using var other = new Training(Settings, seed: 2, globalGenerator: true);
+        var error = Assert.Throws<InvalidDataException>(() => TrainingStateCodec.Restore(other.Parts, moduleTensors, 0, null));
+        Assert.Contains("no tensor 'rng.global'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_missing_file_is_said_to_be_missing()
     {
         using var folder = new TemporaryDirectory();
@@ -294,7 +315,7 @@ public sealed class TrainingStateTests
         private readonly ExperimentSettings settings;
         private readonly AffineGradient? affine;
 
-        public Training(ExperimentSettings settings, long seed, Func<nn.Module<Tensor, Tensor>>? create = null, bool fused = false)
+        public Training(ExperimentSettings settings, long seed, Func<nn.Module<Tensor, Tensor>>? create = null, bool fused = false, bool globalGenerator = false)
         {
             this.settings = settings;
             nn.Module<Tensor, Tensor> model;
@@ -314,7 +335,8 @@ public sealed class TrainingStateTests
                 new Generator((ulong)seed),
                 Models.Dropout.AllIn(model),
                 affine is null ? null : new AffineSgd(affine, settings.Momentum, settings.WeightDecay, settings.Nesterov),
-                new BestWeights(parameters, settings.EarlyStoppingPatience > 0));
+                new BestWeights(parameters, settings.EarlyStoppingPatience > 0),
+                globalGenerator);
         }
 
         public TrainingParts Parts { get; }
