@@ -173,6 +173,11 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     Warn($"{experiment.Name}: {checkpointError}; the result is kept without it");
                 }
 
+                if (result.ResumeError is { } resumeError)
+                {
+                    Warn($"{experiment.Name}: {resumeError}");
+                }
+
                 if (result.TrainingStateError is { } stateError)
                 {
                     Warn($"{experiment.Name}: {stateError}");

@@ -131,6 +131,13 @@ public sealed record ExperimentResult
     public int? ResumedFromEpoch { get; init; }
 
     /// <summary>
+    /// Why the training could not go on from the state of <see cref="Checkpoints.CheckpointOptions.ResumeFrom"/> (gone,
+    /// damaged, of another training, tensors that do not fit the model), naming the file, or null: it trained from the
+    /// first epoch instead, and the state was left as it is. The run history does not keep it.
+    /// </summary>
+    public string? ResumeError { get; init; }
+
+    /// <summary>
     /// Why a per-epoch training state could not be written (or removed at the end), or null: the result itself is
     /// kept, but an interruption would have lost more than the epoch under way. The run history does not keep it.
     /// </summary>

@@ -112,6 +112,26 @@ public sealed class ResumeCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_state_that_fails_only_in_its_restore_is_named_and_the_experiment_trains_from_the_start()
+    {
+        // The same key with another model (a user module edited without its fingerprint changing): every check of
+        // the file passes, and the restore finds the model's entries named otherwise.
+        Run([new KeyedExperiment("linear", Linear)], results.Path, "epoch 2/4", "run", "linear");
+        var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
+        IExperiment[] renamed = [new KeyedExperiment("linear", Linear, create: () => torch.nn.Sequential(("linear", torch.nn.Linear(784, 10))))];
+
+        var (exitCode, output) = Run(renamed, results.Path, null, "run", "linear", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("linear: resuming from epoch 2 of 4 of run 1", output, StringComparison.Ordinal);
+        Assert.Contains($"warning: linear: {state}: cannot resume from it: it has the model entry 'weight', which the model does not have; so it trained from the first epoch", output, StringComparison.Ordinal);
+        Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("(resumed after epoch", output, StringComparison.Ordinal);
+        using var store = ResultStore.OpenExisting(results.Path);
+        Assert.Equal("completed", Assert.Single(store.ResultsOfRun(2)).Status);
+    }
+
+    [Fact]
     public void An_LBFGS_training_is_said_not_to_be_resumable_and_trains_from_the_start()
     {
         IExperiment[] catalog = [new KeyedExperiment("lbfgs", Linear with { Optimizer = OptimizerKind.Lbfgs, Nesterov = false, LearningRate = 1, Epochs = 3, LrSchedule = LearningRateSchedule.Constant })];
@@ -166,7 +186,7 @@ public sealed class ResumeCommandTests : IDisposable
         File.ReadAllBytes(Path.Combine(resultsPath, run.ToString(System.Globalization.CultureInfo.InvariantCulture), "linear", CheckpointFiles.Model));
 
     /// <summary>An experiment with a run cache key, as the generated ones have, on the linear fast path.</summary>
-    private sealed class KeyedExperiment(string name, ExperimentSettings settings, string configuration = "resume-test") : IExperiment
+    private sealed class KeyedExperiment(string name, ExperimentSettings settings, string configuration = "resume-test", Func<torch.nn.Module<torch.Tensor, torch.Tensor>>? create = null) : IExperiment
     {
         public string Name => name;
 
@@ -182,7 +202,7 @@ public sealed class ResumeCommandTests : IDisposable
 
         public string? CodeFingerprint => "resume-test";
 
-        public torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel() => torch.nn.Linear(784, 10);
+        public torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel() => create?.Invoke() ?? torch.nn.Linear(784, 10);
 
         public ExperimentResult Run(ExperimentContext context) => Trainer.Run(this, context);
     }

@@ -28,8 +28,10 @@ namespace Experiments.Training;
 /// <para>
 /// The epochs themselves are <see cref="TrainingLoop"/>'s: after each it writes the training state into the
 /// experiment's folder, and it can start from such a state (<see cref="Checkpoints.CheckpointOptions.ResumeFrom"/>),
-/// the final weights then the same, bit for bit, as those of an uninterrupted training. Once the experiment completes
-/// (with its checkpoint) or diverges, the state is removed; when it fails or is interrupted, it stays.
+/// the final weights then the same, bit for bit, as those of an uninterrupted training. A state it cannot go on from
+/// is named in <see cref="ExperimentResult.ResumeError"/>, and the training starts from the first epoch instead.
+/// Once the experiment completes (with its checkpoint) or diverges, the state is removed; when it fails or is
+/// interrupted, it stays.
 /// </para>
 /// </remarks>
 public static class Trainer
@@ -65,16 +67,10 @@ public static class Trainer
         evaluationClock.Stop();
 
         var trainClock = Stopwatch.StartNew();
-        using var model = CreateSeededModel(experiment);
-        if (device is not null)
-        {
-            model.to(device);
-        }
-
-        Models.Dropout.SeedAll(model, settings.Seed, device);
+        var (startedModel, startedLoop, resumeError) = Start(experiment, context, inputs, device, testFeatures, trainClock);
+        using var model = startedModel;
+        using var loop = startedLoop;
         var evaluationChunk = Evaluator.ChunkSizeFor(model);
-        var curves = context.MeasureTestCurves ? new LearningCurves(testFeatures, context.Data.Test.Labels, settings.NumClasses, evaluationChunk) : null;
-        using var loop = new TrainingLoop(experiment, context, model, inputs, device, trainClock, curves);
         loop.Train();
         var epochs = loop.Epochs;
         var divergence = loop.Divergence;
@@ -103,6 +99,7 @@ public static class Trainer
             DivergenceReason = divergence,
             Model = Summarize(experiment, model), // the architecture, diverged or not
             ResumedFromEpoch = loop.ResumedFromEpoch,
+            ResumeError = resumeError,
             TrainingStateError = loop.StateError,
         };
         if (divergence is not null)
@@ -131,6 +128,63 @@ public static class Trainer
             Inputs = inputs.Transform(context.Data.ExampleShape),
         };
         return TrainedCheckpoint.RemoveTrainingState(context, TrainedCheckpoint.Save(experiment, context, model, completed));
+    }
+
+    /// <summary>
+    /// The model and its training loop, ready for the first epoch, or for the one after the state of
+    /// <see cref="Checkpoints.CheckpointOptions.ResumeFrom"/>. A state that cannot be gone on from (gone, damaged, of
+    /// another training, or one whose tensors do not fit the model) does not fail the experiment: by then the restore
+    /// may have overwritten the optimizer and part of the model, so both are built again, and the training starts
+    /// from the first epoch; the returned error says why (the state itself is left as it is).
+    /// </summary>
+    private static (nn.Module<Tensor, Tensor> Model, TrainingLoop Loop, string? ResumeError) Start(
+        IExperiment experiment, ExperimentContext context, TrainingInputs inputs, Device? device, Tensor testFeatures, Stopwatch trainClock)
+    {
+        var (model, loop) = Build(experiment, context, inputs, device, testFeatures, trainClock);
+        if (context.Checkpoints?.ResumeFrom is not { } directory)
+        {
+            return (model, loop, null);
+        }
+
+        try
+        {
+            loop.Resume(directory);
+            return (model, loop, null);
+        }
+        catch (DataFormatException exception)
+        {
+            loop.Dispose();
+            model.Dispose();
+            var (fresh, freshLoop) = Build(experiment, context, inputs, device, testFeatures, trainClock);
+            trainClock.Restart(); // the attempt was not training
+            return (fresh, freshLoop, $"{exception.Message}; so it trained from the first epoch");
+        }
+    }
+
+    /// <summary>A seeded model on its device, its dropout layers seeded, and its training loop for the first epoch.</summary>
+    private static (nn.Module<Tensor, Tensor> Model, TrainingLoop Loop) Build(
+        IExperiment experiment, ExperimentContext context, TrainingInputs inputs, Device? device, Tensor testFeatures, Stopwatch trainClock)
+    {
+        var settings = experiment.Settings;
+        var model = CreateSeededModel(experiment);
+        try
+        {
+            if (device is not null)
+            {
+                model.to(device);
+            }
+
+            Models.Dropout.SeedAll(model, settings.Seed, device);
+            var curves = context.MeasureTestCurves
+                ? new LearningCurves(testFeatures, context.Data.Test.Labels, settings.NumClasses, Evaluator.ChunkSizeFor(model))
+                : null;
+            return (model, new TrainingLoop(experiment, context, model, inputs, device, trainClock, curves));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -38,6 +38,7 @@ internal sealed class TrainingLoop : IDisposable
     private readonly TrainingParts parts;
     private readonly RunCacheKey? key;
     private readonly LearningCurves? curves;
+    private bool finished;
 
     /// <param name="experiment">What trains.</param>
     /// <param name="context">The host's dataset, progress, cancellation and checkpoint folder.</param>
@@ -106,15 +107,10 @@ internal sealed class TrainingLoop : IDisposable
     /// <summary>Why a per-epoch training state could not be written (the first failure), or null.</summary>
     public string? StateError { get; private set; }
 
-    /// <summary>Trains from the first epoch, or from the one after the state of <see cref="CheckpointOptions.ResumeFrom"/>.</summary>
+    /// <summary>Trains from the first epoch, or from the one after the state <see cref="Resume"/> restored.</summary>
     public void Train()
     {
-        var stop = false;
-        if (context.Checkpoints?.ResumeFrom is { } resumeFrom)
-        {
-            stop = Resume(resumeFrom);
-        }
-
+        var stop = finished;
         model.train();
         for (var epoch = epochs.Count + 1; !stop && epoch <= settings.Epochs; epoch++)
         {
@@ -233,10 +229,12 @@ internal sealed class TrainingLoop : IDisposable
     }
 
     /// <summary>
-    /// Restores the state in <paramref name="directory"/>; true when training is already over there (the last epoch,
-    /// or early stopping). Throws <see cref="DataFormatException"/> naming the file and what does not fit.
+    /// Restores the state in <paramref name="directory"/>, before <see cref="Train"/>, which then goes on from there
+    /// (or trains nothing more, when training was over there: the last epoch, or early stopping). Throws
+    /// <see cref="DataFormatException"/> naming the file and what does not fit; the parts may then be half
+    /// restored, and this loop and its model are not to be trained.
     /// </summary>
-    private bool Resume(string directory)
+    public void Resume(string directory)
     {
         var path = TrainingStateFile.PathIn(directory);
         TrainingStateInfo info;
@@ -259,8 +257,9 @@ internal sealed class TrainingLoop : IDisposable
 
             TrainingStateCodec.Restore(parts, tensors, info.BestEpoch, info.BestLoss);
         }
-        catch (InvalidDataException exception)
+        catch (Exception exception) when (exception is InvalidDataException or System.Runtime.InteropServices.ExternalException)
         {
+            // ExternalException: libtorch refusing what the checks above let through (a generator state of another size).
             throw new DataFormatException(path, $"cannot resume from it: {exception.Message}", exception);
         }
         finally
@@ -275,7 +274,7 @@ internal sealed class TrainingLoop : IDisposable
         EarlierTrainSeconds = info.TrainSeconds;
         ResumedFromEpoch = info.Epoch;
         BestEpoch = settings.EarlyStoppingPatience > 0 ? best.Epoch : info.Epoch;
-        return info.Epoch >= settings.Epochs || (settings.EarlyStoppingPatience > 0 && EarlyStopNow(info.Epoch));
+        finished = info.Epoch >= settings.Epochs || (settings.EarlyStoppingPatience > 0 && EarlyStopNow(info.Epoch));
     }
 
     /// <summary>Whether the model is declared as one linear layer and holds nothing that acts only in training (dropout).</summary>
