@@ -185,7 +185,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
                 var unrecorded = recording.UnrecordedResults;
                 recording.Record(result, cache.KeyOf(experiment));
-                resumes.Finished(experiment, result, recording.UnrecordedResults == unrecorded, Warn);
+                resumes.Finished(experiment, result, cache.KeyOf(experiment), recording.UnrecordedResults == unrecorded, Warn);
             }
 
             results.Add(result);

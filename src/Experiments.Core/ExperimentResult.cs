@@ -138,7 +138,7 @@ public sealed record ExperimentResult
     public string? ResumeError { get; init; }
 
     /// <summary>
-    /// Why a per-epoch training state could not be written (or removed at the end), or null: the result itself is
+    /// Why a per-epoch training state could not be written, or null: the result itself is
     /// kept, but an interruption would have lost more than the epoch under way. The run history does not keep it.
     /// </summary>
     public string? TrainingStateError { get; init; }

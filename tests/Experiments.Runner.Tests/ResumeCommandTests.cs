@@ -1,6 +1,7 @@
 using Experiments.Checkpoints;
 using Experiments.History;
 using Experiments.Training;
+using Microsoft.Data.Sqlite;
 using Spectre.Console.Rendering;
 using TorchSharp;
 
@@ -71,7 +72,71 @@ public sealed class ResumeCommandTests : IDisposable
         Assert.True(exitCode == 0, output);
         Assert.Contains("linear: run 1 stopped it after epoch 2 of 4; this run trains it from the start (--resume would go on from there)", output, StringComparison.Ordinal);
         Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
-        Assert.True(File.Exists(TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"))), "a state not gone on from stays");
+        Assert.False(File.Exists(TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"))), "the training completed from the start: the state is spent");
+    }
+
+    [Fact]
+    public void A_result_the_history_could_not_record_keeps_its_state_and_resume_saves_it_without_training_again()
+    {
+        // The run history refuses every result, as a full disk does; the runs themselves are recorded.
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear)];
+        using (ResultStore.OpenOrCreate(results.Path))
+        {
+        }
+
+        Sql("CREATE TRIGGER disk_full BEFORE INSERT ON results BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+        var (firstExit, first) = Run(catalog, results.Path, null, "run", "linear");
+        Assert.True(firstExit == RunnerApp.ExperimentFailed, first);
+        Assert.Contains("1 of 1 results could not be recorded", first, StringComparison.Ordinal);
+        var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
+        Assert.True(File.Exists(state), "the state of a result the history does not have must stay");
+
+        // Without --resume, a run says what that state is (and, unrecorded again, keeps its own too).
+        var (_, second) = Run(catalog, results.Path, null, "run", "linear");
+        Assert.Contains("linear: run 1 finished training it but did not keep the result (not recorded, or its checkpoint not written); this run trains it from the start (--resume would save that training's model without training again)", second, StringComparison.Ordinal);
+        Assert.True(File.Exists(state));
+
+        Sql("DROP TRIGGER disk_full;");
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("linear: resuming from epoch 4 of 4 of run 2, where its training had ended (nothing is trained again; the model is evaluated and saved)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch 4/4", output, StringComparison.Ordinal);
+        Assert.Contains("(resumed after epoch 4)", output, StringComparison.Ordinal);
+        using (var store = ResultStore.OpenExisting(results.Path))
+        {
+            Assert.Equal("completed", Assert.Single(store.ResultsOfRun(3)).Status);
+        }
+
+        // Recorded with its checkpoint: every state of that training is spent, run 1's included.
+        Assert.Empty(Directory.GetFiles(results.Path, TrainingStateFile.FileName, SearchOption.AllDirectories));
+        Assert.True(File.Exists(Path.Combine(results.Path, "3", "linear", CheckpointFiles.Model)));
+    }
+
+    [Fact]
+    public void A_training_completed_from_the_start_spends_the_state_an_earlier_interrupted_run_left()
+    {
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear)];
+        Run(catalog, results.Path, "epoch 2/4", "run", "linear");
+        var interrupted = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
+        Assert.True(File.Exists(interrupted));
+
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear");
+        Assert.True(exitCode == 0, output);
+        Assert.False(File.Exists(interrupted), "run 2 completed the same training: run 1's state is spent");
+
+        // A state such a run could not remove (left by an older build, say), further along than any other, is passed
+        // over once a completed result of the same training has its checkpoint: a --force run does not offer it.
+        var (_, stoppedAgain) = Run(catalog, results.Path, "epoch 3/4", "run", "linear", "--force");
+        Assert.Contains("--resume' goes on with linear from epoch 4 of 4", stoppedAgain, StringComparison.Ordinal);
+        File.Move(TrainingStateFile.PathIn(Path.Combine(results.Path, "3", "linear")), interrupted);
+
+        var (forcedExit, forced) = Run(catalog, results.Path, null, "run", "linear", "--force");
+
+        Assert.True(forcedExit == 0, forced);
+        Assert.DoesNotContain("stopped it", forced, StringComparison.Ordinal);
+        Assert.Contains("epoch 1/4", forced, StringComparison.Ordinal);
+        Assert.False(File.Exists(interrupted), "run 4 completed the same training: the left-over state is spent too");
     }
 
     [Fact]
@@ -180,6 +245,15 @@ public sealed class ResumeCommandTests : IDisposable
         var console = new StoppingAtConsole(stopAfter, stop);
         var exitCode = RunnerApp.Run([.. args, "--data-root", RepositoryPaths.Data, "--results", resultsPath], console, catalog, stop.Token);
         return (exitCode, console.Output);
+    }
+
+    private void Sql(string statement)
+    {
+        using var connection = new SqliteConnection($"Data Source={ResultStore.PathIn(results.Path)};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = statement;
+        command.ExecuteNonQuery();
     }
 
     private static byte[] ModelBytes(string resultsPath, long run) =>

@@ -49,6 +49,15 @@ public sealed record TrainingStateInfo
     public double? BestLoss { get; init; }
 
     /// <summary>
+    /// Whether training was over at this state (its last epoch, or early stopping's patience with
+    /// <paramref name="earlyStoppingPatience"/>, as the trainer decides): going on from it trains nothing more, it only
+    /// evaluates and saves the model. Such a state is left when the result of a training that ended could not be kept
+    /// (not recorded, or its checkpoint not written).
+    /// </summary>
+    public bool TrainingIsOver(int earlyStoppingPatience) =>
+        Epoch >= TotalEpochs || (earlyStoppingPatience > 0 && Epoch - BestEpoch >= earlyStoppingPatience);
+
+    /// <summary>
     /// Why this state cannot continue the training of <paramref name="experiment"/> with key <paramref name="key"/>
     /// (another experiment, configuration, code or dataset; not resumable), or null when it can.
     /// </summary>
@@ -119,7 +128,8 @@ public sealed record TrainingStateInfo
 /// </para>
 /// <para>
 /// The file is for this program to go on training, not for other tools: the model alone is in
-/// <see cref="CheckpointFiles.Model"/> once the experiment completes, and this file is then removed.
+/// <see cref="CheckpointFiles.Model"/> once the experiment completes, and the host removes this file once it has
+/// recorded the result (<see cref="IsSpentBy"/>).
 /// </para>
 /// </remarks>
 public static class TrainingStateFile
@@ -148,6 +158,17 @@ public static class TrainingStateFile
         }
 
         return info;
+    }
+
+    /// <summary>
+    /// Whether a recorded <paramref name="result"/> of the training makes its states useless: completed with its
+    /// checkpoint (the model is kept), or diverged (going on would diverge again, the same way). A completed result
+    /// without its checkpoint does not: going on from its last state writes the checkpoint without training again.
+    /// </summary>
+    public static bool IsSpentBy(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Status == ExperimentStatus.Diverged || (result.Status == ExperimentStatus.Completed && result.Checkpoint is not null);
     }
 
     /// <summary>Removes the state in <paramref name="directory"/> if there is one; false (and the reason) when that failed.</summary>

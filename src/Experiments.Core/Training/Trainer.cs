@@ -30,8 +30,9 @@ namespace Experiments.Training;
 /// experiment's folder, and it can start from such a state (<see cref="Checkpoints.CheckpointOptions.ResumeFrom"/>),
 /// the final weights then the same, bit for bit, as those of an uninterrupted training. A state it cannot go on from
 /// is named in <see cref="ExperimentResult.ResumeError"/>, and the training starts from the first epoch instead.
-/// Once the experiment completes (with its checkpoint) or diverges, the state is removed; when it fails or is
-/// interrupted, it stays.
+/// The trainer leaves the last state in place whatever the outcome: the host removes it once it has recorded a
+/// result that makes it useless (<see cref="Checkpoints.TrainingStateFile.IsSpentBy"/>), so that a result that
+/// cannot be recorded loses nothing.
 /// </para>
 /// </remarks>
 public static class Trainer
@@ -104,8 +105,7 @@ public static class Trainer
         };
         if (divergence is not null)
         {
-            // Final: going on from the last state would diverge again, the same way.
-            return TrainedCheckpoint.RemoveTrainingState(context, trained);
+            return trained;
         }
 
         var finalValidation = inputs.ValidationFeatures is { } features
@@ -127,7 +127,7 @@ public static class Trainer
             StoppedEarly = loop.StoppedEarly,
             Inputs = inputs.Transform(context.Data.ExampleShape),
         };
-        return TrainedCheckpoint.RemoveTrainingState(context, TrainedCheckpoint.Save(experiment, context, model, completed));
+        return TrainedCheckpoint.Save(experiment, context, model, completed);
     }
 
     /// <summary>

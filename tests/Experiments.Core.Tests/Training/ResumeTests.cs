@@ -101,10 +101,12 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
         Assert.All(resumed.Epochs, e => Assert.NotNull(e.TestAccuracy)); // learning curves over every epoch
         Assert.True(resumed.TrainSeconds >= saved.TrainSeconds, $"{resumed.TrainSeconds} < {saved.TrainSeconds}");
 
-        // A completed training leaves its model and config, and no training state; the interrupted one's stays.
-        Assert.False(File.Exists(TrainingStateFile.PathIn(resumedFolder)));
-        Assert.False(File.Exists(TrainingStateFile.PathIn(folders.Combine("whole"))));
+        // The trainer removes no state: the host does, once it has recorded the result (ResumeCommandTests).
+        Assert.Equal(experiment.Settings.Epochs, TrainingStateFile.Inspect(resumedFolder).Epoch);
+        Assert.True(TrainingStateFile.Inspect(resumedFolder).TrainingIsOver(experiment.Settings.EarlyStoppingPatience));
+        Assert.False(saved.TrainingIsOver(experiment.Settings.EarlyStoppingPatience));
         Assert.True(File.Exists(TrainingStateFile.PathIn(interrupted)));
+        Assert.True(TrainingStateFile.IsSpentBy(resumed));
     }
 
     [Fact]
@@ -126,6 +128,9 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
         var first = Train(experiment, unsaved);
         Assert.NotNull(first.CheckpointError);
         Assert.Equal(whole.Epochs.Count, TrainingStateFile.Inspect(unsaved).Epoch);
+        Assert.True(whole.Epochs.Count < experiment.Settings.Epochs);
+        Assert.True(TrainingStateFile.Inspect(unsaved).TrainingIsOver(experiment.Settings.EarlyStoppingPatience)); // by early stopping
+        Assert.False(TrainingStateFile.IsSpentBy(first)); // no checkpoint: its state is what can still save the model
 
         var reports = new List<EpochReport>();
         var resumed = Train(experiment, folders.Combine("resumed"), resumeFrom: unsaved, reports: reports);
@@ -219,15 +224,17 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
     }
 
     [Fact]
-    public void A_diverged_training_removes_its_state()
+    public void A_diverged_training_leaves_its_state_for_the_host_which_it_spends()
     {
         var experiment = KeyedExperiment.Linear(Base with { LearningRate = 100, WeightDecay = 1, Epochs = 3 }, "blows-up");
         using var folders = new TemporaryDirectory();
 
         var result = Train(experiment, folders.Path);
 
+        // The state of the last finished epoch stays (none when the first epoch diverged), for the host to remove.
         Assert.Equal(ExperimentStatus.Diverged, result.Status);
-        Assert.False(File.Exists(TrainingStateFile.PathIn(folders.Path)));
+        Assert.Equal(result.Epochs.Count > 1, File.Exists(TrainingStateFile.PathIn(folders.Path)));
+        Assert.True(TrainingStateFile.IsSpentBy(result));
     }
 
     [Fact]
