@@ -13,7 +13,7 @@ namespace Experiments.Checkpoints;
 /// how far it got, and the numbers of the epochs so far. Its tensors (model, optimizer, generators...) are read by the
 /// trainer only.
 /// </summary>
-public sealed record TrainingStateInfo
+internal sealed record TrainingStateInfo
 {
     /// <summary>The experiment's name, e.g. <c>cnn</c>.</summary>
     public required string Experiment { get; init; }
@@ -132,7 +132,7 @@ public sealed record TrainingStateInfo
 /// recorded the result (<see cref="IsSpentBy"/>).
 /// </para>
 /// </remarks>
-public static class TrainingStateFile
+internal static class TrainingStateFile
 {
     /// <summary>The file's name in the experiment's folder.</summary>
     public const string FileName = "training-state.safetensors";
