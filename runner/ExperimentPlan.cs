@@ -173,6 +173,11 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     Warn($"{experiment.Name}: {checkpointError}; the result is kept without it");
                 }
 
+                if (result.ResumeError is { } resumeError)
+                {
+                    Warn($"{experiment.Name}: {resumeError}");
+                }
+
                 if (result.TrainingStateError is { } stateError)
                 {
                     Warn($"{experiment.Name}: {stateError}");
@@ -180,7 +185,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
                 var unrecorded = recording.UnrecordedResults;
                 recording.Record(result, cache.KeyOf(experiment));
-                resumes.Finished(experiment, result, recording.UnrecordedResults == unrecorded, Warn);
+                resumes.Finished(experiment, result, cache.KeyOf(experiment), recording.UnrecordedResults == unrecorded, Warn);
             }
 
             results.Add(result);

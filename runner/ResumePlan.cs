@@ -1,4 +1,5 @@
 using Experiments.Checkpoints;
+using Experiments.History;
 using Experiments.Reporting;
 
 namespace Experiments.Runner;
@@ -13,6 +14,7 @@ internal sealed class ResumePlan
     private readonly Dictionary<IExperiment, ResumePoint> points = new(ReferenceEqualityComparer.Instance);
     private readonly string resultsDirectory;
     private readonly long runId;
+    private IReadOnlyList<long> earlierRuns = [];
 
     private ResumePlan(string resultsDirectory, long runId)
     {
@@ -35,18 +37,20 @@ internal sealed class ResumePlan
         }
 
         var earlier = recording.EarlierRuns(warn);
+        plan.earlierRuns = earlier;
         var nothing = new List<string>();
         foreach (var experiment in trained)
         {
             var problems = 0;
-            var found = InterruptedTrainings.Find(earlier, resultsDirectory, experiment, cache.KeyOf(experiment), message =>
+            var key = cache.KeyOf(experiment);
+            var found = InterruptedTrainings.Find(earlier, resultsDirectory, experiment, key, message =>
             {
                 problems++;
                 if (resume)
                 {
                     warn(message);
                 }
-            });
+            }, SupersededUpTo(recording, key, resultsDirectory));
             if (found is null)
             {
                 if (resume && problems > 0)
@@ -61,7 +65,13 @@ internal sealed class ResumePlan
             else if (resume)
             {
                 plan.points[experiment] = found;
-                say($"{experiment.Name}: resuming from {found.Description}");
+                say(found.TrainingIsOver
+                    ? $"{experiment.Name}: resuming from {found.Description}, where its training had ended (nothing is trained again; the model is evaluated and saved)"
+                    : $"{experiment.Name}: resuming from {found.Description}");
+            }
+            else if (found.TrainingIsOver)
+            {
+                say($"{experiment.Name}: run {found.RunId} finished training it but did not keep the result (not recorded, or its checkpoint not written); this run trains it from the start (--resume would save that training's model without training again)");
             }
             else
             {
@@ -77,24 +87,48 @@ internal sealed class ResumePlan
         return plan;
     }
 
+    /// <summary>
+    /// The newest run whose completed result of <paramref name="key"/> still has its checkpoint, or null: every state
+    /// of that training in it or before it is left over, as its model is kept (a --force run trains it again).
+    /// </summary>
+    private static long? SupersededUpTo(RunRecording recording, RunCacheKey? key, string resultsDirectory) =>
+        key is not null && recording.FindCached(key).Hit is { } hit && RunCache.CheckpointProblem(hit, resultsDirectory) is null ? hit.RunId : null;
+
     /// <summary>Where <paramref name="experiment"/>'s training goes on from (<see cref="CheckpointOptions.ResumeFrom"/>), or null.</summary>
     public string? ResumeFrom(IExperiment experiment) => points.GetValueOrDefault(experiment)?.Directory;
 
     /// <summary>
-    /// Once a resumed experiment's result is recorded as completed (with its checkpoint) or diverged, the state it went
-    /// on from is spent: it is removed from the earlier run's folder (the result and its own folder stay as they were).
+    /// Once an experiment's result is recorded (<paramref name="recorded"/>) as completed with its checkpoint, or as
+    /// diverged (<see cref="TrainingStateFile.IsSpentBy"/>), the training states it makes useless are removed: the
+    /// one this run's training left in its own folder, the one it went on from, and, for a completed result, every
+    /// other state of the same training (<paramref name="key"/>) that earlier runs left (a run interrupted, then
+    /// another that trained it from the start). Not before the result is recorded: a result the run history does not
+    /// have keeps its state, for <c>--resume</c> to take up. The results and their folders stay as they were.
     /// </summary>
-    public void Finished(IExperiment experiment, ExperimentResult result, bool recorded, Action<string> warn)
+    public void Finished(IExperiment experiment, ExperimentResult result, RunCacheKey? key, bool recorded, Action<string> warn)
     {
-        if (!recorded || !points.TryGetValue(experiment, out var point)
-            || !(result.Status == ExperimentStatus.Diverged || (result.Status == ExperimentStatus.Completed && result.Checkpoint is not null)))
+        if (!recorded || !TrainingStateFile.IsSpentBy(result))
         {
             return;
         }
 
-        if (!TrainingStateFile.TryDelete(point.Directory, out var problem))
+        var spent = new List<string> { InterruptedTrainings.FolderOf(resultsDirectory, runId, experiment) };
+        if (points.TryGetValue(experiment, out var point))
         {
-            warn($"{experiment.Name}: the training state it resumed from ({TrainingStateFile.PathIn(point.Directory)}) could not be removed: {problem}");
+            spent.Add(point.Directory);
+        }
+
+        if (result.Status == ExperimentStatus.Completed && key is not null)
+        {
+            spent.AddRange(InterruptedTrainings.StatesOf(earlierRuns, resultsDirectory, experiment, key));
+        }
+
+        foreach (var directory in spent.Distinct(StringComparer.Ordinal))
+        {
+            if (!TrainingStateFile.TryDelete(directory, out var problem))
+            {
+                warn($"{experiment.Name}: its training state {TrainingStateFile.PathIn(directory)} is no longer needed but could not be removed: {problem}");
+            }
         }
     }
 

@@ -170,7 +170,7 @@ public static class RunnerApp
         };
         var resume = new Option<bool>("--resume")
         {
-            Description = "Go on with each experiment an earlier run left unfinished (interrupted, or failed) from its last finished epoch, instead of training it from the start: the same final weights, bit for bit.",
+            Description = "Go on with each experiment an earlier run left unfinished (interrupted, or failed) from its last finished epoch, instead of training it from the start. With one thread (--threads 1, the default), the final weights are those of an uninterrupted run, bit for bit; with more threads libtorch does not promise identical bits.",
         };
         dataRoot.Validators.Add(result => RequireText(result, "--data-root"));
         results.Validators.Add(result => RequireText(result, "--results"));

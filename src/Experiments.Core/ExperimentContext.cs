@@ -37,8 +37,9 @@ public sealed class ExperimentContext
 
     /// <summary>
     /// Whether to measure test loss and accuracy after every epoch, for learning curves
-    /// (<see cref="EpochMetrics.TestLoss"/>, <see cref="EpochMetrics.TestAccuracy"/>). The trainer copies the
-    /// parameters at each epoch's end and evaluates the copies after training, outside the training time.
+    /// (<see cref="EpochMetrics.TestLoss"/>, <see cref="EpochMetrics.TestAccuracy"/>). The trainer evaluates the
+    /// model on the test split right after each epoch, with the training clock stopped; evaluation changes nothing
+    /// the training depends on (<see cref="Training.LearningCurves"/>).
     /// </summary>
     public bool MeasureTestCurves { get; init; }
 }

@@ -117,7 +117,7 @@ public sealed record ExperimentResult
 
     /// <summary>
     /// Wall time of training: creating the model and optimizer, then every epoch end to end (validation included),
-    /// but not the host's progress callback, the per-epoch weight snapshot for learning curves or the per-epoch
+    /// but not the host's progress callback, the per-epoch test evaluation for learning curves or the per-epoch
     /// training state's write, which are not training. For a training resumed from an interrupted one
     /// (<see cref="ResumedFromEpoch"/>), the sum over the runs: the earlier runs' up to the epoch saved, then this
     /// run's (the epoch under way at the interruption is lost, and not counted).
@@ -131,7 +131,14 @@ public sealed record ExperimentResult
     public int? ResumedFromEpoch { get; init; }
 
     /// <summary>
-    /// Why a per-epoch training state could not be written (or removed at the end), or null: the result itself is
+    /// Why the training could not go on from the state of <see cref="Checkpoints.CheckpointOptions.ResumeFrom"/> (gone,
+    /// damaged, of another training, tensors that do not fit the model), naming the file, or null: it trained from the
+    /// first epoch instead, and the state was left as it is. The run history does not keep it.
+    /// </summary>
+    public string? ResumeError { get; init; }
+
+    /// <summary>
+    /// Why a per-epoch training state could not be written, or null: the result itself is
     /// kept, but an interruption would have lost more than the epoch under way. The run history does not keep it.
     /// </summary>
     public string? TrainingStateError { get; init; }

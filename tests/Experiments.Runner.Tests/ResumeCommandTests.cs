@@ -1,6 +1,7 @@
 using Experiments.Checkpoints;
 using Experiments.History;
 using Experiments.Training;
+using Microsoft.Data.Sqlite;
 using Spectre.Console.Rendering;
 using TorchSharp;
 
@@ -71,7 +72,71 @@ public sealed class ResumeCommandTests : IDisposable
         Assert.True(exitCode == 0, output);
         Assert.Contains("linear: run 1 stopped it after epoch 2 of 4; this run trains it from the start (--resume would go on from there)", output, StringComparison.Ordinal);
         Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
-        Assert.True(File.Exists(TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"))), "a state not gone on from stays");
+        Assert.False(File.Exists(TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"))), "the training completed from the start: the state is spent");
+    }
+
+    [Fact]
+    public void A_result_the_history_could_not_record_keeps_its_state_and_resume_saves_it_without_training_again()
+    {
+        // The run history refuses every result, as a full disk does; the runs themselves are recorded.
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear)];
+        using (ResultStore.OpenOrCreate(results.Path))
+        {
+        }
+
+        Sql("CREATE TRIGGER disk_full BEFORE INSERT ON results BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
+        var (firstExit, first) = Run(catalog, results.Path, null, "run", "linear");
+        Assert.True(firstExit == RunnerApp.ExperimentFailed, first);
+        Assert.Contains("1 of 1 results could not be recorded", first, StringComparison.Ordinal);
+        var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
+        Assert.True(File.Exists(state), "the state of a result the history does not have must stay");
+
+        // Without --resume, a run says what that state is (and, unrecorded again, keeps its own too).
+        var (_, second) = Run(catalog, results.Path, null, "run", "linear");
+        Assert.Contains("linear: run 1 finished training it but did not keep the result (not recorded, or its checkpoint not written); this run trains it from the start (--resume would save that training's model without training again)", second, StringComparison.Ordinal);
+        Assert.True(File.Exists(state));
+
+        Sql("DROP TRIGGER disk_full;");
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("linear: resuming from epoch 4 of 4 of run 2, where its training had ended (nothing is trained again; the model is evaluated and saved)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("epoch 4/4", output, StringComparison.Ordinal);
+        Assert.Contains("(resumed after epoch 4)", output, StringComparison.Ordinal);
+        using (var store = ResultStore.OpenExisting(results.Path))
+        {
+            Assert.Equal("completed", Assert.Single(store.ResultsOfRun(3)).Status);
+        }
+
+        // Recorded with its checkpoint: every state of that training is spent, run 1's included.
+        Assert.Empty(Directory.GetFiles(results.Path, TrainingStateFile.FileName, SearchOption.AllDirectories));
+        Assert.True(File.Exists(Path.Combine(results.Path, "3", "linear", CheckpointFiles.Model)));
+    }
+
+    [Fact]
+    public void A_training_completed_from_the_start_spends_the_state_an_earlier_interrupted_run_left()
+    {
+        IExperiment[] catalog = [new KeyedExperiment("linear", Linear)];
+        Run(catalog, results.Path, "epoch 2/4", "run", "linear");
+        var interrupted = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
+        Assert.True(File.Exists(interrupted));
+
+        var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear");
+        Assert.True(exitCode == 0, output);
+        Assert.False(File.Exists(interrupted), "run 2 completed the same training: run 1's state is spent");
+
+        // A state such a run could not remove (left by an older build, say), further along than any other, is passed
+        // over once a completed result of the same training has its checkpoint: a --force run does not offer it.
+        var (_, stoppedAgain) = Run(catalog, results.Path, "epoch 3/4", "run", "linear", "--force");
+        Assert.Contains("--resume' goes on with linear from epoch 4 of 4", stoppedAgain, StringComparison.Ordinal);
+        File.Move(TrainingStateFile.PathIn(Path.Combine(results.Path, "3", "linear")), interrupted);
+
+        var (forcedExit, forced) = Run(catalog, results.Path, null, "run", "linear", "--force");
+
+        Assert.True(forcedExit == 0, forced);
+        Assert.DoesNotContain("stopped it", forced, StringComparison.Ordinal);
+        Assert.Contains("epoch 1/4", forced, StringComparison.Ordinal);
+        Assert.False(File.Exists(interrupted), "run 4 completed the same training: the left-over state is spent too");
     }
 
     [Fact]
@@ -109,6 +174,26 @@ public sealed class ResumeCommandTests : IDisposable
         Assert.Contains("it was trained with another configuration (the key differs from this build's)", output, StringComparison.Ordinal);
         Assert.Contains("linear trains from the start.", output, StringComparison.Ordinal);
         Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_state_that_fails_only_in_its_restore_is_named_and_the_experiment_trains_from_the_start()
+    {
+        // The same key with another model (a user module edited without its fingerprint changing): every check of
+        // the file passes, and the restore finds the model's entries named otherwise.
+        Run([new KeyedExperiment("linear", Linear)], results.Path, "epoch 2/4", "run", "linear");
+        var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
+        IExperiment[] renamed = [new KeyedExperiment("linear", Linear, create: () => torch.nn.Sequential(("linear", torch.nn.Linear(784, 10))))];
+
+        var (exitCode, output) = Run(renamed, results.Path, null, "run", "linear", "--resume");
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("linear: resuming from epoch 2 of 4 of run 1", output, StringComparison.Ordinal);
+        Assert.Contains($"warning: linear: {state}: cannot resume from it: it has the model entry 'weight', which the model does not have; so it trained from the first epoch", output, StringComparison.Ordinal);
+        Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("(resumed after epoch", output, StringComparison.Ordinal);
+        using var store = ResultStore.OpenExisting(results.Path);
+        Assert.Equal("completed", Assert.Single(store.ResultsOfRun(2)).Status);
     }
 
     [Fact]
@@ -162,11 +247,20 @@ public sealed class ResumeCommandTests : IDisposable
         return (exitCode, console.Output);
     }
 
+    private void Sql(string statement)
+    {
+        using var connection = new SqliteConnection($"Data Source={ResultStore.PathIn(results.Path)};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = statement;
+        command.ExecuteNonQuery();
+    }
+
     private static byte[] ModelBytes(string resultsPath, long run) =>
         File.ReadAllBytes(Path.Combine(resultsPath, run.ToString(System.Globalization.CultureInfo.InvariantCulture), "linear", CheckpointFiles.Model));
 
     /// <summary>An experiment with a run cache key, as the generated ones have, on the linear fast path.</summary>
-    private sealed class KeyedExperiment(string name, ExperimentSettings settings, string configuration = "resume-test") : IExperiment
+    private sealed class KeyedExperiment(string name, ExperimentSettings settings, string configuration = "resume-test", Func<torch.nn.Module<torch.Tensor, torch.Tensor>>? create = null) : IExperiment
     {
         public string Name => name;
 
@@ -182,7 +276,7 @@ public sealed class ResumeCommandTests : IDisposable
 
         public string? CodeFingerprint => "resume-test";
 
-        public torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel() => torch.nn.Linear(784, 10);
+        public torch.nn.Module<torch.Tensor, torch.Tensor> CreateModel() => create?.Invoke() ?? torch.nn.Linear(784, 10);
 
         public ExperimentResult Run(ExperimentContext context) => Trainer.Run(this, context);
     }

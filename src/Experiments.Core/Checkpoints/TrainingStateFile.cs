@@ -13,7 +13,7 @@ namespace Experiments.Checkpoints;
 /// how far it got, and the numbers of the epochs so far. Its tensors (model, optimizer, generators...) are read by the
 /// trainer only.
 /// </summary>
-public sealed record TrainingStateInfo
+internal sealed record TrainingStateInfo
 {
     /// <summary>The experiment's name, e.g. <c>cnn</c>.</summary>
     public required string Experiment { get; init; }
@@ -47,6 +47,15 @@ public sealed record TrainingStateInfo
 
     /// <summary>Early stopping's lowest validation loss so far, or null when none yet.</summary>
     public double? BestLoss { get; init; }
+
+    /// <summary>
+    /// Whether training was over at this state (its last epoch, or early stopping's patience with
+    /// <paramref name="earlyStoppingPatience"/>, as the trainer decides): going on from it trains nothing more, it only
+    /// evaluates and saves the model. Such a state is left when the result of a training that ended could not be kept
+    /// (not recorded, or its checkpoint not written).
+    /// </summary>
+    public bool TrainingIsOver(int earlyStoppingPatience) =>
+        Epoch >= TotalEpochs || (earlyStoppingPatience > 0 && Epoch - BestEpoch >= earlyStoppingPatience);
 
     /// <summary>
     /// Why this state cannot continue the training of <paramref name="experiment"/> with key <paramref name="key"/>
@@ -112,22 +121,25 @@ public sealed record TrainingStateInfo
 /// <see cref="TrainingStateInfo"/> as JSON under <c>state</c>, and the SHA-256 of that JSON and the tensors'
 /// bytes under <c>sha256</c> (tensor by tensor in ordinal order of their names), so that a damaged file is refused rather than trained on. The
 /// tensors are named by what they hold: <c>model.NAME</c> (the <c>state_dict()</c>), <c>optimizer</c> (TorchSharp's
-/// own serialization of the optimizer, as bytes), <c>rng.shuffle</c>, <c>rng.global</c>, <c>rng.dropout.I</c>
-/// (generator states), <c>fused.weight</c>/<c>fused.bias</c> (the fused SGD step's momentum), <c>best.I</c> (early
-/// stopping's weights), <c>curve.EPOCH.NAME</c> (the models after each epoch, for learning curves).
+/// own serialization of the optimizer, as bytes), <c>rng.shuffle</c>, <c>rng.global</c> (for a user module only),
+/// <c>rng.dropout.I</c> (generator states), <c>fused.weight</c>/<c>fused.bias</c> (the fused SGD step's momentum), <c>best.I</c> (early
+/// stopping's weights). The learning curves are numbers in the JSON's metrics (each epoch's test loss and accuracy,
+/// measured right after it), so the file grows by a few bytes per epoch, not by a model.
 /// </para>
 /// <para>
 /// The file is for this program to go on training, not for other tools: the model alone is in
-/// <see cref="CheckpointFiles.Model"/> once the experiment completes, and this file is then removed.
+/// <see cref="CheckpointFiles.Model"/> once the experiment completes, and the host removes this file once it has
+/// recorded the result (<see cref="IsSpentBy"/>).
 /// </para>
 /// </remarks>
-public static class TrainingStateFile
+internal static class TrainingStateFile
 {
     /// <summary>The file's name in the experiment's folder.</summary>
     public const string FileName = "training-state.safetensors";
 
     /// <summary>The <c>format</c> this build writes and reads.</summary>
-    public const string CurrentFormat = "experiments-training-state/1";
+    /// <remarks>2: the learning curves as each epoch's test loss and accuracy in the metrics (1 kept a model per epoch).</remarks>
+    public const string CurrentFormat = "experiments-training-state/2";
 
     /// <summary>The file in <paramref name="directory"/>.</summary>
     public static string PathIn(string directory) => Path.Combine(directory, FileName);
@@ -146,6 +158,17 @@ public static class TrainingStateFile
         }
 
         return info;
+    }
+
+    /// <summary>
+    /// Whether a recorded <paramref name="result"/> of the training makes its states useless: completed with its
+    /// checkpoint (the model is kept), or diverged (going on would diverge again, the same way). A completed result
+    /// without its checkpoint does not: going on from its last state writes the checkpoint without training again.
+    /// </summary>
+    public static bool IsSpentBy(ExperimentResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        return result.Status == ExperimentStatus.Diverged || (result.Status == ExperimentStatus.Completed && result.Checkpoint is not null);
     }
 
     /// <summary>Removes the state in <paramref name="directory"/> if there is one; false (and the reason) when that failed.</summary>
@@ -285,6 +308,16 @@ public static class TrainingStateFile
                     WriteDouble(writer, "validationAccuracy", validationAccuracy);
                 }
 
+                if (epoch.TestLoss is { } testLoss)
+                {
+                    WriteDouble(writer, "testLoss", testLoss);
+                }
+
+                if (epoch.TestAccuracy is { } testAccuracy)
+                {
+                    WriteDouble(writer, "testAccuracy", testAccuracy);
+                }
+
                 writer.WriteEndObject();
             }
 
@@ -307,7 +340,11 @@ public static class TrainingStateFile
             ReadDouble(m.GetProperty("trainLoss")),
             ReadDouble(m.GetProperty("seconds")),
             m.TryGetProperty("validationLoss", out var loss) ? ReadDouble(loss) : null,
-            m.TryGetProperty("validationAccuracy", out var accuracy) ? ReadDouble(accuracy) : null)).ToArray();
+            m.TryGetProperty("validationAccuracy", out var accuracy) ? ReadDouble(accuracy) : null)
+        {
+            TestLoss = m.TryGetProperty("testLoss", out var testLoss) ? ReadDouble(testLoss) : null,
+            TestAccuracy = m.TryGetProperty("testAccuracy", out var testAccuracy) ? ReadDouble(testAccuracy) : null,
+        }).ToArray();
         var info = new TrainingStateInfo
         {
             Experiment = Text(root, "experiment"),

@@ -18,7 +18,7 @@ public sealed class ExperimentSession
     }
 
     /// <summary>
-    /// Whether to measure test loss and accuracy of every epoch's model, after training (so not in its timing), for
+    /// Whether to measure test loss and accuracy of the model after every epoch (not in the training time), for
     /// learning curves. On by default; costs one evaluation of the test split per epoch.
     /// </summary>
     public bool MeasureCurves { get; init; } = true;

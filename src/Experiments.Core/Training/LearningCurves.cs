@@ -3,44 +3,54 @@ using static TorchSharp.torch;
 namespace Experiments.Training;
 
 /// <summary>
-/// Test loss and accuracy after every epoch, for learning curves. The trainer copies the parameters at each epoch's
-/// end (cheap: one linear layer) and measures them after training, so that the training time stays the training
-/// time, on the same test features the final evaluation uses (deskewed, standardized, ...).
+/// Test loss and accuracy after every epoch, for learning curves: the trainer measures the model right after each
+/// epoch, with the training clock stopped, on the same test features the final evaluation uses (deskewed,
+/// standardized, ...). Only the numbers are kept, so a per-epoch training state holds them as it holds the training
+/// losses, and no copy of the model per epoch is needed.
 /// </summary>
-internal static class LearningCurves
+/// <remarks>
+/// The measurement leaves the training as it would have been without it, bit for bit: <see cref="Evaluator"/> runs
+/// the model in evaluation mode under <c>no_grad</c> (dropout off, so no generator is drawn from; batch norm on its
+/// running statistics, which evaluation mode does not update) and puts it back into training mode; no parameter,
+/// buffer, gradient or optimizer state changes. A user module whose <c>forward</c> draws random numbers even in
+/// evaluation mode would break that; every declared layer and torch's own modules do not.
+/// </remarks>
+internal sealed class LearningCurves
 {
-    /// <summary>
-    /// <paramref name="epochs"/> with <see cref="EpochMetrics.TestLoss"/> and <see cref="EpochMetrics.TestAccuracy"/>
-    /// filled in from <paramref name="snapshots"/> (one per epoch, in order), evaluated in <paramref name="model"/>
-    /// (whose parameters this overwrites). Unchanged when the counts differ or cancellation is requested meanwhile.
-    /// </summary>
-    public static IReadOnlyList<EpochMetrics> WithTestCurves(
-        IReadOnlyList<EpochMetrics> epochs,
-        IReadOnlyList<Models.ModelState> snapshots,
-        nn.Module<Tensor, Tensor> model,
-        Tensor testFeatures,
-        Tensor testLabels,
-        int numClasses,
-        CancellationToken cancellationToken)
+    private readonly Tensor testFeatures;
+    private readonly Tensor testLabels;
+    private readonly int numClasses;
+    private readonly int chunkSize;
+
+    /// <param name="testFeatures">The test split in the model's form (float32 [count, inputSize]); the caller keeps it alive and disposes it.</param>
+    /// <param name="testLabels">Its labels (int64 [count]).</param>
+    /// <param name="numClasses">The classes.</param>
+    /// <param name="chunkSize">Images per forward pass (<see cref="Evaluator.ChunkSizeFor"/>).</param>
+    public LearningCurves(Tensor testFeatures, Tensor testLabels, int numClasses, int chunkSize)
     {
-        if (snapshots.Count != epochs.Count || snapshots.Count == 0)
+        ArgumentNullException.ThrowIfNull(testFeatures);
+        ArgumentNullException.ThrowIfNull(testLabels);
+        this.testFeatures = testFeatures;
+        this.testLabels = testLabels;
+        this.numClasses = numClasses;
+        this.chunkSize = chunkSize;
+    }
+
+    /// <summary>
+    /// <paramref name="epoch"/> with <see cref="EpochMetrics.TestLoss"/> and <see cref="EpochMetrics.TestAccuracy"/>
+    /// of <paramref name="model"/> as it is now (after that epoch); unchanged when the epoch's training loss is not
+    /// finite (a diverged model has no curve worth drawing).
+    /// </summary>
+    public EpochMetrics Measure(EpochMetrics epoch, nn.Module<Tensor, Tensor> model)
+    {
+        ArgumentNullException.ThrowIfNull(epoch);
+        ArgumentNullException.ThrowIfNull(model);
+        if (!double.IsFinite(epoch.TrainLoss))
         {
-            return epochs;
+            return epoch;
         }
 
-        var measured = new List<EpochMetrics>(epochs.Count);
-        for (var i = 0; i < snapshots.Count; i++)
-        {
-            if (cancellationToken.IsCancellationRequested)
-            {
-                return epochs; // The experiment itself finished: keep it, without curves.
-            }
-
-            snapshots[i].Restore(model); // parameters and buffers (batch norm's running statistics)
-            var evaluation = Evaluator.Evaluate(model, testFeatures, testLabels, numClasses);
-            measured.Add(epochs[i] with { TestLoss = evaluation.Loss, TestAccuracy = evaluation.Accuracy });
-        }
-
-        return measured;
+        var test = Evaluator.Evaluate(model, testFeatures, testLabels, numClasses, chunkSize);
+        return epoch with { TestLoss = test.Loss, TestAccuracy = test.Accuracy };
     }
 }

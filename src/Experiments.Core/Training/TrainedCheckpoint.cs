@@ -31,23 +31,6 @@ internal static class TrainedCheckpoint
         }
     }
 
-    /// <summary>
-    /// Removes the per-epoch training state (<see cref="TrainingStateFile"/>) of a finished training: a completed result
-    /// whose checkpoint was written, or a diverged one (going on from it would diverge again). A completed result
-    /// without its checkpoint keeps it, so that <c>run --resume</c> can write the checkpoint without training again.
-    /// </summary>
-    public static ExperimentResult RemoveTrainingState(ExperimentContext context, ExperimentResult result)
-    {
-        if (context.Checkpoints is not { } options || (result.Status == ExperimentStatus.Completed && result.Checkpoint is null))
-        {
-            return result;
-        }
-
-        return TrainingStateFile.TryDelete(options.Directory, out var problem)
-            ? result
-            : result with { TrainingStateError = result.TrainingStateError ?? $"the training state in '{options.Directory}' could not be removed: {problem}" };
-    }
-
     /// <summary>The resolved configuration of a completed result, as <c>config.json</c> holds it.</summary>
     public static ExperimentConfig ConfigOf(IExperiment experiment, Data.DatasetDescription dataset, ExperimentResult result) => new()
     {

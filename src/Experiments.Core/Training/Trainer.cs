@@ -28,8 +28,11 @@ namespace Experiments.Training;
 /// <para>
 /// The epochs themselves are <see cref="TrainingLoop"/>'s: after each it writes the training state into the
 /// experiment's folder, and it can start from such a state (<see cref="Checkpoints.CheckpointOptions.ResumeFrom"/>),
-/// the final weights then the same, bit for bit, as those of an uninterrupted training. Once the experiment completes
-/// (with its checkpoint) or diverges, the state is removed; when it fails or is interrupted, it stays.
+/// the final weights then the same, bit for bit, as those of an uninterrupted training. A state it cannot go on from
+/// is named in <see cref="ExperimentResult.ResumeError"/>, and the training starts from the first epoch instead.
+/// The trainer leaves the last state in place whatever the outcome: the host removes it once it has recorded a
+/// result that makes it useless (<see cref="Checkpoints.TrainingStateFile.IsSpentBy"/>), so that a result that
+/// cannot be recorded loses nothing.
 /// </para>
 /// </remarks>
 public static class Trainer
@@ -58,25 +61,25 @@ public static class Trainer
         using var inputs = TrainingInputs.Prepare(context.Data, settings, cacheFloats);
         var preprocessSeconds = preprocessClock.Elapsed.TotalSeconds;
 
-        var trainClock = Stopwatch.StartNew();
-        using var model = CreateSeededModel(experiment);
-        if (device is not null)
-        {
-            model.to(device);
-        }
+        // The test features before training: the learning curves measure them after every epoch, and the final
+        // evaluation measures them once more.
+        var evaluationClock = Stopwatch.StartNew();
+        using var testFeatures = inputs.TransformImages(context.Data.Test.Inputs);
+        evaluationClock.Stop();
 
-        Models.Dropout.SeedAll(model, settings.Seed, device);
+        var trainClock = Stopwatch.StartNew();
+        var (startedModel, startedLoop, resumeError) = Start(experiment, context, inputs, device, testFeatures, trainClock);
+        using var model = startedModel;
+        using var loop = startedLoop;
         var evaluationChunk = Evaluator.ChunkSizeFor(model);
-        using var loop = new TrainingLoop(experiment, context, model, inputs, device, trainClock);
         loop.Train();
         var epochs = loop.Epochs;
         var divergence = loop.Divergence;
 
         // A resumed training's time is that of every run that trained it: the earlier ones' up to the saved epoch, then this one's.
         var trainSeconds = loop.EarlierTrainSeconds + trainClock.Elapsed.TotalSeconds;
-        var evaluationClock = Stopwatch.StartNew();
-        using var testFeatures = divergence is null ? inputs.TransformImages(context.Data.Test.Inputs) : null;
-        var test = testFeatures is null ? null : Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses, evaluationChunk);
+        evaluationClock.Start();
+        var test = divergence is null ? Evaluator.Evaluate(model, testFeatures, context.Data.Test.Labels, settings.NumClasses, evaluationChunk) : null;
         if (test is not null && !double.IsFinite(test.Loss))
         {
             // Finite weights so large that the logits overflow: as diverged as a NaN loss.
@@ -97,12 +100,12 @@ public static class Trainer
             DivergenceReason = divergence,
             Model = Summarize(experiment, model), // the architecture, diverged or not
             ResumedFromEpoch = loop.ResumedFromEpoch,
+            ResumeError = resumeError,
             TrainingStateError = loop.StateError,
         };
         if (divergence is not null)
         {
-            // Final: going on from the last state would diverge again, the same way.
-            return TrainedCheckpoint.RemoveTrainingState(context, trained);
+            return trained;
         }
 
         var finalValidation = inputs.ValidationFeatures is { } features
@@ -113,12 +116,8 @@ public static class Trainer
         // matrix (fc1 [256, 784], or a CNN's [120, 400]) is not one.
         var weights = loop.IsLinear ? ModelWeights.Capture(model) : null;
         var state = Models.ModelState.Capture(model);
-        var measuredEpochs = loop.Snapshots is not { } snapshots
-            ? epochs
-            : LearningCurves.WithTestCurves(epochs, snapshots, model, testFeatures!, context.Data.Test.Labels, settings.NumClasses, context.CancellationToken);
         var completed = trained with
         {
-            Epochs = measuredEpochs,
             Test = test!,
             Validation = finalValidation,
             EvaluationSeconds = evaluationSeconds,
@@ -128,7 +127,64 @@ public static class Trainer
             StoppedEarly = loop.StoppedEarly,
             Inputs = inputs.Transform(context.Data.ExampleShape),
         };
-        return TrainedCheckpoint.RemoveTrainingState(context, TrainedCheckpoint.Save(experiment, context, model, completed));
+        return TrainedCheckpoint.Save(experiment, context, model, completed);
+    }
+
+    /// <summary>
+    /// The model and its training loop, ready for the first epoch, or for the one after the state of
+    /// <see cref="Checkpoints.CheckpointOptions.ResumeFrom"/>. A state that cannot be gone on from (gone, damaged, of
+    /// another training, or one whose tensors do not fit the model) does not fail the experiment: by then the restore
+    /// may have overwritten the optimizer and part of the model, so both are built again, and the training starts
+    /// from the first epoch; the returned error says why (the state itself is left as it is).
+    /// </summary>
+    private static (nn.Module<Tensor, Tensor> Model, TrainingLoop Loop, string? ResumeError) Start(
+        IExperiment experiment, ExperimentContext context, TrainingInputs inputs, Device? device, Tensor testFeatures, Stopwatch trainClock)
+    {
+        var (model, loop) = Build(experiment, context, inputs, device, testFeatures, trainClock);
+        if (context.Checkpoints?.ResumeFrom is not { } directory)
+        {
+            return (model, loop, null);
+        }
+
+        try
+        {
+            loop.Resume(directory);
+            return (model, loop, null);
+        }
+        catch (DataFormatException exception)
+        {
+            loop.Dispose();
+            model.Dispose();
+            var (fresh, freshLoop) = Build(experiment, context, inputs, device, testFeatures, trainClock);
+            trainClock.Restart(); // the attempt was not training
+            return (fresh, freshLoop, $"{exception.Message}; so it trained from the first epoch");
+        }
+    }
+
+    /// <summary>A seeded model on its device, its dropout layers seeded, and its training loop for the first epoch.</summary>
+    private static (nn.Module<Tensor, Tensor> Model, TrainingLoop Loop) Build(
+        IExperiment experiment, ExperimentContext context, TrainingInputs inputs, Device? device, Tensor testFeatures, Stopwatch trainClock)
+    {
+        var settings = experiment.Settings;
+        var model = CreateSeededModel(experiment);
+        try
+        {
+            if (device is not null)
+            {
+                model.to(device);
+            }
+
+            Models.Dropout.SeedAll(model, settings.Seed, device);
+            var curves = context.MeasureTestCurves
+                ? new LearningCurves(testFeatures, context.Data.Test.Labels, settings.NumClasses, Evaluator.ChunkSizeFor(model))
+                : null;
+            return (model, new TrainingLoop(experiment, context, model, inputs, device, trainClock, curves));
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

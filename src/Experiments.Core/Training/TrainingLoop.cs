@@ -37,14 +37,17 @@ internal sealed class TrainingLoop : IDisposable
     private readonly List<EpochMetrics> epochs;
     private readonly TrainingParts parts;
     private readonly RunCacheKey? key;
+    private readonly LearningCurves? curves;
+    private bool finished;
 
     /// <param name="experiment">What trains.</param>
     /// <param name="context">The host's dataset, progress, cancellation and checkpoint folder.</param>
     /// <param name="model">The model, seeded, on its device, its dropout layers seeded.</param>
     /// <param name="inputs">The prepared training (and validation) inputs.</param>
     /// <param name="device">The device, or null for the CPU.</param>
-    /// <param name="trainClock">The training clock, running; stopped around what is not training (progress, snapshots, the state's writes).</param>
-    public TrainingLoop(IExperiment experiment, ExperimentContext context, nn.Module<Tensor, Tensor> model, TrainingInputs inputs, Device? device, Stopwatch trainClock)
+    /// <param name="trainClock">The training clock, running; stopped around what is not training (progress, learning curves, the state's writes).</param>
+    /// <param name="curves">Measures the test loss and accuracy after each epoch, or null when they are not measured.</param>
+    public TrainingLoop(IExperiment experiment, ExperimentContext context, nn.Module<Tensor, Tensor> model, TrainingInputs inputs, Device? device, Stopwatch trainClock, LearningCurves? curves)
     {
         this.experiment = experiment;
         this.context = context;
@@ -53,12 +56,12 @@ internal sealed class TrainingLoop : IDisposable
         this.inputs = inputs;
         this.device = device;
         this.trainClock = trainClock;
+        this.curves = curves;
         epochs = new List<EpochMetrics>(settings.Epochs);
         parameters = model.parameters().ToList();
         optimizer = OptimizerFactory.Create(parameters, settings);
         shuffleGenerator = new Generator((ulong)settings.Seed);
         best = new BestWeights(parameters, settings.EarlyStoppingPatience > 0);
-        Snapshots = context.MeasureTestCurves ? new List<Models.ModelState>(settings.Epochs) : null;
         batchProgress = context.BatchProgress is { } progress ? new BatchProgressReporter(progress, trainClock, settings.Epochs) : null;
 
         // The fast path gathers its batches on the CPU; on another device the model trains through autograd.
@@ -76,7 +79,7 @@ internal sealed class TrainingLoop : IDisposable
         stepsPerEpoch = fullBatch ? 1 : (inputs.Count + settings.BatchSize - 1) / settings.BatchSize;
         scheduler = new LearningRateScheduler(settings, optimizer, stepsPerEpoch);
         evaluationChunk = Evaluator.ChunkSizeFor(model);
-        parts = new TrainingParts(model, optimizer, shuffleGenerator, Models.Dropout.AllIn(model), fusedSgd, best, Snapshots);
+        parts = new TrainingParts(model, optimizer, shuffleGenerator, Models.Dropout.AllIn(model), fusedSgd, best, GlobalGenerator: experiment.Architecture.Kind == Models.ModelKind.Module);
         key = RunCacheKey.For(experiment, context.Data.ContentKey);
     }
 
@@ -95,9 +98,6 @@ internal sealed class TrainingLoop : IDisposable
     /// <summary>Whether early stopping ended training before the last epoch.</summary>
     public bool StoppedEarly { get; private set; }
 
-    /// <summary>The model after each epoch, for learning curves; null when not measured (or a resumed state had none).</summary>
-    public List<Models.ModelState>? Snapshots { get; private set; }
-
     /// <summary>The last finished epoch of the state training went on from, or null when it started from scratch.</summary>
     public int? ResumedFromEpoch { get; private set; }
 
@@ -107,15 +107,10 @@ internal sealed class TrainingLoop : IDisposable
     /// <summary>Why a per-epoch training state could not be written (the first failure), or null.</summary>
     public string? StateError { get; private set; }
 
-    /// <summary>Trains from the first epoch, or from the one after the state of <see cref="CheckpointOptions.ResumeFrom"/>.</summary>
+    /// <summary>Trains from the first epoch, or from the one after the state <see cref="Resume"/> restored.</summary>
     public void Train()
     {
-        var stop = false;
-        if (context.Checkpoints?.ResumeFrom is { } resumeFrom)
-        {
-            stop = Resume(resumeFrom);
-        }
-
+        var stop = finished;
         model.train();
         for (var epoch = epochs.Count + 1; !stop && epoch <= settings.Epochs; epoch++)
         {
@@ -154,12 +149,13 @@ internal sealed class TrainingLoop : IDisposable
             validation = Evaluator.Evaluate(model, validationFeatures, inputs.ValidationLabels!, settings.NumClasses, evaluationChunk);
         }
 
-        epochs.Add(new EpochMetrics(epoch, trainLoss, epochClock.Elapsed.TotalSeconds, validation?.Loss, validation?.Accuracy));
-        // The host's progress display and the snapshot for learning curves are not training: the clock stops
-        // for them (a first console write in a fresh process JITs the whole rendering library).
+        var metrics = new EpochMetrics(epoch, trainLoss, epochClock.Elapsed.TotalSeconds, validation?.Loss, validation?.Accuracy);
+        // The learning curves' test evaluation and the host's progress display are not training: the clock stops
+        // for them (a first console write in a fresh process JITs the whole rendering library). The evaluation
+        // changes nothing the next epoch depends on (see LearningCurves).
         trainClock.Stop();
+        epochs.Add(curves?.Measure(metrics, model) ?? metrics);
         context.Progress?.Report(new EpochReport(epoch, settings.Epochs, trainLoss, validation?.Loss));
-        Snapshots?.Add(Models.ModelState.Capture(model));
         trainClock.Start();
         if (!double.IsFinite(trainLoss))
         {
@@ -233,10 +229,12 @@ internal sealed class TrainingLoop : IDisposable
     }
 
     /// <summary>
-    /// Restores the state in <paramref name="directory"/>; true when training is already over there (the last epoch,
-    /// or early stopping). Throws <see cref="DataFormatException"/> naming the file and what does not fit.
+    /// Restores the state in <paramref name="directory"/>, before <see cref="Train"/>, which then goes on from there
+    /// (or trains nothing more, when training was over there: the last epoch, or early stopping). Throws
+    /// <see cref="DataFormatException"/> naming the file and what does not fit; the parts may then be half
+    /// restored, and this loop and its model are not to be trained.
     /// </summary>
-    private bool Resume(string directory)
+    public void Resume(string directory)
     {
         var path = TrainingStateFile.PathIn(directory);
         TrainingStateInfo info;
@@ -257,13 +255,11 @@ internal sealed class TrainingLoop : IDisposable
                 throw new DataFormatException(path, $"cannot resume from it: {problem}");
             }
 
-            if (!TrainingStateCodec.Restore(parts, tensors, info.Epoch, info.BestEpoch, info.BestLoss))
-            {
-                Snapshots = null; // saved without learning-curve snapshots: the result has no test curves
-            }
+            TrainingStateCodec.Restore(parts, tensors, info.BestEpoch, info.BestLoss);
         }
-        catch (InvalidDataException exception)
+        catch (Exception exception) when (exception is InvalidDataException or System.Runtime.InteropServices.ExternalException)
         {
+            // ExternalException: libtorch refusing what the checks above let through (a generator state of another size).
             throw new DataFormatException(path, $"cannot resume from it: {exception.Message}", exception);
         }
         finally
@@ -278,7 +274,7 @@ internal sealed class TrainingLoop : IDisposable
         EarlierTrainSeconds = info.TrainSeconds;
         ResumedFromEpoch = info.Epoch;
         BestEpoch = settings.EarlyStoppingPatience > 0 ? best.Epoch : info.Epoch;
-        return info.Epoch >= settings.Epochs || (settings.EarlyStoppingPatience > 0 && EarlyStopNow(info.Epoch));
+        finished = info.Epoch >= settings.Epochs || (settings.EarlyStoppingPatience > 0 && EarlyStopNow(info.Epoch));
     }
 
     /// <summary>Whether the model is declared as one linear layer and holds nothing that acts only in training (dropout).</summary>

@@ -13,7 +13,14 @@ namespace Experiments.Training;
 /// <param name="Dropouts">The model's dropout layers, whose generators draw the masks (<see cref="Models.Dropout.AllIn"/>).</param>
 /// <param name="FusedSgd">The fused SGD step of the affine fast path (its momentum buffers), or null.</param>
 /// <param name="Best">Early stopping's best weights.</param>
-/// <param name="Snapshots">The model after each epoch so far, for learning curves, or null when they are not measured.</param>
+/// <param name="GlobalGenerator">
+/// Whether torch's process-wide generator is part of the training, so saved and restored: only for a user module
+/// (<see cref="Models.ModelKind.Module"/>), whose <c>forward</c> may draw from it (torch's own <c>nn.Dropout</c>
+/// does). A declared model draws nothing from it once built: its dropout layers have their own generators, and the
+/// shuffles, the validation split and the fast path's probe theirs. Restoring it sets it for every trainer in the
+/// process; the runner trains one experiment at a time, and where several train at once (the tests) their draws
+/// from it interleave anyway, so such a module is not repeatable there with or without the state.
+/// </param>
 internal sealed record TrainingParts(
     nn.Module<Tensor, Tensor> Model,
     optim.Optimizer Optimizer,
@@ -21,7 +28,7 @@ internal sealed record TrainingParts(
     IReadOnlyList<Models.Dropout> Dropouts,
     AffineSgd? FusedSgd,
     BestWeights Best,
-    List<Models.ModelState>? Snapshots);
+    bool GlobalGenerator);
 
 /// <summary>
 /// Turns the parts of a training (<see cref="TrainingParts"/>) into the tensors of a training state
@@ -30,7 +37,8 @@ internal sealed record TrainingParts(
 /// </summary>
 /// <remarks>
 /// The learning-rate schedule needs nothing saved: <see cref="LearningRateScheduler"/> computes each step's rate (and
-/// one-cycle's momentum) from the epoch and the step alone, and sets it before the step.
+/// one-cycle's momentum) from the epoch and the step alone, and sets it before the step. Nor do the learning curves:
+/// each epoch's test loss and accuracy are numbers in the state's metrics (<see cref="LearningCurves"/>).
 /// </remarks>
 internal static class TrainingStateCodec
 {
@@ -42,7 +50,6 @@ internal static class TrainingStateCodec
     public const string FusedWeightName = "fused.weight";
     public const string FusedBiasName = "fused.bias";
     public const string BestPrefix = "best.";
-    public const string CurvePrefix = "curve.";
 
     /// <summary>
     /// Why training with <paramref name="optimizer"/> cannot go on from a saved state, or null when it can. TorchSharp
@@ -79,9 +86,12 @@ internal static class TrainingStateCodec
         }
 
         tensors.Add(new(ShuffleName, Cpu(parts.Shuffle.get_state())));
-        lock (Trainer.SeedLock)
+        if (parts.GlobalGenerator)
         {
-            tensors.Add(new(GlobalName, Cpu(random.get_rng_state())));
+            lock (Trainer.SeedLock)
+            {
+                tensors.Add(new(GlobalName, Cpu(random.get_rng_state())));
+            }
         }
 
         for (var i = 0; i < parts.Dropouts.Count; i++)
@@ -104,29 +114,18 @@ internal static class TrainingStateCodec
             tensors.Add(new(BestPrefix + Index(i), Cpu(best[i])));
         }
 
-        for (var e = 0; e < (parts.Snapshots?.Count ?? 0); e++)
-        {
-            foreach (var entry in parts.Snapshots![e].Entries)
-            {
-                tensors.Add(new(CurvePrefix + Index(e + 1) + "." + entry.Name, tensor(entry.Values).reshape([.. entry.Shape])));
-            }
-        }
-
         return tensors;
     }
 
     /// <summary>
-    /// Puts a saved state's <paramref name="tensors"/> (of epoch <paramref name="epoch"/>) back into
-    /// <paramref name="parts"/>. Throws <see cref="InvalidDataException"/> saying what does not fit the training (a
+    /// Puts a saved state's <paramref name="tensors"/> back into <paramref name="parts"/>. Throws <see cref="InvalidDataException"/> saying what does not fit the training (a
     /// missing tensor, another shape or dtype, another optimizer).
     /// </summary>
     /// <param name="parts">The training, as created for its first epoch.</param>
     /// <param name="tensors">The state's tensors.</param>
-    /// <param name="epoch">The state's last finished epoch.</param>
     /// <param name="bestEpoch">Early stopping's best epoch in the state.</param>
     /// <param name="bestLoss">Its loss, or null before any.</param>
-    /// <returns>False when learning curves are measured but the state has no snapshots for them (the curves are then left out).</returns>
-    public static bool Restore(TrainingParts parts, IReadOnlyDictionary<string, Tensor> tensors, int epoch, int bestEpoch, double? bestLoss)
+    public static void Restore(TrainingParts parts, IReadOnlyDictionary<string, Tensor> tensors, int bestEpoch, double? bestLoss)
     {
         ArgumentNullException.ThrowIfNull(parts);
         ArgumentNullException.ThrowIfNull(tensors);
@@ -148,9 +147,13 @@ internal static class TrainingStateCodec
         }
 
         parts.Shuffle.set_state(GeneratorState(tensors, ShuffleName));
-        lock (Trainer.SeedLock)
+        if (parts.GlobalGenerator)
         {
-            random.set_rng_state(GeneratorState(tensors, GlobalName));
+            var global = GeneratorState(tensors, GlobalName);
+            lock (Trainer.SeedLock)
+            {
+                random.set_rng_state(global);
+            }
         }
 
         var dropoutStates = tensors.Keys.Count(k => k.StartsWith(DropoutPrefix, StringComparison.Ordinal));
@@ -184,43 +187,6 @@ internal static class TrainingStateCodec
         {
             throw new InvalidDataException(exception.Message, exception);
         }
-
-        return RestoreSnapshots(parts, tensors, epoch);
-    }
-
-    private static bool RestoreSnapshots(TrainingParts parts, IReadOnlyDictionary<string, Tensor> tensors, int epoch)
-    {
-        if (parts.Snapshots is not { } snapshots)
-        {
-            return true;
-        }
-
-        snapshots.Clear();
-        var parameterNames = parts.Model.named_parameters().Select(p => p.name).ToHashSet(StringComparer.Ordinal);
-        var names = parts.Model.state_dict().Select(p => (p.Key, p.Value.shape)).ToList();
-        for (var e = 1; e <= epoch; e++)
-        {
-            var entries = new List<Models.StateEntry>(names.Count);
-            foreach (var (name, shape) in names)
-            {
-                if (!tensors.TryGetValue(CurvePrefix + Index(e) + "." + name, out var saved))
-                {
-                    snapshots.Clear();
-                    return false;
-                }
-
-                if (saved.dtype != ScalarType.Float32 || !saved.shape.SequenceEqual(shape))
-                {
-                    throw new InvalidDataException($"its learning-curve snapshot '{name}' of epoch {e} is {saved.dtype} [{string.Join(", ", saved.shape)}], not Float32 [{string.Join(", ", shape)}]");
-                }
-
-                entries.Add(new Models.StateEntry(name, shape, saved.data<float>().ToArray(), parameterNames.Contains(name)));
-            }
-
-            snapshots.Add(new Models.ModelState(entries));
-        }
-
-        return true;
     }
 
     private static void LoadOptimizer(optim.Optimizer optimizer, Tensor saved)

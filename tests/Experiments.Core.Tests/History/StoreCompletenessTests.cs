@@ -24,6 +24,10 @@ public sealed class StoreCompletenessTests
         // A warning of the run that trained it (the per-epoch state could not be written): printed then; what the
         // result is does not depend on it.
         "ExperimentResult.TrainingStateError",
+
+        // Why a --resume went back to the first epoch: a warning of that run, printed then (the result is a training
+        // from the first epoch, which resumed_from_epoch = NULL says).
+        "ExperimentResult.ResumeError",
     };
 
     [Fact]

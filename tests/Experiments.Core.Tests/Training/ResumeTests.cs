@@ -101,10 +101,12 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
         Assert.All(resumed.Epochs, e => Assert.NotNull(e.TestAccuracy)); // learning curves over every epoch
         Assert.True(resumed.TrainSeconds >= saved.TrainSeconds, $"{resumed.TrainSeconds} < {saved.TrainSeconds}");
 
-        // A completed training leaves its model and config, and no training state; the interrupted one's stays.
-        Assert.False(File.Exists(TrainingStateFile.PathIn(resumedFolder)));
-        Assert.False(File.Exists(TrainingStateFile.PathIn(folders.Combine("whole"))));
+        // The trainer removes no state: the host does, once it has recorded the result (ResumeCommandTests).
+        Assert.Equal(experiment.Settings.Epochs, TrainingStateFile.Inspect(resumedFolder).Epoch);
+        Assert.True(TrainingStateFile.Inspect(resumedFolder).TrainingIsOver(experiment.Settings.EarlyStoppingPatience));
+        Assert.False(saved.TrainingIsOver(experiment.Settings.EarlyStoppingPatience));
         Assert.True(File.Exists(TrainingStateFile.PathIn(interrupted)));
+        Assert.True(TrainingStateFile.IsSpentBy(resumed));
     }
 
     [Fact]
@@ -126,6 +128,9 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
         var first = Train(experiment, unsaved);
         Assert.NotNull(first.CheckpointError);
         Assert.Equal(whole.Epochs.Count, TrainingStateFile.Inspect(unsaved).Epoch);
+        Assert.True(whole.Epochs.Count < experiment.Settings.Epochs);
+        Assert.True(TrainingStateFile.Inspect(unsaved).TrainingIsOver(experiment.Settings.EarlyStoppingPatience)); // by early stopping
+        Assert.False(TrainingStateFile.IsSpentBy(first)); // no checkpoint: its state is what can still save the model
 
         var reports = new List<EpochReport>();
         var resumed = Train(experiment, folders.Combine("resumed"), resumeFrom: unsaved, reports: reports);
@@ -138,22 +143,63 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
         AssertSameBits(whole.State!, resumed.State!);
     }
 
-    [Fact]
-    public void A_state_of_another_configuration_is_refused_with_what_differs_and_nothing_is_trained()
+    public static TheoryData<string, string> Unusable => new()
     {
-        var experiment = Recipe("fused-nesterov-cosine");
+        { "another-configuration", "it was trained with another configuration" },
+        { "tensors-that-do-not-fit", "its optimizer state does not fit this Adam" },
+        { "dropout-layers-that-do-not-fit", "it has 1 dropout generators, but the model has 2" },
+        { "gone", "There is no training state" },
+        { "damaged", "the file is damaged" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Unusable))]
+    public void A_state_that_cannot_be_gone_on_from_is_named_and_the_training_starts_over_as_a_fresh_one(string what, string expected)
+    {
+        // The state of a SmallNet with 16 hidden units, interrupted after its second epoch.
+        var settings = Base with { Optimizer = OptimizerKind.Adam, LearningRate = 0.01 };
+        var small = new KeyedExperiment(settings, () => new SmallNet(p: 0.2, hidden: 16), "unusable");
         using var folders = new TemporaryDirectory();
         var interrupted = folders.Combine("interrupted");
-        Assert.Throws<OperationCanceledException>(() => Train(experiment, interrupted, cancelAfterEpoch: 1));
-        var edited = new KeyedExperiment(experiment.Settings, () => nn.Linear(784, 10), experiment.Name, Models.ModelKind.Linear, configuration: "edited");
+        Assert.Throws<OperationCanceledException>(() => Train(small, interrupted, cancelAfterEpoch: 2));
+        var state = TrainingStateFile.PathIn(interrupted);
+
+        // What goes on from it: the same key but another model (a user module edited without its code fingerprint
+        // changing), which passes every check before the restore and fails in it: a wider one, or one with a second
+        // dropout layer, which fails after the optimizer and the weights were overwritten; an edited configuration;
+        // no file; a damaged one.
+        var experiment = what switch
+        {
+            "another-configuration" => new KeyedExperiment(settings, () => new SmallNet(p: 0.2, hidden: 16), "unusable", configuration: "edited"),
+            "tensors-that-do-not-fit" => new KeyedExperiment(settings, () => new SmallNet(p: 0.2, hidden: 32), "unusable"),
+            "dropout-layers-that-do-not-fit" => new KeyedExperiment(settings, () => new TwoDropoutNet(p: 0.2, hidden: 16), "unusable"),
+            _ => small,
+        };
+        if (what == "gone")
+        {
+            File.Delete(state);
+        }
+        else if (what == "damaged")
+        {
+            var bytes = File.ReadAllBytes(state);
+            bytes[^5] ^= 0x10;
+            File.WriteAllBytes(state, bytes);
+        }
 
         var reports = new List<EpochReport>();
-        var error = Assert.Throws<DataFormatException>(() => Train(edited, folders.Combine("resumed"), resumeFrom: interrupted, reports: reports));
+        var result = Train(experiment, folders.Combine("resumed"), resumeFrom: interrupted, reports: reports);
+        var fresh = Train(experiment, folders.Combine("fresh"));
 
-        Assert.Contains(TrainingStateFile.PathIn(interrupted), error.Message, StringComparison.Ordinal);
-        Assert.Contains("another configuration", error.Message, StringComparison.Ordinal);
-        Assert.Empty(reports);
-        Assert.True(File.Exists(TrainingStateFile.PathIn(interrupted)), "the refused state must stay");
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Null(result.ResumedFromEpoch);
+        Assert.NotNull(result.ResumeError);
+        Assert.Contains(state, result.ResumeError, StringComparison.Ordinal);
+        Assert.True(result.ResumeError.Contains(expected, StringComparison.Ordinal), result.ResumeError);
+        Assert.Contains("so it trained from the first epoch", result.ResumeError, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(1, settings.Epochs), reports.Select(r => r.Epoch));
+        AssertSameBits(fresh.State!, result.State!); // nothing of the half-restored attempt is left
+        Assert.Equal(Numbers(fresh), Numbers(result));
+        Assert.Equal(what != "gone", File.Exists(state)); // a state that cannot be used is left as it is
     }
 
     [Fact]
@@ -170,20 +216,25 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
         Assert.Equal(1, info.Epoch);
         Assert.NotNull(problem);
         Assert.Contains("L-BFGS", problem, StringComparison.Ordinal);
-        var error = Assert.Throws<DataFormatException>(() => Train(experiment, folders.Combine("resumed"), resumeFrom: interrupted));
-        Assert.Contains("L-BFGS", error.Message, StringComparison.Ordinal);
+        var reports = new List<EpochReport>();
+        var result = Train(experiment, folders.Combine("resumed"), resumeFrom: interrupted, reports: reports);
+        Assert.Equal(ExperimentStatus.Completed, result.Status);
+        Assert.Contains("L-BFGS", result.ResumeError, StringComparison.Ordinal);
+        Assert.Equal([1, 2, 3], reports.Select(r => r.Epoch));
     }
 
     [Fact]
-    public void A_diverged_training_removes_its_state()
+    public void A_diverged_training_leaves_its_state_for_the_host_which_it_spends()
     {
         var experiment = KeyedExperiment.Linear(Base with { LearningRate = 100, WeightDecay = 1, Epochs = 3 }, "blows-up");
         using var folders = new TemporaryDirectory();
 
         var result = Train(experiment, folders.Path);
 
+        // The state of the last finished epoch stays (none when the first epoch diverged), for the host to remove.
         Assert.Equal(ExperimentStatus.Diverged, result.Status);
-        Assert.False(File.Exists(TrainingStateFile.PathIn(folders.Path)));
+        Assert.Equal(result.Epochs.Count > 1, File.Exists(TrainingStateFile.PathIn(folders.Path)));
+        Assert.True(TrainingStateFile.IsSpentBy(result));
     }
 
     [Fact]
@@ -210,7 +261,7 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
             reports?.Add(report);
             if (report.Epoch == cancelAfterEpoch)
             {
-                // The trainer looks at the token before each step, and the learning curves before each epoch's evaluation.
+                // The trainer looks at the token before each step.
                 cancellation.Cancel();
             }
         });
@@ -237,6 +288,30 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
 
     private static IEnumerable<(int, double, double?, double?, double?, double?)> Numbers(ExperimentResult result) =>
         result.Epochs.Select(e => (e.Epoch, e.TrainLoss, e.ValidationLoss, e.ValidationAccuracy, e.TestLoss, e.TestAccuracy));
+
+    /// <summary>SmallNet's layers under SmallNet's names (so the same <c>state_dict()</c>), and a second dropout layer, on the inputs.</summary>
+    private sealed class TwoDropoutNet : nn.Module<Tensor, Tensor>
+    {
+        private readonly TorchSharp.Modules.Linear fc1;
+        private readonly TorchSharp.Modules.BatchNorm1d bn1;
+        private readonly Models.Dropout dropout1;
+        private readonly TorchSharp.Modules.Linear fc2;
+        private readonly Models.Dropout dropout2;
+
+        public TwoDropoutNet(double p, int hidden)
+            : base(nameof(TwoDropoutNet))
+        {
+            fc1 = nn.Linear(784, hidden);
+            bn1 = nn.BatchNorm1d(hidden);
+            dropout1 = new Models.Dropout(p);
+            fc2 = nn.Linear(hidden, 10);
+            dropout2 = new Models.Dropout(p);
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor input) =>
+            fc2.forward(dropout1.forward(nn.functional.relu(bn1.forward(fc1.forward(dropout2.forward(input))))));
+    }
 
     private sealed class ActionProgress(Action<EpochReport> action) : IProgress<EpochReport>
     {
