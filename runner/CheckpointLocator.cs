@@ -13,6 +13,17 @@ internal sealed record LocatedCheckpoint(StoredResult Stored, string Directory, 
 {
     /// <summary>How messages name it: <c>run:7/cnn</c>.</summary>
     public string Reference => string.Create(CultureInfo.InvariantCulture, $"run:{Stored.RunId}/{Stored.Experiment}");
+
+    /// <summary>
+    /// The dataset as the checkpoint recorded it, with the dataset file's current <c>prepare</c>: how a new image is
+    /// prepared does not change the data (it is not in the configuration hash), so the dataset file's current value
+    /// wins over the one recorded at training, and adding it later needs no retraining. <c>predict</c> prepares images
+    /// by it and <c>export-model</c> writes it into the ONNX metadata.
+    /// </summary>
+    public Data.DatasetDescription Dataset =>
+        Generated.DatasetCatalog.All.FirstOrDefault(d => string.Equals(d.Name, Config.Dataset.Name, StringComparison.Ordinal)) is { } current
+            ? Config.Dataset with { Prepare = current.Prepare }
+            : Config.Dataset;
 }
 
 /// <summary>

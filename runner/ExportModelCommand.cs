@@ -70,7 +70,8 @@ internal static class ExportModelCommand
             var tensors = ModelCheckpoint.ReadTensors(located.Directory);
             try
             {
-                model = OnnxExporter.Export(located.Config, tensors);
+                // The metadata's prepare is the dataset file's current one, as predict uses (LocatedCheckpoint.Dataset).
+                model = OnnxExporter.Export(located.Config with { Dataset = located.Dataset }, tensors);
             }
             finally
             {

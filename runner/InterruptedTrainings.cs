@@ -66,7 +66,7 @@ internal static class InterruptedTrainings
 
             if (info.ProblemFor(experiment, key) is { } problem)
             {
-                report(string.Create(CultureInfo.InvariantCulture, $"{experiment.Name}: not resuming from epoch {info.Epoch} of run {run} ({TrainingStateFile.PathIn(directory)}): {problem}"));
+                report(string.Create(CultureInfo.InvariantCulture, $"{experiment.Name}: not resuming after epoch {info.Epoch} of run {run} ({TrainingStateFile.PathIn(directory)}): {problem}"));
                 continue;
             }
 

@@ -75,10 +75,8 @@ internal static class PredictCommand
             }
         }
 
-        // How a new image is prepared does not change the data (it is not in the configuration hash), so the dataset
-        // file's current prepare wins over the one recorded at training: adding it later needs no retraining.
-        var current = Generated.DatasetCatalog.All.FirstOrDefault(d => string.Equals(d.Name, config.Dataset.Name, StringComparison.Ordinal));
-        var dataset = current is null ? config.Dataset : config.Dataset with { Prepare = current.Prepare };
+        // The dataset file's current prepare (see LocatedCheckpoint.Dataset).
+        var dataset = located.Dataset;
         if (ImagePreparer.Unsupported(dataset) is { } unsupported)
         {
             throw new UsageException($"The model of {located.Reference} cannot classify images: {unsupported}");

@@ -66,8 +66,8 @@ internal sealed class ResumePlan
             {
                 plan.points[experiment] = found;
                 say(found.TrainingIsOver
-                    ? $"{experiment.Name}: resuming from {found.Description}, where its training had ended (nothing is trained again; the model is evaluated and saved)"
-                    : $"{experiment.Name}: resuming from {found.Description}");
+                    ? $"{experiment.Name}: resuming after {found.Description}, where its training had ended (nothing is trained again; the model is evaluated and saved)"
+                    : $"{experiment.Name}: resuming after {found.Description}");
             }
             else if (found.TrainingIsOver)
             {

@@ -47,7 +47,7 @@ public sealed class ResumeCommandTests : IDisposable
         var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear", "--resume");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("linear: resuming from epoch 2 of 4 of run 1", output, StringComparison.Ordinal);
+        Assert.Contains("linear: resuming after epoch 2 of 4 of run 1", output, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch 2/4", output, StringComparison.Ordinal);
         Assert.Contains("epoch 3/4", output, StringComparison.Ordinal);
         Assert.Contains("(resumed after epoch 2)", output, StringComparison.Ordinal);
@@ -100,7 +100,7 @@ public sealed class ResumeCommandTests : IDisposable
         var (exitCode, output) = Run(catalog, results.Path, null, "run", "linear", "--resume");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("linear: resuming from epoch 4 of 4 of run 2, where its training had ended (nothing is trained again; the model is evaluated and saved)", output, StringComparison.Ordinal);
+        Assert.Contains("linear: resuming after epoch 4 of 4 of run 2, where its training had ended (nothing is trained again; the model is evaluated and saved)", output, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch 4/4", output, StringComparison.Ordinal);
         Assert.Contains("(resumed after epoch 4)", output, StringComparison.Ordinal);
         using (var store = ResultStore.OpenExisting(results.Path))
@@ -170,7 +170,7 @@ public sealed class ResumeCommandTests : IDisposable
         var (exitCode, output) = Run(edited, results.Path, null, "run", "linear", "--resume");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("linear: not resuming from epoch 2 of run 1", output, StringComparison.Ordinal);
+        Assert.Contains("linear: not resuming after epoch 2 of run 1", output, StringComparison.Ordinal);
         Assert.Contains("it was trained with another configuration (the key differs from this build's)", output, StringComparison.Ordinal);
         Assert.Contains("linear trains from the start.", output, StringComparison.Ordinal);
         Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
@@ -188,7 +188,7 @@ public sealed class ResumeCommandTests : IDisposable
         var (exitCode, output) = Run(renamed, results.Path, null, "run", "linear", "--resume");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("linear: resuming from epoch 2 of 4 of run 1", output, StringComparison.Ordinal);
+        Assert.Contains("linear: resuming after epoch 2 of 4 of run 1", output, StringComparison.Ordinal);
         Assert.Contains($"warning: linear: {state}: cannot resume from it: it has the model entry 'weight', which the model does not have; so it trained from the first epoch", output, StringComparison.Ordinal);
         Assert.Contains("epoch 1/4", output, StringComparison.Ordinal);
         Assert.DoesNotContain("(resumed after epoch", output, StringComparison.Ordinal);
@@ -207,7 +207,7 @@ public sealed class ResumeCommandTests : IDisposable
         var (exitCode, output) = Run(catalog, results.Path, null, "run", "lbfgs", "--resume");
 
         Assert.True(exitCode == 0, output);
-        Assert.Contains("lbfgs: not resuming from epoch 1 of run 1", output, StringComparison.Ordinal);
+        Assert.Contains("lbfgs: not resuming after epoch 1 of run 1", output, StringComparison.Ordinal);
         Assert.Contains("training cannot go on from it: L-BFGS", output, StringComparison.Ordinal);
         Assert.Contains("lbfgs trains from the start.", output, StringComparison.Ordinal);
         Assert.Contains("epoch 1/3", output, StringComparison.Ordinal);

@@ -33,7 +33,7 @@ public sealed class ResumeProcessTests
 
         // 2: best-linear goes on from there and completes; stopped again in mlp, after its second epoch.
         var second = Interrupt([.. Experiments, "--results", results.Path, "--resume"], "epoch 2/10");
-        Assert.Contains($"best-linear: resuming from epoch {linearState.Epoch} of 15 of run 1", second, StringComparison.Ordinal);
+        Assert.Contains($"best-linear: resuming after epoch {linearState.Epoch} of 15 of run 1", second, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch 1/15", second, StringComparison.Ordinal);
         var mlpState = TrainingStateFile.Inspect(Folder(results.Path, 2, "mlp"));
         Assert.InRange(mlpState.Epoch, 2, 9);
@@ -42,7 +42,7 @@ public sealed class ResumeProcessTests
         using (var third = new RunnerProcess([.. Experiments, "--results", results.Path, "--resume"]))
         {
             Assert.True(third.WaitForExit() == 0, third.Output);
-            Assert.Contains($"mlp: resuming from epoch {mlpState.Epoch} of 10 of run 2", third.Output, StringComparison.Ordinal);
+            Assert.Contains($"mlp: resuming after epoch {mlpState.Epoch} of 10 of run 2", third.Output, StringComparison.Ordinal);
             Assert.Contains("cached: ", third.Output, StringComparison.Ordinal);
             Assert.Contains($"(resumed after epoch {mlpState.Epoch})", third.Output, StringComparison.Ordinal);
         }

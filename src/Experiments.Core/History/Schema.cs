@@ -104,10 +104,14 @@ internal static class Schema
         // 6: where a completed result's checkpoint is (model.safetensors and config.json): its folder, relative to the
         // store's folder when inside it, and each file's SHA-256 and length, as JSON ({"directory", "files"}); a write
         // that failed is {"error"}. NULL: no checkpoint (rows written before, results that did not complete). A cached
-        // result's row repeats the checkpoint of the result it reuses. resumed_from_epoch: the last finished epoch of
-        // the interrupted training a result went on from (run --resume), NULL for one trained from the first epoch.
+        // result's row repeats the checkpoint of the result it reuses.
         """
         ALTER TABLE results ADD COLUMN checkpoint TEXT;
+        """,
+
+        // 7: the last finished epoch of the interrupted training a result went on from (run --resume); NULL for one
+        // trained from the first epoch.
+        """
         ALTER TABLE results ADD COLUMN resumed_from_epoch INTEGER;
         """,
     ];
