@@ -294,31 +294,7 @@ internal static class TrainingStateFile
             writer.WriteStartArray("metrics");
             foreach (var epoch in info.Epochs)
             {
-                writer.WriteStartObject();
-                writer.WriteNumber("epoch", epoch.Epoch);
-                WriteDouble(writer, "trainLoss", epoch.TrainLoss);
-                WriteDouble(writer, "seconds", epoch.Seconds);
-                if (epoch.ValidationLoss is { } validationLoss)
-                {
-                    WriteDouble(writer, "validationLoss", validationLoss);
-                }
-
-                if (epoch.ValidationAccuracy is { } validationAccuracy)
-                {
-                    WriteDouble(writer, "validationAccuracy", validationAccuracy);
-                }
-
-                if (epoch.TestLoss is { } testLoss)
-                {
-                    WriteDouble(writer, "testLoss", testLoss);
-                }
-
-                if (epoch.TestAccuracy is { } testAccuracy)
-                {
-                    WriteDouble(writer, "testAccuracy", testAccuracy);
-                }
-
-                writer.WriteEndObject();
+                StoredJson.WriteEpoch(writer, epoch, WriteDoubleValue);
             }
 
             writer.WriteEndArray();
@@ -335,16 +311,7 @@ internal static class TrainingStateFile
         RunCacheKey? key = root.TryGetProperty("key", out var k)
             ? new RunCacheKey(Text(k, "configuration"), Text(k, "code"), Text(k, "dataset"))
             : null;
-        var metrics = root.GetProperty("metrics").EnumerateArray().Select(m => new EpochMetrics(
-            m.GetProperty("epoch").GetInt32(),
-            ReadDouble(m.GetProperty("trainLoss")),
-            ReadDouble(m.GetProperty("seconds")),
-            m.TryGetProperty("validationLoss", out var loss) ? ReadDouble(loss) : null,
-            m.TryGetProperty("validationAccuracy", out var accuracy) ? ReadDouble(accuracy) : null)
-        {
-            TestLoss = m.TryGetProperty("testLoss", out var testLoss) ? ReadDouble(testLoss) : null,
-            TestAccuracy = m.TryGetProperty("testAccuracy", out var testAccuracy) ? ReadDouble(testAccuracy) : null,
-        }).ToArray();
+        var metrics = root.GetProperty("metrics").EnumerateArray().Select(m => StoredJson.ReadEpoch(m, ReadDouble)).ToArray();
         var info = new TrainingStateInfo
         {
             Experiment = Text(root, "experiment"),
@@ -372,13 +339,19 @@ internal static class TrainingStateFile
     /// </summary>
     private static void WriteDouble(Utf8JsonWriter writer, string name, double value)
     {
+        writer.WritePropertyName(name);
+        WriteDoubleValue(writer, value);
+    }
+
+    private static void WriteDoubleValue(Utf8JsonWriter writer, double value)
+    {
         if (double.IsFinite(value))
         {
-            writer.WriteNumber(name, value);
+            writer.WriteNumberValue(value);
         }
         else
         {
-            writer.WriteString(name, value.ToString(CultureInfo.InvariantCulture));
+            writer.WriteStringValue(value.ToString(CultureInfo.InvariantCulture));
         }
     }
 

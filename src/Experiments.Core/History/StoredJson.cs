@@ -50,37 +50,7 @@ internal static class StoredJson
         writer.WriteStartArray();
         foreach (var epoch in epochs)
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("epoch", epoch.Epoch);
-            writer.WritePropertyName("trainLoss");
-            Number(writer, epoch.TrainLoss);
-            writer.WritePropertyName("seconds");
-            Number(writer, epoch.Seconds);
-            if (epoch.TestLoss is { } testLoss)
-            {
-                writer.WritePropertyName("testLoss");
-                Number(writer, testLoss);
-            }
-
-            if (epoch.TestAccuracy is { } testAccuracy)
-            {
-                writer.WritePropertyName("testAccuracy");
-                Number(writer, testAccuracy);
-            }
-
-            if (epoch.ValidationLoss is { } validationLoss)
-            {
-                writer.WritePropertyName("validationLoss");
-                Number(writer, validationLoss);
-            }
-
-            if (epoch.ValidationAccuracy is { } validationAccuracy)
-            {
-                writer.WritePropertyName("validationAccuracy");
-                Number(writer, validationAccuracy);
-            }
-
-            writer.WriteEndObject();
+            WriteEpoch(writer, epoch, Number);
         }
 
         writer.WriteEndArray();
@@ -89,16 +59,48 @@ internal static class StoredJson
     public static IReadOnlyList<EpochMetrics> ReadEpochs(string json)
     {
         using var document = JsonDocument.Parse(json);
-        return document.RootElement.EnumerateArray().Select(e => new EpochMetrics(
-            e.GetProperty("epoch").GetInt32(),
-            ReadNumber(e.GetProperty("trainLoss")),
-            ReadNumber(e.GetProperty("seconds")),
-            e.TryGetProperty("validationLoss", out var validationLoss) ? ReadNumber(validationLoss) : null,
-            e.TryGetProperty("validationAccuracy", out var validationAccuracy) ? ReadNumber(validationAccuracy) : null)
+        return document.RootElement.EnumerateArray().Select(e => ReadEpoch(e, ReadNumber)).ToList();
+    }
+
+    /// <summary>
+    /// One epoch's metrics as a JSON object, each number written by <paramref name="number"/>: the run history's
+    /// <see cref="Number"/> (null for a value that is not finite), or the training state's exact form.
+    /// </summary>
+    public static void WriteEpoch(Utf8JsonWriter writer, EpochMetrics epoch, Action<Utf8JsonWriter, double> number)
+    {
+        writer.WriteStartObject();
+        writer.WriteNumber("epoch", epoch.Epoch);
+        writer.WritePropertyName("trainLoss");
+        number(writer, epoch.TrainLoss);
+        writer.WritePropertyName("seconds");
+        number(writer, epoch.Seconds);
+        foreach (var (name, value) in new[]
         {
-            TestLoss = e.TryGetProperty("testLoss", out var loss) ? ReadNumber(loss) : null,
-            TestAccuracy = e.TryGetProperty("testAccuracy", out var accuracy) ? ReadNumber(accuracy) : null,
-        }).ToList();
+            ("testLoss", epoch.TestLoss),
+            ("testAccuracy", epoch.TestAccuracy),
+            ("validationLoss", epoch.ValidationLoss),
+            ("validationAccuracy", epoch.ValidationAccuracy),
+        })
+        {
+            if (value is { } present)
+            {
+                writer.WritePropertyName(name);
+                number(writer, present);
+            }
+        }
+
+        writer.WriteEndObject();
+    }
+
+    /// <summary>Reads what <see cref="WriteEpoch"/> writes, each number by <paramref name="number"/>.</summary>
+    public static EpochMetrics ReadEpoch(JsonElement e, Func<JsonElement, double> number)
+    {
+        double? Optional(string name) => e.TryGetProperty(name, out var value) ? number(value) : null;
+        return new EpochMetrics(e.GetProperty("epoch").GetInt32(), number(e.GetProperty("trainLoss")), number(e.GetProperty("seconds")), Optional("validationLoss"), Optional("validationAccuracy"))
+        {
+            TestLoss = Optional("testLoss"),
+            TestAccuracy = Optional("testAccuracy"),
+        };
     }
 
     public static string Evaluation(Evaluation evaluation) => Write(writer =>
