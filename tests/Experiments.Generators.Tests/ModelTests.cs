@@ -239,6 +239,36 @@ public sealed class ModelTests
     }
 
     /// <summary>
+    /// Batch norm layers are the framework's own modules (whose training forward keeps its numbers alive for libtorch),
+    /// written as the other layers are, with PyTorch's state_dict names.
+    /// </summary>
+    [Fact]
+    public void Batch_norm_layers_are_the_frameworks_modules_with_PyTorchs_state()
+    {
+        var run = GeneratorHarness.Run(GeneratorHarness.File("bn.yaml", GeneratorHarness.ValidYaml + "model:\n  layers:\n    - conv2d: {channels: 4, kernel: 3, padding: 1}\n    - batchnorm2d\n    - flatten\n    - linear: 8\n    - batchnorm1d\n    - linear: 10\n"));
+        var compilation = run.AssertCompilesClean();
+        var source = run.Source("BnModel.g.cs");
+
+        Assert.Contains("using BatchNorm1d = global::Experiments.Models.BatchNorm1d;", source, StringComparison.Ordinal);
+        Assert.Contains("using BatchNorm2d = global::Experiments.Models.BatchNorm2d;", source, StringComparison.Ordinal);
+        Assert.Contains("    private readonly BatchNorm2d bn1;\n", source, StringComparison.Ordinal);
+        Assert.Contains("    private readonly BatchNorm1d bn2;\n", source, StringComparison.Ordinal);
+        Assert.Contains("        bn1 = new BatchNorm2d(4, eps: 1E-05, momentum: 0.1);\n", source, StringComparison.Ordinal);
+        Assert.Contains("        bn2 = new BatchNorm1d(8, eps: 1E-05, momentum: 0.1);\n", source, StringComparison.Ordinal);
+        Assert.DoesNotContain("TorchSharp.Modules.BatchNorm", source, StringComparison.Ordinal);
+
+        using var model = (nn.Module<Tensor, Tensor>)Activator.CreateInstance(Load(compilation).GetType("Experiments.Generated.BnModel")!)!;
+        var norms = model.named_children().Where(c => c.name.StartsWith("bn", StringComparison.Ordinal)).ToList();
+        Assert.Equal([typeof(Experiments.Models.BatchNorm2d), typeof(Experiments.Models.BatchNorm1d)], norms.Select(c => c.module.GetType()));
+        Assert.Equal(
+            ["bn1.weight", "bn1.bias", "bn1.running_mean", "bn1.running_var", "bn1.num_batches_tracked"],
+            model.state_dict().Keys.Where(k => k.StartsWith("bn1.", StringComparison.Ordinal)));
+        Assert.Equal(ScalarType.Int64, model.state_dict()["bn2.num_batches_tracked"].dtype);
+        using var output = model.call(torch.randn(4, 784));
+        Assert.Equal(1L, model.state_dict()["bn2.num_batches_tracked"].item<long>()); // a training forward counted the batch
+    }
+
+    /// <summary>
     /// For many random valid stacks (seeded, so a failure repeats), the generated model classes compile together, and
     /// each class's ParameterCount and each layer's output shape and parameters are what TorchSharp gives when the same
     /// layers run a dummy batch [2, 784]; the compiled class itself, loaded and run, agrees too.

@@ -36,8 +36,8 @@ internal static class ExperimentEmitter
     {
         "global::Experiments.Models.ActivationKind",
         "global::Experiments.Models.ActivationLayer",
-        "global::TorchSharp.Modules.BatchNorm1d",
-        "global::TorchSharp.Modules.BatchNorm2d",
+        "global::Experiments.Models.BatchNorm1d",
+        "global::Experiments.Models.BatchNorm2d",
         "global::Experiments.Models.BatchNormLayer",
         "global::TorchSharp.Modules.Conv2d",
         "global::Experiments.Models.Conv2dLayer",

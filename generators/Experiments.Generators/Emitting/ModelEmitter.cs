@@ -332,7 +332,7 @@ internal static class ModelEmitter
             + (conv.Stride == 1 ? string.Empty : $", stride: {Invariant(conv.Stride)}")
             + (conv.Padding == 0 ? string.Empty : $", padding: {Invariant(conv.Padding)}")
             + (conv.Bias ? string.Empty : ", bias: false") + ")",
-        BatchNormLayerSpec norm => $"nn.BatchNorm{(norm.IsImage ? "2d" : "1d")}({Invariant(norm.Features)}, eps: {ExperimentEmitter.Number(BatchNormLayerSpec.Epsilon)}, momentum: {ExperimentEmitter.Number(BatchNormLayerSpec.Momentum)})",
+        BatchNormLayerSpec norm => $"new {FieldType(norm)}({Invariant(norm.Features)}, eps: {ExperimentEmitter.Number(BatchNormLayerSpec.Epsilon)}, momentum: {ExperimentEmitter.Number(BatchNormLayerSpec.Momentum)})",
         DropoutLayerSpec dropout => $"new Dropout({ExperimentEmitter.Number(dropout.P)})",
         _ => "null!",
     };

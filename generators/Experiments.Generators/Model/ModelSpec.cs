@@ -183,7 +183,7 @@ internal sealed record DropoutLayerSpec(double P) : LayerSpec
 /// <summary>Batch normalization over the features of a flat input (<c>batchnorm1d</c>) or the channels of an image (<c>batchnorm2d</c>).</summary>
 internal sealed record BatchNormLayerSpec(int Features, bool IsImage) : LayerSpec
 {
-    /// <summary>The epsilon added to the variance (PyTorch's default): the generated <c>nn.BatchNorm1d/2d</c> call and the model's <c>Network</c> both take it from here.</summary>
+    /// <summary>The epsilon added to the variance (PyTorch's default): the generated <c>new BatchNorm1d/2d(...)</c> (<c>Experiments.Models</c>) and the model's <c>Network</c> both take it from here.</summary>
     public const double Epsilon = 1e-5;
 
     /// <summary>The running statistics' momentum (PyTorch's default): the generated constructor call and the <c>Network</c> both take it from here.</summary>

@@ -55,7 +55,7 @@ public enum PoolKind
 public sealed record Pool2dLayer(string Name, PoolKind Kind, int Kernel, int Stride, int Padding) : NetworkLayer(Name);
 
 /// <summary>
-/// <c>nn.BatchNorm1d</c> over the features of rows or <c>nn.BatchNorm2d</c> over the channels of images. In
+/// <see cref="BatchNorm1d"/> over the features of rows or <see cref="BatchNorm2d"/> over the channels of images. In
 /// evaluation mode <c>(x - NAME.running_mean) / sqrt(NAME.running_var + Epsilon) * NAME.weight + NAME.bias</c>;
 /// <see cref="Momentum"/> only matters in training.
 /// </summary>

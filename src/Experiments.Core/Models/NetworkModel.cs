@@ -71,8 +71,8 @@ public sealed class NetworkModel : nn.Module<Tensor, Tensor>
     {
         LinearLayer linear => nn.Linear(linear.InFeatures, linear.OutFeatures, hasBias: linear.Bias),
         Conv2dLayer conv => nn.Conv2d(conv.InChannels, conv.OutChannels, conv.Kernel, stride: conv.Stride, padding: conv.Padding, bias: conv.Bias),
-        BatchNormLayer { IsImage: true } norm => nn.BatchNorm2d(norm.Features, eps: norm.Epsilon, momentum: norm.Momentum),
-        BatchNormLayer norm => nn.BatchNorm1d(norm.Features, eps: norm.Epsilon, momentum: norm.Momentum),
+        BatchNormLayer { IsImage: true } norm => new BatchNorm2d(norm.Features, eps: norm.Epsilon, momentum: norm.Momentum),
+        BatchNormLayer norm => new BatchNorm1d(norm.Features, eps: norm.Epsilon, momentum: norm.Momentum),
         DropoutLayer dropout => new Dropout(dropout.P),
         ActivationLayer activation when !Enum.IsDefined(activation.Function) => throw new ArgumentException($"layer '{layer.Name}' is the activation {activation.Function}, which this build cannot run", nameof(layer)),
         Pool2dLayer pool when !Enum.IsDefined(pool.Kind) => throw new ArgumentException($"layer '{layer.Name}' is the pooling {pool.Kind}, which this build cannot run", nameof(layer)),

@@ -4,6 +4,7 @@ using Experiments.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BatchNorm2d = Experiments.Models.BatchNorm2d;
 
 namespace Experiments.Core.Tests.Checkpoints;
 
@@ -131,9 +132,9 @@ internal static class CheckpointModels
             : base(nameof(CnnModel))
         {
             conv1 = nn.Conv2d(1, 6, 5, padding: 2);
-            bn1 = nn.BatchNorm2d(6);
+            bn1 = new BatchNorm2d(6);
             conv2 = nn.Conv2d(6, 16, 5);
-            bn2 = nn.BatchNorm2d(16);
+            bn2 = new BatchNorm2d(16);
             fc1 = nn.Linear(400, 120);
             fc2 = nn.Linear(120, 84);
             fc3 = nn.Linear(84, 10);

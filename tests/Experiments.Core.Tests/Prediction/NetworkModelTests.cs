@@ -34,7 +34,7 @@ public sealed class NetworkModelTests
         Assert.Equal(
             ["conv1.weight [2,1,3,3]", "conv1.bias [2]", "bn1.weight [2]", "bn1.bias [2]", "fc1.weight [3,8]", "bn1.running_mean [2]", "bn1.running_var [2]", "bn1.num_batches_tracked []"],
             model.state_dict().Select(p => $"{p.Key} [{string.Join(",", p.Value.shape)}]"));
-        var norm = Assert.IsType<TorchSharp.Modules.BatchNorm2d>(model.named_modules().Single(m => m.name == "bn1").module);
+        var norm = Assert.IsType<BatchNorm2d>(model.named_modules().Single(m => m.name == "bn1").module);
         Assert.Equal((1e-3, 0.2), (norm.eps, norm.momentum!.Value));
         Assert.Single(Dropout.AllIn(model));
     }

@@ -10,7 +10,7 @@ namespace Experiments.Core.Tests.Training;
 internal sealed class SmallNet : nn.Module<Tensor, Tensor>
 {
     private readonly TorchSharp.Modules.Linear fc1;
-    private readonly TorchSharp.Modules.BatchNorm1d bn1;
+    private readonly BatchNorm1d bn1;
     private readonly Dropout dropout1;
     private readonly TorchSharp.Modules.Linear fc2;
 
@@ -18,7 +18,7 @@ internal sealed class SmallNet : nn.Module<Tensor, Tensor>
         : base(nameof(SmallNet))
     {
         fc1 = nn.Linear(784, hidden);
-        bn1 = nn.BatchNorm1d(hidden);
+        bn1 = new BatchNorm1d(hidden);
         dropout1 = new Dropout(p);
         fc2 = nn.Linear(hidden, 10);
         RegisterComponents();
@@ -46,14 +46,14 @@ internal sealed class SmallNet : nn.Module<Tensor, Tensor>
 internal sealed class TinyCnn : nn.Module<Tensor, Tensor>
 {
     private readonly TorchSharp.Modules.Conv2d conv1;
-    private readonly TorchSharp.Modules.BatchNorm2d bn1;
+    private readonly BatchNorm2d bn1;
     private readonly TorchSharp.Modules.Linear fc1;
 
     public TinyCnn()
         : base(nameof(TinyCnn))
     {
         conv1 = nn.Conv2d(1, 4, 3, stride: 2, padding: 1);
-        bn1 = nn.BatchNorm2d(4);
+        bn1 = new BatchNorm2d(4);
         fc1 = nn.Linear(4 * 14 * 14, 10);
         RegisterComponents();
     }

@@ -293,7 +293,7 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
     private sealed class TwoDropoutNet : nn.Module<Tensor, Tensor>
     {
         private readonly TorchSharp.Modules.Linear fc1;
-        private readonly TorchSharp.Modules.BatchNorm1d bn1;
+        private readonly Models.BatchNorm1d bn1;
         private readonly Models.Dropout dropout1;
         private readonly TorchSharp.Modules.Linear fc2;
         private readonly Models.Dropout dropout2;
@@ -302,7 +302,7 @@ public sealed class ResumeTests(MnistFixture mnist) : IClassFixture<MnistFixture
             : base(nameof(TwoDropoutNet))
         {
             fc1 = nn.Linear(784, hidden);
-            bn1 = nn.BatchNorm1d(hidden);
+            bn1 = new Models.BatchNorm1d(hidden);
             dropout1 = new Models.Dropout(p);
             fc2 = nn.Linear(hidden, 10);
             dropout2 = new Models.Dropout(p);
