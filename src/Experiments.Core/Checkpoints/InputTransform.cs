@@ -38,7 +38,7 @@ public sealed record InputTransform(IReadOnlyList<int> ExampleShape, double Divi
         var planes = examples.dim() == 4 && examples.shape[1] == 1 ? examples.reshape(examples.shape[0], examples.shape[2], examples.shape[3]) : examples;
         var source = Deskew ? Preprocessing.Deskew.Apply(planes) : planes;
         var flat = source.reshape(source.shape[0], -1);
-        var divisor = (float)Divisor;
+        using var divisor = ((float)Divisor).ToScalar();
         var result = flat.dtype == ScalarType.Float32 ? flat.div(divisor) : flat.to_type(ScalarType.Float32).div_(divisor);
         if (Mean is not null && Std is not null)
         {

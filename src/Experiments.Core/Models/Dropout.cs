@@ -52,10 +52,11 @@ public sealed class Dropout : nn.Module<Tensor, Tensor>
         }
 
         var keep = 1 - P;
+        using var scale = keep.ToScalar();
         using var mask = empty_like(input, requires_grad: false);
         using (no_grad())
         {
-            mask.bernoulli_(keep, generator).div_(keep);
+            mask.bernoulli_(keep, generator).div_(scale);
         }
 
         return input.mul(mask);

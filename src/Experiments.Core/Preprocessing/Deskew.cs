@@ -1,3 +1,4 @@
+using Experiments.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -67,18 +68,23 @@ public static class Deskew
     {
         ArgumentNullException.ThrowIfNull(images);
         var (rows, columns) = (images.shape[1], images.shape[2]);
-        var rowIndex = arange(rows, dtype: ScalarType.Float32);
-        var columnIndex = arange(columns, dtype: ScalarType.Float32);
+        // Numbers held for the calls that read them (see Torch/Scalars.cs): arange(n) is arange(0, n, 1), square() is pow(2).
+        using var rowCount = rows.ToScalar();
+        using var columnCount = columns.ToScalar();
+        using var smallestMass = 1e-12.ToScalar();
+        using var two = 2.ToScalar();
+        var rowIndex = arange(Scalars.Zero, rowCount, Scalars.One, dtype: ScalarType.Float32);
+        var columnIndex = arange(Scalars.Zero, columnCount, Scalars.One, dtype: ScalarType.Float32);
         var rowMass = images.sum(2);                 // [n, h]
         var columnMass = images.sum(1);              // [n, w]
         var mass = rowMass.sum(1);                   // [n]
-        var blank = mass.le(0);
-        var safeMass = mass.clamp_min(1e-12);
+        var blank = mass.le(Scalars.Zero);
+        var safeMass = mass.clamp_min(smallestMass);
         var centreRow = where(blank, rows / 2.0f, (rowMass * rowIndex).sum(1).div_(safeMass));
         var centreColumn = where(blank, columns / 2.0f, (columnMass * columnIndex).sum(1).div_(safeMass));
         var rowOffset = rowIndex - centreRow.unsqueeze(1);          // [n, h]
         var columnOffset = columnIndex - centreColumn.unsqueeze(1); // [n, w]
-        var rowVariance = (rowMass * rowOffset.square()).sum(1).div_(safeMass);
+        var rowVariance = (rowMass * rowOffset.pow(two)).sum(1).div_(safeMass);
         var covariance = ((images * columnOffset.unsqueeze(1)).sum(2) * rowOffset).sum(1).div_(safeMass);
         return (centreRow, centreColumn, rowVariance, covariance);
     }

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Experiments.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -75,7 +76,7 @@ internal sealed class AffineSgd : IDisposable
         var logitsT = addmm(affine.BiasColumn, weight, Transposed(batch), beta: 1f, alpha: scale); // [C, B]
         var logProbabilities = logitsT.log_softmax(0);
         var sums = logLikelihoods.shape[1] == count ? logLikelihoods : logLikelihoods.narrow(1, 0, count);
-        sums.add_(logProbabilities.gather(0, targetRow));
+        sums.add_(logProbabilities.gather(0, targetRow), alpha: Scalars.One);
         var delta = logProbabilities.exp_().scatter_add_(0, targetRow, affine.MinusOnes(count)); // P - Y, [C, B]
         var ones = Ones(count);
         // The gradient of the mean loss is (P - Y) X s / B (+ λW) for the weight and (P - Y) 1 / B (+ λb) for the bias.
@@ -93,6 +94,8 @@ internal sealed class AffineSgd : IDisposable
             return;
         }
 
+        // The factors of the element-wise updates, held until they return (see Torch/Scalars.cs).
+        using var negativeRate = (-learningRate).ToScalar();
         if (!nesterov)
         {
             // buf = m buf + g; p -= η buf
@@ -100,22 +103,25 @@ internal sealed class AffineSgd : IDisposable
             biasBuffer!.addmv_(delta, ones, beta: factor, alpha: rowScale);
             if (weightDecay != 0)
             {
-                weightBuffer.add_(weight, alpha: weightDecay);
-                biasBuffer.add_(bias, alpha: weightDecay);
+                using var decayFactor = weightDecay.ToScalar();
+                weightBuffer.add_(weight, alpha: decayFactor);
+                biasBuffer.add_(bias, alpha: decayFactor);
             }
 
-            weight.add_(weightBuffer, alpha: -learningRate);
-            bias.add_(biasBuffer, alpha: -learningRate);
+            weight.add_(weightBuffer, alpha: negativeRate);
+            bias.add_(biasBuffer, alpha: negativeRate);
             return;
         }
 
         // g as above; buf = m buf + g; p -= η (g + m buf)
+        using var momentumFactor = factor.ToScalar();
+        using var bufferRate = (-learningRate * momentum).ToScalar();
         var weightGradient = addmm(weight, delta, batch, beta: decay, alpha: gemmScale);
         var biasGradient = addmv(bias, delta, ones, beta: decay, alpha: rowScale);
-        weightBuffer.mul_(factor).add_(weightGradient);
-        biasBuffer!.mul_(factor).add_(biasGradient);
-        weight.add_(weightGradient, alpha: -learningRate).add_(weightBuffer, alpha: -learningRate * momentum);
-        bias.add_(biasGradient, alpha: -learningRate).add_(biasBuffer, alpha: -learningRate * momentum);
+        weightBuffer.mul_(momentumFactor).add_(weightGradient, alpha: Scalars.One);
+        biasBuffer!.mul_(momentumFactor).add_(biasGradient, alpha: Scalars.One);
+        weight.add_(weightGradient, alpha: negativeRate).add_(weightBuffer, alpha: bufferRate);
+        bias.add_(biasGradient, alpha: negativeRate).add_(biasBuffer, alpha: bufferRate);
     }
 
     public void Dispose()

@@ -1,4 +1,5 @@
 using Experiments.Data;
+using Experiments.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,7 +33,7 @@ public static class Evaluator
     internal static Evaluation Evaluate(nn.Module<Tensor, Tensor> model, DataSplit split, int numClasses, double inputDivisor = 255)
     {
         ArgumentNullException.ThrowIfNull(split);
-        var divisor = TrainingInputs.CheckDivisor(inputDivisor, "the split");
+        using var divisor = TrainingInputs.CheckDivisor(inputDivisor, "the split").ToScalar();
         using var scope = NewDisposeScope();
         var flat = split.Inputs.reshape(split.Count, -1);
         var inputs = flat.dtype == ScalarType.Float32 ? flat.div(divisor) : flat.to_type(ScalarType.Float32).div_(divisor);
@@ -65,6 +66,7 @@ public static class Evaluator
         var move = device.type != inputs.device.type || device.index != inputs.device.index;
         var lossSum = zeros(1, dtype: ScalarType.Float64, device: device);
         var confusion = zeros(numClasses * numClasses, dtype: ScalarType.Int64, device: device);
+        using var classCount = numClasses.ToScalar(); // held for every chunk's call (see Torch/Scalars.cs)
         try
         {
             for (var start = 0; start < count; start += chunk)
@@ -80,9 +82,11 @@ public static class Evaluator
                 }
 
                 var outputs = model.forward(batch);
-                lossSum.add_(nn.functional.cross_entropy(outputs, targets, reduction: nn.Reduction.Sum));
+                lossSum.add_(nn.functional.cross_entropy(outputs, targets, reduction: nn.Reduction.Sum), alpha: Scalars.One);
                 var predictions = outputs.argmax(1);
-                confusion.add_(bincount(targets * numClasses + predictions, minlength: numClasses * numClasses));
+                // targets × classes + predictions: the cell of each (actual, predicted) pair.
+                var cells = targets.mul(classCount).add(predictions, alpha: Scalars.One);
+                confusion.add_(bincount(cells, minlength: numClasses * numClasses), alpha: Scalars.One);
             }
         }
         finally

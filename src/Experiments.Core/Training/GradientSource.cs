@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Experiments.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,9 +27,10 @@ internal sealed class AutogradGradient(nn.Module<Tensor, Tensor> model, optim.Op
         optimizer.zero_grad();
         var loss = nn.functional.cross_entropy(model.forward(inputs), targets);
         loss.backward();
+        using var count = inputs.shape[0].ToScalar();
         using (no_grad())
         {
-            return loss.detach().to_type(ScalarType.Float64).mul_(inputs.shape[0]);
+            return loss.detach().to_type(ScalarType.Float64).mul_(count);
         }
     }
 }
@@ -95,7 +97,8 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
         // Inputs from a generator of their own, so the probe does not disturb torch's global random stream.
         using var probeGenerator = new Generator(12345);
         // Wide-ranged inputs (standardized pixels leave [0, 1]), so that a clamp or a rectifier cannot pass as affine.
-        var probe = randn(4, inputSize, generator: probeGenerator).mul_(3);
+        using var spread = 3.ToScalar();
+        var probe = randn(4, inputSize, generator: probeGenerator).mul_(spread);
         var expected = addmm(bias, probe, weight.t(), 1f, 1f);
         var actual = model.forward(probe);
         if (wasTraining)
@@ -133,7 +136,8 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
         var targetRow = targets.unsqueeze(0);
         var lossSum = logProbabilities.gather(0, targetRow).sum().neg_();
         // (P - Y) / B, in place on P.
-        var delta = logProbabilities.exp_().scatter_add_(0, targetRow, MinusOnes(count)).mul_(1f / count);
+        using var meanFactor = (1f / count).ToScalar();
+        var delta = logProbabilities.exp_().scatter_add_(0, targetRow, MinusOnes(count)).mul_(meanFactor);
         bias.grad = delta.sum(1);
         weight.grad = addmm(zero, delta, batch, beta: 0f, alpha: scale);
         return lossSum;
@@ -145,7 +149,8 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
         if (minusOnes.shape[1] < count)
         {
             minusOnes.Dispose();
-            minusOnes = full(1, count, -1f).DetachFromDisposeScope();
+            using var minusOne = (-1f).ToScalar();
+            minusOnes = full(1, count, minusOne).DetachFromDisposeScope();
         }
 
         return minusOnes.shape[1] == count ? minusOnes : minusOnes.narrow(1, 0, count);
@@ -168,10 +173,10 @@ internal sealed class AffineGradient : IGradientSource, IDisposable
             var targetRow = y.unsqueeze(0);
             lossSum.sub_(logProbabilities.gather(0, targetRow).sum(ScalarType.Float64));
             var delta = logProbabilities.exp_().scatter_add_(0, targetRow, MinusOnes(x.shape[0]));
-            gradWeight.add_(delta.mm(x));
-            gradBias.add_(delta.sum(1));
+            gradWeight.add_(delta.mm(x), alpha: Scalars.One);
+            gradBias.add_(delta.sum(1), alpha: Scalars.One);
         });
-        var count = inputs.Count;
+        using var count = inputs.Count.ToScalar();
         weight.grad = gradWeight.div_(count);
         bias.grad = gradBias.div_(count);
         return lossSum.div_(count).squeeze();

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Experiments.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -60,7 +61,7 @@ internal static class TrainingEpochs
             }
 
             optimizer.step();
-            lossSum.add_(loss);
+            lossSum.add_(loss, alpha: Scalars.One);
             progress?.AfterStep(step + 1, start + length);
         }
 
@@ -115,6 +116,11 @@ internal static class TrainingEpochs
         using var epochScope = NewDisposeScope();
         var dataLoss = double.NaN;
         var parameters = model.parameters().ToList();
+        // The numbers of the closure's calls, held while the optimizer runs it (see Torch/Scalars.cs).
+        using var count = inputs.Count.ToScalar();
+        using var decay = settings.WeightDecay.ToScalar();
+        using var halfDecay = (settings.WeightDecay / 2).ToScalar();
+        using var two = 2.ToScalar();
         scheduler.BeforeStep(epoch, 0);
         optimizer.step(() =>
         {
@@ -136,10 +142,10 @@ internal static class TrainingEpochs
                         y = y.to(device);
                     }
 
-                    var chunkLoss = nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.Sum) / inputs.Count;
+                    var chunkLoss = nn.functional.cross_entropy(model.forward(x), y, reduction: nn.Reduction.Sum).div(count);
                     chunkLoss.backward();
                     using var noGrad = no_grad();
-                    loss.add_(chunkLoss.detach().to_type(ScalarType.Float64));
+                    loss.add_(chunkLoss.detach().to_type(ScalarType.Float64), alpha: Scalars.One);
                 });
             }
 
@@ -150,8 +156,8 @@ internal static class TrainingEpochs
             {
                 foreach (var parameter in parameters)
                 {
-                    parameter.grad!.add_(parameter, alpha: settings.WeightDecay);
-                    objective.add_(parameter.square().sum(), alpha: settings.WeightDecay / 2);
+                    parameter.grad!.add_(parameter, alpha: decay);
+                    objective.add_(parameter.pow(two).sum(), alpha: halfDecay);
                 }
             }
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.CompilerServices;
 using Experiments.Data;
 using Experiments.Preprocessing;
+using Experiments.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -258,7 +259,8 @@ internal sealed class TrainingInputs : IDisposable
     /// </summary>
     private Tensor ToFeatures(Tensor flatPixels)
     {
-        var result = flatPixels.dtype == ScalarType.Float32 ? flatPixels.div(divisor) : flatPixels.to_type(ScalarType.Float32).div_(divisor);
+        using var divideBy = divisor.ToScalar();
+        var result = flatPixels.dtype == ScalarType.Float32 ? flatPixels.div(divideBy) : flatPixels.to_type(ScalarType.Float32).div_(divideBy);
         if (mean is not null)
         {
             result.sub_(mean).div_(std!);
@@ -273,19 +275,24 @@ internal sealed class TrainingInputs : IDisposable
         var count = flatPixels.shape[0];
         var sum = zeros(flatPixels.shape[1], dtype: ScalarType.Float64);
         var sumOfSquares = zeros(flatPixels.shape[1], dtype: ScalarType.Float64);
+        // The numbers of the calls below, held until they return (see Torch/Scalars.cs); square() is pow(2).
+        using var divideBy = inputDivisor.ToScalar();
+        using var two = 2.ToScalar();
+        using var countScalar = count.ToScalar();
+        using var constantThreshold = 1e-8.ToScalar();
         const int chunk = 10_000;
         for (long start = 0; start < count; start += chunk)
         {
             using var scope = NewDisposeScope();
-            var values = flatPixels.narrow(0, start, Math.Min(chunk, count - start)).to_type(ScalarType.Float64).div_(inputDivisor);
-            sum.add_(values.sum(dim: 0));
-            sumOfSquares.add_(values.square().sum(dim: 0));
+            var values = flatPixels.narrow(0, start, Math.Min(chunk, count - start)).to_type(ScalarType.Float64).div_(divideBy);
+            sum.add_(values.sum(dim: 0), alpha: Scalars.One);
+            sumOfSquares.add_(values.pow(two).sum(dim: 0), alpha: Scalars.One);
         }
 
-        var mean = sum.div(count);
-        var variance = sumOfSquares.div(count).sub_(mean.square()).clamp_min_(0);
+        var mean = sum.div(countScalar);
+        var variance = sumOfSquares.div(countScalar).sub_(mean.pow(two)).clamp_min_(Scalars.Zero);
         var std = variance.sqrt_();
-        std = where(std.gt(1e-8), std, 1.0);
+        std = where(std.gt(constantThreshold), std, 1.0);
         return (mean.to_type(ScalarType.Float32), std.to_type(ScalarType.Float32));
     }
 
