@@ -11,7 +11,7 @@ namespace Experiments.Analyzers;
 /// Reports every <c>TorchSharp.Scalar</c> that nothing keeps alive while libtorch reads it (see README.md and
 /// <c>Experiments.Torch.Scalars</c>): a number converted to a Scalar where it is passed (EXPT0001), a Scalar made
 /// explicitly but not held by a <c>using</c> (EXPT0002), a call of a TorchSharp member that makes such a Scalar
-/// inside (EXPT0003), and, when enabled, a TorchSharp module or optimizer whose every step does (EXPT0004).
+/// inside (EXPT0003), and a TorchSharp module or optimizer whose every step does (EXPT0004).
 /// </summary>
 /// <remarks>
 /// TorchSharp is known only by metadata names, so this assembly does not reference it. Generated code is analysed
@@ -63,7 +63,7 @@ public sealed class ScalarLifetimeAnalyzer : DiagnosticAnalyzer
         "'{0}' creates a TorchSharp {1} whose {2} makes temporary Scalars that the garbage collector may free while libtorch reads them: use the library's own kept-Scalar version",
         Category,
         DiagnosticSeverity.Error,
-        isEnabledByDefault: false,
+        isEnabledByDefault: true,
         description: "TorchSharp's batch normalization, several activations and its managed optimizers pass numbers such as momentum or 1 - beta to libtorch as temporary Scalars on every forward or step.",
         helpLinkUri: HelpLinkBase + "#expt0004");
 

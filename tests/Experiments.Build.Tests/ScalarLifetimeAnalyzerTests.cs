@@ -186,7 +186,7 @@ public sealed class ScalarLifetimeAnalyzerTests
     }
 
     [Fact]
-    public void TorchSharpModulesAreReportedOnlyWhenTheRuleIsEnabledAndNotTheirSubclasses()
+    public void TorchSharpModulesAreReportedButNotTheirSubclasses()
     {
         const string Code = Usings + """
             sealed class KeptAdam : TorchSharp.Modules.Adam { }
@@ -196,8 +196,7 @@ public sealed class ScalarLifetimeAnalyzerTests
             }
             """;
 
-        Assert.Empty(StubDiagnostics(Code));
-        var reported = StubDiagnostics(Code, enable: "EXPT0004");
+        var reported = StubDiagnostics(Code);
 
         Assert.Equal(2, reported.Length);
         Assert.All(reported, d => Assert.Equal("EXPT0004", d.Id));
@@ -225,7 +224,7 @@ public sealed class ScalarLifetimeAnalyzerTests
             static class C { static void M() { Other.Scalar s = 0.5; System.GC.KeepAlive(s); } }
             """;
 
-        Assert.Empty(Analyze(Compile(References(withTorchSharp: false), Code), null));
+        Assert.Empty(Analyze(Compile(References(withTorchSharp: false), Code)));
     }
 
     [Fact]
@@ -270,7 +269,7 @@ public sealed class ScalarLifetimeAnalyzerTests
             }
             """;
 
-        var diagnostics = Analyze(Compile(References(withTorchSharp: true), Code), null);
+        var diagnostics = Analyze(Compile(References(withTorchSharp: true), Code));
 
         var safeStart = Code.IndexOf("static void Safe", StringComparison.Ordinal);
         Assert.All(diagnostics, d => Assert.True(d.Location.SourceSpan.End < safeStart, $"reported in Safe: {d}"));
@@ -329,11 +328,11 @@ public sealed class ScalarLifetimeAnalyzerTests
         Assert.True(TemporaryScalarCalls.MemberSignatures.Count() > 100);
     }
 
-    private static ImmutableArray<Diagnostic> StubDiagnostics(string code, string? enable = null)
+    private static ImmutableArray<Diagnostic> StubDiagnostics(string code)
     {
         var compilation = Compile(References(withTorchSharp: false), Stub, code);
         var codeTree = compilation.SyntaxTrees.Last();
-        return Analyze(compilation, enable).Where(d => d.Location.SourceTree == codeTree).ToImmutableArray();
+        return Analyze(compilation).Where(d => d.Location.SourceTree == codeTree).ToImmutableArray();
     }
 
     private static CSharpCompilation Compile(IEnumerable<MetadataReference> references, params string[] sources)
@@ -348,14 +347,8 @@ public sealed class ScalarLifetimeAnalyzerTests
         return compilation;
     }
 
-    private static ImmutableArray<Diagnostic> Analyze(CSharpCompilation compilation, string? enable)
+    private static ImmutableArray<Diagnostic> Analyze(CSharpCompilation compilation)
     {
-        if (enable is not null)
-        {
-            compilation = compilation.WithOptions(compilation.Options.WithSpecificDiagnosticOptions(
-                compilation.Options.SpecificDiagnosticOptions.SetItem(enable, ReportDiagnostic.Error)));
-        }
-
         var analyzers = ImmutableArray.Create<DiagnosticAnalyzer>(new ScalarLifetimeAnalyzer());
         return compilation.WithAnalyzers(analyzers).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult()
             .OrderBy(d => d.Location.SourceSpan.Start)
