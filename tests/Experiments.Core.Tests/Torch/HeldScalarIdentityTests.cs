@@ -14,6 +14,7 @@ namespace Experiments.Core.Tests.Torch;
 /// numbers become Scalars implicitly: equal bit for bit (<c>torch.equal</c>, which <c>Tensor.Equals</c> calls, or the same double), so the shipped
 /// accuracies cannot move. Each "Old" expression below is the replaced code, verbatim.
 /// </summary>
+[Collection(AloneWithTorchSharp.Name)]
 public sealed class HeldScalarIdentityTests
 {
     /// <summary>The rewrites, one by one: the same libtorch op with a Scalar of the same .NET type.</summary>

@@ -9,6 +9,7 @@ namespace Experiments.Core.Tests.Training;
 /// weights after every step, for plain SGD, momentum, Nesterov and weight decay, with a learning rate that changes
 /// between steps (as the schedules change it) and a last batch shorter than the others.
 /// </summary>
+[Collection(AloneWithTorchSharp.Name)]
 public sealed class AffineSgdTests
 {
     public static TheoryData<double, double, bool> Configurations => new()

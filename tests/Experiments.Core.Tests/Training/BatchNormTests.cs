@@ -12,6 +12,7 @@ namespace Experiments.Core.Tests.Training;
 /// training forward that survives garbage collections on another thread, which TorchSharp's does not (its
 /// <c>num_batches_tracked.add_(1)</c> makes two temporary Scalars; see Experiments.Torch.Scalars).
 /// </summary>
+[Collection(AloneWithTorchSharp.Name)]
 public sealed class BatchNormTests
 {
     public static TheoryData<string, double, double?> Configurations => new()

@@ -18,6 +18,7 @@ namespace Experiments.Core.Tests.Training;
 /// with other work, as CI's is; on an idle one the collecting thread starves the training so much that few calls
 /// happen under pressure, and such a failure may take longer than this test runs.
 /// </remarks>
+[Collection(AloneWithTorchSharp.Name)]
 public sealed class GcPressureTrainingTests(MnistFixture mnist) : IClassFixture<MnistFixture>
 {
     /// <summary>How long each kind trains under pressure (after a first run without): 5 kinds, about 20 s in all.</summary>

@@ -15,6 +15,7 @@ namespace Experiments.Core.Tests.Training;
 /// them; a state saved by one loads into the other; and their steps survive garbage collections on another thread,
 /// which TorchSharp's temporary Scalars do not (see Experiments.Torch.Scalars).
 /// </summary>
+[Collection(AloneWithTorchSharp.Name)]
 public sealed class KeptScalarOptimizerTests
 {
     private const int Steps = 25;

@@ -9,6 +9,7 @@ namespace Experiments.Core.Tests.Training;
 /// framework's (Experiments.Models.BatchNorm1d/2d, Experiments.Training.Optimizers): the same weights, statistics and
 /// outputs, bit for bit, so the shipped accuracies (cnn's 99.14%, ...) do not move.
 /// </summary>
+[Collection(AloneWithTorchSharp.Name)]
 public sealed class KeptScalarTrainingTests
 {
     [Theory]
