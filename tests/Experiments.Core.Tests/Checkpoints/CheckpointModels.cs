@@ -117,24 +117,27 @@ internal static class CheckpointModels
         }
     }
 
-    /// <summary>The shipped <c>cnn</c>: LeNet-5 with batch norm.</summary>
+    /// <summary>
+    /// The shipped <c>cnn</c>: LeNet-5 with batch norm (the framework's, as generated code has; TorchSharp's with
+    /// <paramref name="torchSharpsBatchNorm"/>, the reference the framework's must equal bit for bit).
+    /// </summary>
     public sealed class CnnModel : nn.Module<Tensor, Tensor>
     {
         private readonly Conv2d conv1;
-        private readonly BatchNorm2d bn1;
+        private readonly nn.Module<Tensor, Tensor> bn1;
         private readonly Conv2d conv2;
-        private readonly BatchNorm2d bn2;
+        private readonly nn.Module<Tensor, Tensor> bn2;
         private readonly Linear fc1;
         private readonly Linear fc2;
         private readonly Linear fc3;
 
-        public CnnModel()
+        public CnnModel(bool torchSharpsBatchNorm = false)
             : base(nameof(CnnModel))
         {
             conv1 = nn.Conv2d(1, 6, 5, padding: 2);
-            bn1 = new BatchNorm2d(6);
+            bn1 = torchSharpsBatchNorm ? nn.BatchNorm2d(6) : new BatchNorm2d(6);
             conv2 = nn.Conv2d(6, 16, 5);
-            bn2 = new BatchNorm2d(16);
+            bn2 = torchSharpsBatchNorm ? nn.BatchNorm2d(16) : new BatchNorm2d(16);
             fc1 = nn.Linear(400, 120);
             fc2 = nn.Linear(120, 84);
             fc3 = nn.Linear(84, 10);

@@ -1,3 +1,4 @@
+using Experiments.Core.Tests.Checkpoints;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ public sealed class KeptScalarTrainingTests
         lock (Experiments.Training.Trainer.SeedLock)
         {
             random.manual_seed(4);
-            model = kind == "cnn" ? new LeNet(torchSharps) : new Mlp(torchSharps);
+            model = kind == "cnn" ? new CheckpointModels.CnnModel(torchSharps) : new Mlp(torchSharps);
         }
 
         using (model)
@@ -71,41 +72,6 @@ public sealed class KeptScalarTrainingTests
             using var noGrad = no_grad();
             var output = model.call(rand([8, 784], generator: generator)).DetachFromDisposeScope();
             return (model.state_dict().ToDictionary(e => e.Key, e => e.Value.detach().clone().DetachFromDisposeScope()), output);
-        }
-    }
-
-    /// <summary>The shipped cnn's layers, with either batch norm.</summary>
-    private sealed class LeNet : nn.Module<Tensor, Tensor>
-    {
-        private readonly Conv2d conv1;
-        private readonly nn.Module<Tensor, Tensor> bn1;
-        private readonly Conv2d conv2;
-        private readonly nn.Module<Tensor, Tensor> bn2;
-        private readonly Linear fc1;
-        private readonly Linear fc2;
-        private readonly Linear fc3;
-
-        public LeNet(bool torchSharps)
-            : base(nameof(LeNet))
-        {
-            conv1 = nn.Conv2d(1, 6, 5, padding: 2);
-            bn1 = torchSharps ? nn.BatchNorm2d(6) : new Experiments.Models.BatchNorm2d(6);
-            conv2 = nn.Conv2d(6, 16, 5);
-            bn2 = torchSharps ? nn.BatchNorm2d(16) : new Experiments.Models.BatchNorm2d(16);
-            fc1 = nn.Linear(400, 120);
-            fc2 = nn.Linear(120, 84);
-            fc3 = nn.Linear(84, 10);
-            RegisterComponents();
-        }
-
-        public override Tensor forward(Tensor input)
-        {
-            var x = input.reshape(-1, 1, 28, 28);
-            x = nn.functional.max_pool2d(nn.functional.relu(bn1.forward(conv1.forward(x))), 2, stride: 2);
-            x = nn.functional.max_pool2d(nn.functional.relu(bn2.forward(conv2.forward(x))), 2, stride: 2);
-            x = nn.functional.relu(fc1.forward(x.flatten(1)));
-            x = nn.functional.relu(fc2.forward(x));
-            return fc3.forward(x);
         }
     }
 
