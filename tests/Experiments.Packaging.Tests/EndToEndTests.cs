@@ -1,0 +1,81 @@
+using System.Text.RegularExpressions;
+using Xunit.Abstractions;
+
+namespace Experiments.Packaging.Tests;
+
+/// <summary>
+/// What a user does with the packages (issue 13): in the project `dotnet new experiments` made outside the repository,
+/// with only the packed folder and nuget.org to restore from, build (the generator runs from its package), run
+/// <c>all</c> on the shipped MNIST, run it again without data, add an experiment, break one, and run the generated
+/// tests. One test: each step needs the one before. Prints the time of every step.
+/// </summary>
+[Collection(PackagesCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class EndToEndTests(PackagesFixture packages, ITestOutputHelper output)
+{
+    private const int UsageError = 2;
+
+    private static readonly TimeSpan Build = TimeSpan.FromMinutes(6);
+
+    [Fact]
+    public void ANewProjectRestoresBuildsTrainsGrowsFailsAtTheBadLineAndPassesItsTests()
+    {
+        var project = packages.Project;
+        try
+        {
+            // Restore and build: the packages come from the packed folder, the generator and the libstdc++ step too.
+            var built = Step("build", "build", project, Build);
+            Assert.DoesNotContain(": warning ", built, StringComparison.Ordinal);
+
+            // Train and evaluate the seed recipe on the shipped MNIST; the table names it with its accuracy.
+            var mnistRoot = Path.Combine(PackagesFixture.RepositoryRoot, "data");
+            var results = Path.Combine(packages.Root, "results");
+            var run = Step("run all", $"run --no-build -- all --data-root \"{mnistRoot}\" --results \"{results}\"", project, TimeSpan.FromMinutes(5));
+            Assert.Contains("seed-recipe", run, StringComparison.Ordinal);
+            Assert.Matches(@"\d+(\.\d+)?\s?%", run);
+            Assert.True(Directory.Exists(results) && Directory.EnumerateFiles(results, "latest.*").Any(), $"no latest.* in {results}:\n{run}");
+
+            // A first run without data and without --download says what to do, and exits with the usage code.
+            var empty = Directory.CreateDirectory(Path.Combine(packages.Root, "empty-data")).FullName;
+            var (offlineExit, offline) = packages.Timed("run all without data", $"run --no-build -- all --data-root \"{empty}\" --results \"{results}\"", project, TimeSpan.FromMinutes(2));
+            output.WriteLine(offline);
+            Assert.Equal(UsageError, offlineExit);
+            Assert.Contains("--download", offline, StringComparison.Ordinal);
+            Assert.Contains("--data-root", offline, StringComparison.Ordinal);
+
+            // Another YAML file is another experiment, with no project edit.
+            var seed = File.ReadAllText(Path.Combine(project, "experiments", "seed-recipe.yaml"));
+            File.WriteAllText(Path.Combine(project, "experiments", "second-try.yaml"), seed.Replace("epochs: 5", "epochs: 1", StringComparison.Ordinal));
+            Step("build with a second experiment", "build", project, Build);
+            var list = Step("list", "run --no-build -- list", project, TimeSpan.FromMinutes(1));
+            Assert.Contains("second-try", list, StringComparison.Ordinal);
+            Assert.Contains("seed-recipe", list, StringComparison.Ordinal);
+
+            // A bad value is a build error at its file, line and column.
+            var broken = Path.Combine(project, "experiments", "broken.yaml");
+            File.WriteAllText(broken, seed.Replace("learningRate: 0.001", "learningRate: fast", StringComparison.Ordinal));
+            var (brokenExit, brokenBuild) = packages.Timed("build with a broken experiment", "build", project, Build);
+            Assert.NotEqual(0, brokenExit);
+            Assert.Matches(Regex.Escape(broken) + @"\(\d+,\d+\): error EXP\d{4}: ", brokenBuild);
+            File.Delete(broken);
+
+            // The generated test project passes.
+            var tests = Step("dotnet test (generated tests)", "test", Path.Combine(project, "MyLab.Tests"), Build);
+            Assert.Matches(@"Passed!|total: \d+, failed: 0|Failed:\s+0", tests);
+        }
+        finally
+        {
+            foreach (var line in packages.Log)
+            {
+                output.WriteLine(line);
+            }
+        }
+    }
+
+    private string Step(string name, string arguments, string directory, TimeSpan timeout)
+    {
+        var text = packages.Step(name, arguments, directory, timeout);
+        output.WriteLine($"--- {name}\n{text}");
+        return text;
+    }
+}
