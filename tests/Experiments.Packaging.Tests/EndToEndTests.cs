@@ -44,13 +44,21 @@ public sealed class EndToEndTests(PackagesFixture packages, ITestOutputHelper ou
             Assert.Contains("--download", offline, StringComparison.Ordinal);
             Assert.Contains("--data-root", offline, StringComparison.Ordinal);
 
-            // Another YAML file is another experiment, with no project edit.
+            // Another YAML file is another experiment, with no project edit; so is one that names a module of the project.
             var seed = File.ReadAllText(Path.Combine(project, "experiments", "seed-recipe.yaml"));
             File.WriteAllText(Path.Combine(project, "experiments", "second-try.yaml"), seed.Replace("epochs: 5", "epochs: 1", StringComparison.Ordinal));
-            Step("build with a second experiment", "build", project, Build);
+            Directory.CreateDirectory(Path.Combine(project, "Models"));
+            File.WriteAllText(Path.Combine(project, "Models", "TinyNet.cs"), TinyNet);
+            File.WriteAllText(Path.Combine(project, "experiments", "tiny-net.yaml"), TinyNetExperiment);
+            var rebuilt = Step("build with two more experiments", "build", project, Build);
+            Assert.DoesNotContain(": warning ", rebuilt, StringComparison.Ordinal);
             var list = Step("list", "run --no-build -- list", project, TimeSpan.FromMinutes(1));
             Assert.Contains("second-try", list, StringComparison.Ordinal);
+            Assert.Contains("tiny-net", list, StringComparison.Ordinal);
             Assert.Contains("seed-recipe", list, StringComparison.Ordinal);
+            var tiny = Step("run tiny-net", $"run --no-build -- run tiny-net --data-root \"{mnistRoot}\" --results \"{results}\"", project, TimeSpan.FromMinutes(3));
+            Assert.Contains("tiny-net", tiny, StringComparison.Ordinal);
+            Assert.Contains("completed", tiny, StringComparison.Ordinal);
 
             // A bad value is a build error at its file, line and column.
             var broken = Path.Combine(project, "experiments", "broken.yaml");
@@ -72,6 +80,53 @@ public sealed class EndToEndTests(PackagesFixture packages, ITestOutputHelper ou
             }
         }
     }
+
+    /// <summary>A user's own module (the models issue): one hidden layer, found by the generator in the project.</summary>
+    private const string TinyNet = """
+        using TorchSharp.Modules;
+        using static TorchSharp.torch;
+
+        namespace MyLab.Models;
+
+        public sealed class TinyNet : nn.Module<Tensor, Tensor>
+        {
+            private readonly Linear fc1;
+            private readonly ReLU relu;
+            private readonly Linear fc2;
+
+            public TinyNet(int hidden = 32, int numClasses = 10)
+                : base(nameof(TinyNet))
+            {
+                fc1 = nn.Linear(784, hidden);
+                relu = nn.ReLU();
+                fc2 = nn.Linear(hidden, numClasses);
+                RegisterComponents();
+            }
+
+            public override Tensor forward(Tensor input)
+            {
+                using var hidden = fc1.forward(input);
+                using var activated = relu.forward(hidden);
+                return fc2.forward(activated);
+            }
+        }
+        """;
+
+    private const string TinyNetExperiment = """
+        description: TinyNet (Models/TinyNet.cs), one hidden layer of 32 units, Adam
+        dataset: mnist
+        inputSize: 784
+        numClasses: 10
+        model:
+          class: TinyNet
+          args:
+            hidden: 32
+        epochs: 1
+        batchSize: 100
+        learningRate: 0.001
+        optimizer: adam
+        seed: 0
+        """;
 
     private string Step(string name, string arguments, string directory, TimeSpan timeout)
     {
