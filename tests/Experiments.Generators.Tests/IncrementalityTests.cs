@@ -29,6 +29,10 @@ public sealed class IncrementalityTests
         ExperimentGenerator.TrackingNames.BuiltFile,
         ExperimentGenerator.TrackingNames.DatasetBuiltFile,
         ExperimentGenerator.TrackingNames.Catalog,
+        ExperimentGenerator.TrackingNames.Namespace,
+        ExperimentGenerator.TrackingNames.Project,
+        ExperimentGenerator.TrackingNames.RuntimeReference,
+        ExperimentGenerator.TrackingNames.Target,
     ];
 
     private readonly InMemoryAdditionalText alpha = GeneratorHarness.File("alpha.yaml", GeneratorHarness.ValidYaml);

@@ -223,7 +223,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor InvalidNamespace = Error(
         "EXP0045",
         "The namespace for generated code is not a C# namespace",
-        "{0} is {1}, which cannot be the namespace of the generated code: {2}; set ExperimentsNamespace in the project file to a C# namespace such as MyLab.Experiments");
+        "{0} is '{1}', which cannot be the namespace of the generated code: {2}; set ExperimentsNamespace in the project file to a C# namespace such as MyLab.Experiments");
 
     public static readonly DiagnosticDescriptor RuntimeVersionMismatch = Error(
         "EXP0046",

@@ -1,6 +1,5 @@
 using System;
 using Experiments.Generators.Diagnostics;
-using Experiments.Generators.Emitting;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
@@ -41,7 +40,7 @@ internal sealed record GeneratedNamespace(string? Name, DiagnosticInfo? Diagnost
 
         var file = ProjectSettings.Value(options, ProjectFileProperty) ?? string.Empty;
         var location = new SourceLocation(file, default, default);
-        return new(null, DiagnosticInfo.Create(DiagnosticDescriptors.InvalidNamespace, location, property, ExperimentEmitter.Literal(value), problem));
+        return new(null, DiagnosticInfo.Create(DiagnosticDescriptors.InvalidNamespace, location, property, value, problem));
     }
 
     /// <summary>What makes <paramref name="name"/> not a C# namespace name, or null when it is one.</summary>
