@@ -1,64 +1,66 @@
-using System.Globalization;
 using Experiments.Reporting;
-using Experiments.Results;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
-/// What <c>all</c> and <c>run</c> leave in the results folder besides the run history: latest.json and latest.md,
-/// and the run's pictures in RESULTS/RUN/ (a cached result's own pictures copied from the run that trained it).
+/// The run's pictures in its folder, <c>RESULTS/RUN/*.png</c> (<see cref="RunPlots"/>): learning curves, accuracies,
+/// confusion matrices, first-layer weights; a cached result's own pictures copied from the run that trained it. Not
+/// for an interrupted run (a stop should be quick), nor for one not recorded (it has no folder).
 /// </summary>
-internal sealed class RunOutputs(IAnsiConsole console, string resultsDirectory)
+public sealed class PicturesExporter : IRunExporter
 {
-    /// <summary>Writes latest.json and latest.md; a failure is reported and returns false.</summary>
-    public bool WriteResultFiles(IReadOnlyList<ExperimentResult> results)
-    {
-        try
-        {
-            var paths = ResultFiles.WriteLatest(resultsDirectory, results);
-            console.MarkupLineInterpolated(TerminalText.Format, $"Results written to [blue]{string.Join(" and ", paths)}[/]");
-            return true;
-        }
-        catch (IOException exception)
-        {
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not write the result files:[/] {exception.Message}");
-            return false;
-        }
-    }
+    /// <inheritdoc/>
+    public string Name => "pictures";
 
-    /// <summary>Draws the run's pictures into results/RUN/; a failure is reported (the results are kept either way).</summary>
-    public bool WritePictures(long runId, IReadOnlyList<ExperimentResult> results)
+    /// <inheritdoc/>
+    public IReadOnlyList<string> Export(RunSummary summary, RunExportContext context)
     {
-        var directory = Path.Combine(resultsDirectory, runId.ToString(CultureInfo.InvariantCulture));
+        ArgumentNullException.ThrowIfNull(summary);
+        ArgumentNullException.ThrowIfNull(context);
+        if (summary.Status == History.RunStatus.Interrupted || summary.Results.Count == 0)
+        {
+            return [];
+        }
+
+        if (context.RunDirectory is not { } directory)
+        {
+            context.Console.MarkupLine("[grey]No pictures: the run is not recorded (no run history exporter), so it has no folder.[/]");
+            return [];
+        }
+
+        IReadOnlyList<RunPicture> pictures;
         try
         {
-            var pictures = RunPlots.Write(directory, results, DrawnBefore);
-            console.MarkupLineInterpolated(TerminalText.Format, $"{pictures.Count} pictures written to [blue]{directory}[/] (an HTML report: [blue]dotnet run --project runner -- report --run {runId}[/])");
-            return true;
+            pictures = RunPlots.Write(directory, summary.Results, (result, path) => RunPictures.DrawnBefore(context.ResultsDirectory, result, path));
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            // Drawing is the last, optional step: whatever went wrong there, the results are already safe.
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]Could not draw the pictures into '{directory}':[/] {exception.Message}");
-            return false;
+            // Drawing is an optional step: whatever went wrong there, the results are already safe.
+            throw new IOException($"Could not draw the pictures into '{directory}': {exception.Message}", exception);
         }
-    }
 
+        context.Console.MarkupLineInterpolated(TerminalText.Format, $"{pictures.Count} pictures written to [blue]{directory}[/]");
+        return [.. pictures.Select(p => Path.Combine(directory, p.RelativePath))];
+    }
+}
+
+/// <summary>Pictures a run already has on disk, which need not be drawn again.</summary>
+internal static class RunPictures
+{
     /// <summary>
     /// A cached result's own picture as the run that trained it saved it (the same result draws the same picture),
     /// or null (not cached, or the file is gone or unreadable: it is drawn again).
     /// </summary>
-    private byte[]? DrawnBefore(ExperimentResult result, string relativePath)
-    {
-        if (result.CachedFromRun is not { } run)
-        {
-            return null;
-        }
+    public static byte[]? DrawnBefore(string resultsDirectory, ExperimentResult result, string relativePath) =>
+        result.CachedFromRun is { } run ? Read(Path.Combine(resultsDirectory, HistoryTables.Id(run)), relativePath) : null;
 
+    /// <summary>The PNG file <paramref name="relativePath"/> of <paramref name="runDirectory"/>, or null when it is missing or not a PNG.</summary>
+    public static byte[]? Read(string runDirectory, string relativePath)
+    {
         try
         {
-            var path = Path.Combine(resultsDirectory, run.ToString(CultureInfo.InvariantCulture), relativePath);
+            var path = Path.Combine(runDirectory, relativePath);
             var bytes = File.Exists(path) ? File.ReadAllBytes(path) : null;
             return bytes is { Length: > 24 } && HtmlReport.IsPng(bytes) ? bytes : null;
         }
