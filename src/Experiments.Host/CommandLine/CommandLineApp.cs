@@ -224,7 +224,7 @@ internal static class CommandLineApp
             return DatasetsCommand.Execute(Options(parse), requested, cancellationToken);
         });
 
-        var root = new RootCommand("Typed ML experiments from YAML files: train, evaluate and compare them.")
+        var root = new RootCommand($"Typed ML experiments from YAML files: train, evaluate and compare them. '{host.ApplicationName} all' trains every experiment; '{host.ApplicationName} COMMAND --help' shows a command's options.")
         {
             all, run, list, datasets,
         };
