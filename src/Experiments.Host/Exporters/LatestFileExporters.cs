@@ -1,7 +1,7 @@
 using System.Text;
 using Experiments.Reporting;
-using Spectre.Console;
 using Experiments.Results;
+using Spectre.Console;
 
 namespace Experiments.Hosting;
 
