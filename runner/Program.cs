@@ -1,4 +1,4 @@
+using Experiments.Generated;
 using Experiments.Hosting;
-using Experiments.Runner;
 
-return ExperimentHost.Run(args, RunnerCatalog.Instance);
+return ExperimentHost.Run(args, ExperimentCatalog.Instance);

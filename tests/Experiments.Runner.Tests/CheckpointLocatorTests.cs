@@ -43,7 +43,7 @@ public sealed class CheckpointLocatorTests : IClassFixture<CheckpointLocatorTest
     private LocatedCheckpoint Locate(string reference)
     {
         using var store = ResultStore.OpenExisting(history.Results.Path);
-        return CheckpointLocator.Locate(store, history.Results.Path, reference, RunnerCatalog.Instance.Project.ApplicationName);
+        return CheckpointLocator.Locate(store, history.Results.Path, reference, Experiments.Generated.ExperimentCatalog.Project.ApplicationName);
     }
 
     private string Error(string reference) => Assert.Throws<UsageException>(() => Locate(reference)).Message;

@@ -28,7 +28,7 @@ public sealed class FoldersTests
     [Fact]
     public void The_data_and_results_defaults_are_the_same_repositorys()
     {
-        var host = HostSettings.Resolve(RunnerCatalog.Instance, new ExperimentHostOptions { Console = new Spectre.Console.Testing.TestConsole() });
+        var host = HostSettings.Resolve(Experiments.Generated.ExperimentCatalog.Instance, new ExperimentHostOptions { Console = new Spectre.Console.Testing.TestConsole() });
         Assert.Equal(Path.TrimEndingDirectorySeparator(Path.GetFullPath(RepositoryPaths.Data)), host.DataRoot(null));
         Assert.Equal(Path.Combine(Path.GetFullPath(RepositoryPaths.Root), "results"), host.Results(null));
     }

@@ -124,7 +124,7 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
 
         // The checkpoint's own files are untouched, so it still verifies.
         using var store = ResultStore.OpenExisting(fixture.Results);
-        var located = CheckpointLocator.Locate(store, fixture.Results, "seed-recipe", RunnerCatalog.Instance.Project.ApplicationName);
+        var located = CheckpointLocator.Locate(store, fixture.Results, "seed-recipe", Experiments.Generated.ExperimentCatalog.Project.ApplicationName);
         Assert.Equal("run:1/seed-recipe", located.Reference);
     }
 

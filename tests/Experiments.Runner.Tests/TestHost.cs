@@ -23,5 +23,5 @@ internal static class TestHost
 
     /// <summary>A catalog of <paramref name="experiments"/> with the repository's datasets and project (as the runner's).</summary>
     public static IExperimentCatalog Catalog(IReadOnlyList<IExperiment> experiments) =>
-        ExperimentCatalogs.Create(experiments, DatasetCatalog.All, RunnerCatalog.Instance.Project);
+        ExperimentCatalogs.Create(experiments, DatasetCatalog.All, Experiments.Generated.ExperimentCatalog.Project);
 }
