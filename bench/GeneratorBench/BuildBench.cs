@@ -134,7 +134,7 @@ internal sealed partial class BuildBench(string repositoryRoot, int repeat) : ID
 
             public static class Count
             {
-                public static int Experiments => global::Experiments.Generated.ExperimentCatalog.All.Count;
+                public static int Experiments => global::BenchExperiments.ExperimentCatalog.All.Count;
             }
 
             """);

@@ -47,8 +47,19 @@ internal static class InProcessBench
 
     private static readonly CSharpParseOptions ParseOptions = CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.Latest);
 
+    /// <summary>
+    /// The core library, and an empty Experiments.Core of the generator's version: the generator checks the reference
+    /// (EXP0046) and generates nothing without it; the bench times the generator, not the compile of its output.
+    /// </summary>
     private static readonly ImmutableArray<MetadataReference> References =
-        [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)];
+    [
+        MetadataReference.CreateFromFile(typeof(object).Assembly.Location),
+        CSharpCompilation.Create(
+            "Experiments.Core",
+            [CSharpSyntaxTree.ParseText($"[assembly: System.Reflection.AssemblyVersion(\"{typeof(ExperimentGenerator).Assembly.GetName().Version}\")]", ParseOptions)],
+            [MetadataReference.CreateFromFile(typeof(object).Assembly.Location)],
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)).ToMetadataReference(),
+    ];
 
     public static ImmutableArray<AdditionalText> Texts(IEnumerable<ExperimentFile> files) =>
         files.Select(Text).ToImmutableArray();

@@ -4,6 +4,7 @@ using Experiments.Generators.Emitting;
 using Experiments.Generators.Model;
 using Experiments.Generators.Modules;
 using Experiments.Generators.Parsing;
+using Experiments.Generators.Project;
 using Microsoft.CodeAnalysis;
 
 namespace Experiments.Generators;
@@ -34,6 +35,10 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
         public const string BuiltFile = nameof(BuiltFile);
         public const string DatasetBuiltFile = nameof(DatasetBuiltFile);
         public const string Catalog = nameof(Catalog);
+        public const string Namespace = nameof(Namespace);
+        public const string Project = nameof(Project);
+        public const string RuntimeReference = nameof(RuntimeReference);
+        public const string Target = nameof(Target);
     }
 
     public void Initialize(IncrementalGeneratorInitializationContext context)
@@ -42,9 +47,52 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .Select(static (provider, _) => GeneratorSettings.From(provider.GlobalOptions))
             .WithTrackingName(TrackingNames.Settings);
 
+        // Where the code goes and whether it can call the runtime it references: a namespace C# cannot take, or an
+        // Experiments.Core of another version (or none), is one diagnostic, and then no YAML file is read and nothing
+        // is generated (no compiler errors inside generated code). The target is the namespace, or null then.
+        var generatedNamespace = context.AnalyzerConfigOptionsProvider
+            .Select(static (provider, _) => GeneratedNamespace.From(provider.GlobalOptions))
+            .WithTrackingName(TrackingNames.Namespace);
+        var runtime = context.CompilationProvider
+            .Select(static (compilation, _) => RuntimeReference.From(compilation))
+            .WithTrackingName(TrackingNames.RuntimeReference);
+        var target = generatedNamespace
+            .Combine(runtime)
+            .Select(static (pair, _) => pair.Right.Matches ? pair.Left.Name : null)
+            .WithTrackingName(TrackingNames.Target);
+        var firstExperimentFile = context.AdditionalTextsProvider
+            .Where(static file => GeneratorSettings.IsYaml(file.Path))
+            .Combine(settings)
+            .Where(static pair => pair.Right.Includes(pair.Left.Path))
+            .Select(static (pair, _) => pair.Left.Path)
+            .Collect()
+            .Select(static (paths, _) => paths.OrderBy(p => p, System.StringComparer.Ordinal).FirstOrDefault());
+        context.RegisterSourceOutput(generatedNamespace.Combine(runtime).Combine(firstExperimentFile), static (output, pair) =>
+        {
+            if (pair.Left.Left.Diagnostic is { } invalidNamespace)
+            {
+                output.ReportDiagnostic(invalidNamespace.ToDiagnostic());
+            }
+
+            if (pair.Left.Right.Diagnostic(pair.Right) is { } mismatch)
+            {
+                output.ReportDiagnostic(mismatch.ToDiagnostic());
+            }
+        });
+        var additionalTexts = context.AdditionalTextsProvider
+            .Combine(target)
+            .Where(static pair => pair.Right is not null)
+            .Select(static (pair, _) => pair.Left);
+
+        // What the catalog tells the host of the project, apart from the settings the files are read with: a
+        // changed application name or data root re-emits the catalog only.
+        var project = context.AnalyzerConfigOptionsProvider
+            .Select(static (provider, _) => ProjectSettings.From(provider.GlobalOptions))
+            .WithTrackingName(TrackingNames.Project);
+
         // Each dataset file on its own (an experiment edit reparses none), then all of them: the catalog of
         // descriptions, and what experiments are resolved against (a dataset edit re-resolves the experiments).
-        var datasetTexts = context.AdditionalTextsProvider
+        var datasetTexts = additionalTexts
             .Where(static file => GeneratorSettings.IsYaml(file.Path))
             .Combine(settings)
             .Where(static pair => pair.Right.IsDataset(pair.Left.Path));
@@ -61,13 +109,16 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .Collect()
             .Select(static (files, _) => DatasetSet.Create(files))
             .WithTrackingName(TrackingNames.Datasets);
-        context.RegisterSourceOutput(datasets, static (output, set) =>
+        context.RegisterSourceOutput(datasets.Combine(target), static (output, pair) =>
         {
-            Report(output, set.Diagnostics);
-            Guarded(output, () => output.AddSource(DatasetEmitter.HintName, DatasetEmitter.EmitCatalog(set)));
+            Report(output, pair.Left.Diagnostics);
+            if (pair.Right is { } ns)
+            {
+                Guarded(output, () => output.AddSource(DatasetEmitter.HintName, DatasetEmitter.EmitCatalog(pair.Left, ns)));
+            }
         });
 
-        var parsed = context.AdditionalTextsProvider
+        var parsed = additionalTexts
             .Where(static file => GeneratorSettings.IsYaml(file.Path))
             .Combine(settings)
             .Where(static pair => pair.Right.Includes(pair.Left.Path))
@@ -112,8 +163,8 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.FileExperiments)
             .SelectMany(static (specs, _) => specs)
             .WithTrackingName(TrackingNames.Experiments);
-        context.RegisterSourceOutput(experiments, static (output, spec) =>
-            Guarded(output, () => output.AddSource(ExperimentEmitter.ExperimentHintName(spec), ExperimentEmitter.EmitExperiment(spec))));
+        context.RegisterSourceOutput(experiments.Combine(target), static (output, pair) =>
+            Emit(output, pair.Right, ns => output.AddSource(ExperimentEmitter.ExperimentHintName(pair.Left), ExperimentEmitter.EmitExperiment(pair.Left, ns))));
 
         // One class per distinct model of a file: the members of a sweep that differ only in training keys share it.
         var models = parsed
@@ -122,19 +173,19 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .WithTrackingName(TrackingNames.FileModels)
             .SelectMany(static (models, _) => models)
             .WithTrackingName(TrackingNames.Models);
-        context.RegisterSourceOutput(models, static (output, model) =>
-            Guarded(output, () => output.AddSource(ExperimentEmitter.ModelHintName(model), ExperimentEmitter.EmitModel(model))));
+        context.RegisterSourceOutput(models.Combine(target), static (output, pair) =>
+            Emit(output, pair.Right, ns => output.AddSource(ExperimentEmitter.ModelHintName(pair.Left), ExperimentEmitter.EmitModel(pair.Left, ns))));
 
         // What the members of a sweep share, emitted once per sweep.
         var sweeps = parsed
             .Combine(experimentSet)
             .Select(static (pair, _) => pair.Right.SweepOf(pair.Left.FilePath))
             .WithTrackingName(TrackingNames.Sweep);
-        context.RegisterSourceOutput(sweeps, static (output, sweep) =>
+        context.RegisterSourceOutput(sweeps.Combine(target), static (output, pair) =>
         {
-            if (sweep is not null)
+            if (pair.Left is { } sweep)
             {
-                Guarded(output, () => output.AddSource(SweepEmitter.HintName(sweep), SweepEmitter.EmitSweep(sweep)));
+                Emit(output, pair.Right, ns => output.AddSource(SweepEmitter.HintName(sweep), SweepEmitter.EmitSweep(sweep, ns)));
             }
         });
 
@@ -158,8 +209,17 @@ public sealed class ExperimentGenerator : IIncrementalGenerator
             .Combine(settings)
             .Select(static (pair, _) => CatalogSpec.Create(pair.Left.Left.Left, pair.Left.Left.Right, pair.Left.Right, pair.Right))
             .WithTrackingName(TrackingNames.Catalog);
-        context.RegisterSourceOutput(catalog, static (output, spec) =>
-            Guarded(output, () => output.AddSource(ExperimentEmitter.CatalogHintName, ExperimentEmitter.EmitCatalog(spec))));
+        context.RegisterSourceOutput(catalog.Combine(project).Combine(target), static (output, pair) =>
+            Emit(output, pair.Right, ns => output.AddSource(ExperimentEmitter.CatalogHintName, ExperimentEmitter.EmitCatalog(pair.Left.Left, pair.Left.Right, ns))));
+    }
+
+    /// <summary>Runs an emitter into the target namespace, guarded; nothing when there is no target (see the target's diagnostics).</summary>
+    private static void Emit(SourceProductionContext output, string? ns, System.Action<string> emit)
+    {
+        if (ns is not null)
+        {
+            Guarded(output, () => emit(ns));
+        }
     }
 
     /// <summary>Runs the binding; a bug in it becomes EXP0010 on the first experiment's file, instead of CS8785.</summary>

@@ -121,6 +121,60 @@ public sealed class GeneratorBuildTests
         Assert.Contains("lab -> ", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void TheProjectsPropertiesReachTheCatalogAndANamespaceCSharpCannotTakeIsAnErrorAtTheProjectFile()
+    {
+        using var temp = new TemporaryDirectory();
+        var root = TestFiles.RepositoryRoot;
+        var projectDirectory = Path.Combine(temp.Path, "lab");
+        Directory.CreateDirectory(Path.Combine(projectDirectory, "experiments"));
+        var project = Path.Combine(projectDirectory, "lab.csproj");
+        File.WriteAllText(project, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <DatasetsDirectory>{root}datasets/</DatasetsDirectory>
+                <ExperimentsDataRoot>../shared-data</ExperimentsDataRoot>
+                <CompilerGeneratedFilesOutputPath>$(BaseIntermediateOutputPath)generated</CompilerGeneratedFilesOutputPath>
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{root}src/Experiments.Core/Experiments.Core.csproj" />
+                <ProjectReference Include="{root}generators/Experiments.Generators/Experiments.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+              </ItemGroup>
+              <Import Project="{root}generators/Experiments.Generators/build/Experiments.Generators.targets" />
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(projectDirectory, "experiments", "mlp.yaml"), "inputSize: 784\nnumClasses: 10\nepochs: 1\nbatchSize: 100\nlearningRate: 0.1\n");
+        File.WriteAllText(Path.Combine(projectDirectory, "Catalogs.cs"), "namespace lab;\n\n/// <summary>The catalog as the host takes it.</summary>\npublic static class Catalogs\n{\n    /// <summary>This project's.</summary>\n    public static global::Experiments.IExperimentCatalog Mine => ExperimentCatalog.Instance;\n}\n");
+
+        // The defaults: the RootNamespace (the file name), "dotnet run --", the project's results/; the data root it
+        // sets, resolved against the project's folder.
+        var (succeeded, log) = Build(temp, project, "-p:EmitCompilerGeneratedFiles=true");
+        Assert.True(succeeded == 0, log);
+        var generated = Path.Combine(projectDirectory, "obj", "generated", "Experiments.Generators", "Experiments.Generators.ExperimentGenerator");
+        var catalog = File.ReadAllText(Path.Combine(generated, "ExperimentCatalog.g.cs"));
+        Assert.Contains("\nnamespace lab;\n", catalog, StringComparison.Ordinal);
+        Assert.Contains($"""
+                    ApplicationName = "dotnet run --",
+                    ProjectDirectory = "{projectDirectory}",
+                    DataRoot = "{Path.Combine(temp.Path, "shared-data")}/",
+                    ResultsDirectory = "{Path.Combine(projectDirectory, "results")}/",
+                    GeneratorVersion = "
+            """.Replace("\r\n", "\n", StringComparison.Ordinal), catalog, StringComparison.Ordinal);
+        var editorConfig = Directory.GetFiles(Path.Combine(projectDirectory, "obj"), "*.GeneratedMSBuildEditorConfig.editorconfig", SearchOption.AllDirectories).Single();
+        Assert.Single(File.ReadAllLines(editorConfig), l => l.StartsWith("build_property.RootNamespace =", StringComparison.Ordinal));
+
+        // A namespace C# cannot take: one error, at the project file, naming the property and its value (and no
+        // generated code, so the project's own code that names the catalog goes too).
+        File.Delete(Path.Combine(projectDirectory, "Catalogs.cs"));
+        var (failed, output) = Build(temp, project, "-p:ExperimentsNamespace=my-lab");
+        Assert.NotEqual(0, failed);
+        Assert.Contains($"{project}(1,1): error EXP0045: ExperimentsNamespace is 'my-lab', which cannot be the namespace of the generated code: the part 'my-lab' is not a C# identifier", output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"error (?!EXP0045)", output);
+    }
+
     private static (int ExitCode, string Output) Build(TemporaryDirectory temp, string project, string extra = "") =>
         TestFiles.DotNet($"build \"{project}\" -nodeReuse:false {extra}", temp.Path);
 }

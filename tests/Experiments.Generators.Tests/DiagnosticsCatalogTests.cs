@@ -26,7 +26,7 @@ public sealed partial class DiagnosticsCatalogTests
     private const string LabDatasets = "/home/me/lab/datasets/";
 
     /// <summary>Diagnostics whose cause is not the text of a file; their sections say how to reproduce them instead.</summary>
-    private static readonly string[] NotShownAsYaml = ["EXP0010", "EXP0017", "EXP0018", "EXP0019"];
+    private static readonly string[] NotShownAsYaml = ["EXP0010", "EXP0017", "EXP0018", "EXP0019", "EXP0045", "EXP0046"];
 
     /// <summary>
     /// Diagnostics that <c>dotnet build</c> reports from Experiments.Generators.targets, before the compiler runs: MSBuild
@@ -255,6 +255,22 @@ public sealed partial class DiagnosticsCatalogTests
                 var many = "inputSize: 784\nnumClasses: 10\nepochs: 5\nbatchSize: 100\nlearningRate: 0.01\n"
                     + string.Concat(Enumerable.Range(1, 25).Select(i => $"extra{i}: 1\n"));
                 return RunLab([new InMemoryAdditionalText(LabExperiments + "many.yaml", many)]).AssertGeneratorDidNotThrow().Where(d => d.Id == id).Select(BuildLine);
+
+            case "EXP0045":
+                // The page's my-lab.csproj sets no namespace: its RootNamespace is its file name.
+                var properties = new Dictionary<string, string>
+                {
+                    ["RootNamespace"] = "my-lab",
+                    ["MSBuildProjectFullPath"] = LabProject + "my-lab.csproj",
+                };
+                var driver = GeneratorHarness.CreateDriver([new InMemoryAdditionalText(LabExperiments + "mlp.yaml", "description: fine" + Rest)], LabExperiments, datasets: GeneratorHarness.ShippedDatasetsIn(LabDatasets), datasetsDirectory: LabDatasets, buildProperties: properties);
+                return GeneratorHarness.Run(driver, GeneratorHarness.CreateCompilation()).AssertGeneratorDidNotThrow().Select(BuildLine);
+
+            case "EXP0046":
+                // The page's project: a runtime of 0.2.0 beside this generator (0.1.0).
+                var files = new[] { new InMemoryAdditionalText(LabExperiments + "mlp.yaml", "description: fine" + Rest), new InMemoryAdditionalText(LabExperiments + "seed.yaml", "description: too" + Rest) };
+                var mismatched = GeneratorHarness.CreateDriver(files, LabExperiments, datasets: GeneratorHarness.ShippedDatasetsIn(LabDatasets), datasetsDirectory: LabDatasets);
+                return GeneratorHarness.Run(mismatched, GeneratorHarness.CreateCompilationWithCore(GeneratorHarness.FakeCore("0.2.0.0"))).AssertGeneratorDidNotThrow().Select(BuildLine);
 
             default:
                 return null;

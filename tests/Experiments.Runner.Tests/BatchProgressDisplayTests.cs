@@ -9,8 +9,8 @@ public sealed class BatchProgressDisplayTests
         var report = new BatchReport(Epoch: 2, TotalEpochs: 5, Batch: 200, TotalBatches: 600, Images: 20_000, EpochImages: 60_000, ElapsedSeconds: 10);
 
         Assert.Equal(2000, report.ImagesPerSecond);
-        Assert.Equal("1:50", ExperimentPlan.BatchTimeLeft(report));
-        Assert.Equal("1:01:20", ExperimentPlan.BatchTimeLeft(report with { TotalEpochs = 124 })); // 40,000 + 122 × 60,000 images: 3,680 s
-        Assert.Equal("?", ExperimentPlan.BatchTimeLeft(report with { Images = 0, ElapsedSeconds = 0 }));
+        Assert.Equal("1:50", SpectreProgressHandler.BatchTimeLeft(report));
+        Assert.Equal("1:01:20", SpectreProgressHandler.BatchTimeLeft(report with { TotalEpochs = 124 })); // 40,000 + 122 × 60,000 images: 3,680 s
+        Assert.Equal("?", SpectreProgressHandler.BatchTimeLeft(report with { Images = 0, ElapsedSeconds = 0 }));
     }
 }

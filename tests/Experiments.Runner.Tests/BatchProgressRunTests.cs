@@ -51,7 +51,7 @@ public sealed class BatchProgressRunTests
         using var results = new TemporaryDirectory();
         var console = new TestConsole().Width(250).Interactive();
 
-        var exitCode = RunnerApp.Run(["run", "slow-module", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, [new SlowExperiment()]);
+        var exitCode = TestHost.Run(["run", "slow-module", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, [new SlowExperiment()]);
 
         Assert.True(exitCode == 0, console.Output);
         Assert.Matches(@"slow-module  epoch 1/1  batch \d+/10  \d+ img/s  \d+:\d\d left", console.Output);
@@ -63,7 +63,7 @@ public sealed class BatchProgressRunTests
         using var results = new TemporaryDirectory();
         var console = new TestConsole().Width(250);
 
-        var exitCode = RunnerApp.Run(["run", "slow-module", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, [new SlowExperiment()]);
+        var exitCode = TestHost.Run(["run", "slow-module", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, [new SlowExperiment()]);
 
         Assert.True(exitCode == 0, console.Output);
         Assert.DoesNotContain("img/s", console.Output, StringComparison.Ordinal);

@@ -27,7 +27,7 @@ public sealed class CheckpointLocatorTests : IClassFixture<CheckpointLocatorTest
             foreach (var _ in new[] { 1, 2 })
             {
                 var console = new TestConsole().Width(300);
-                Assert.True(RunnerApp.Run(["all", "--data-root", RepositoryPaths.Data, "--results", Results.Path], console, catalog) == 0, console.Output);
+                Assert.True(TestHost.Run(["all", "--data-root", RepositoryPaths.Data, "--results", Results.Path], console, catalog) == 0, console.Output);
             }
 
             using var store = ResultStore.OpenExisting(Results.Path);
@@ -43,7 +43,7 @@ public sealed class CheckpointLocatorTests : IClassFixture<CheckpointLocatorTest
     private LocatedCheckpoint Locate(string reference)
     {
         using var store = ResultStore.OpenExisting(history.Results.Path);
-        return CheckpointLocator.Locate(store, history.Results.Path, reference);
+        return CheckpointLocator.Locate(store, history.Results.Path, reference, Experiments.Generated.ExperimentCatalog.Project.ApplicationName);
     }
 
     private string Error(string reference) => Assert.Throws<UsageException>(() => Locate(reference)).Message;

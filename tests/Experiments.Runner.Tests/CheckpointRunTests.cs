@@ -23,7 +23,7 @@ public sealed class CheckpointRunTests : IDisposable
     private (int ExitCode, string Output) Run(IReadOnlyList<IExperiment> catalog, params string[] args)
     {
         var console = new TestConsole().Width(400);
-        var exitCode = RunnerApp.Run([.. args, "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
+        var exitCode = TestHost.Run([.. args, "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
         return (exitCode, console.Output.ReplaceLineEndings(""));
     }
 
@@ -42,7 +42,7 @@ public sealed class CheckpointRunTests : IDisposable
 
         var (exit, output) = Run([ok, diverged, failed], "run", "ok", "blows-up", "wrong-size");
 
-        Assert.True(exit == RunnerApp.ExperimentFailed, output);
+        Assert.True(exit == ExitCodes.ExperimentFailed, output);
         var stored = ResultsOfRun(1).ToDictionary(r => r.Experiment);
         var checkpoint = stored["ok"].Result.Checkpoint!;
         Assert.Equal("1/ok", checkpoint.Directory);

@@ -13,7 +13,7 @@ public sealed class CommandLineTests
     private static (int ExitCode, string Output) Run(CancellationToken cancellationToken, params string[] args)
     {
         var console = new TestConsole().Width(200);
-        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All, cancellationToken);
+        var exitCode = TestHost.Run(args, console, ExperimentCatalog.All, cancellationToken);
         return (exitCode, console.Output);
     }
 
@@ -136,7 +136,7 @@ public sealed class CommandLineTests
     {
         using var results = new TemporaryDirectory();
         var (exitCode, output) = Run("run", "seed-recipee", "--results", results.Path);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("No experiment matches 'seed-recipee'", output, StringComparison.Ordinal);
         Assert.Contains("did you mean 'seed-recipe'", output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(results.Path, "latest.json")));
@@ -172,7 +172,7 @@ public sealed class CommandLineTests
             Directory.SetCurrentDirectory(previous);
         }
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains(expected, output, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(scratch.Path));
@@ -197,7 +197,7 @@ public sealed class CommandLineTests
         }
 
         var (exitCode, output) = Run(args);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.True(output.Length < 2_000, $"{output.Length} characters of output");
         // Once, as its first 80 characters and its length ("/tmp/" and 75 of the x's, for a path).
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(output, @"x{75,80}… \(100,00[05] characters\)"));
@@ -212,14 +212,14 @@ public sealed class CommandLineTests
         var cores = Environment.ProcessorCount;
         var tooMany = (cores + 1).ToString(CultureInfo.InvariantCulture);
         var (exitCode, output) = Run("run", "seed-recipe", "--threads", tooMany, "--results", results.Path);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"--threads must be at most the {cores} core(s) this machine has (Environment.ProcessorCount), but is {tooMany}", output, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(results.Path));
 
         // As many threads as cores pass the option's check: the name that matches nothing is what stops this one.
         var (allowedExit, allowed) = Run("run", "no-such-experiment", "--threads", cores.ToString(CultureInfo.InvariantCulture), "--results", results.Path);
-        Assert.Equal(RunnerApp.UsageError, allowedExit);
+        Assert.Equal(ExitCodes.UsageError, allowedExit);
         Assert.Contains("No experiment matches 'no-such-experiment'", allowed, StringComparison.Ordinal);
         Assert.DoesNotContain("--threads", allowed, StringComparison.Ordinal);
     }
@@ -233,7 +233,7 @@ public sealed class CommandLineTests
 
         var (exitCode, output) = Run("run", "seed-*", "--data-root", dataRoot.Path, "--results", results.Path);
 
-        Assert.Equal(RunnerApp.ExperimentFailed, exitCode);
+        Assert.Equal(ExitCodes.ExperimentFailed, exitCode);
         Assert.Contains("train-images-idx3-ubyte", output, StringComparison.Ordinal);
         Assert.Contains("--download", output, StringComparison.Ordinal);
         Assert.Contains("No dataset could be loaded, so the result files were left as they were.", output, StringComparison.Ordinal);
@@ -262,7 +262,7 @@ public sealed class CommandLineTests
 
         var (exitCode, output) = Run(["run", "seed-recipe", "--data-root", mistyped, "--results", results, .. download ? new[] { "--download" } : []]);
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"the data root '{mistyped}' given with --data-root does not exist", output, StringComparison.Ordinal);
         Assert.Equal(download, output.Contains("create it first", StringComparison.Ordinal));
         Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
@@ -281,7 +281,7 @@ public sealed class CommandLineTests
 
         var (exitCode, output) = Run("run", "seed-recipe", "--data-root", file, "--results", results);
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"the data root '{file}' given with --data-root is a file, not a folder", output, StringComparison.Ordinal);
         Assert.False(Directory.Exists(results));
     }
@@ -315,7 +315,7 @@ public sealed class CommandLineTests
 
         var (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", blocker);
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"Cannot write results into '{blocker}'", output, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
         Assert.Equal("a file where the results directory should be", File.ReadAllText(blocker));
@@ -332,7 +332,7 @@ public sealed class CommandLineTests
 
         var (exitCode, output) = Run(cancellation.Token, "run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path);
 
-        Assert.Equal(RunnerApp.Cancelled, exitCode);
+        Assert.Equal(ExitCodes.Cancelled, exitCode);
         Assert.Contains("result files were left as they were", output, StringComparison.Ordinal);
         Assert.Equal("[\"previous run\"]", File.ReadAllText(latest));
     }

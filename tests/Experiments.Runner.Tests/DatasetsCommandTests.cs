@@ -46,7 +46,7 @@ public sealed partial class DatasetsCommandTests : IDisposable
     private (int ExitCode, string Output) Run(params string[] args)
     {
         var console = new TestConsole().Width(250);
-        var exitCode = RunnerApp.Run(
+        var exitCode = TestHost.Run(
             ["datasets", .. args, "--data-root", RepositoryPaths.Data, "--results", results.Path],
             console,
             ExperimentCatalog.All,
@@ -133,7 +133,7 @@ public sealed partial class DatasetsCommandTests : IDisposable
     {
         var (exit, output) = Run("mnist", "nosuch");
 
-        Assert.Equal(RunnerApp.UsageError, exit);
+        Assert.Equal(ExitCodes.UsageError, exit);
         Assert.Contains("Unknown dataset 'nosuch'. Known datasets: mnist, synth, broken.", output.ReplaceLineEndings(""), StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(results.Path, "datasets")), "nothing is written for a mistyped name");
     }
@@ -143,7 +143,7 @@ public sealed partial class DatasetsCommandTests : IDisposable
     {
         var (exit, output) = Run();
 
-        Assert.Equal(RunnerApp.ExperimentFailed, exit);
+        Assert.Equal(ExitCodes.ExperimentFailed, exit);
         var text = Squeeze(output.ReplaceLineEndings(" "));
         Assert.Contains("│ broken │ idx │ 1x28x28 │ 10 │ - │ - │ failed to load │ files missing │", text, StringComparison.Ordinal);
         Assert.Contains("broken failed to load: ", text, StringComparison.Ordinal);
@@ -167,13 +167,13 @@ public sealed partial class DatasetsCommandTests : IDisposable
         }
 
         var console = new TestConsole().Width(250);
-        Assert.Equal(0, RunnerApp.Run(["show", "1", "clothes", "--results", results.Path], console, ExperimentCatalog.All));
+        Assert.Equal(0, TestHost.Run(["show", "1", "clothes", "--results", results.Path], console, ExperimentCatalog.All));
         var text = Squeeze(console.Output);
         Assert.Contains("│ 0 │ T-shirt/top │ 75.0 │ 1 │ - │", text, StringComparison.Ordinal);
         Assert.Contains("│ 1 │ Trouser │ 75.0 │ 1 │ - │", text, StringComparison.Ordinal);
 
         var whole = new TestConsole().Width(250);
-        Assert.Equal(0, RunnerApp.Run(["show", "1", "--results", results.Path], whole, ExperimentCatalog.All));
+        Assert.Equal(0, TestHost.Run(["show", "1", "--results", results.Path], whole, ExperimentCatalog.All));
         Assert.Contains("│ Experiment │ T-shirt/top │ Trouser │", Squeeze(whole.Output), StringComparison.Ordinal);
     }
 

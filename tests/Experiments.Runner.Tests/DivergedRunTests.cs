@@ -22,7 +22,7 @@ public sealed class DivergedRunTests
         using var results = new TemporaryDirectory();
         var console = new TestConsole().Width(220);
 
-        var exitCode = RunnerApp.Run(["all", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
+        var exitCode = TestHost.Run(["all", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
 
         Assert.True(exitCode == 0, console.Output);
         Assert.Contains("diverged: training loss", console.Output, StringComparison.Ordinal);

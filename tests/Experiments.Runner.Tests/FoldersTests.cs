@@ -6,21 +6,31 @@ namespace Experiments.Runner.Tests;
 public sealed class FoldersTests
 {
     [Theory]
-    [InlineData(null, "results", "/repo/", "/elsewhere", "/repo/results")]
-    [InlineData(null, "data", "/repo/", "/elsewhere", "/repo/data")]
-    [InlineData(null, "results", null, "/elsewhere", "/elsewhere/results")] // the checkout is gone
-    [InlineData(null, "data", null, "/elsewhere", "/elsewhere/data")]
-    [InlineData("out", "results", "/repo/", "/elsewhere", "/elsewhere/out")] // an option is relative to the current directory
-    [InlineData("../shared/data", "data", "/repo/", "/elsewhere/sub", "/elsewhere/shared/data")]
-    [InlineData("/srv/results", "results", "/repo/", "/elsewhere", "/srv/results")]
-    public void Defaults_follow_the_repository_and_options_the_current_directory(string? option, string name, string? repository, string current, string expected) =>
-        Assert.Equal(expected, Folders.Resolve(option, name, repository, current));
+    [InlineData("out", "/configured", "/repo/results/", "/elsewhere", "/elsewhere/out")] // an option is relative to the current directory
+    [InlineData(null, "configured", "/repo/results/", "/elsewhere", "/elsewhere/configured")] // then the host's option, the same way
+    [InlineData("../shared/data", null, null, "/elsewhere/sub", "/elsewhere/shared/data")]
+    [InlineData("/srv/results", null, "/repo/results/", "/elsewhere", "/srv/results")]
+    [InlineData(null, null, null, "/elsewhere", "/elsewhere/results")] // an unknown project
+    [InlineData(null, null, "/no-such-project-folder/results/", "/elsewhere", "/elsewhere/results")] // the project is gone
+    public void An_option_then_the_hosts_option_then_the_current_directory_when_the_project_is_not_there(string? option, string? configured, string? project, string current, string expected) =>
+        Assert.Equal(expected, Folders.Resolve(option, configured, project, Folders.ResultsName, current));
+
+    [Fact]
+    public void Without_options_the_projects_folder_while_the_folder_that_holds_it_exists()
+    {
+        using var project = new TemporaryDirectory();
+        var results = project.Combine("results") + "/";
+
+        // results/ need not exist yet (the first run creates it): its project does.
+        Assert.Equal(project.Combine("results"), Folders.Resolve(null, null, results, Folders.ResultsName, "/elsewhere"));
+    }
 
     [Fact]
     public void The_data_and_results_defaults_are_the_same_repositorys()
     {
-        Assert.Equal(Path.GetFullPath(RepositoryPaths.Data), Folders.DataRoot(null));
-        Assert.Equal(Path.Combine(Path.GetFullPath(RepositoryPaths.Root), "results"), Folders.Results(null));
+        var host = HostSettings.Resolve(Experiments.Generated.ExperimentCatalog.Instance, new ExperimentHostOptions { Console = new Spectre.Console.Testing.TestConsole() });
+        Assert.Equal(Path.TrimEndingDirectorySeparator(Path.GetFullPath(RepositoryPaths.Data)), host.DataRoot(null));
+        Assert.Equal(Path.Combine(Path.GetFullPath(RepositoryPaths.Root), "results"), host.Results(null));
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class HistoryCommandTests : IDisposable
     private static (int ExitCode, string Output) Run(params string[] args)
     {
         var console = new TestConsole().Width(250);
-        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All);
+        var exitCode = TestHost.Run(args, console, ExperimentCatalog.All);
         return (exitCode, console.Output);
     }
 
@@ -128,7 +128,7 @@ public sealed class HistoryCommandTests : IDisposable
         Assert.Contains("No model summary was recorded", old, StringComparison.Ordinal);
 
         var (missingExit, missing) = Run("show", "1", "cn", "--results", results.Path);
-        Assert.Equal(RunnerApp.UsageError, missingExit);
+        Assert.Equal(ExitCodes.UsageError, missingExit);
         Assert.Contains("Run 1 has no result of 'cn'", missing, StringComparison.Ordinal);
         Assert.Contains("cnn", missing, StringComparison.Ordinal);
     }
@@ -138,13 +138,13 @@ public sealed class HistoryCommandTests : IDisposable
     {
         Record([.. Enumerable.Range(0, 30).Select(i => ($"grid/seed={i}", 90.0, "aa"))]);
         var (exitCode, output) = Run("history", "grid/seed=7x", "--results", results.Path);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("did you mean 'grid/seed=7'? The closest 10 of the 30 experiments with results: grid/seed=7, grid/seed=0,", output, StringComparison.Ordinal);
         Assert.Contains(", and 20 more", output, StringComparison.Ordinal);
         Assert.DoesNotContain("grid/seed=29", output, StringComparison.Ordinal);
 
         var (longExit, longOutput) = Run("history", new string('y', 100_000), "--results", results.Path);
-        Assert.Equal(RunnerApp.UsageError, longExit);
+        Assert.Equal(ExitCodes.UsageError, longExit);
         Assert.Contains($"No results of '{new string('y', 80)}… (100,000 characters)'", longOutput, StringComparison.Ordinal);
         Assert.True(longOutput.Length < 1_000, longOutput);
     }
@@ -158,7 +158,7 @@ public sealed class HistoryCommandTests : IDisposable
     {
         Record(("seed-recipe", 82.5, "aaaa"));
         var (exitCode, output) = Run([.. args, "--results", results.Path]);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains(expected, output, StringComparison.Ordinal);
     }
 
@@ -172,7 +172,7 @@ public sealed class HistoryCommandTests : IDisposable
     public void Bad_arguments_of_the_history_commands_are_usage_errors(string expected, params string[] args)
     {
         var (exitCode, output) = Run([.. args, "--results", results.Path]);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains(expected, output, StringComparison.Ordinal);
         Assert.Empty(results.Files());
     }
@@ -186,14 +186,14 @@ public sealed class HistoryCommandTests : IDisposable
     public void Reading_commands_on_a_missing_or_corrupt_store_fail_clearly_and_change_nothing(params string[] args)
     {
         var (missingExit, missing) = Run([.. args, "--results", results.Path]);
-        Assert.Equal(RunnerApp.UsageError, missingExit);
+        Assert.Equal(ExitCodes.UsageError, missingExit);
         Assert.Contains("No run history at", missing, StringComparison.Ordinal);
         Assert.Empty(results.Files());
 
         var store = ResultStore.PathIn(results.Path);
         File.WriteAllText(store, "not a database");
         var (corruptExit, corrupt) = Run([.. args, "--results", results.Path]);
-        Assert.Equal(RunnerApp.UsageError, corruptExit);
+        Assert.Equal(ExitCodes.UsageError, corruptExit);
         Assert.Contains("is not an SQLite database", corrupt, StringComparison.Ordinal);
         Assert.Equal("not a database", File.ReadAllText(store));
         Assert.Single(results.Files());

@@ -24,7 +24,7 @@ public sealed class IncompleteHistoryTests : IDisposable
     private static (int ExitCode, string Output) Run(IReadOnlyList<IExperiment> catalog, params string[] args)
     {
         var console = new TestConsole().Width(250);
-        var exitCode = RunnerApp.Run(args, console, catalog);
+        var exitCode = TestHost.Run(args, console, catalog);
         return (exitCode, console.Output);
     }
 
@@ -105,7 +105,7 @@ public sealed class IncompleteHistoryTests : IDisposable
         IExperiment[] catalog = [new LinearTestExperiment("first", OneEpoch), new LinearTestExperiment("second", OneEpoch), new LinearTestExperiment("third", OneEpoch)];
         var (exitCode, output) = Run(catalog, "all", "--data-root", RepositoryPaths.Data, "--results", results.Path);
 
-        Assert.True(exitCode == RunnerApp.ExperimentFailed, output);
+        Assert.True(exitCode == ExitCodes.ExperimentFailed, output);
         Assert.Contains("Could not record in the run history", output, StringComparison.Ordinal);
         Assert.Contains("2 of 3 results could not be recorded", output, StringComparison.Ordinal);
         Assert.Contains("so run 1 is not completed", output, StringComparison.Ordinal);

@@ -33,7 +33,7 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
     private (int ExitCode, string Output) Run(params string[] args)
     {
         var console = new TestConsole().Width(400);
-        var exitCode = RunnerApp.Run([.. args, "--results", fixture.Results], console, fixture.Catalog);
+        var exitCode = TestHost.Run([.. args, "--results", fixture.Results], console, fixture.Catalog);
         return (exitCode, console.Output);
     }
 
@@ -124,7 +124,7 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
 
         // The checkpoint's own files are untouched, so it still verifies.
         using var store = ResultStore.OpenExisting(fixture.Results);
-        var located = CheckpointLocator.Locate(store, fixture.Results, "seed-recipe");
+        var located = CheckpointLocator.Locate(store, fixture.Results, "seed-recipe", Experiments.Generated.ExperimentCatalog.Project.ApplicationName);
         Assert.Equal("run:1/seed-recipe", located.Reference);
     }
 
@@ -145,7 +145,7 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
     {
         var file = output.Combine("user.onnx");
         var (exitCode, text) = Run("export-model", TrainedModelsFixture.UserModule, "--format", "onnx", "--output", file);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("its model is the user module TinyNet", text, StringComparison.Ordinal);
         Assert.Contains("needs an architecture declared in the YAML file", text, StringComparison.Ordinal);
         Assert.False(File.Exists(file));
@@ -155,12 +155,12 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
     public void An_unknown_format_is_a_usage_error()
     {
         var (exitCode, text) = Run("export-model", "seed-recipe", "--format", "tflite");
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("'tflite'", text, StringComparison.Ordinal);
         Assert.Contains("'onnx'", text, StringComparison.Ordinal);
 
         (exitCode, text) = Run("export-model", "seed-recipe");
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("--format", text, StringComparison.Ordinal);
     }
 
@@ -173,7 +173,7 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
 
         var (exitCode, text) = Run("export-model", "seed-recipe", "--format", "onnx", "--output", "-");
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("--output - would mean standard output, but export-model writes the binary ONNX model to a file only", text, StringComparison.Ordinal);
         Assert.False(File.Exists(dash));
     }
@@ -182,11 +182,11 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
     public void An_unknown_experiment_or_run_is_named()
     {
         var (exitCode, text) = Run("export-model", "no-such-model", "--format", "onnx");
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("no-such-model", text, StringComparison.Ordinal);
 
         (exitCode, text) = Run("export-model", "run:99/cnn", "--format", "onnx");
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("There is no run 99", text, StringComparison.Ordinal);
     }
 
@@ -197,7 +197,7 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
         Directory.CreateDirectory(folder);
         var file = Path.Combine(folder, "model.onnx");
         var (exitCode, text) = WriteProtection.Run(folder, () => Run("export-model", "seed-recipe", "--format", "onnx", "--output", file));
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"cannot write the ONNX model of run:1/seed-recipe to '{file}'", text, StringComparison.Ordinal);
         Assert.Empty(Directory.GetFileSystemEntries(folder));
     }
@@ -213,16 +213,16 @@ public sealed class OnnxExportTests(TrainedModelsFixture fixture) : IDisposable
         bytes[^1] ^= 0x40;
         File.WriteAllBytes(weights, bytes);
         var console = new TestConsole().Width(400);
-        var exitCode = RunnerApp.Run(["export-model", "mlp", "--format", "onnx", "--results", copy.Path], console, fixture.Catalog);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        var exitCode = TestHost.Run(["export-model", "mlp", "--format", "onnx", "--results", copy.Path], console, fixture.Catalog);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"The checkpoint file '{weights}' changed since it was written", console.Output.Replace("\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(copy.Path, "1", "mlp", ExportModelCommand.DefaultFileName)));
 
         var config = Path.Combine(copy.Path, "1", "cnn", CheckpointFiles.Config);
         File.Delete(config);
         console = new TestConsole().Width(400);
-        exitCode = RunnerApp.Run(["export-model", "cnn", "--format", "onnx", "--results", copy.Path], console, fixture.Catalog);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        exitCode = TestHost.Run(["export-model", "cnn", "--format", "onnx", "--results", copy.Path], console, fixture.Catalog);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"The checkpoint file '{config}' is missing", console.Output.Replace("\n", "", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 

@@ -27,7 +27,7 @@ public sealed class OnnxReadmeProgramTests(TrainedModelsFixture fixture) : IDisp
     {
         var model = scratch.Combine("cnn.onnx");
         var console = new TestConsole().Width(400);
-        Assert.Equal(0, RunnerApp.Run(["export-model", "cnn", "--format", "onnx", "--output", model, "--results", fixture.Results], console, fixture.Catalog));
+        Assert.Equal(0, TestHost.Run(["export-model", "cnn", "--format", "onnx", "--output", model, "--results", fixture.Results], console, fixture.Catalog));
 
         // The project, exactly as the README shows it.
         var readme = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "README.md"));

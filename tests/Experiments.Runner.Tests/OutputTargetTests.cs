@@ -25,7 +25,7 @@ public sealed class OutputTargetTests : IDisposable
     private static (int ExitCode, string Output) Run(params string[] args)
     {
         var console = new TestConsole().Width(250);
-        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All);
+        var exitCode = TestHost.Run(args, console, ExperimentCatalog.All);
         return (exitCode, console.Output);
     }
 
@@ -68,7 +68,7 @@ public sealed class OutputTargetTests : IDisposable
     public void Writing_to_a_full_device_is_a_clear_error_and_leaves_the_device(params string[] command)
     {
         var (exitCode, output) = Run([.. command, "--output", "/dev/full", "--results", results.Path]);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("'/dev/full'", output, StringComparison.Ordinal);
         Assert.Contains("No space left on device", output, StringComparison.Ordinal);
         using var stat = Process.Start(new ProcessStartInfo("stat", ["--format=%F", "/dev/full"]) { RedirectStandardOutput = true })!;

@@ -23,7 +23,7 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
     private (int ExitCode, string Output) Predict(IReadOnlyList<IExperiment> catalog, params string[] args)
     {
         var console = new TestConsole().Width(400);
-        var exitCode = RunnerApp.Run(["predict", .. args, "--results", trained.Results.Path], console, catalog);
+        var exitCode = TestHost.Run(["predict", .. args, "--results", trained.Results.Path], console, catalog);
         return (exitCode, console.Output);
     }
 
@@ -115,7 +115,7 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
 
         var (exitCode, output) = Predict("cnn", images.Combine("mixed"), missing, images.Combine("nothing"), images.Combine("only-hidden"));
 
-        Assert.True(exitCode == RunnerApp.ExperimentFailed, output);
+        Assert.True(exitCode == ExitCodes.ExperimentFailed, output);
         Assert.Matches(@"a-four\.png\s*│ 4 ", output);
         Assert.Matches(@"deeper/b-four\.png\s*│ 4 ", output);
         Assert.Contains($"error: {images.Combine("mixed", "notes.txt")}: not an image SkiaSharp can decode", output, StringComparison.Ordinal);
@@ -138,7 +138,7 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
 
         var (exitCode, output) = Predict("cnn", text, four, "--format", "json");
 
-        Assert.Equal(RunnerApp.ExperimentFailed, exitCode);
+        Assert.Equal(ExitCodes.ExperimentFailed, exitCode);
         using var json = JsonDocument.Parse(output);
         var only = Assert.Single(json.RootElement.EnumerateArray());
         Assert.Equal(four, only.GetProperty("file").GetString());
@@ -169,15 +169,15 @@ public sealed class PredictCommandTests : IClassFixture<PredictFixture>, IDispos
         var (topExit, top) = Predict("cnn", four, "--top", "0");
         var (formatExit, format) = Predict("cnn", four, "--format", "xml");
 
-        Assert.Equal(RunnerApp.UsageError, unknownExit);
+        Assert.Equal(ExitCodes.UsageError, unknownExit);
         Assert.Contains("cnnn", unknown, StringComparison.Ordinal);
-        Assert.Equal(RunnerApp.UsageError, noRunExit);
+        Assert.Equal(ExitCodes.UsageError, noRunExit);
         Assert.Contains("There is no run 9", noRun, StringComparison.Ordinal);
-        Assert.Equal(RunnerApp.UsageError, badExit);
+        Assert.Equal(ExitCodes.UsageError, badExit);
         Assert.Contains("is not a model reference", bad, StringComparison.Ordinal);
-        Assert.Equal(RunnerApp.UsageError, topExit);
+        Assert.Equal(ExitCodes.UsageError, topExit);
         Assert.Contains("--top must be at least 1, but is 0", top, StringComparison.Ordinal);
-        Assert.Equal(RunnerApp.UsageError, formatExit);
+        Assert.Equal(ExitCodes.UsageError, formatExit);
         Assert.Contains("xml", format, StringComparison.Ordinal);
     }
 

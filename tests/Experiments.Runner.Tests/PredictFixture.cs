@@ -12,7 +12,7 @@ public sealed class PredictFixture : IDisposable
     public PredictFixture()
     {
         var console = new TestConsole().Width(320);
-        var exitCode = RunnerApp.Run(["run", "cnn", "digits-csv", "--data-root", RepositoryPaths.Data, "--results", Results.Path], console, ExperimentCatalog.All);
+        var exitCode = TestHost.Run(["run", "cnn", "digits-csv", "--data-root", RepositoryPaths.Data, "--results", Results.Path], console, ExperimentCatalog.All);
         Assert.True(exitCode == 0, console.Output);
     }
 

@@ -16,7 +16,7 @@ public sealed class PredictUserModuleTests(TrainedModelsFixture fixture) : IDisp
     private (int ExitCode, string Output) Predict(IReadOnlyList<IExperiment> catalog, params string[] args)
     {
         var console = new TestConsole().Width(400);
-        var exitCode = RunnerApp.Run(["predict", .. args, "--results", fixture.Results], console, catalog);
+        var exitCode = TestHost.Run(["predict", .. args, "--results", fixture.Results], console, catalog);
         return (exitCode, console.Output);
     }
 
@@ -45,7 +45,7 @@ public sealed class PredictUserModuleTests(TrainedModelsFixture fixture) : IDisp
 
         var (exitCode, output) = Predict(fixture.Catalog.Where(e => e.Name != TrainedModelsFixture.UserModule).ToList(), TrainedModelsFixture.UserModule, four);
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("describes no network (a user module, TinyNet)", output, StringComparison.Ordinal);
         Assert.Contains("the experiment 'user-module' (experiments/user-module.yaml) that creates it is not in this build's catalog any more", output, StringComparison.Ordinal);
     }

@@ -63,7 +63,7 @@ public sealed partial class PyTorchCheckpointTests
             $"this test needs PyTorch for {Python}: apt-get install python3-torch (./test.sh installs it)");
         using var results = new TemporaryDirectory();
         var console = new TestConsole().Width(300);
-        var exitCode = RunnerApp.Run(["run", "seed-recipe", "cnn", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, ExperimentCatalog.All);
+        var exitCode = TestHost.Run(["run", "seed-recipe", "cnn", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, ExperimentCatalog.All);
         Assert.True(exitCode == 0, console.Output);
 
         var script = results.Combine("load_checkpoint.py");

@@ -15,9 +15,9 @@ namespace Experiments.Runner.Tests;
 public sealed class ReliabilityTests
 {
     [Theory]
-    [InlineData("TERM", RunnerApp.Terminated)]
-    [InlineData("INT", RunnerApp.Cancelled)]
-    [InlineData("QUIT", RunnerApp.Quit)]
+    [InlineData("TERM", ExitCodes.Terminated)]
+    [InlineData("INT", ExitCodes.Cancelled)]
+    [InlineData("QUIT", ExitCodes.Quit)]
     public void A_signal_during_all_keeps_finished_results_marks_the_run_interrupted_and_exits_non_zero(string signal, int exitCode)
     {
         using var results = new TemporaryDirectory();
@@ -62,7 +62,7 @@ public sealed class ReliabilityTests
     private static (int ExitCode, string Output) Run(params string[] args)
     {
         var console = new TestConsole().Width(250);
-        var exitCode = RunnerApp.Run(args, console, ExperimentCatalog.All);
+        var exitCode = TestHost.Run(args, console, ExperimentCatalog.All);
         return (exitCode, console.Output);
     }
 
@@ -78,7 +78,7 @@ public sealed class ReliabilityTests
 
         var (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path);
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"The run history '{store}' is not an SQLite database", output, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
         Assert.Equal(["experiments.db"], Directory.GetFiles(results.Path).Select(Path.GetFileName));
@@ -104,7 +104,7 @@ public sealed class ReliabilityTests
         var before = Snapshot(results.Path);
         var (exitCode, output) = Run("run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path);
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"newer than this build understands ({ResultStore.SchemaVersion})", output, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
         Assert.Equal(before, Snapshot(results.Path));
@@ -128,7 +128,7 @@ public sealed class ReliabilityTests
             return ran;
         });
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains($"Cannot write results into '{results}'", output, StringComparison.Ordinal);
         Assert.DoesNotContain("epoch", output, StringComparison.Ordinal);
         using var reopened = ResultStore.OpenExisting(results);
@@ -157,7 +157,7 @@ public sealed class ReliabilityTests
             return (refused, refusedOutput, written, writtenOutput);
         });
 
-        Assert.Equal(RunnerApp.UsageError, refused);
+        Assert.Equal(ExitCodes.UsageError, refused);
         Assert.Contains($"cannot write the report to '{Path.Combine(results, "1", "report.html")}'", refusedOutput, StringComparison.Ordinal);
         Assert.Contains("pass --output FILE somewhere writable", refusedOutput, StringComparison.Ordinal);
         Assert.DoesNotContain(" at Experiments.", refusedOutput, StringComparison.Ordinal); // no stack trace
@@ -170,13 +170,14 @@ public sealed class ReliabilityTests
     [Fact]
     public void A_failure_that_escapes_the_run_still_records_how_the_run_ended()
     {
-        // The console breaks (as a closed stdout does) right after the experiment's last epoch was printed: the
-        // exception escapes the training loop, not an experiment.
+        // The console breaks (as a closed stdout does) right after the experiment's outcome was printed, at the
+        // host's own next write (the results table): the exception escapes the run, not an experiment. (A progress
+        // handler whose write fails is dropped instead: HostApiTests.)
         using var results = new TemporaryDirectory();
-        var console = new BreakingConsole("epoch 5/5");
-        var exitCode = RunnerApp.Run(["run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, ExperimentCatalog.All);
+        var console = new BreakingConsole("% in ");
+        var exitCode = TestHost.Run(["run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, ExperimentCatalog.All);
 
-        Assert.True(exitCode == RunnerApp.InternalError, console.Output);
+        Assert.True(exitCode == ExitCodes.InternalError, console.Output);
         Assert.Contains("the runner failed: System.IO.IOException: Broken pipe", console.Output, StringComparison.Ordinal);
         using var store = ResultStore.OpenExisting(results.Path);
         var run = Assert.Single(store.Runs());

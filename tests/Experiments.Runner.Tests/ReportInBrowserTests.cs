@@ -45,7 +45,7 @@ public sealed class ReportInBrowserTests : IDisposable
         }
 
         var console = new TestConsole().Width(250);
-        var exitCode = RunnerApp.Run(["report", "--results", results.Path], console, ExperimentCatalog.All);
+        var exitCode = TestHost.Run(["report", "--results", results.Path], console, ExperimentCatalog.All);
         Assert.True(exitCode == 0, console.Output);
         var report = Path.Combine(results.Path, "2", "report.html");
         Assert.Contains($"written to {report}", console.Output, StringComparison.Ordinal);
@@ -141,7 +141,7 @@ public sealed class ReportInBrowserTests : IDisposable
         }
 
         var console = new TestConsole().Width(250);
-        Assert.True(RunnerApp.Run(["report", "--results", results.Path], console, ExperimentCatalog.All) == 0, console.Output);
+        Assert.True(TestHost.Run(["report", "--results", results.Path], console, ExperimentCatalog.All) == 0, console.Output);
         var report = Path.Combine(results.Path, "1", "report.html");
 
         // Where each table ends against the window, and whether the box around it scrolls; then that box scrolled to

@@ -39,7 +39,7 @@ public sealed class ResumeCommandTests : IDisposable
         Assert.Equal(0, Run(catalog, reference.Path, null, "run", "linear").ExitCode);
 
         var (stoppedExit, stopped) = Run(catalog, results.Path, "epoch 2/4", "run", "linear");
-        Assert.True(stoppedExit == RunnerApp.Cancelled, stopped);
+        Assert.True(stoppedExit == ExitCodes.Cancelled, stopped);
         var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
         Assert.Contains($"'dotnet run --project runner -- run linear --data-root {RepositoryPaths.Data} --results {results.Path} --resume' goes on with linear from epoch 3 of 4 (the state after epoch 2 is saved in its folder of run 1).", stopped, StringComparison.Ordinal);
         Assert.True(File.Exists(state));
@@ -86,7 +86,7 @@ public sealed class ResumeCommandTests : IDisposable
 
         Sql("CREATE TRIGGER disk_full BEFORE INSERT ON results BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;");
         var (firstExit, first) = Run(catalog, results.Path, null, "run", "linear");
-        Assert.True(firstExit == RunnerApp.ExperimentFailed, first);
+        Assert.True(firstExit == ExitCodes.ExperimentFailed, first);
         Assert.Contains("1 of 1 results could not be recorded", first, StringComparison.Ordinal);
         var state = TrainingStateFile.PathIn(Path.Combine(results.Path, "1", "linear"));
         Assert.True(File.Exists(state), "the state of a result the history does not have must stay");
@@ -201,7 +201,7 @@ public sealed class ResumeCommandTests : IDisposable
     {
         IExperiment[] catalog = [new KeyedExperiment("lbfgs", Linear with { Optimizer = OptimizerKind.Lbfgs, Nesterov = false, LearningRate = 1, Epochs = 3, LrSchedule = LearningRateSchedule.Constant })];
         var (stoppedExit, stopped) = Run(catalog, results.Path, "epoch 1/3", "run", "lbfgs");
-        Assert.True(stoppedExit == RunnerApp.Cancelled, stopped);
+        Assert.True(stoppedExit == ExitCodes.Cancelled, stopped);
         Assert.Contains("lbfgs cannot be resumed (L-BFGS keeps its history of steps and gradients inside libtorch", stopped, StringComparison.Ordinal);
 
         var (exitCode, output) = Run(catalog, results.Path, null, "run", "lbfgs", "--resume");
@@ -233,7 +233,7 @@ public sealed class ResumeCommandTests : IDisposable
 
         var (exitCode, output) = Run(catalog, results.Path, null, [.. command, "--force", "--resume"]);
 
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("--force and --resume cannot be used together", output, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(results.Path, "experiments.db")));
     }
@@ -243,7 +243,7 @@ public sealed class ResumeCommandTests : IDisposable
     {
         using var stop = new CancellationTokenSource();
         var console = new StoppingAtConsole(stopAfter, stop);
-        var exitCode = RunnerApp.Run([.. args, "--data-root", RepositoryPaths.Data, "--results", resultsPath], console, catalog, stop.Token);
+        var exitCode = TestHost.Run([.. args, "--data-root", RepositoryPaths.Data, "--results", resultsPath], console, catalog, stop.Token);
         return (exitCode, console.Output);
     }
 

@@ -69,7 +69,7 @@ public sealed class ResumeProcessTests
         using var runner = new RunnerProcess(arguments);
         runner.WaitForOutput(after);
         runner.Signal("INT");
-        Assert.True(runner.WaitForExit() == RunnerApp.Cancelled, runner.Output);
+        Assert.True(runner.WaitForExit() == ExitCodes.Cancelled, runner.Output);
         Assert.Contains("Interrupted:", runner.Output, StringComparison.Ordinal);
         return runner.Output;
     }

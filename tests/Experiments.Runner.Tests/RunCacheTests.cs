@@ -27,7 +27,7 @@ public sealed class RunCacheTests : IDisposable
     private (int ExitCode, string Output) Run(IReadOnlyList<IExperiment> catalog, Func<DatasetStoreOptions, DatasetStoreOptions>? datasets, params string[] args)
     {
         var console = new TestConsole().Width(320);
-        var exitCode = RunnerApp.Run([.. args, "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog, datasets, CancellationToken.None);
+        var exitCode = TestHost.Run([.. args, "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog, datasets, CancellationToken.None);
         return (exitCode, console.Output);
     }
 
@@ -75,16 +75,16 @@ public sealed class RunCacheTests : IDisposable
         }
 
         var console = new TestConsole().Width(320);
-        Assert.Equal(0, RunnerApp.Run(["show", "2", "--results", results.Path], console, []));
+        Assert.Equal(0, TestHost.Run(["show", "2", "--results", results.Path], console, []));
         Assert.Contains("cached (run 1)", console.Output, StringComparison.Ordinal);
         Assert.Contains("2 (2 cached)", console.Output, StringComparison.Ordinal);
 
         // runs counts the cached results; compare says the latest is the baseline's training reused.
         var runs = new TestConsole().Width(320);
-        Assert.Equal(0, RunnerApp.Run(["runs", "--results", results.Path], runs, []));
+        Assert.Equal(0, TestHost.Run(["runs", "--results", results.Path], runs, []));
         Assert.Matches(@"│\s+2 \(2 cached\) │", runs.Output);
         var compare = new TestConsole().Width(320);
-        Assert.Equal(0, RunnerApp.Run(["compare", "--results", results.Path, "--format", "json"], compare, []));
+        Assert.Equal(0, TestHost.Run(["compare", "--results", results.Path, "--format", "json"], compare, []));
         using (var json = JsonDocument.Parse(compare.Output))
         {
             Assert.Equal("linear 784-10 (cached from run 1)", json.RootElement[0].GetProperty("Model").GetString());
@@ -127,7 +127,7 @@ public sealed class RunCacheTests : IDisposable
         // trains (and here the files on disk fail the check, so the result is a failure, not the old one).
         var changed = DatasetCatalog.Mnist with { Sha256 = new Dictionary<string, string>(DatasetCatalog.Mnist.Sha256) { [IdxFileNames.TestLabels] = new string('0', 64) } };
         var (exit, output) = Run([a], options => options with { Datasets = [changed] }, "all");
-        Assert.Equal(RunnerApp.ExperimentFailed, exit);
+        Assert.Equal(ExitCodes.ExperimentFailed, exit);
         Assert.DoesNotContain("cached", output, StringComparison.Ordinal);
         Assert.Contains("SHA-256 mismatch", output.ReplaceLineEndings(""), StringComparison.Ordinal);
     }
@@ -140,13 +140,13 @@ public sealed class RunCacheTests : IDisposable
         var a = new CachingExperiment("a", OneEpoch);
         var broken = DatasetCatalog.Mnist with { Test = null, TestFraction = 0.2 };
         var (exit, output) = Run([a], options => options with { Datasets = [broken] }, "all");
-        Assert.Equal(RunnerApp.ExperimentFailed, exit);
+        Assert.Equal(ExitCodes.ExperimentFailed, exit);
         Assert.Contains("a drawn test split of IDX files is not supported", output.ReplaceLineEndings(""), StringComparison.Ordinal);
         Assert.Contains("recorded in", output, StringComparison.Ordinal);
 
         // And again, with the first run's failure in the history: the run cache's checks fail the same way, not the runner.
         (exit, output) = Run([a], options => options with { Datasets = [broken] }, "all");
-        Assert.Equal(RunnerApp.ExperimentFailed, exit);
+        Assert.Equal(ExitCodes.ExperimentFailed, exit);
         Assert.Contains("a drawn test split of IDX files is not supported", output.ReplaceLineEndings(""), StringComparison.Ordinal);
     }
 

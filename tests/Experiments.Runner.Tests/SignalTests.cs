@@ -22,8 +22,8 @@ public sealed class SignalTests
     private static readonly string FirstFinished = $"[2/{ExperimentCatalog.All.Count}]";
 
     [Theory]
-    [InlineData("TERM", RunnerApp.Terminated)]
-    [InlineData("HUP", RunnerApp.HungUp)]
+    [InlineData("TERM", ExitCodes.Terminated)]
+    [InlineData("HUP", ExitCodes.HungUp)]
     public void A_signal_sent_twice_to_the_whole_process_group_stops_the_run_in_order(string signal, int exitCode)
     {
         using var results = new TemporaryDirectory();
@@ -76,7 +76,7 @@ public sealed class SignalTests
         runner.WaitForOutput(FirstFinished);
         runner.Signal("ALRM");
 
-        Assert.True(runner.WaitForExit() == RunnerApp.Terminated, runner.Output);
+        Assert.True(runner.WaitForExit() == ExitCodes.Terminated, runner.Output);
         Assert.Contains("Interrupted:", runner.Output, StringComparison.Ordinal);
         StoppedRun.AssertRecordedInOrder(results.Path);
     }
@@ -115,7 +115,7 @@ public sealed class SignalTests
         }
 
         var stderr = File.ReadAllText(errors);
-        Assert.True(File.ReadAllText(exitCodeFile).Trim() == RunnerApp.HungUp.ToString(CultureInfo.InvariantCulture), stderr);
+        Assert.True(File.ReadAllText(exitCodeFile).Trim() == ExitCodes.HungUp.ToString(CultureInfo.InvariantCulture), stderr);
         Assert.DoesNotContain("Exception", stderr, StringComparison.Ordinal);
         File.Delete(exitCodeFile);
         File.Delete(errors);
@@ -130,9 +130,9 @@ public sealed class SignalTests
         using var stop = new CancellationTokenSource();
         var console = new FailingAfterStopConsole("[2/2]", stop);
 
-        var exitCode = RunnerApp.Run(["run", "seed-*", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, ExperimentCatalog.All, stop.Token);
+        var exitCode = TestHost.Run(["run", "seed-*", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, ExperimentCatalog.All, stop.Token);
 
-        Assert.True(exitCode == RunnerApp.Cancelled, console.Output);
+        Assert.True(exitCode == ExitCodes.Cancelled, console.Output);
         Assert.True(console.FailedWrites > 0, "no write failed, so this tested nothing");
         using var store = ResultStore.OpenExisting(results.Path);
         var run = Assert.Single(store.Runs());
@@ -175,7 +175,7 @@ public sealed class SignalTests
         watcher.Start();
 
         var console = new TestConsole().Width(250);
-        var exitCode = RunnerApp.Run(
+        var exitCode = TestHost.Run(
             ["run", "seed-recipe", "--data-root", dataRoot, "--results", results, "--download"],
             console,
             ExperimentCatalog.All,
@@ -185,7 +185,7 @@ public sealed class SignalTests
         watcher.Join();
 
         Assert.True(sawDownload, "the download never started. Output:\n" + console.Output);
-        Assert.True(exitCode == RunnerApp.Cancelled, console.Output);
+        Assert.True(exitCode == ExitCodes.Cancelled, console.Output);
         Assert.True(stopping < TimeSpan.FromSeconds(60), $"the run took {stopping} to stop"); // not the 10 minutes of the idle timeout
         Assert.Empty(Directory.GetFiles(mnist));
         Assert.Contains("result files were left as they were", console.Output, StringComparison.Ordinal);

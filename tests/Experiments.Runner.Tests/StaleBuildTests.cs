@@ -34,7 +34,7 @@ public sealed class StaleBuildTests
         IExperiment[] catalog = [new BuiltExperiment("edited", OneEpoch, BuiltHash, built)];
         var console = new TestConsole().Width(250);
 
-        var exitCode = RunnerApp.Run(["run", "edited", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
+        var exitCode = TestHost.Run(["run", "edited", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
 
         Assert.True(exitCode == 0, console.Output);
         Assert.Contains("warning: experiments/edited.yaml changed since the build; this run trains the built settings; rebuild (drop --no-build) to train the edited file", console.Output, StringComparison.Ordinal);
@@ -65,7 +65,7 @@ public sealed class StaleBuildTests
         IExperiment[] catalog = [new BuiltExperiment("edited", OneEpoch, shipped.ConfigurationSha256!, built)];
         var console = new TestConsole().Width(250);
 
-        var exitCode = RunnerApp.Run(["run", "edited", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
+        var exitCode = TestHost.Run(["run", "edited", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, catalog);
 
         Assert.True(exitCode == 0, console.Output);
         Assert.Contains("warning: datasets/mnist.yaml changed since the build; this run trains the built settings; rebuild (drop --no-build) to train the edited file", console.Output, StringComparison.Ordinal);

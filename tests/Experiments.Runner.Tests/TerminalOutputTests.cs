@@ -18,7 +18,7 @@ public sealed class TerminalOutputTests : IDisposable
     private static (int ExitCode, string Output) Run(IReadOnlyList<IExperiment> catalog, params string[] args)
     {
         var console = new TestConsole().Width(250);
-        var exitCode = RunnerApp.Run(args, console, catalog);
+        var exitCode = TestHost.Run(args, console, catalog);
         return (exitCode, console.Output);
     }
 
@@ -43,7 +43,7 @@ public sealed class TerminalOutputTests : IDisposable
     public void A_name_that_matches_nothing_is_echoed_escaped()
     {
         var (exitCode, output) = Run(ExperimentCatalog.All, "run", "seed" + Hostile);
-        Assert.Equal(RunnerApp.UsageError, exitCode);
+        Assert.Equal(ExitCodes.UsageError, exitCode);
         AssertNoControlCharacters(output);
         Assert.Contains(@"No experiment matches 'seed\u001b]0;PWNED\u0007\u001b[2J'", output, StringComparison.Ordinal);
     }

@@ -41,7 +41,7 @@ public sealed class TrainedModelsFixture : IDisposable
     {
         Catalog = [.. Shipped.Select(s => Shortened(s.Name, s.Epochs)), new UserModuleExperiment()];
         var console = new TestConsole().Width(320);
-        var exitCode = RunnerApp.Run(["all", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, Catalog);
+        var exitCode = TestHost.Run(["all", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, Catalog);
         if (exitCode != 0)
         {
             throw new InvalidOperationException($"training the fixture's models failed ({exitCode}):\n{console.Output}");

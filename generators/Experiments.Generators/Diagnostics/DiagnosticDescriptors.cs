@@ -220,6 +220,16 @@ internal static class DiagnosticDescriptors
         "Two dataset files give the same name",
         "Dataset '{0}' gets the C# property name '{1}', {2}; rename one of the files");
 
+    public static readonly DiagnosticDescriptor InvalidNamespace = Error(
+        "EXP0045",
+        "The namespace for generated code is not a C# namespace",
+        "{0} is '{1}', which cannot be the namespace of the generated code: {2}; set ExperimentsNamespace in the project file to a C# namespace such as MyLab.Experiments");
+
+    public static readonly DiagnosticDescriptor RuntimeVersionMismatch = Error(
+        "EXP0046",
+        "Experiments.Generators and Experiments.Core are not of one version",
+        "The project references {0}, but Experiments.Generators is {1}, and the code it generates calls the Experiments.Core of its own version; use the same version of the Experiments.Generators and Experiments.Core (or Experiments.Host) packages (nothing is generated until they agree)");
+
     /// <summary>Every descriptor, in id order.</summary>
     public static readonly ImmutableArray<DiagnosticDescriptor> All = ImmutableArray.Create(
         InvalidYaml, UnknownKey, InvalidValue, MissingKey, DuplicateKey, NotAMapping,
@@ -229,7 +239,8 @@ internal static class DiagnosticDescriptors
         WrongOutputShape, InvalidSweepKey,
         ModuleNotFound, AmbiguousModuleClass, NotAModule, ModuleNotConstructible, MissingModuleArgument,
         UnknownModuleArgument, InvalidModuleArgument, UnsupportedModuleParameter, AmbiguousModuleConstructor, InvalidModuleSection,
-        InvalidDatasetValue, InvalidDatasetKey, MissingDatasetKey, UnknownDataset, DuplicateDatasetName);
+        InvalidDatasetValue, InvalidDatasetKey, MissingDatasetKey, UnknownDataset, DuplicateDatasetName,
+        InvalidNamespace, RuntimeVersionMismatch);
 
     public static DiagnosticDescriptor ById(string id)
     {

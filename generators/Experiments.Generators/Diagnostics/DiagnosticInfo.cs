@@ -8,7 +8,8 @@ namespace Experiments.Generators.Diagnostics;
 /// <summary>Where in a file a diagnostic points, as plain values (a <see cref="Location"/> is not equatable).</summary>
 internal readonly record struct SourceLocation(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
 {
-    public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+    /// <summary>The location in the file, or <see cref="Location.None"/> when there is no file (a project-wide problem in a project without one).</summary>
+    public Location ToLocation() => FilePath.Length == 0 ? Location.None : Location.Create(FilePath, Span, LineSpan);
 
     /// <summary>1-based line, as shown to users.</summary>
     public int Line => LineSpan.Start.Line + 1;

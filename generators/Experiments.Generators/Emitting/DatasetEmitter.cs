@@ -13,11 +13,11 @@ internal static class DatasetEmitter
     private const string Data = "global::Experiments.Data.";
     private const string Description = Data + "DatasetDescription";
 
-    public static SourceText EmitCatalog(DatasetSet set)
+    public static SourceText EmitCatalog(DatasetSet set, string ns)
     {
         var writer = new SourceWriter();
         ExperimentEmitter.WriteHeader(writer, "from every dataset file of the project");
-        writer.WriteLine($"namespace {ExperimentEmitter.Namespace};");
+        writer.WriteLine($"namespace {ns};");
         writer.WriteLine();
         writer.WriteLine("/// <summary>Every dataset described under <c>datasets/</c>.</summary>");
         using (writer.Block("public static class DatasetCatalog"))

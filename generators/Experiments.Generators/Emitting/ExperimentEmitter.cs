@@ -3,6 +3,7 @@ using System.Linq;
 using System.Text;
 using Experiments.Generators.Model;
 using Experiments.Generators.Parsing;
+using Experiments.Generators.Project;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
 
@@ -11,8 +12,6 @@ namespace Experiments.Generators.Emitting;
 /// <summary>Writes the C# source of experiments. Knows the shape of the runtime's API, but only as text.</summary>
 internal static class ExperimentEmitter
 {
-    public const string Namespace = "Experiments.Generated";
-
     public static string ExperimentHintName(ExperimentSpec spec) => spec.TypePrefix + ".Experiment.g.cs";
 
     public const string CatalogHintName = "ExperimentCatalog.g.cs";
@@ -58,17 +57,17 @@ internal static class ExperimentEmitter
     };
 
     /// <summary>The hyperparameters and runner classes of one experiment (its model is a class of its own).</summary>
-    public static SourceText EmitExperiment(ExperimentSpec spec)
+    public static SourceText EmitExperiment(ExperimentSpec spec, string ns)
     {
         if (spec.Sweep is not null)
         {
-            return SweepEmitter.EmitMember(spec);
+            return SweepEmitter.EmitMember(spec, ns);
         }
 
         var writer = new SourceWriter();
         WriteHeader(writer, $"from {spec.SourceFile}");
 
-        writer.WriteLine($"namespace {Namespace};");
+        writer.WriteLine($"namespace {ns};");
         writer.WriteLine();
 
         // Inside the namespace, these aliases win over same-named types of the user's project (even in namespace
@@ -83,18 +82,18 @@ internal static class ExperimentEmitter
         writer.WriteLine();
         WriteHyperparameters(writer, spec);
         writer.WriteLine();
-        WriteRunner(writer, spec);
+        WriteRunner(writer, spec, ns);
         return writer.ToSourceText();
     }
 
     public static string ModelHintName(ModelClassSpec model) => model.TypeName + ".g.cs";
 
     /// <summary>One model class, shared by every experiment of its file that has this model.</summary>
-    public static SourceText EmitModel(ModelClassSpec model)
+    public static SourceText EmitModel(ModelClassSpec model, string ns)
     {
         var writer = new SourceWriter();
         WriteHeader(writer, $"from {model.SourceFile}");
-        writer.WriteLine($"namespace {Namespace};");
+        writer.WriteLine($"namespace {ns};");
         writer.WriteLine();
         var used = ModelEmitter.UsedTypes(model.Model);
         foreach (var alias in ModelAliases.Where(a => used.Contains(a.Substring(a.LastIndexOf('.') + 1))))
@@ -108,27 +107,46 @@ internal static class ExperimentEmitter
         return writer.ToSourceText();
     }
 
-    /// <summary>The list of every experiment, which the runner uses instead of reflection.</summary>
-    public static SourceText EmitCatalog(CatalogSpec catalog)
+    /// <summary>
+    /// The project's catalog: every experiment (the list the host uses instead of reflection), the project as the build
+    /// knew it, and the files as the build read them; an <c>IExperimentCatalog</c> (<c>ExperimentCatalog.Instance</c>).
+    /// </summary>
+    public static SourceText EmitCatalog(CatalogSpec catalog, ProjectSettings project, string ns)
     {
-        var entries = catalog.Entries;
+        const string ListType = "global::System.Collections.Generic.IReadOnlyList";
         var writer = new SourceWriter();
         WriteHeader(writer, "from every experiment file of the project");
-        writer.WriteLine($"namespace {Namespace};");
+        writer.WriteLine($"namespace {ns};");
         writer.WriteLine();
-        writer.WriteLine("/// <summary>Every experiment generated from this project's YAML files, ordered by name.</summary>");
-        using (writer.Block("public static class ExperimentCatalog"))
+        writer.WriteLine("/// <summary>Every experiment generated from this project's YAML files, ordered by name, and what the build knew of the project.</summary>");
+        using (writer.Block("public sealed partial class ExperimentCatalog : global::Experiments.IExperimentCatalog"))
         {
+            writer.WriteLine("private ExperimentCatalog() { }");
+            writer.WriteLine();
+            writer.WriteLine("/// <summary>The catalog, as the host takes it: <c>ExperimentHost.Run(args, ExperimentCatalog.Instance)</c>.</summary>");
+            writer.WriteLine("public static ExperimentCatalog Instance { get; } = new();");
+            writer.WriteLine();
             writer.WriteLine("/// <summary>One instance of each experiment.</summary>");
-            writer.WriteLine("public static global::System.Collections.Generic.IReadOnlyList<global::Experiments.IExperiment> All { get; } =");
+            writer.WriteLine($"public static {ListType}<global::Experiments.IExperiment> All {{ get; }} =");
             using (writer.Block("new global::Experiments.IExperiment[]", "};"))
             {
-                foreach (var entry in entries)
+                foreach (var entry in catalog.Entries)
                 {
                     writer.WriteLine($"new {entry.TypePrefix}Experiment(),");
                 }
             }
 
+            writer.WriteLine();
+            WriteProject(writer, project);
+            writer.WriteLine();
+            writer.WriteLine("/// <inheritdoc/>");
+            writer.WriteLine($"{ListType}<global::Experiments.IExperiment> global::Experiments.IExperimentCatalog.Experiments => All;");
+            writer.WriteLine();
+            writer.WriteLine("/// <inheritdoc/>");
+            writer.WriteLine($"{ListType}<global::Experiments.Data.DatasetDescription> global::Experiments.IExperimentCatalog.Datasets => global::{ns}.DatasetCatalog.All;");
+            writer.WriteLine();
+            writer.WriteLine("/// <inheritdoc/>");
+            writer.WriteLine("global::Experiments.ExperimentProject global::Experiments.IExperimentCatalog.Project => Project;");
             writer.WriteLine();
             writer.WriteLine("/// <summary>The build of the generator that wrote this code: part of every experiment's code fingerprint (the run cache compares it).</summary>");
             writer.WriteLine($"public const string GeneratorBuild = {Literal(ModelEmitter.GeneratorBuild)};");
@@ -136,6 +154,28 @@ internal static class ExperimentEmitter
         }
 
         return writer.ToSourceText();
+    }
+
+    /// <summary>
+    /// <c>ExperimentCatalog.Project</c>: the MSBuild properties of <see cref="ProjectSettings"/>, absolute paths of the
+    /// building machine; a property the build did not set keeps the record's default.
+    /// </summary>
+    private static void WriteProject(SourceWriter writer, ProjectSettings project)
+    {
+        writer.WriteLine("/// <summary>What the build knew of the project: its name on a command line, its folder, where its data and results go.</summary>");
+        writer.WriteLine("public static global::Experiments.ExperimentProject Project { get; } = new()");
+        using (writer.Block(closing: "};"))
+        {
+            if (project.ApplicationName is { } application)
+            {
+                writer.WriteLine($"ApplicationName = {Literal(application)},");
+            }
+
+            writer.WriteLine($"ProjectDirectory = {NullableLiteral(project.ProjectDirectory)},");
+            writer.WriteLine($"DataRoot = {NullableLiteral(project.DataRoot)},");
+            writer.WriteLine($"ResultsDirectory = {NullableLiteral(project.ResultsDirectory)},");
+            writer.WriteLine($"GeneratorVersion = {Literal(RuntimeReference.GeneratorInformationalVersion)},");
+        }
     }
 
     /// <summary>
@@ -265,10 +305,10 @@ internal static class ExperimentEmitter
     /// What <c>IExperiment.BuiltFiles</c> returns: the experiment's file, then the files it extends, then its dataset's
     /// description (<paramref name="datasetFile"/>: a literal, or an expression such as a field's name).
     /// </summary>
-    internal static string BuiltFilesExpression(EquatableArray<string> baseFiles, string datasetFile) =>
-        $"global::{Namespace}.ExperimentCatalog.FilesOf({string.Join(", ", new[] { "SourceFile" }.Concat(baseFiles.Select(Literal)).Concat(new[] { datasetFile }))})";
+    internal static string BuiltFilesExpression(string ns, EquatableArray<string> baseFiles, string datasetFile) =>
+        $"global::{ns}.ExperimentCatalog.FilesOf({string.Join(", ", new[] { "SourceFile" }.Concat(baseFiles.Select(Literal)).Concat(new[] { datasetFile }))})";
 
-    private static void WriteRunner(SourceWriter writer, ExperimentSpec spec)
+    private static void WriteRunner(SourceWriter writer, ExperimentSpec spec, string ns)
     {
         var hyperparameters = spec.TypePrefix + "Hyperparameters";
         writer.WriteLine($"/// <summary>Experiment <c>{Xml(spec.Name)}</c>{Summary(spec.Get(ExperimentSchema.Description))}</summary>");
@@ -294,7 +334,7 @@ internal static class ExperimentEmitter
             writer.WriteLine($"public string? ConfigurationSha256 => {hyperparameters}.ConfigurationSha256;");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
-            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {BuiltFilesExpression(spec.BaseFiles, Literal(spec.DatasetFile))};");
+            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {BuiltFilesExpression(ns, spec.BaseFiles, Literal(spec.DatasetFile))};");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine($"public string Dataset => {hyperparameters}.Dataset;");
@@ -318,6 +358,9 @@ internal static class ExperimentEmitter
             writer.WriteLine("public ExperimentResult Run(ExperimentContext context) => Trainer.Run(this, context);");
         }
     }
+
+    /// <summary>A string literal, or <c>null</c>.</summary>
+    public static string NullableLiteral(string? value) => value is null ? "null" : Literal(value);
 
     /// <summary>A C# string literal that reads back as exactly <paramref name="value"/>.</summary>
     public static string Literal(string value) => SymbolDisplay.FormatLiteral(value, quote: true);

@@ -17,11 +17,11 @@ internal static class SweepEmitter
 
     public static string HintName(SweepSpec sweep) => sweep.TypePrefix + ".Sweep.g.cs";
 
-    public static Microsoft.CodeAnalysis.Text.SourceText EmitSweep(SweepSpec sweep)
+    public static Microsoft.CodeAnalysis.Text.SourceText EmitSweep(SweepSpec sweep, string ns)
     {
         var writer = new SourceWriter();
         ExperimentEmitter.WriteHeader(writer, $"from {sweep.SourceFile}");
-        writer.WriteLine($"namespace {ExperimentEmitter.Namespace};");
+        writer.WriteLine($"namespace {ns};");
         writer.WriteLine();
         var hyperparameters = sweep.TypePrefix + "Hyperparameters";
         var memberKeys = sweep.MemberKeys.Select(i => ExperimentSchema.EmittedKeys[i]).ToList();
@@ -96,7 +96,7 @@ internal static class SweepEmitter
             writer.WriteLine("public string? ConfigurationSha256 { get; }");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
-            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {ExperimentEmitter.BuiltFilesExpression(sweep.BaseFiles, datasetOwn ? "datasetFile" : ExperimentEmitter.Literal(sweep.DatasetFile))};");
+            writer.WriteLine($"public global::System.Collections.Generic.IReadOnlyList<global::Experiments.ExperimentFile> BuiltFiles => {ExperimentEmitter.BuiltFilesExpression(ns, sweep.BaseFiles, datasetOwn ? "datasetFile" : ExperimentEmitter.Literal(sweep.DatasetFile))};");
             writer.WriteLine();
             writer.WriteLine("/// <inheritdoc/>");
             writer.WriteLine(datasetOwn ? "public string Dataset { get; }" : $"public string Dataset => {hyperparameters}.Dataset;");
@@ -138,11 +138,11 @@ internal static class SweepEmitter
     }
 
     /// <summary>One member of a sweep: its own values and, when the members' models differ, its model.</summary>
-    public static Microsoft.CodeAnalysis.Text.SourceText EmitMember(ExperimentSpec spec)
+    public static Microsoft.CodeAnalysis.Text.SourceText EmitMember(ExperimentSpec spec, string ns)
     {
         var writer = new SourceWriter();
         ExperimentEmitter.WriteHeader(writer, $"from {spec.SourceFile}");
-        writer.WriteLine($"namespace {ExperimentEmitter.Namespace};");
+        writer.WriteLine($"namespace {ns};");
         writer.WriteLine();
         var filePrefix = spec.FileTypePrefix;
         var own = spec.MemberKeys.Select(i => ExperimentSchema.EmittedKeys[i]).ToList();

@@ -79,6 +79,30 @@ internal static class GeneratorHarness
     public static CSharpCompilation CreateCompilation(params SyntaxTree[] trees) =>
         CSharpCompilation.Create("GeneratedExperiments", trees, References, CompilationOptions);
 
+    /// <summary>
+    /// A compilation as <see cref="CreateCompilation"/>'s, but with <paramref name="core"/> instead of the real
+    /// Experiments.Core (none when null): what a project with a runtime package of another version sees.
+    /// </summary>
+    public static CSharpCompilation CreateCompilationWithCore(MetadataReference? core, params SyntaxTree[] trees) =>
+        CSharpCompilation.Create(
+            "GeneratedExperiments",
+            trees,
+            References.Where(r => !string.Equals(Path.GetFileName(r.Display), "Experiments.Core.dll", StringComparison.OrdinalIgnoreCase)).Concat(core is null ? Array.Empty<MetadataReference>() : [core]),
+            CompilationOptions);
+
+    /// <summary>An assembly named Experiments.Core of <paramref name="version"/> (an <c>[AssemblyVersion]</c>), emitted in memory, with one public type.</summary>
+    public static MetadataReference FakeCore(string version)
+    {
+        var tree = CSharpSyntaxTree.ParseText(
+            $"[assembly: System.Reflection.AssemblyVersion(\"{version}\")]\nnamespace Experiments;\npublic interface IExperiment {{ }}\n",
+            ParseOptions);
+        var compilation = CSharpCompilation.Create("Experiments.Core", [tree], References.Where(r => Path.GetFileName(r.Display) is "System.Runtime.dll" or "System.Private.CoreLib.dll"), new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary));
+        using var stream = new MemoryStream();
+        var emitted = compilation.Emit(stream);
+        Assert.True(emitted.Success, string.Join("\n", emitted.Diagnostics));
+        return MetadataReference.CreateFromImage(stream.ToArray());
+    }
+
     public static InMemoryAdditionalText File(string fileName, string content) =>
         new(ExperimentsDirectory + fileName, content);
 
@@ -93,13 +117,16 @@ internal static class GeneratorHarness
     public static InMemoryAdditionalText Dataset(string fileName, string content) =>
         new(DatasetsDirectory + fileName, content);
 
-    /// <summary>A driver over <paramref name="files"/> and <paramref name="datasets"/> (default: <see cref="ShippedDatasets"/>).</summary>
-    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> files, string? experimentsDirectory = ExperimentsDirectory, CSharpParseOptions? parseOptions = null, IEnumerable<AdditionalText>? datasets = null, string? datasetsDirectory = DatasetsDirectory) =>
+    /// <summary>
+    /// A driver over <paramref name="files"/> and <paramref name="datasets"/> (default: <see cref="ShippedDatasets"/>),
+    /// with <paramref name="buildProperties"/> as further MSBuild properties (by name: <c>ExperimentsNamespace</c>).
+    /// </summary>
+    public static GeneratorDriver CreateDriver(IEnumerable<AdditionalText> files, string? experimentsDirectory = ExperimentsDirectory, CSharpParseOptions? parseOptions = null, IEnumerable<AdditionalText>? datasets = null, string? datasetsDirectory = DatasetsDirectory, IReadOnlyDictionary<string, string>? buildProperties = null) =>
         CSharpGeneratorDriver.Create(
             new[] { new ExperimentGenerator().AsSourceGenerator() },
             additionalTexts: files.Concat(datasets ?? ShippedDatasets),
             parseOptions: parseOptions ?? ParseOptions,
-            optionsProvider: TestOptionsProvider.WithExperimentsDirectory(experimentsDirectory, datasetsDirectory),
+            optionsProvider: TestOptionsProvider.WithExperimentsDirectory(experimentsDirectory, datasetsDirectory, buildProperties),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
     public static GeneratorRun Run(params AdditionalText[] files) => Run(CreateCompilation(), files);

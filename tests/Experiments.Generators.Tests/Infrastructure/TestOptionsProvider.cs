@@ -19,11 +19,17 @@ internal sealed class TestOptionsProvider : AnalyzerConfigOptionsProvider
 
     /// <summary>
     /// Options with <c>build_property.ExperimentsDirectory</c> set (not when it is null), and
-    /// <c>build_property.DatasetsDirectory</c> (the harness's, unless given; not when null).
+    /// <c>build_property.DatasetsDirectory</c> (the harness's, unless given; not when null), and any other
+    /// <paramref name="buildProperties"/> (by property name, without <c>build_property.</c>).
     /// </summary>
-    public static TestOptionsProvider WithExperimentsDirectory(string? experimentsDirectory, string? datasetsDirectory = GeneratorHarness.DatasetsDirectory)
+    public static TestOptionsProvider WithExperimentsDirectory(string? experimentsDirectory, string? datasetsDirectory = GeneratorHarness.DatasetsDirectory, IReadOnlyDictionary<string, string>? buildProperties = null)
     {
         var options = ImmutableDictionary<string, string>.Empty;
+        foreach (var (name, value) in buildProperties ?? ImmutableDictionary<string, string>.Empty)
+        {
+            options = options.SetItem("build_property." + name, value);
+        }
+
         if (experimentsDirectory is not null)
         {
             options = options.Add("build_property.ExperimentsDirectory", experimentsDirectory);

@@ -2,7 +2,7 @@ using System.Globalization;
 using Experiments.Data;
 using Experiments.History;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
 /// The run cache of one <c>all</c>/<c>run</c> (as DVC's): before anything trains, each experiment with a
@@ -27,11 +27,11 @@ internal sealed class RunCache
     /// <summary>Computes the keys and looks each up (unless <paramref name="force"/>).</summary>
     /// <param name="experiments">What the run sets out to do.</param>
     /// <param name="datasets">The dataset store, to know the datasets' content keys and whether their files are verified.</param>
-    /// <param name="recording">The run history.</param>
+    /// <param name="recording">The run history, or null when the run is not recorded (nothing is looked up).</param>
     /// <param name="force">Train everything (the keys are still recorded).</param>
     /// <param name="warn">Says why a stored result is not reused (damaged, stored without its state).</param>
     /// <param name="load">Loads (and so verifies) a dataset whose content key or files the caches do not vouch for; false when it cannot be loaded.</param>
-    public static RunCache Plan(IReadOnlyList<IExperiment> experiments, DatasetStore datasets, RunRecording recording, bool force, Action<string> warn, Func<string, bool> load)
+    public static RunCache Plan(IReadOnlyList<IExperiment> experiments, DatasetStore datasets, RunRecording? recording, bool force, Action<string> warn, Func<string, bool> load)
     {
         var cache = new RunCache();
         var datasetKeys = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -53,7 +53,7 @@ internal sealed class RunCache
             }
         }
 
-        if (force)
+        if (force || recording is null)
         {
             return cache;
         }

@@ -7,46 +7,24 @@ using Experiments.Reporting;
 using Experiments.Running;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
-/// The command line: <c>all</c>, <c>run</c>, <c>list</c>, <c>datasets</c> and the history commands, parsed by System.CommandLine; output through
+/// The command line of <see cref="ExperimentHost.Run(string[], IExperimentCatalog, ExperimentHostOptions?)"/>: <c>all</c>, <c>run</c>, <c>list</c>, <c>datasets</c>, the
+/// history commands, <c>predict</c> and <c>export-model</c>, parsed by System.CommandLine; output through
 /// Spectre.Console so that tests can capture it. Whatever it prints that came from a file or the command line passes
 /// through <see cref="TerminalText"/> (<c>TerminalText.Format</c> in markup lines), so no control character reaches
-/// the terminal.
+/// the terminal. SIGINT, SIGQUIT, SIGTERM and SIGHUP stop a run after the current training step, keeping what finished.
 /// </summary>
-public static class RunnerApp
+internal static class CommandLineApp
 {
-    /// <summary>Exit code when at least one experiment failed.</summary>
-    public const int ExperimentFailed = 1;
+    /// <summary>The program's name in the command line recorded with a run (<c>experiments run cnn</c>).</summary>
+    internal const string ProgramName = "experiments";
 
-    /// <summary>Exit code for bad arguments, an experiment name that matches nothing, or unusable results folder.</summary>
-    public const int UsageError = 2;
-
-    /// <summary>Exit code for an unexpected failure of the runner itself (e.g. TorchSharp cannot start).</summary>
-    public const int InternalError = 3;
-
-    /// <summary>Exit code when the run was cancelled with Ctrl+C (SIGINT): 128 + 2, as shells report it.</summary>
-    public const int Cancelled = 130;
-
-    /// <summary>Exit code when the run was stopped with SIGTERM (e.g. by a CI timeout or systemd): 128 + 15.</summary>
-    public const int Terminated = 143;
-
-    /// <summary>Exit code when the run was stopped with SIGHUP (its terminal was closed): 128 + 1.</summary>
-    public const int HungUp = 129;
-
-    /// <summary>Exit code when the run was stopped with SIGQUIT (Ctrl+\): 128 + 3.</summary>
-    public const int Quit = 131;
-
-    internal const string ApplicationName = "dotnet run --project runner --";
-
-    public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, CancellationToken cancellationToken = default) =>
-        Run(args, console, catalog, datasetStore: null, cancellationToken);
-
-    /// <param name="datasetStore">Adjusts the dataset store's options of <c>all</c>, <c>run</c> and <c>datasets</c> (tests: local mirrors, other datasets).</param>
-    internal static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> catalog, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken)
+    public static int Run(string[] args, HostSettings host, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(console);
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(host);
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
 
         // Which signal asked for the stop first: it decides the exit code (128 + its number, as shells report it).
@@ -62,7 +40,7 @@ public static class RunnerApp
             // Ctrl+C (SIGINT) and Ctrl+\ (SIGQUIT) stop after the current training step and keep finished results;
             // one pressed while that stop is under way ends the process at once. Only the keyboard can force it.
             e.Cancel = !cancellation.IsCancellationRequested;
-            Stop(e.SpecialKey == ConsoleSpecialKey.ControlBreak ? Quit : Cancelled);
+            Stop(e.SpecialKey == ConsoleSpecialKey.ControlBreak ? ExitCodes.Quit : ExitCodes.Cancelled);
         }
 
         // SIGTERM (kill, CI timeouts, container stops) and SIGHUP (a closed terminal) stop the same way as the first
@@ -71,7 +49,7 @@ public static class RunnerApp
         void OnSignal(PosixSignalContext context)
         {
             context.Cancel = true;
-            Stop(context.Signal == PosixSignal.SIGHUP ? HungUp : Terminated);
+            Stop(context.Signal == PosixSignal.SIGHUP ? ExitCodes.HungUp : ExitCodes.Terminated);
         }
 
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
@@ -79,13 +57,14 @@ public static class RunnerApp
 
         // After a stop was asked for, the terminal may be gone (SIGHUP): output that cannot be written then must not
         // keep the run from being recorded and its result files from being written.
-        console = new StoppingConsole(console, cancellation.Token);
+        host = host with { Console = new StoppingConsole(host.Console, cancellation.Token) };
+        var console = host.Console;
 
         Console.CancelKeyPress += OnCancel;
         try
         {
-            var commandLine = string.Join(' ', args.Select(ExperimentPlan.ShellQuote).Prepend("experiments"));
-            var parseResult = CreateCommand(console, catalog, commandLine, datasetStore, cancellation.Token).Parse(args);
+            var commandLine = string.Join(' ', args.Select(ExperimentPlan.ShellQuote).Prepend(ProgramName));
+            var parseResult = CreateCommand(host, commandLine, cancellation.Token).Parse(args);
             if (parseResult.Errors.Count > 0)
             {
                 foreach (var error in parseResult.Errors)
@@ -93,19 +72,19 @@ public static class RunnerApp
                     console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {ShortenArguments(error.Message, args)}");
                 }
 
-                console.MarkupLineInterpolated(TerminalText.Format, $"Run '{ApplicationName} --help' for the commands and options.");
-                return UsageError;
+                console.MarkupLineInterpolated(TerminalText.Format, $"Run '{host.ApplicationName} --help' for the commands and options.");
+                return ExitCodes.UsageError;
             }
 
             var output = console.Profile.Out.Writer;
             var exitCode = parseResult.Invoke(new InvocationConfiguration { Output = output, Error = output, EnableDefaultExceptionHandler = false });
-            return exitCode == Cancelled && stoppedBy != 0 ? stoppedBy : exitCode;
+            return exitCode == ExitCodes.Cancelled && stoppedBy != 0 ? stoppedBy : exitCode;
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             // A cancellation that nobody asked for (e.g. a timeout deep inside a library) is a failure like any other.
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] the runner failed: {exception.ToString()}");
-            return InternalError;
+            return ExitCodes.InternalError;
         }
         finally
         {
@@ -124,16 +103,18 @@ public static class RunnerApp
         return message;
     }
 
-    private static RootCommand CreateCommand(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, string commandLine, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken)
+    private static RootCommand CreateCommand(HostSettings host, string commandLine, CancellationToken cancellationToken)
     {
+        var console = host.Console;
+        var catalog = host.Catalog.Experiments;
         var dataRoot = new Option<string>("--data-root")
         {
-            Description = "Folder holding one folder per dataset (mnist/, fashion-mnist/). Default: data/ of the repository the runner was built from (else of the current directory).",
+            Description = $"Folder holding one folder per dataset (mnist/, fashion-mnist/). Default: {host.DataRoot(null)}",
             HelpName = "DIR",
         };
         var results = new Option<string>("--results")
         {
-            Description = "Where the run history (experiments.db), latest.json, latest.md and the pictures go. Default: results/ of the repository the runner was built from (else of the current directory).",
+            Description = $"Where the run history (experiments.db), latest.json, latest.md and the pictures go. Default: {host.Results(null)}",
             HelpName = "DIR",
         };
         var download = new Option<bool>("--download")
@@ -176,14 +157,14 @@ public static class RunnerApp
         results.Validators.Add(result => RequireText(result, "--results"));
 
         RunOptions Options(ParseResult parse) =>
-            new(Folders.DataRoot(parse.GetValue(dataRoot)), Folders.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot)) { DatasetStore = datasetStore, Force = parse.GetValue(force), Resume = parse.GetValue(resume) };
+            new(host, host.DataRoot(parse.GetValue(dataRoot)), host.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot)) { Force = parse.GetValue(force), Resume = parse.GetValue(resume) };
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
             dataRoot, results, download, threads, force, resume,
         };
         all.Validators.Add(result => RefuseForceWithResume(result, force, resume));
-        all.SetAction(parse => new ExperimentPlan(console, Options(parse)).Execute(catalog, cancellationToken));
+        all.SetAction(parse => new ExperimentPlan(Options(parse)).Execute(catalog, cancellationToken).ExitCode);
 
         var names = new Argument<string[]>("NAME")
         {
@@ -202,7 +183,7 @@ public static class RunnerApp
             {
                 // Names never start with '-': this is an option the parser took for a name.
                 console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download, --threads, --force and --resume");
-                return UsageError;
+                return ExitCodes.UsageError;
             }
 
             IReadOnlyList<IExperiment> selected;
@@ -213,10 +194,10 @@ public static class RunnerApp
             catch (ArgumentException exception)
             {
                 console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
-                return UsageError;
+                return ExitCodes.UsageError;
             }
 
-            return new ExperimentPlan(console, Options(parse)).Execute(selected, cancellationToken);
+            return new ExperimentPlan(Options(parse)).Execute(selected, cancellationToken).ExitCode;
         });
 
         var list = new Command("list", "List the experiments generated from experiments/*.yaml.");
@@ -237,23 +218,23 @@ public static class RunnerApp
             if (requested.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of datasets are --data-root and --results");
-                return UsageError;
+                return ExitCodes.UsageError;
             }
 
-            return DatasetsCommand.Execute(console, Options(parse), requested, cancellationToken);
+            return DatasetsCommand.Execute(Options(parse), requested, cancellationToken);
         });
 
-        var root = new RootCommand("Typed ML experiments from YAML files: train, evaluate and compare them.")
+        var root = new RootCommand($"Typed ML experiments from YAML files: train, evaluate and compare them. '{host.ApplicationName} all' trains every experiment; '{host.ApplicationName} COMMAND --help' shows a command's options.")
         {
             all, run, list, datasets,
         };
-        foreach (var command in HistoryCommands.Create(console))
+        foreach (var command in HistoryCommands.Create(host))
         {
             root.Subcommands.Add(command);
         }
 
-        root.Subcommands.Add(PredictCommand.Create(console, catalog));
-        root.Subcommands.Add(ExportModelCommand.Create(console));
+        root.Subcommands.Add(PredictCommand.Create(host));
+        root.Subcommands.Add(ExportModelCommand.Create(host));
 
         return root;
     }

@@ -2,7 +2,7 @@ using Experiments.Checkpoints;
 using Experiments.History;
 using Experiments.Reporting;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
 /// Which experiments of an <c>all</c>/<c>run</c> go on from an interrupted training (<c>--resume</c>), and what to
@@ -13,10 +13,10 @@ internal sealed class ResumePlan
 {
     private readonly Dictionary<IExperiment, ResumePoint> points = new(ReferenceEqualityComparer.Instance);
     private readonly string resultsDirectory;
-    private readonly long runId;
+    private readonly long? runId;
     private IReadOnlyList<long> earlierRuns = [];
 
-    private ResumePlan(string resultsDirectory, long runId)
+    private ResumePlan(string resultsDirectory, long? runId)
     {
         this.resultsDirectory = resultsDirectory;
         this.runId = runId;
@@ -27,12 +27,22 @@ internal sealed class ResumePlan
     /// (<see cref="InterruptedTrainings.Find"/>), and says what it found: with <paramref name="resume"/>, what each goes
     /// on from and why a state found is not used; without, which ones <c>--resume</c> would continue.
     /// </summary>
-    public static ResumePlan Make(IReadOnlyList<IExperiment> experiments, RunCache cache, RunRecording recording, string resultsDirectory, bool resume, Action<string> say, Action<string> warn)
+    public static ResumePlan Make(IReadOnlyList<IExperiment> experiments, RunCache cache, RunRecording? recording, string resultsDirectory, bool resume, Action<string> say, Action<string> warn)
     {
-        var plan = new ResumePlan(resultsDirectory, recording.RunId);
+        var plan = new ResumePlan(resultsDirectory, recording?.RunId);
         var trained = experiments.Where(cache.Trains).ToList();
         if (trained.Count == 0)
         {
+            return plan;
+        }
+
+        if (recording is null)
+        {
+            if (resume)
+            {
+                warn("nothing is resumed: --resume reads the run history, and this run has no run history exporter (RunHistoryExporter)");
+            }
+
             return plan;
         }
 
@@ -107,12 +117,12 @@ internal sealed class ResumePlan
     /// </summary>
     public void Finished(IExperiment experiment, ExperimentResult result, RunCacheKey? key, bool recorded, Action<string> warn)
     {
-        if (!recorded || !TrainingStateFile.IsSpentBy(result))
+        if (!recorded || !TrainingStateFile.IsSpentBy(result) || runId is not { } id)
         {
             return;
         }
 
-        var spent = new List<string> { InterruptedTrainings.FolderOf(resultsDirectory, runId, experiment) };
+        var spent = new List<string> { InterruptedTrainings.FolderOf(resultsDirectory, id, experiment) };
         if (points.TryGetValue(experiment, out var point))
         {
             spent.Add(point.Directory);
@@ -137,15 +147,20 @@ internal sealed class ResumePlan
     /// none was): from which epoch <c>--resume</c> goes on, given the command that was run (<paramref name="commandLine"/>,
     /// as the run history records it).
     /// </summary>
-    public string InterruptedHint(IExperiment? training, string commandLine, bool resume)
+    public string InterruptedHint(IExperiment? training, string commandLine, bool resume, string applicationName)
     {
-        var command = ApplicationCommand(commandLine) + (resume ? "" : " --resume");
+        if (runId is not { } id)
+        {
+            return $"'{ApplicationCommand(commandLine, applicationName)}' trains them again (the run is not recorded, so nothing can be resumed).";
+        }
+
+        var command = ApplicationCommand(commandLine, applicationName) + (resume ? "" : " --resume");
         if (training is null)
         {
             return $"'{command}' trains the rest.";
         }
 
-        var info = InterruptedTrainings.TryInspect(InterruptedTrainings.FolderOf(resultsDirectory, runId, training));
+        var info = InterruptedTrainings.TryInspect(InterruptedTrainings.FolderOf(resultsDirectory, id, training));
         if (info is null)
         {
             // No epoch finished in this run: what it went on from (if anything) is still there to go on from.
@@ -159,13 +174,13 @@ internal sealed class ResumePlan
             return $"{training.Name} cannot be resumed ({reason}); '{command}' trains it from the start, and the rest.";
         }
 
-        return $"'{command}' goes on with {training.Name} from epoch {info.Epoch + 1} of {info.TotalEpochs} (the state after epoch {info.Epoch} is saved in its folder of run {runId}).";
+        return $"'{command}' goes on with {training.Name} from epoch {info.Epoch + 1} of {info.TotalEpochs} (the state after epoch {info.Epoch} is saved in its folder of run {id}).";
     }
 
     /// <summary>
     /// The command as a user types it: the run history's <c>experiments run cnn ...</c> with the program's name as
-    /// the README gives it (<c>dotnet run --project runner -- run cnn ...</c>).
+    /// a user types it (<paramref name="applicationName"/>, e.g. <c>dotnet run -- run cnn ...</c>).
     /// </summary>
-    internal static string ApplicationCommand(string commandLine) =>
-        commandLine.StartsWith("experiments ", StringComparison.Ordinal) ? RunnerApp.ApplicationName + commandLine["experiments".Length..] : commandLine;
+    internal static string ApplicationCommand(string commandLine, string applicationName) =>
+        commandLine.StartsWith(CommandLineApp.ProgramName + " ", StringComparison.Ordinal) ? applicationName + commandLine[CommandLineApp.ProgramName.Length..] : commandLine;
 }

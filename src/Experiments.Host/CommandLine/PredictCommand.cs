@@ -7,7 +7,7 @@ using Experiments.Prediction;
 using Experiments.Reporting;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
 /// <c>predict EXPERIMENT|run:ID/EXPERIMENT IMAGE|FOLDER... [--top K] [--format table|json|csv]</c>: classifies image
@@ -27,8 +27,10 @@ internal static class PredictCommand
     /// <summary>The formats of <c>--format</c>; <c>table</c> is the default.</summary>
     public static readonly string[] Formats = ["table", "json", "csv"];
 
-    public static Command Create(IAnsiConsole console, IReadOnlyList<IExperiment> catalog)
+    public static Command Create(HostSettings host)
     {
+        var console = host.Console;
+        var catalog = host.Catalog.Experiments;
         var model = new Argument<string>("MODEL") { Description = "The model: an experiment's name (its latest trained model) or run:ID/EXPERIMENT, e.g. run:7/cnn." };
         var paths = new Argument<string[]>("IMAGE") { Description = "Image files (PNG, JPEG, WebP, GIF, BMP, ...) or folders of them (their sub-folders too; hidden files skipped).", Arity = ArgumentArity.OneOrMore };
         var top = new Option<int>("--top") { Description = "How many of the most probable classes to show for each image.", HelpName = "K", DefaultValueFactory = _ => 3 };
@@ -41,7 +43,7 @@ internal static class PredictCommand
         });
         var format = new Option<string>("--format") { Description = "Output format: table, json (an array, one object per image) or csv (one row per image and rank).", HelpName = "table|json|csv", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong(Formats);
-        var results = HistoryCommands.ResultsOption();
+        var results = HistoryCommands.ResultsOption(host);
         var command = new Command(Name, "Classify image files with a trained model: the latest of an experiment, or run:ID/EXPERIMENT.") { model, paths, top, format, results };
         command.SetAction(parse =>
         {
@@ -49,19 +51,21 @@ internal static class PredictCommand
             if (given.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of predict are --top, --format and --results");
-                return RunnerApp.UsageError;
+                return ExitCodes.UsageError;
             }
 
-            var resultsDirectory = Folders.Results(parse.GetValue(results));
+            var resultsDirectory = host.Results(parse.GetValue(results));
             return HistoryCommands.WithStore(console, resultsDirectory, store =>
-                Execute(console, catalog, store, resultsDirectory, parse.GetValue(model)!, given, parse.GetValue(top), parse.GetValue(format)!));
+                Execute(host, store, resultsDirectory, parse.GetValue(model)!, given, parse.GetValue(top), parse.GetValue(format)!));
         });
         return command;
     }
 
-    private static int Execute(IAnsiConsole console, IReadOnlyList<IExperiment> catalog, ResultStore store, string resultsDirectory, string reference, IReadOnlyList<string> paths, int top, string format)
+    private static int Execute(HostSettings host, ResultStore store, string resultsDirectory, string reference, IReadOnlyList<string> paths, int top, string format)
     {
-        var located = CheckpointLocator.Locate(store, resultsDirectory, reference);
+        var console = host.Console;
+        var catalog = host.Catalog.Experiments;
+        var located = CheckpointLocator.Locate(store, resultsDirectory, reference, host.ApplicationName);
         var config = located.Config;
         void Warn(string message)
         {
@@ -75,8 +79,8 @@ internal static class PredictCommand
             }
         }
 
-        // The dataset file's current prepare (see LocatedCheckpoint.Dataset).
-        var dataset = located.Dataset;
+        // The dataset file's current prepare (see LocatedCheckpoint.DatasetAsNow).
+        var dataset = located.DatasetAsNow(host.Datasets);
         if (ImagePreparer.Unsupported(dataset) is { } unsupported)
         {
             throw new UsageException($"The model of {located.Reference} cannot classify images: {unsupported}");
@@ -114,7 +118,7 @@ internal static class PredictCommand
             console.MarkupLineInterpolated(TerminalText.Format, $"{rows.Count} image(s) classified by {located.Reference} ({config.Dataset.Name}){failed}.");
         }
 
-        return failures.Count == 0 ? 0 : RunnerApp.ExperimentFailed;
+        return failures.Count == 0 ? 0 : ExitCodes.ExperimentFailed;
     }
 
     /// <summary>Each path's images as examples, in the order given (a folder's in <see cref="ImageFiles.InFolder"/> order), and what went wrong with the others.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Experiments.Data;
 using Experiments.History;
@@ -7,28 +8,42 @@ using Experiments.Running;
 using Spectre.Console;
 using static System.FormattableString;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
-/// Runs a list of experiments for the <c>all</c> and <c>run</c> commands: answers what it can from the run cache
-/// (<see cref="RunCache"/>), loads each dataset the rest train on once, shows progress, prints the results table
-/// and writes the result files.
+/// Runs a list of experiments for the <c>all</c> and <c>run</c> commands and <see cref="ExperimentHost.RunExperiments"/>:
+/// records the run (<see cref="RunHistoryExporter"/>), answers what it can from the run cache (<see cref="RunCache"/>),
+/// loads each dataset the rest train on once, reports progress to the event handlers (<see cref="RunEvents"/>),
+/// prints the results table and hands the run to the exporters.
 /// </summary>
-internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
+internal sealed class ExperimentPlan(RunOptions options)
 {
-    public int Execute(IReadOnlyList<IExperiment> experiments, CancellationToken cancellationToken)
+    private readonly IAnsiConsole console = options.Host.Console;
+
+    public RunSummary Execute(IReadOnlyList<IExperiment> experiments, CancellationToken cancellationToken)
     {
+        var stopwatch = Stopwatch.StartNew();
+        RunSummary NotRun(int exitCode) => new()
+        {
+            Status = exitCode == 0 ? RunStatus.Completed : RunStatus.Failed,
+            Results = [],
+            ResultsDirectory = options.Results,
+            DataRoot = options.DataRoot,
+            ExitCode = exitCode,
+            Elapsed = stopwatch.Elapsed,
+        };
+
         if (experiments.Count == 0)
         {
             console.MarkupLine("[yellow]No experiments to run.[/] Add a YAML file under experiments/ and build.");
-            return 0;
+            return NotRun(ExitCodes.Success);
         }
 
         // A mistyped --data-root would fail every experiment: refuse it before the run is recorded or anything written.
         if (DataRootProblem(options) is { } problem)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {problem}");
-            return RunnerApp.UsageError;
+            return NotRun(ExitCodes.UsageError);
         }
 
         // Find out now, not after an hour of training, that the results cannot be written.
@@ -39,36 +54,39 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         catch (IOException exception)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
-            return RunnerApp.UsageError;
+            return NotRun(ExitCodes.UsageError);
         }
 
-        RunRecording recording;
-        try
+        RunRecording? recording = null;
+        if (options.Host.Exporters.OfType<RunHistoryExporter>().Any())
         {
-            recording = RunRecording.Start(console, options.Results, options.CommandLine, experiments);
-        }
-        catch (StoreException exception)
-        {
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
-            return RunnerApp.UsageError;
+            try
+            {
+                recording = RunRecording.Start(console, options.Results, options.CommandLine, experiments, options.Host.GitDirectory);
+            }
+            catch (StoreException exception)
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
+                return NotRun(ExitCodes.UsageError);
+            }
         }
 
         using (recording)
         {
             try
             {
-                return Execute(experiments, recording, cancellationToken);
+                return Execute(experiments, recording, stopwatch, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
-                recording.FinishIfRunning(RunStatus.Interrupted);
+                recording?.FinishIfRunning(RunStatus.Interrupted);
                 throw;
             }
             catch
             {
                 // Whatever escaped (a bug, a console that cannot be written, a download that timed out), the run
                 // must not stay 'running' in the history for ever.
-                recording.FinishIfRunning(RunStatus.Failed);
+                recording?.FinishIfRunning(RunStatus.Failed);
                 throw;
             }
         }
@@ -96,25 +114,35 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         }
     }
 
-    private int Execute(IReadOnlyList<IExperiment> experiments, RunRecording recording, CancellationToken cancellationToken)
+    private RunSummary Execute(IReadOnlyList<IExperiment> experiments, RunRecording? recording, Stopwatch stopwatch, CancellationToken cancellationToken)
     {
         var dataRoot = options.DataRoot;
-        console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
+        if (recording is null)
+        {
+            console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · not recorded (no run history exporter)");
+        }
+        else
+        {
+            console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · run [bold]{recording.RunId}[/]");
+        }
+
         WarnAboutStaleFiles(experiments);
         using var store = new DatasetStore(StoreOptions(console, options));
+        var events = new RunEvents(options.Host.EventHandlers, console, cancellationToken);
+        events.RunStarted(new RunStartedEvent(experiments, recording?.RunId, dataRoot, options.Results, console));
 
         ResumePlan resumes = null!;
         var session = new ExperimentSession(name => store.Load(name, cancellationToken))
         {
             // Each experiment's model and per-epoch training state go into its folder of the run:
-            // results/RUN/EXPERIMENT/model.safetensors; with --resume, it goes on from an earlier run's state.
-            Checkpoints = experiment => new Checkpoints.CheckpointOptions(InterruptedTrainings.FolderOf(options.Results, recording.RunId, experiment))
+            // results/RUN/EXPERIMENT/model.safetensors; with --resume, it goes on from an earlier run's state. A run
+            // that is not recorded has no folder, and keeps no checkpoint (nothing could find it).
+            Checkpoints = recording is null ? null : experiment => new Checkpoints.CheckpointOptions(InterruptedTrainings.FolderOf(options.Results, recording.RunId, experiment))
             {
                 ResumeFrom = resumes.ResumeFrom(experiment),
             },
             ResultsDirectory = options.Results,
         };
-        var outputs = new RunOutputs(console, options.Results);
         var results = new List<ExperimentResult>();
         var cancelled = false;
         var loaded = new Dictionary<string, bool>(StringComparer.Ordinal);
@@ -145,13 +173,15 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
         RunCache cache = null!;
         var threadsSet = false;
         IExperiment? training = null;
-        ExperimentResult Train(IExperiment experiment, IProgress<EpochReport> progress, IProgress<BatchReport>? batches)
+        void Train(IExperiment experiment, int index)
         {
+            var hit = cache.HitOf(experiment);
+            events.ExperimentStarted(new ExperimentStartedEvent(experiment, index, experiments.Count, Cached: hit is not null));
             ExperimentResult result;
-            if (cache.HitOf(experiment) is { } hit)
+            if (hit is not null)
             {
                 result = RunCache.AsCached(hit);
-                recording.Record(result, cache.KeyOf(experiment), cachedFrom: hit);
+                recording?.Record(result, cache.KeyOf(experiment), cachedFrom: hit);
             }
             else
             {
@@ -163,7 +193,9 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                 }
 
                 training = experiment;
-                result = session.Run(experiment, progress, batches, cancellationToken);
+                var epochs = new SynchronousProgress<EpochReport>(report => events.EpochCompleted(new EpochCompletedEvent(experiment, report)));
+                var batches = new SynchronousProgress<BatchReport>(report => events.BatchCompleted(new BatchCompletedEvent(experiment, report)));
+                result = session.Run(experiment, epochs, batches, cancellationToken);
                 training = null;
 
                 // Until the trainer measures it, the model is what the build says it is.
@@ -183,13 +215,16 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                     Warn($"{experiment.Name}: {stateError}");
                 }
 
-                var unrecorded = recording.UnrecordedResults;
-                recording.Record(result, cache.KeyOf(experiment));
-                resumes.Finished(experiment, result, cache.KeyOf(experiment), recording.UnrecordedResults == unrecorded, Warn);
+                if (recording is not null)
+                {
+                    var unrecorded = recording.UnrecordedResults;
+                    recording.Record(result, cache.KeyOf(experiment));
+                    resumes.Finished(experiment, result, cache.KeyOf(experiment), recording.UnrecordedResults == unrecorded, Warn);
+                }
             }
 
             results.Add(result);
-            return result;
+            events.ExperimentCompleted(new ExperimentCompletedEvent(experiment, result, index, experiments.Count));
         }
 
         try
@@ -204,20 +239,19 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
                 Load(name);
             }
 
-            if (console.Profile.Capabilities.Interactive)
+            events.Wrap(() =>
             {
-                RunWithProgressBars(experiments, Train);
-            }
-            else
-            {
-                RunWithLog(experiments, Train);
-            }
+                for (var i = 0; i < experiments.Count; i++)
+                {
+                    Train(experiments[i], i + 1);
+                }
+            });
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             cancelled = true;
             console.MarkupLine("[yellow]Interrupted:[/] the experiments that finished are kept, and the run is recorded as interrupted.");
-            if (resumes?.InterruptedHint(training, options.CommandLine, options.Resume) is { } hint)
+            if (resumes?.InterruptedHint(training, options.CommandLine, options.Resume, options.Host.ApplicationName) is { } hint)
             {
                 console.MarkupLineInterpolated(TerminalText.Format, $"{hint}");
             }
@@ -232,63 +266,99 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
 
         // A run whose results are not all in the history is not completed, whatever its experiments did.
         var status = cancelled ? RunStatus.Interrupted
-            : results.All(r => r.Status != ExperimentStatus.Failed) && recording.UnrecordedResults == 0 ? RunStatus.Completed
+            : results.All(r => r.Status != ExperimentStatus.Failed) && (recording?.UnrecordedResults ?? 0) == 0 ? RunStatus.Completed
             : RunStatus.Failed;
-        recording.Finish(status);
-        if (recording.UnrecordedResults > 0)
-        {
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]{recording.UnrecordedResults} of {recording.Results} results could not be recorded[/] in [blue]{recording.StorePath}[/], so run {recording.RunId} is not completed");
-        }
-
-        if (!recording.Failed)
-        {
-            console.MarkupLineInterpolated(TerminalText.Format, $"Run [bold]{recording.RunId}[/] ({status}) recorded in [blue]{recording.StorePath}[/]");
-        }
 
         // Nothing could be trained or reused (a wrong data root, a missing dataset).
         var noData = cache is null || (cache.Hits == 0 && !loaded.ContainsValue(true));
-        var pictures = cancelled || results.Count == 0 || noData || outputs.WritePictures(recording.RunId, results);
+        IEnumerable<IRunExporter> exporters = options.Host.Exporters;
+        int exitCode;
         if (cancelled && results.Count == 0)
         {
             console.MarkupLine("No experiment finished, so the result files were left as they were.");
-            return RunnerApp.Cancelled;
+            exporters = exporters.OfType<RunHistoryExporter>();
+            exitCode = ExitCodes.Cancelled;
         }
-
-        if (noData)
+        else if (noData)
         {
             // Nothing could be trained (a wrong data root, a missing dataset): failed rows must not replace the
             // results of the last run that had data. The failures are recorded in the run history.
             console.MarkupLine("No dataset could be loaded, so the result files were left as they were.");
-            return cancelled ? RunnerApp.Cancelled : RunnerApp.ExperimentFailed;
+            exporters = exporters.OfType<RunHistoryExporter>();
+            exitCode = cancelled ? ExitCodes.Cancelled : ExitCodes.ExperimentFailed;
         }
-
-        var written = outputs.WriteResultFiles(results);
-        if (cancelled)
+        else
         {
-            return RunnerApp.Cancelled;
+            // A diverged experiment is a result (its learning rate blew up), not a failure of the run.
+            exitCode = cancelled ? ExitCodes.Cancelled : status == RunStatus.Completed ? ExitCodes.Success : ExitCodes.ExperimentFailed;
         }
 
-        // A diverged experiment is a result (its learning rate blew up), not a failure of the run.
-        return written && pictures && !recording.Failed && status == RunStatus.Completed ? 0 : RunnerApp.ExperimentFailed;
+        var summary = new RunSummary
+        {
+            RunId = recording?.RunId,
+            Status = status,
+            Results = results,
+            ResultsDirectory = options.Results,
+            DataRoot = dataRoot,
+            ExitCode = exitCode,
+            Elapsed = stopwatch.Elapsed,
+        };
+        var runDirectory = recording is null ? null : Path.Combine(options.Results, HistoryTables.Id(recording.RunId));
+        var context = new RunExportContext(options.Results, runDirectory, console, options.Host.ApplicationName, recording);
+        var exports = exporters.Select(exporter => Export(exporter, summary, context, cancellationToken)).ToList();
+        if (exports.Any(e => e.Failed) && !cancelled)
+        {
+            exitCode = ExitCodes.ExperimentFailed;
+        }
+
+        summary = summary with { Exports = exports, ExitCode = exitCode, Elapsed = stopwatch.Elapsed };
+        events.RunCompleted(summary);
+        return summary;
+    }
+
+    /// <summary>One exporter's turn: what it wrote, or, when it threw, its error, reported by its name.</summary>
+    private RunExportResult Export(IRunExporter exporter, RunSummary summary, RunExportContext context, CancellationToken cancellationToken)
+    {
+        string name;
+        try
+        {
+            name = exporter.Name;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            name = exporter.GetType().FullName ?? exporter.GetType().Name;
+        }
+
+        try
+        {
+            var files = exporter.Export(summary, context) ?? [];
+            return new RunExportResult(name, [.. files]);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // An exporter's outputs are missing; the results, the run history and the other exporters' files are kept.
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]The exporter {name} failed:[/] {exception.Message}");
+            return new RunExportResult(name, [], exception.Message);
+        }
     }
 
     /// <summary>
     /// The dataset store's options of every command that loads datasets (<c>all</c>, <c>run</c>, <c>datasets</c>):
     /// the described datasets, the data root, downloads as asked, and its log on the console in grey; then adjusted
-    /// by <see cref="RunOptions.DatasetStore"/> (tests).
+    /// by <see cref="ExperimentHostOptions.DatasetStore"/>.
     /// </summary>
     internal static DatasetStoreOptions StoreOptions(IAnsiConsole console, RunOptions options)
     {
         var storeOptions = new DatasetStoreOptions
         {
             DataRoot = options.DataRoot,
-            Datasets = Generated.DatasetCatalog.All,
+            Datasets = options.Host.Datasets,
             AllowDownload = options.Download,
             DownloadCommand = DownloadCommand(options),
             RememberFailures = true,
             Log = message => console.MarkupLineInterpolated(TerminalText.Format, $"[grey]{message}[/]"),
         };
-        return options.DatasetStore?.Invoke(storeOptions) ?? storeOptions;
+        return options.Host.Options.DatasetStore?.Invoke(storeOptions) ?? storeOptions;
     }
 
     /// <summary>What is wrong with the --data-root given (it must be an existing folder), or null.</summary>
@@ -308,7 +378,7 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>
     private static string DownloadCommand(RunOptions options)
     {
-        var command = DatasetStoreOptions.DefaultDownloadCommand;
+        var command = $"{options.Host.ApplicationName} all --download";
         return options.DataRootOption is null ? command : $"{command} --data-root {ShellQuote(options.DataRootOption)}";
     }
 
@@ -320,74 +390,6 @@ internal sealed class ExperimentPlan(IAnsiConsole console, RunOptions options)
     private void Warn(string message) => console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] {message}");
 
     private void Say(string message) => console.MarkupLineInterpolated(TerminalText.Format, $"{message}");
-
-    private void RunWithProgressBars(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, IProgress<BatchReport>?, ExperimentResult> train)
-    {
-        console.Progress()
-            .AutoClear(false)
-            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(progress =>
-            {
-                var tasks = experiments.ToDictionary(e => e, e => progress.AddTask(Markup.Escape(TerminalText.Escape(e.Name)), autoStart: false, maxValue: e.Settings.Epochs));
-                foreach (var experiment in experiments)
-                {
-                    var task = tasks[experiment];
-                    task.StartTask();
-                    var lastLoss = "";
-                    var reporter = new SynchronousProgress<EpochReport>(report =>
-                    {
-                        task.Value = report.Epoch;
-                        lastLoss = Invariant($"  loss {report.TrainLoss:F4}");
-                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}{lastLoss}")));
-                    });
-                    // Within an epoch (a CNN's takes seconds): the bar moves by batches, with speed and time left.
-                    var batches = new SynchronousProgress<BatchReport>(report =>
-                    {
-                        task.Value = report.Epoch - 1 + ((double)report.Batch / Math.Max(1, report.TotalBatches));
-                        task.Description = Markup.Escape(TerminalText.Escape(Invariant($"{experiment.Name}  epoch {report.Epoch}/{report.TotalEpochs}  batch {report.Batch}/{report.TotalBatches}  {report.ImagesPerSecond:F0} img/s  {BatchTimeLeft(report)} left{lastLoss}")));
-                    });
-                    var result = train(experiment, reporter, batches);
-                    task.Description = Markup.Escape(TerminalText.Escape(experiment.Name)) + "  " + Outcome(result);
-                    task.Value = task.MaxValue;
-                    task.StopTask();
-                }
-            });
-    }
-
-    /// <summary>Time left in the experiment's training at this epoch's speed, e.g. <c>1:05</c> (the validation passes not counted).</summary>
-    internal static string BatchTimeLeft(BatchReport report)
-    {
-        if (report.ImagesPerSecond <= 0)
-        {
-            return "?";
-        }
-
-        var images = report.EpochImages - report.Images + ((long)(report.TotalEpochs - report.Epoch) * report.EpochImages);
-        var left = TimeSpan.FromSeconds(Math.Ceiling(images / report.ImagesPerSecond));
-        return left.TotalHours >= 1 ? left.ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture) : left.ToString(@"m\:ss", CultureInfo.InvariantCulture);
-    }
-
-    private void RunWithLog(IReadOnlyList<IExperiment> experiments, Func<IExperiment, IProgress<EpochReport>, IProgress<BatchReport>?, ExperimentResult> train)
-    {
-        var index = 0;
-        foreach (var experiment in experiments)
-        {
-            index++;
-            console.MarkupLineInterpolated(TerminalText.Format, $"[[{index}/{experiments.Count}]] [bold]{experiment.Name}[/] ({experiment.SourceFile})");
-            var reporter = new SynchronousProgress<EpochReport>(report =>
-                console.MarkupLineInterpolated(TerminalText.Format, $"      epoch {report.Epoch}/{report.TotalEpochs}  train loss {report.TrainLoss:F4}{(report.ValidationLoss is { } v ? Invariant($"  validation loss {v:F4}") : "")}"));
-            var result = train(experiment, reporter, null);
-            console.MarkupLine("      " + Outcome(result));
-        }
-    }
-
-    private static string Outcome(ExperimentResult result) => result.Status switch
-    {
-        ExperimentStatus.Completed when result is { CachedFromRun: { } run, Test: { } cached } => Markup.Escape(Invariant($"cached: {cached.Accuracy:F2}% from run {run} (not trained again; --force retrains)")),
-        ExperimentStatus.Completed when result.Test is { } test => Markup.Escape(Invariant($"{test.Accuracy:F2}% in {result.TrainSeconds:F2} s{(result.ResumedFromEpoch is { } resumed ? $" (resumed after epoch {resumed})" : "")}")),
-        ExperimentStatus.Diverged => "[yellow]diverged[/]: " + Markup.Escape(TerminalText.Escape(result.DivergenceReason)),
-        _ => "[red]failed[/]",
-    };
 
     private static string StatusMarkup(ExperimentResult result) => result.Status switch
     {

@@ -3,7 +3,7 @@ using Experiments.Checkpoints;
 using Experiments.History;
 using Experiments.Reporting;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>A training state an earlier run left behind, that this run's training of the experiment can go on from.</summary>
 /// <param name="RunId">The run whose folder holds it.</param>

@@ -2,7 +2,7 @@ using Experiments.History;
 using Experiments.Reporting;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
 /// Records one <c>all</c>/<c>run</c> in the run history: the run when it starts, each result as soon as it is
@@ -38,9 +38,13 @@ internal sealed class RunRecording : IDisposable
     public int UnrecordedResults { get; private set; }
 
     /// <summary>Opens the store and records the run's start; throws <see cref="StoreException"/> when the store cannot be used.</summary>
-    public static RunRecording Start(IAnsiConsole console, string resultsDirectory, string commandLine, IReadOnlyList<IExperiment> experiments)
+    /// <param name="console">Where a failure to record is reported.</param>
+    /// <param name="resultsDirectory">The results folder, which holds the store.</param>
+    /// <param name="commandLine">The command as typed.</param>
+    /// <param name="experiments">What the run sets out to do.</param>
+    /// <param name="gitDirectory">Where the git commit recorded with the run is read (the project's folder), or null.</param>
+    public static RunRecording Start(IAnsiConsole console, string resultsDirectory, string commandLine, IReadOnlyList<IExperiment> experiments, string? gitDirectory)
     {
-        var repositoryRoot = RepositoryInfo.Root;
         var store = ResultStore.OpenOrCreate(resultsDirectory);
         try
         {
@@ -50,7 +54,7 @@ internal sealed class RunRecording : IDisposable
                 e => e.Name,
                 e => new ExperimentSource(e.SourceFile, e.ConfigurationSha256),
                 StringComparer.Ordinal);
-            var runId = store.StartRun(RunInfo.Capture(commandLine, repositoryRoot), DateTimeOffset.UtcNow, plannedResults: experiments.Count);
+            var runId = store.StartRun(RunInfo.Capture(commandLine, gitDirectory), DateTimeOffset.UtcNow, plannedResults: experiments.Count);
             return new RunRecording(console, store, runId, sources);
         }
         catch

@@ -3,7 +3,7 @@ using Experiments.Checkpoints;
 using Experiments.History;
 using Experiments.Reporting;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>A trained model found in the run history: the stored result, its checkpoint's folder and its config.</summary>
 /// <param name="Stored">The result that saved it (for a cached result, the row of the run that reused it).</param>
@@ -20,8 +20,9 @@ internal sealed record LocatedCheckpoint(StoredResult Stored, string Directory, 
     /// wins over the one recorded at training, and adding it later needs no retraining. <c>predict</c> prepares images
     /// by it and <c>export-model</c> writes it into the ONNX metadata.
     /// </summary>
-    public Data.DatasetDescription Dataset =>
-        Generated.DatasetCatalog.All.FirstOrDefault(d => string.Equals(d.Name, Config.Dataset.Name, StringComparison.Ordinal)) is { } current
+    /// <param name="datasets">The datasets the catalog describes now (<see cref="IExperimentCatalog.Datasets"/>).</param>
+    public Data.DatasetDescription DatasetAsNow(IReadOnlyList<Data.DatasetDescription> datasets) =>
+        datasets.FirstOrDefault(d => string.Equals(d.Name, Config.Dataset.Name, StringComparison.Ordinal)) is { } current
             ? Config.Dataset with { Prepare = current.Prepare }
             : Config.Dataset;
 }
@@ -36,11 +37,15 @@ internal static class CheckpointLocator
     public const string RunPrefix = "run:";
 
     /// <summary>Resolves <paramref name="reference"/> in <paramref name="store"/> (whose folder is <paramref name="resultsDirectory"/>) and verifies its files.</summary>
-    public static LocatedCheckpoint Locate(ResultStore store, string resultsDirectory, string reference)
+    /// <param name="store">The run history.</param>
+    /// <param name="resultsDirectory">Its folder.</param>
+    /// <param name="reference">EXPERIMENT or run:ID/EXPERIMENT.</param>
+    /// <param name="applicationName">How the hints name the program (<see cref="ExperimentHostOptions.ApplicationName"/>).</param>
+    public static LocatedCheckpoint Locate(ResultStore store, string resultsDirectory, string reference, string applicationName)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(reference);
-        var stored = reference.StartsWith(RunPrefix, StringComparison.Ordinal) ? InRun(store, reference) : Latest(store, reference);
+        var stored = reference.StartsWith(RunPrefix, StringComparison.Ordinal) ? InRun(store, reference, applicationName) : Latest(store, reference, applicationName);
         var checkpoint = stored.Result.Checkpoint!;
         var directory = checkpoint.FullDirectory(resultsDirectory);
         var located = string.Create(CultureInfo.InvariantCulture, $"run:{stored.RunId}/{stored.Experiment}");
@@ -55,7 +60,7 @@ internal static class CheckpointLocator
         }
     }
 
-    private static StoredResult InRun(ResultStore store, string reference)
+    private static StoredResult InRun(ResultStore store, string reference, string applicationName)
     {
         var rest = reference[RunPrefix.Length..];
         var slash = rest.IndexOf('/', StringComparison.Ordinal);
@@ -68,21 +73,21 @@ internal static class CheckpointLocator
         var run = HistoryCommands.FindRun(store, runId);
         var results = store.ResultsOfRun(run.Id);
         var result = HistoryTables.RequireResult(run, results, experiment);
-        return WithCheckpoint(result, string.Create(CultureInfo.InvariantCulture, $"run:{run.Id}/{result.Experiment}"));
+        return WithCheckpoint(result, string.Create(CultureInfo.InvariantCulture, $"run:{run.Id}/{result.Experiment}"), applicationName);
     }
 
-    private static StoredResult Latest(ResultStore store, string experiment)
+    private static StoredResult Latest(ResultStore store, string experiment, string applicationName)
     {
         var results = HistoryTables.RequireResults(store, experiment);
         var saved = results.LastOrDefault(r => r.Result.Status == ExperimentStatus.Completed && r.Result.Checkpoint is not null);
-        return saved ?? WithCheckpoint(results[^1], string.Create(CultureInfo.InvariantCulture, $"the latest result of '{experiment}' (run {results[^1].RunId})"));
+        return saved ?? WithCheckpoint(results[^1], string.Create(CultureInfo.InvariantCulture, $"the latest result of '{experiment}' (run {results[^1].RunId})"), applicationName);
     }
 
-    private static StoredResult WithCheckpoint(StoredResult result, string what)
+    private static StoredResult WithCheckpoint(StoredResult result, string what, string applicationName)
     {
         if (result.Result.Status != ExperimentStatus.Completed)
         {
-            throw new UsageException($"{what} is {result.Status}, so it has no trained model; train it with 'dotnet run --project runner -- run {result.Experiment}'");
+            throw new UsageException($"{what} is {result.Status}, so it has no trained model; train it with '{applicationName} run {result.Experiment}'");
         }
 
         if (result.Result.Checkpoint is not null)
@@ -91,6 +96,6 @@ internal static class CheckpointLocator
         }
 
         var why = result.Result.CheckpointError is { } error ? $"its checkpoint could not be written ({error})" : "it was recorded before checkpoints were kept";
-        throw new UsageException($"{what} has no saved model ({why}); train it again with 'dotnet run --project runner -- run {result.Experiment} --force'");
+        throw new UsageException($"{what} has no saved model ({why}); train it again with '{applicationName} run {result.Experiment} --force'");
     }
 }

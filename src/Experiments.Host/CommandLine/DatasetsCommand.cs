@@ -4,7 +4,7 @@ using Experiments.Reporting;
 using Experiments.Results;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
 /// <c>datasets [NAME...]</c>: lists the described datasets (all, or those named) with where their files are, their
@@ -17,12 +17,13 @@ internal static class DatasetsCommand
     /// <summary>The folder under the results folder that holds the sample pictures.</summary>
     public const string PictureFolder = "datasets";
 
-    public static int Execute(IAnsiConsole console, RunOptions options, IReadOnlyList<string> names, CancellationToken cancellationToken)
+    public static int Execute(RunOptions options, IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
+        var console = options.Host.Console;
         if (ExperimentPlan.DataRootProblem(options) is { } problem)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {problem}");
-            return RunnerApp.UsageError;
+            return ExitCodes.UsageError;
         }
 
         using var store = new DatasetStore(ExperimentPlan.StoreOptions(console, options));
@@ -36,7 +37,7 @@ internal static class DatasetsCommand
         catch (UnknownDatasetException exception)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
-            return RunnerApp.UsageError;
+            return ExitCodes.UsageError;
         }
 
         if (selected.Count == 0)
@@ -53,7 +54,7 @@ internal static class DatasetsCommand
         catch (IOException exception)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
-            return RunnerApp.UsageError;
+            return ExitCodes.UsageError;
         }
 
         console.MarkupLineInterpolated(TerminalText.Format, $"{selected.Count} dataset(s) · data: [blue]{options.DataRoot}[/] · pictures: [blue]{pictureFolder}[/]");
@@ -115,6 +116,6 @@ internal static class DatasetsCommand
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]{failures} of {listings.Count} dataset(s) failed to load[/]: {string.Join(", ", listings.Where(l => l.Summary is null).Select(l => l.Description.Name))}");
         }
 
-        return failed ? RunnerApp.ExperimentFailed : 0;
+        return failed ? ExitCodes.ExperimentFailed : 0;
     }
 }

@@ -5,7 +5,7 @@ using Experiments.Prediction;
 using Experiments.Reporting;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>One classified image: the path as the command line gave it (a folder's files joined to it) and what the model says.</summary>
 internal sealed record PredictedImage(string File, ClassPrediction Prediction);

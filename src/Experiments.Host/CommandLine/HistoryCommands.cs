@@ -3,16 +3,17 @@ using Experiments.History;
 using Experiments.Reporting;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>The commands that read the run history: <c>runs</c>, <c>show</c>, <c>compare</c>, <c>history</c>, <c>export</c> and <c>report</c>.</summary>
 internal static class HistoryCommands
 {
-    public static IEnumerable<Command> Create(IAnsiConsole console)
+    public static IEnumerable<Command> Create(HostSettings host)
     {
-        var results = ResultsOption();
+        var console = host.Console;
+        var results = ResultsOption(host);
         var runs = new Command("runs", "List the recorded runs.") { results };
-        runs.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(results)), store =>
+        runs.SetAction(parse => WithStore(console, host.Results(parse.GetValue(results)), store =>
         {
             var list = store.Runs();
             ConsoleTables.Write(console, HistoryTables.Runs(list));
@@ -20,11 +21,11 @@ internal static class HistoryCommands
             return 0;
         }));
 
-        var showResults = ResultsOption();
+        var showResults = ResultsOption(host);
         var runId = new Argument<long>("RUN") { Description = "The run's id (see 'runs')." };
         var showExperiment = new Argument<string?>("EXPERIMENT") { Description = "One experiment of the run: its result and its model's layers.", Arity = ArgumentArity.ZeroOrOne };
         var show = new Command("show", "Show one run in full: where it ran, its results, per-class accuracy; or one experiment of it with its model's layers.") { runId, showExperiment, showResults };
-        show.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(showResults)), store =>
+        show.SetAction(parse => WithStore(console, host.Results(parse.GetValue(showResults)), store =>
         {
             var run = FindRun(store, parse.GetValue(runId));
             var stored = store.ResultsOfRun(run.Id);
@@ -44,7 +45,7 @@ internal static class HistoryCommands
             return 0;
         }));
 
-        var compareResults = ResultsOption();
+        var compareResults = ResultsOption(host);
         var baseline = new Option<string>("--baseline")
         {
             Description = "What to compare with: a run id, an experiment name, or a git ref (commit, branch, tag). Default: each experiment's previous run.",
@@ -55,21 +56,21 @@ internal static class HistoryCommands
         {
             baseline, compareFormat, compareResults,
         };
-        compare.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(compareResults)), store =>
+        compare.SetAction(parse => WithStore(console, host.Results(parse.GetValue(compareResults)), store =>
         {
-            var (label, rows) = Comparison.Compare(store, parse.GetValue(baseline), ResolveGitRef);
+            var (label, rows) = Comparison.Compare(store, parse.GetValue(baseline), reference => ResolveGitRef(host.GitDirectory, reference));
             Emit(console, Comparison.Table(label, rows), parse.GetValue(compareFormat)!);
             return 0;
         }));
 
-        var historyResults = ResultsOption();
+        var historyResults = ResultsOption(host);
         var experiment = new Argument<string>("EXPERIMENT") { Description = "The experiment's name." };
         var historyFormat = FormatOption("table", "table", "md", "csv", "json");
         var history = new Command("history", "One experiment's results over time, marking where its YAML file changed.")
         {
             experiment, historyFormat, historyResults,
         };
-        history.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(historyResults)), store =>
+        history.SetAction(parse => WithStore(console, host.Results(parse.GetValue(historyResults)), store =>
         {
             var name = parse.GetValue(experiment)!;
             var stored = HistoryTables.RequireResults(store, name);
@@ -77,17 +78,17 @@ internal static class HistoryCommands
             return 0;
         }));
 
-        var exportResults = ResultsOption();
+        var exportResults = ResultsOption(host);
         var exportFormat = FormatOption(null, "md", "csv", "json");
         exportFormat.Required = true;
         var exportRun = RunOption();
         var output = new Option<string>("--output") { Description = "Write to this file (atomically when it is a regular file; a device or a pipe in place) instead of the console; - is standard output.", HelpName = "FILE" };
-        output.Validators.Add(result => RunnerApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
+        output.Validators.Add(result => CommandLineApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
         var export = new Command("export", "One run's results (default: the latest run) as Markdown, CSV or JSON.")
         {
             exportFormat, exportRun, output, exportResults,
         };
-        export.SetAction(parse => WithStore(console, Folders.Results(parse.GetValue(exportResults)), store =>
+        export.SetAction(parse => WithStore(console, host.Results(parse.GetValue(exportResults)), store =>
         {
             var run = parse.GetValue(exportRun) is { } id ? FindRun(store, id) : LatestRun(store);
             var text = RunExport.Write(parse.GetValue(exportFormat)!, run, store.ResultsOfRun(run.Id));
@@ -100,7 +101,7 @@ internal static class HistoryCommands
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
                     console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}"); // names the file and why
-                    return RunnerApp.UsageError;
+                    return ExitCodes.UsageError;
                 }
 
                 console.MarkupLineInterpolated(TerminalText.Format, $"Run {run.Id} exported to [blue]{file}[/]");
@@ -113,23 +114,23 @@ internal static class HistoryCommands
             return 0;
         }));
 
-        var reportResults = ResultsOption();
+        var reportResults = ResultsOption(host);
         var reportRun = RunOption();
         var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file (- is standard output). Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
-        reportOutput.Validators.Add(result => RunnerApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
+        reportOutput.Validators.Add(result => CommandLineApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
         var report = new Command("report", "Write one run (default: the latest) as a self-contained HTML file: tables and embedded pictures.")
         {
             reportRun, reportOutput, reportResults,
         };
         report.SetAction(parse =>
         {
-            var resultsDirectory = Folders.Results(parse.GetValue(reportResults));
+            var resultsDirectory = host.Results(parse.GetValue(reportResults));
             return WithStore(console, resultsDirectory, store =>
             {
                 var run = parse.GetValue(reportRun) is { } id ? FindRun(store, id) : LatestRun(store);
                 var stored = store.ResultsOfRun(run.Id, withWeights: true);
                 var runDirectory = Path.Combine(resultsDirectory, HistoryTables.Id(run.Id));
-                var pictures = RunPlots.Draw(stored.Select(r => r.Result).ToList());
+                var (html, pictures) = RunReport.Render(store, run, stored, drawn: null);
                 try
                 {
                     RunPlots.Save(runDirectory, pictures);
@@ -148,7 +149,6 @@ internal static class HistoryCommands
                     }
                 }
 
-                var html = HtmlReport.Render(run, stored, Comparison.AgainstPrevious(store, stored), pictures);
                 var file = parse.GetValue(reportOutput) ?? Path.Combine(runDirectory, HtmlReport.FileName);
                 if (file == StandardOutput)
                 {
@@ -170,7 +170,7 @@ internal static class HistoryCommands
                 catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
                 {
                     console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] cannot write the report to '{file}': {exception.Message}; make that folder writable, or pass --output FILE somewhere writable");
-                    return RunnerApp.UsageError;
+                    return ExitCodes.UsageError;
                 }
 
                 console.MarkupLineInterpolated(TerminalText.Format, $"Report of run {run.Id} ({stored.Count} results, {pictures.Count} pictures) written to [blue]{file}[/]");
@@ -184,18 +184,18 @@ internal static class HistoryCommands
     /// <summary>The <c>--output</c> of <c>export</c> and <c>report</c> that means standard output, as for most Unix tools.</summary>
     internal const string StandardOutput = "-";
 
-    /// <summary>The full commit id of a git ref in the checkout the runner was built from, or null.</summary>
-    internal static string? ResolveGitRef(string reference) =>
-        reference.StartsWith('-') ? null : RunInfo.Git(RepositoryInfo.Root ?? Directory.GetCurrentDirectory(), "rev-parse", "--verify", "--quiet", "--end-of-options", reference + "^{commit}")?.Trim();
+    /// <summary>The full commit id of a git ref in <paramref name="directory"/>'s checkout (the project's), or null.</summary>
+    internal static string? ResolveGitRef(string directory, string reference) =>
+        reference.StartsWith('-') ? null : RunInfo.Git(directory, "rev-parse", "--verify", "--quiet", "--end-of-options", reference + "^{commit}")?.Trim();
 
-    internal static Option<string> ResultsOption()
+    internal static Option<string> ResultsOption(HostSettings host)
     {
         var option = new Option<string>("--results")
         {
-            Description = "The results folder holding the run history (experiments.db). Default: results/ of the repository the runner was built from (else of the current directory).",
+            Description = $"The results folder holding the run history (experiments.db). Default: {host.Results(null)}",
             HelpName = "DIR",
         };
-        option.Validators.Add(result => RunnerApp.RequireText(result, "--results"));
+        option.Validators.Add(result => CommandLineApp.RequireText(result, "--results"));
         return option;
     }
 
@@ -314,7 +314,7 @@ internal static class HistoryCommands
         catch (Exception exception) when (exception is StoreException or UsageException)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
-            return RunnerApp.UsageError;
+            return ExitCodes.UsageError;
         }
     }
 }

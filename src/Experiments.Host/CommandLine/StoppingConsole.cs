@@ -1,7 +1,7 @@
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
 /// The console of a run, which a stop (a signal) may have taken away: once <paramref name="stopping"/> is cancelled,

@@ -6,7 +6,7 @@ using Experiments.History;
 using Experiments.Reporting;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
 /// <c>export-model EXPERIMENT|run:ID/EXPERIMENT --format onnx [--output FILE] [--results DIR]</c>: writes a trained
@@ -19,8 +19,9 @@ internal static class ExportModelCommand
     /// <summary>The file name of the default output, in the checkpoint's folder.</summary>
     public const string DefaultFileName = "model.onnx";
 
-    public static Command Create(IAnsiConsole console)
+    public static Command Create(HostSettings host)
     {
+        var console = host.Console;
         var reference = new Argument<string>("MODEL")
         {
             Description = "The trained model: an experiment's name (its latest model) or run:ID/EXPERIMENT, e.g. run:7/cnn.",
@@ -40,7 +41,7 @@ internal static class ExportModelCommand
         output.Validators.Add(result =>
         {
             var value = result.GetValueOrDefault<string>() ?? "";
-            RunnerApp.RequirePathLength(result, "--output", value);
+            CommandLineApp.RequirePathLength(result, "--output", value);
 
             // export and report take '-' for standard output; an ONNX model is binary and is written to a file only.
             if (value == HistoryCommands.StandardOutput)
@@ -48,30 +49,31 @@ internal static class ExportModelCommand
                 result.AddError($"--output - would mean standard output, but export-model writes the binary ONNX model to a file only: give a file name (--output model.onnx), or ./- for a file named '-'");
             }
         });
-        var results = HistoryCommands.ResultsOption();
+        var results = HistoryCommands.ResultsOption(host);
         var command = new Command("export-model", "Write a trained model of a declared architecture (linear, mlp, layers) as an ONNX file that runs without TorchSharp.")
         {
             reference, format, output, results,
         };
         command.SetAction(parse =>
         {
-            var resultsDirectory = Folders.Results(parse.GetValue(results));
-            return HistoryCommands.WithStore(console, resultsDirectory, store => Execute(console, store, resultsDirectory, parse.GetValue(reference)!, parse.GetValue(output)));
+            var resultsDirectory = host.Results(parse.GetValue(results));
+            return HistoryCommands.WithStore(console, resultsDirectory, store => Execute(host, store, resultsDirectory, parse.GetValue(reference)!, parse.GetValue(output)));
         });
         return command;
     }
 
-    private static int Execute(IAnsiConsole console, ResultStore store, string resultsDirectory, string reference, string? output)
+    private static int Execute(HostSettings host, ResultStore store, string resultsDirectory, string reference, string? output)
     {
-        var located = CheckpointLocator.Locate(store, resultsDirectory, reference);
+        var console = host.Console;
+        var located = CheckpointLocator.Locate(store, resultsDirectory, reference, host.ApplicationName);
         Onnx.ModelProto model;
         try
         {
             var tensors = ModelCheckpoint.ReadTensors(located.Directory);
             try
             {
-                // The metadata's prepare is the dataset file's current one, as predict uses (LocatedCheckpoint.Dataset).
-                model = OnnxExporter.Export(located.Config with { Dataset = located.Dataset }, tensors);
+                // The metadata's prepare is the dataset file's current one, as predict uses (LocatedCheckpoint.DatasetAsNow).
+                model = OnnxExporter.Export(located.Config with { Dataset = located.DatasetAsNow(host.Datasets) }, tensors);
             }
             finally
             {
@@ -99,7 +101,7 @@ internal static class ExportModelCommand
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] cannot write the ONNX model of {located.Reference} to '{file}': {exception.Message}; make that folder writable, or pass --output FILE somewhere writable");
-            return RunnerApp.UsageError;
+            return ExitCodes.UsageError;
         }
 
         var config = located.Config;

@@ -1,7 +1,7 @@
 using Experiments.Reporting;
 using Spectre.Console;
 
-namespace Experiments.Runner;
+namespace Experiments.Hosting;
 
 /// <summary>
 /// Renders a <see cref="TextTable"/> on the console: better in green, worse in red, notes in yellow. Every text is
