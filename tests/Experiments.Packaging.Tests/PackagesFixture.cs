@@ -137,7 +137,12 @@ public sealed class PackagesFixture : IDisposable
         // This run's packages in the global packages folder: nothing else ever asks for this version.
         foreach (var id in PackageIds)
         {
-            DeleteDirectory(Path.Combine(GlobalPackagesFolder(), id.ToLowerInvariant(), Version.ToLowerInvariant()));
+            var package = Path.Combine(GlobalPackagesFolder(), id.ToLowerInvariant());
+            DeleteDirectory(Path.Combine(package, Version.ToLowerInvariant()));
+            if (Directory.Exists(package) && !Directory.EnumerateFileSystemEntries(package).Any())
+            {
+                DeleteDirectory(package);
+            }
         }
 
         DeleteDirectory(Root);
