@@ -64,6 +64,16 @@ public sealed class EndToEndTests(PackagesFixture packages, ITestOutputHelper ou
             Assert.Contains("tiny-net", tiny, StringComparison.Ordinal);
             Assert.Contains("completed", tiny, StringComparison.Ordinal);
 
+            // The package's Scalar-lifetime analyzer checks the project's own code (a number made a TorchSharp Scalar
+            // that nothing keeps alive); ExperimentsScalarLifetimeAnalyzer=false takes it out of the build.
+            var doubling = Path.Combine(project, "Models", "Doubling.cs");
+            File.WriteAllText(doubling, Doubling);
+            var (unheldExit, unheld) = packages.Timed("build with an unheld Scalar", "build", project, Build);
+            Assert.NotEqual(0, unheldExit);
+            Assert.Matches(Regex.Escape(doubling) + @"\(\d+,\d+\): error EXPT0001: ", unheld);
+            Step("build with the analyzer off", "build -p:ExperimentsScalarLifetimeAnalyzer=false", project, Build);
+            File.Delete(doubling);
+
             // A bad value is a build error at its file, line and column.
             var broken = Path.Combine(project, "experiments", "broken.yaml");
             File.WriteAllText(broken, seed.Replace("learningRate: 0.001", "learningRate: fast", StringComparison.Ordinal));
@@ -113,6 +123,18 @@ public sealed class EndToEndTests(PackagesFixture packages, ITestOutputHelper ou
                 using var activated = relu.forward(hidden);
                 return fc2.forward(activated);
             }
+        }
+        """;
+
+    /// <summary>A number TorchSharp turns into a Scalar where it is passed: EXPT0001.</summary>
+    private const string Doubling = """
+        using static TorchSharp.torch;
+
+        namespace MyLab.Models;
+
+        public static class Doubling
+        {
+            public static Tensor Twice(Tensor input) => input.mul(2.0);
         }
         """;
 
