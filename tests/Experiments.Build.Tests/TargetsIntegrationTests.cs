@@ -70,6 +70,43 @@ public sealed class TargetsIntegrationTests
     }
 
     [Fact]
+    public void TheCompiledTaskAssemblyOfThePackageIsLoadedInsteadOfTheSourceAndImportingTwiceDefinesNothingTwice()
+    {
+        Assert.True(TestFiles.MachineLacksGlibcxx3432(), "this test expects a machine whose libstdc++ lacks GLIBCXX_3.4.32");
+        var taskAssembly = TestFiles.Metadata("TaskAssembly");
+        Assert.True(File.Exists(taskAssembly), taskAssembly);
+        using var temp = new TemporaryDirectory();
+        var project = Path.Combine(temp.Path, "app", "app.csproj");
+        Directory.CreateDirectory(Path.GetDirectoryName(project)!);
+        // As the package's targets do it: the task assembly named, the targets imported unless already imported.
+        File.WriteAllText(project, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <LibStdCxxCompatTaskAssembly>{taskAssembly}</LibStdCxxCompatTaskAssembly>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="TorchSharp" Version="{TestFiles.TorchSharpVersion}" />
+              </ItemGroup>
+              <Import Project="{TargetsFile}" Condition="'$(_LibStdCxxCompatImported)' != 'true'" />
+              <Import Project="{TargetsFile}" Condition="'$(_LibStdCxxCompatImported)' != 'true'" />
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(temp.Path, "app", "Program.cs"), "System.Console.WriteLine(\"ok\");\n");
+        var output = Path.Combine(temp.Path, "app", "bin", "Debug", "net10.0", "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+
+        var log = DotNet(temp, "build", project, "-v:d");
+
+        Assert.Contains($"patched {output}: GLIBCXX_3.4.32 reference marked weak because this machine's libstdc++ lacks it", log, StringComparison.Ordinal);
+        Assert.Contains($"Using \"MarkLibStdCxxVersionWeak\" task from assembly \"{taskAssembly}\"", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("RoslynCodeTaskFactory", log, StringComparison.Ordinal);
+        Assert.DoesNotContain("MSB4011", log, StringComparison.Ordinal); // "cannot be imported again"
+        Assert.True(ElfVersionPatcher.Inspect(File.ReadAllBytes(output)).IsWeak);
+        Assert.Equal(TestFiles.OriginalLibTorchSharp(), File.ReadAllBytes(TestFiles.NuGetLibTorchSharp));
+    }
+
+    [Fact]
     public void AProjectWithoutTorchSharpDoesNotCompileOrRunTheTask()
     {
         using var temp = new TemporaryDirectory();

@@ -139,6 +139,6 @@ internal static class TestFiles
         return (process.ExitCode, stdout.Result + stderr.Result);
     }
 
-    private static string Metadata(string key) =>
+    public static string Metadata(string key) =>
         typeof(TestFiles).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().SingleOrDefault(a => a.Key == key)?.Value ?? "";
 }
