@@ -120,6 +120,8 @@ internal sealed partial class BuildBench(string repositoryRoot, int repeat) : ID
                 <LangVersion>latest</LangVersion>
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
                 <ExperimentsDirectory>$(MSBuildProjectDirectory)/experiments/</ExperimentsDirectory>
+                <!-- The repository's dataset files: the synthetic experiments name mnist. -->
+                <DatasetsDirectory>{repo}/datasets/</DatasetsDirectory>
               </PropertyGroup>
               <ItemGroup>
                 <ProjectReference Include="{repo}/src/Experiments.Core/Experiments.Core.csproj" />

@@ -46,7 +46,8 @@ internal static class ExperimentFiles
             // A chain (e0001 extends e0000) and a sweep.
             lines.Add("extends: e0001.yaml");
             lines.Add("seed: " + Text(index));
-            lines.Add("learningRate: [0.01, 0.1]");
+            lines.Add("sweep:");
+            lines.Add("  learningRate: [0.01, 0.1]");
             experiments = 2;
         }
         else
@@ -57,14 +58,16 @@ internal static class ExperimentFiles
             lines.Add("epochs: " + epochs);
             if (index % 20 == 7)
             {
-                lines.Add("batchSize: [50, 100]");
-                lines.Add("learningRate: [0.01, 0.1]");
+                lines.Add("sweep:");
+                lines.Add("  batchSize: [50, 100]");
+                lines.Add("  learningRate: [0.01, 0.1]");
                 experiments = 4;
             }
             else if (index % 10 == 3)
             {
                 lines.Add("batchSize: " + batchSize);
-                lines.Add("learningRate: [0.01, 0.1]");
+                lines.Add("sweep:");
+                lines.Add("  learningRate: [0.01, 0.1]");
                 experiments = 2;
             }
             else

@@ -42,6 +42,9 @@ internal static class InProcessBench
 {
     public const string ExperimentsDirectory = "/bench/experiments/";
 
+    /// <summary>Where the dataset file the synthetic experiments name (<c>mnist</c>) is.</summary>
+    public const string DatasetsDirectory = "/bench/datasets/";
+
     /// <summary>The row of the steps table for parsing the generated sources (timed apart, not a pipeline step).</summary>
     public const string ParseGeneratedSources = "(not in the run: parsing every generated source)";
 
@@ -61,8 +64,12 @@ internal static class InProcessBench
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary)).ToMetadataReference(),
     ];
 
+    /// <summary>The repository's <c>datasets/mnist.yaml</c> (embedded in the benchmark), as a dataset file.</summary>
+    private static readonly AdditionalText Mnist = new InMemoryAdditionalText(DatasetsDirectory + "mnist.yaml", ReadMnist());
+
+    /// <summary>The experiment files (at their indexes) and, after them, the dataset file they name.</summary>
     public static ImmutableArray<AdditionalText> Texts(IEnumerable<ExperimentFile> files) =>
-        files.Select(Text).ToImmutableArray();
+        [.. files.Select(Text), Mnist];
 
     public static AdditionalText Text(ExperimentFile file) => new InMemoryAdditionalText(ExperimentsDirectory + file.FileName, file.Content);
 
@@ -84,8 +91,16 @@ internal static class InProcessBench
             [new ExperimentGenerator().AsSourceGenerator()],
             additionalTexts: texts,
             parseOptions: ParseOptions,
-            optionsProvider: new BenchOptionsProvider(ExperimentsDirectory),
+            optionsProvider: new BenchOptionsProvider(ExperimentsDirectory, DatasetsDirectory),
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    private static string ReadMnist()
+    {
+        using var stream = typeof(InProcessBench).Assembly.GetManifestResourceStream("mnist.yaml")
+            ?? throw new InvalidOperationException("The benchmark was built without datasets/mnist.yaml.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
 
     /// <summary>Runs the driver; returns it, the Stopwatch time and the time the driver reported for the generator (ms).</summary>
     public static (GeneratorDriver Driver, double Stopwatch, double Reported) Run(GeneratorDriver driver, Compilation compilation)
@@ -132,7 +147,7 @@ internal static class InProcessBench
         while (stopwatch.Elapsed < atLeast);
     }
 
-    /// <summary>Fails unless the run produced one source per experiment plus the catalog, and no diagnostic.</summary>
+    /// <summary>Fails unless the run gave no diagnostic and both catalogs, the experiment catalog listing every experiment.</summary>
     public static void Check(GeneratorDriver driver, int experiments)
     {
         var result = driver.GetRunResult().Results.Single();
@@ -146,10 +161,26 @@ internal static class InProcessBench
             throw new InvalidOperationException("The synthetic experiments gave diagnostics:\n" + string.Join("\n", result.Diagnostics.Take(20)));
         }
 
-        if (result.GeneratedSources.Length != experiments + 1)
+        // Besides the catalogs, the generator writes a class per experiment file, per sweep and per model: the catalog
+        // is where the count of experiments shows, one "new ...Experiment()," line each.
+        var hintNames = result.GeneratedSources.Select(s => s.HintName).ToHashSet(StringComparer.Ordinal);
+        if (!hintNames.Contains("DatasetCatalog.g.cs") || !hintNames.Contains("ExperimentCatalog.g.cs"))
         {
-            throw new InvalidOperationException($"Expected {experiments + 1} generated sources, got {result.GeneratedSources.Length}.");
+            throw new InvalidOperationException("Expected DatasetCatalog.g.cs and ExperimentCatalog.g.cs, got: " + string.Join(", ", hintNames.Order(StringComparer.Ordinal)));
         }
+
+        var catalog = result.GeneratedSources.Single(s => s.HintName == "ExperimentCatalog.g.cs").SourceText;
+        var listed = catalog.Lines.Count(line => IsCatalogEntry(catalog.ToString(line.Span)));
+        if (listed != experiments)
+        {
+            throw new InvalidOperationException($"Expected {experiments} experiments in the catalog, got {listed}.");
+        }
+    }
+
+    private static bool IsCatalogEntry(string line)
+    {
+        var trimmed = line.Trim();
+        return trimmed.StartsWith("new ", StringComparison.Ordinal) && trimmed.EndsWith("Experiment(),", StringComparison.Ordinal);
     }
 
     /// <summary>The first run of the generator in this process (for <c>--cold-child</c>): Stopwatch and reported ms.</summary>
@@ -161,7 +192,7 @@ internal static class InProcessBench
 
         // Warm Roslyn's own driver with no generator, as a compiler that has already built something would be:
         // what is left cold is the generator, YamlDotNet and the driver's code specialised for this generator.
-        CSharpGeneratorDriver.Create([], texts, ParseOptions, new BenchOptionsProvider(ExperimentsDirectory)).RunGenerators(compilation);
+        CSharpGeneratorDriver.Create([], texts, ParseOptions, new BenchOptionsProvider(ExperimentsDirectory, DatasetsDirectory)).RunGenerators(compilation);
 
         Settle();
         var stopwatch = Stopwatch.StartNew();

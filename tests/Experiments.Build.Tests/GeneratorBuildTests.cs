@@ -122,13 +122,13 @@ public sealed class GeneratorBuildTests
     }
 
     [Fact]
-    public void TheProjectsPropertiesReachTheCatalogAndANamespaceCSharpCannotTakeIsAnErrorAtTheProjectFile()
+    public void TheProjectsPropertiesReachTheCatalogAHyphenatedProjectNameBuildsAndANamespaceCSharpCannotTakeIsAnErrorAtTheProjectFile()
     {
         using var temp = new TemporaryDirectory();
         var root = TestFiles.RepositoryRoot;
         var projectDirectory = Path.Combine(temp.Path, "lab");
         Directory.CreateDirectory(Path.Combine(projectDirectory, "experiments"));
-        var project = Path.Combine(projectDirectory, "lab.csproj");
+        var project = Path.Combine(projectDirectory, "my-lab.csproj");
         File.WriteAllText(project, $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
@@ -147,15 +147,16 @@ public sealed class GeneratorBuildTests
             </Project>
             """);
         File.WriteAllText(Path.Combine(projectDirectory, "experiments", "mlp.yaml"), "inputSize: 784\nnumClasses: 10\nepochs: 1\nbatchSize: 100\nlearningRate: 0.1\n");
-        File.WriteAllText(Path.Combine(projectDirectory, "Catalogs.cs"), "namespace lab;\n\n/// <summary>The catalog as the host takes it.</summary>\npublic static class Catalogs\n{\n    /// <summary>This project's.</summary>\n    public static global::Experiments.IExperimentCatalog Mine => ExperimentCatalog.Instance;\n}\n");
+        File.WriteAllText(Path.Combine(projectDirectory, "Catalogs.cs"), "namespace my_lab;\n\n/// <summary>The catalog as the host takes it.</summary>\npublic static class Catalogs\n{\n    /// <summary>This project's.</summary>\n    public static global::Experiments.IExperimentCatalog Mine => ExperimentCatalog.Instance;\n}\n");
 
-        // The defaults: the RootNamespace (the file name), "dotnet run --", the project's results/; the data root it
-        // sets, resolved against the project's folder.
+        // The defaults: the RootNamespace (the SDK's is the file name, my-lab, made a C# namespace as dotnet new
+        // makes one: my_lab), "dotnet run --", the project's results/; the data root it sets, resolved against the
+        // project's folder.
         var (succeeded, log) = Build(temp, project, "-p:EmitCompilerGeneratedFiles=true");
         Assert.True(succeeded == 0, log);
         var generated = Path.Combine(projectDirectory, "obj", "generated", "Experiments.Generators", "Experiments.Generators.ExperimentGenerator");
         var catalog = File.ReadAllText(Path.Combine(generated, "ExperimentCatalog.g.cs"));
-        Assert.Contains("\nnamespace lab;\n", catalog, StringComparison.Ordinal);
+        Assert.Contains("\nnamespace my_lab;\n", catalog, StringComparison.Ordinal);
         Assert.Contains($"""
                     ApplicationName = "dotnet run --",
                     ProjectDirectory = "{projectDirectory}",

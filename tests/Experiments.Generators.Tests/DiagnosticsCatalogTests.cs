@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using Experiments.Generators.Diagnostics;
+using Experiments.Generators.Project;
 using Experiments.Generators.Tests.Infrastructure;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
@@ -24,6 +25,12 @@ public sealed partial class DiagnosticsCatalogTests
 
     /// <summary>The datasets folder of the page's examples: the shipped datasets, and the examples' <c>datasets/*.yaml</c> files.</summary>
     private const string LabDatasets = "/home/me/lab/datasets/";
+
+    /// <summary>The generator's version as EXP0046's section writes it, whatever this generator's version is.</summary>
+    private const string PageGeneratorVersion = "0.1.0";
+
+    /// <summary>The other version of Experiments.Core in EXP0046's section.</summary>
+    private const string PageRuntimeVersion = "0.2.0";
 
     /// <summary>Diagnostics whose cause is not the text of a file; their sections say how to reproduce them instead.</summary>
     private static readonly string[] NotShownAsYaml = ["EXP0010", "EXP0017", "EXP0018", "EXP0019", "EXP0045", "EXP0046"];
@@ -257,20 +264,30 @@ public sealed partial class DiagnosticsCatalogTests
                 return RunLab([new InMemoryAdditionalText(LabExperiments + "many.yaml", many)]).AssertGeneratorDidNotThrow().Where(d => d.Id == id).Select(BuildLine);
 
             case "EXP0045":
-                // The page's my-lab.csproj sets no namespace: its RootNamespace is its file name.
+                // The page's Lab.csproj, built with -p:ExperimentsNamespace=my-lab.
                 var properties = new Dictionary<string, string>
                 {
-                    ["RootNamespace"] = "my-lab",
-                    ["MSBuildProjectFullPath"] = LabProject + "my-lab.csproj",
+                    ["ExperimentsNamespace"] = "my-lab",
+                    ["RootNamespace"] = "Lab",
+                    ["MSBuildProjectFullPath"] = LabProject + "Lab.csproj",
                 };
                 var driver = GeneratorHarness.CreateDriver([new InMemoryAdditionalText(LabExperiments + "mlp.yaml", "description: fine" + Rest)], LabExperiments, datasets: GeneratorHarness.ShippedDatasetsIn(LabDatasets), datasetsDirectory: LabDatasets, buildProperties: properties);
                 return GeneratorHarness.Run(driver, GeneratorHarness.CreateCompilation()).AssertGeneratorDidNotThrow().Select(BuildLine);
 
             case "EXP0046":
-                // The page's project: a runtime of 0.2.0 beside this generator (0.1.0).
+                // The page's project: a runtime of another version beside this generator, here the next minor one. The
+                // page writes them as PageGeneratorVersion and PageRuntimeVersion, so the lines are compared in those
+                // terms: a new VersionPrefix changes neither the page nor this test.
+                var generator = Version.Parse(RuntimeReference.GeneratorVersion);
+                var runtime = new Version(generator.Major, generator.Minor + 1, 0);
                 var files = new[] { new InMemoryAdditionalText(LabExperiments + "mlp.yaml", "description: fine" + Rest), new InMemoryAdditionalText(LabExperiments + "seed.yaml", "description: too" + Rest) };
                 var mismatched = GeneratorHarness.CreateDriver(files, LabExperiments, datasets: GeneratorHarness.ShippedDatasetsIn(LabDatasets), datasetsDirectory: LabDatasets);
-                return GeneratorHarness.Run(mismatched, GeneratorHarness.CreateCompilationWithCore(GeneratorHarness.FakeCore("0.2.0.0"))).AssertGeneratorDidNotThrow().Select(BuildLine);
+                var lines = GeneratorHarness.Run(mismatched, GeneratorHarness.CreateCompilationWithCore(GeneratorHarness.FakeCore(runtime + ".0"))).AssertGeneratorDidNotThrow().Select(BuildLine).ToList();
+                Assert.All(lines, l => Assert.Contains($"references Experiments.Core {runtime}, but Experiments.Generators is {generator},", l, StringComparison.Ordinal));
+                return lines.Select(l => l.Replace(
+                    $"references Experiments.Core {runtime}, but Experiments.Generators is {generator},",
+                    $"references Experiments.Core {PageRuntimeVersion}, but Experiments.Generators is {PageGeneratorVersion},",
+                    StringComparison.Ordinal));
 
             default:
                 return null;

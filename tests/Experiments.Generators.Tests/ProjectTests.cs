@@ -112,13 +112,76 @@ public sealed class ProjectTests
     }
 
     [Fact]
-    public void ARootNamespaceCSharpCannotTakeIsNamedAsTheRootNamespace()
+    public void ARootNamespaceCSharpCannotTakeIsMadeSafeAsDotnetNewDoes()
     {
-        var run = Run(new() { ["RootNamespace"] = "my-lab", ["MSBuildProjectFullPath"] = ProjectFile }, Mlp);
+        // The SDK's default RootNamespace of my-lab.csproj: the project builds, in the namespace my_lab.
+        var run = Run(new() { ["RootNamespace"] = "my-lab", ["MSBuildProjectFullPath"] = "/project/my-lab.csproj" }, Mlp, Sweep);
+
+        var compilation = run.AssertCompilesClean();
+        Assert.All(run.Result.GeneratedSources, s => Assert.Contains("\nnamespace my_lab;\n", s.SourceText.ToString(), StringComparison.Ordinal));
+        Assert.NotNull(compilation.GetTypeByMetadataName("my_lab.ExperimentCatalog"));
+        Assert.NotNull(compilation.GetTypeByMetadataName("my_lab.DatasetCatalog"));
+        Assert.NotNull(compilation.GetTypeByMetadataName("my_lab.LrMember"));
+    }
+
+    [Theory]
+    [InlineData("1st.lab", "_1st.lab", "_1st.lab")]
+    [InlineData("Lab.class", "Lab.@class", "Lab.class")]
+    [InlineData("my lab.2024-run", "my_lab._2024_run", "my_lab._2024_run")]
+    public void ASafeRootNamespaceCompiles(string root, string source, string metadataName)
+    {
+        var run = Run(new() { ["RootNamespace"] = root }, Mlp);
+
+        var compilation = run.AssertCompilesClean();
+        Assert.Contains($"\nnamespace {source};\n", run.Catalog, StringComparison.Ordinal);
+        Assert.NotNull(compilation.GetTypeByMetadataName(metadataName + ".ExperimentCatalog"));
+    }
+
+    [Theory]
+    [InlineData("Lab", "Lab")]
+    [InlineData("My.Lab_2", "My.Lab_2")]
+    [InlineData("Läb.Ωmega", "Läb.Ωmega")]
+    [InlineData("@class.Lab", "@class.Lab")]
+    [InlineData("  my-lab  ", "my_lab")]
+    [InlineData("my-lab", "my_lab")]
+    [InlineData("my lab", "my_lab")]
+    [InlineData("a-b.c d", "a_b.c_d")]
+    [InlineData("my+lab=1,2@3", "my_lab_1_2_3")]
+    [InlineData("1Lab", "_1Lab")]
+    [InlineData("Lab.2024", "Lab._2024")]
+    [InlineData("Lab.-x", "Lab._x")]
+    [InlineData("class", "@class")]
+    [InlineData("Lab.namespace.int", "Lab.@namespace.@int")]
+    [InlineData("var.async", "var.async")]
+    [InlineData("Lab.", "Lab._")]
+    [InlineData(".Lab", "_.Lab")]
+    [InlineData("Lab..Models", "Lab._.Models")]
+    [InlineData("@", "_")]
+    [InlineData("Lab.@", "Lab._")]
+    [InlineData("@1a", "@_1a")]
+    [InlineData("Lab\\u0041", "Lab_u0041")]
+    [InlineData("Lab/Models", "Lab_Models")]
+    [InlineData("Caf\u00e9\u0301", "Caf\u00e9\u0301")]
+    [InlineData("Lab\U0001F600x", "Lab_x")]
+    [InlineData("\u0301Lab", "_\u0301Lab")]
+    public void ToSafeNamespaceMakesEveryValueACSharpNamespace(string value, string expected)
+    {
+        var safe = GeneratedNamespace.ToSafeNamespace(value);
+
+        Assert.Equal(expected, safe);
+        Assert.Null(GeneratedNamespace.Problem(safe));
+        Assert.Equal(safe, GeneratedNamespace.ToSafeNamespace(safe));
+    }
+
+    [Fact]
+    public void AnExplicitExperimentsNamespaceIsNotMadeSafe()
+    {
+        // Only the RootNamespace fallback is: a value the project sets itself is an error, even with a RootNamespace.
+        var run = Run(new() { ["ExperimentsNamespace"] = "my-lab", ["RootNamespace"] = "my-lab", ["MSBuildProjectFullPath"] = ProjectFile }, Mlp);
 
         var diagnostic = Assert.Single(run.AssertGeneratorDidNotThrow());
         Assert.Equal("EXP0045", diagnostic.Id);
-        Assert.StartsWith("RootNamespace is 'my-lab', which cannot be the namespace of the generated code: the part 'my-lab' is not a C# identifier", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
+        Assert.StartsWith("ExperimentsNamespace is 'my-lab', which cannot be the namespace of the generated code: the part 'my-lab' is not a C# identifier", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
         Assert.Empty(run.Result.GeneratedSources);
     }
 

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.Text;
 
 namespace Experiments.Generators.Emitting;
 
-/// <summary>Writes <c>Experiments.Generated.DatasetCatalog</c>: one <c>DatasetDescription</c> per dataset file.</summary>
+/// <summary>Writes the project's <c>DatasetCatalog</c> (in its namespace): one <c>DatasetDescription</c> per dataset file.</summary>
 internal static class DatasetEmitter
 {
     public const string HintName = "DatasetCatalog.g.cs";

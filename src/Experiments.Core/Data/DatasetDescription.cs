@@ -94,7 +94,7 @@ public sealed record ImageOptions
 
 /// <summary>
 /// A dataset as its YAML description (<c>datasets/&lt;name&gt;.yaml</c>) declares it, checked by the build. The
-/// source generator emits one per file into <c>Experiments.Generated.DatasetCatalog</c>; the dataset store finds,
+/// source generator emits one per file into the project's <c>DatasetCatalog</c> (in its namespace); the dataset store finds,
 /// verifies, decodes, splits and caches the files it names.
 /// </summary>
 public sealed record DatasetDescription

@@ -10,7 +10,7 @@ namespace Experiments.Data;
 public sealed record DatasetStoreOptions
 {
     /// <summary>The command that fetches missing datasets, quoted in error messages.</summary>
-    public const string DefaultDownloadCommand = "dotnet run --project runner -- all --download";
+    public const string DefaultDownloadCommand = "dotnet run -- all --download";
 
     /// <summary>Datasets live in <c>DataRoot/&lt;name&gt;/</c>; downloads go there too.</summary>
     public string DataRoot { get; init; } = "data";

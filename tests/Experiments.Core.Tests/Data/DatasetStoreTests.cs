@@ -96,7 +96,7 @@ public sealed class DatasetStoreTests : IDisposable
               t10k-labels-idx1-ubyte.gz (or uncompressed t10k-labels-idx1-ubyte)
             Searched: {data}/, {Path.Combine(system, "mnist")}/
             To download them into {data}/ (checked against their SHA-256), run:
-              dotnet run --project runner -- all --download
+              dotnet run -- all --download
             """.ReplaceLineEndings(),
             e.Message);
         Assert.Equal(4, e.MissingFiles.Count);
@@ -125,7 +125,7 @@ public sealed class DatasetStoreTests : IDisposable
 
         var e = Assert.Throws<DatasetNotFoundException>(() => store.Locate("fashion-mnist"));
 
-        Assert.Contains("dotnet run --project runner -- all --download", e.Message, StringComparison.Ordinal);
+        Assert.Contains("dotnet run -- all --download", e.Message, StringComparison.Ordinal);
         Assert.Contains("sudo apt-get install dataset-fashion-mnist", e.Message, StringComparison.Ordinal);
         Assert.Contains("--data-root /usr/share/datasets", e.Message, StringComparison.Ordinal);
     }
@@ -161,7 +161,7 @@ public sealed class DatasetStoreTests : IDisposable
         Assert.Equal((expected, actual), (e.ExpectedSha256, e.ActualSha256));
         Assert.Equal(
             $"{path}: SHA-256 mismatch: the decompressed content hashes to {actual} but {expected} is expected. "
-            + "The file is corrupt or not the expected one: delete it and run with --download (dotnet run --project runner -- all --download) to fetch it again.",
+            + "The file is corrupt or not the expected one: delete it and run with --download (dotnet run -- all --download) to fetch it again.",
             e.Message);
     }
 
