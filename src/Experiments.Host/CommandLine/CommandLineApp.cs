@@ -108,7 +108,7 @@ internal static class CommandLineApp
         var console = host.Console;
         var catalog = host.Catalog.Experiments;
         var settings = host.Options;
-        var datasetFolders = string.Join(", ", host.Datasets.Select(d => d.Name + "/"));
+        var datasetFolders = string.Join(", ", host.Datasets.Select(d => d.Root.TrimEnd('/') + "/").Distinct(StringComparer.Ordinal));
         var dataRoot = new Option<string>("--data-root")
         {
             Description = $"Folder holding one folder per dataset{(datasetFolders.Length == 0 ? "" : $" ({datasetFolders})")}. Default: {host.DataRoot(null)}",

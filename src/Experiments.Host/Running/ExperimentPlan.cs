@@ -425,7 +425,7 @@ internal sealed class ExperimentPlan(RunOptions options)
 
         var what = File.Exists(root) ? "is a file, not a folder" : "does not exist";
         var download = source == FolderSource.Option && options.Download ? " (--download fetches into an existing folder: create it first)" : "";
-        var datasets = string.Join(", ", options.Host.Datasets.Select(d => d.Name + "/"));
+        var datasets = string.Join(", ", options.Host.Datasets.Select(d => d.Root.TrimEnd('/') + "/").Distinct(StringComparer.Ordinal));
         var holds = datasets.Length == 0 ? "one folder per dataset" : $"one folder per dataset ({datasets})";
         return $"the data root '{root}' {Describe(source)} {what}{download}. Give the folder that holds {holds}; nothing was run or written.";
     }
