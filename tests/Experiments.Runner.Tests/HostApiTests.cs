@@ -342,6 +342,26 @@ public sealed class HostApiTests : IDisposable
         Assert.Equal(200, host.Console.Profile.Width);
     }
 
+    [Fact]
+    public void A_handlers_failure_whose_warning_cannot_be_written_does_not_escape_and_still_drops_the_handler()
+    {
+        var failing = new RecordingHandler { ThrowIn = "RunCompleted" };
+        var after = new RecordingHandler();
+        var events = new RunEvents([failing, after], new BrokenConsole(), CancellationToken.None);
+        var summary = new RunSummary { Status = RunOutcome.Completed, Results = [], ResultsDirectory = project.Path, DataRoot = project.Path };
+
+        events.RunCompleted(summary);
+        events.RunCompleted(summary);
+
+        Assert.Single(failing.Events); // dropped after its failure
+        Assert.Equal(2, after.Events.Count);
+    }
+
+    private sealed class BrokenConsole : InterceptingConsole
+    {
+        public override void Write(Spectre.Console.Rendering.IRenderable renderable) => throw new IOException("Broken pipe");
+    }
+
     private sealed class FileExporter : IRunExporter
     {
         public List<RunSummary> Summaries { get; } = [];
