@@ -276,6 +276,32 @@ public sealed class HostApiTests : IDisposable
     }
 
     [Fact]
+    public void The_projects_data_root_may_not_exist_yet_a_download_run_creates_it_and_a_run_without_one_says_how_to_fetch()
+    {
+        var fresh = project.Combine("fresh", "data");
+        var catalog = ExperimentCatalogs.Create(ExperimentCatalog.All, DatasetCatalog.All, new ExperimentProject
+        {
+            ApplicationName = "mylab",
+            ProjectDirectory = project.Path,
+            DataRoot = fresh + "/",
+            ResultsDirectory = Results + "/",
+        });
+        var options = new ExperimentHostOptions { Console = console, ConfigureDatasetStore = o => o with { SystemSearchDirectories = [] } };
+
+        // Not refused: the dataset's own message names the folders searched and the download command (MNIST has one).
+        var offline = ExperimentHost.RunExperiments(catalog, ["seed-recipe"], options);
+        Assert.Equal(ExitCodes.ExperimentFailed, offline.ExitCode);
+        Assert.Equal(fresh, offline.DataRoot);
+        Assert.True(Output.Contains("mylab all --download", StringComparison.Ordinal), Output);
+        Assert.DoesNotContain("ExperimentHostOptions.DataRoot", Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(fresh));
+
+        var downloading = ExperimentHost.RunExperiments(catalog, [Tiny], new ExperimentHostOptions { Console = console, Download = true, ConfigureDatasetStore = options.ConfigureDatasetStore });
+        Assert.True(Directory.Exists(fresh));
+        Assert.Equal(ExitCodes.ExperimentFailed, downloading.ExitCode); // the CSV has nothing to download
+    }
+
+    [Fact]
     public void RunExperiments_stopped_by_its_token_is_interrupted_and_the_history_says_so()
     {
         using var stop = new CancellationTokenSource();
