@@ -8,11 +8,11 @@ namespace Experiments.Hosting;
 /// </summary>
 public sealed record RunSummary
 {
-    /// <summary>The run's id in the run history (<see cref="RunHistoryExporter"/>), or null when it was not recorded.</summary>
+    /// <summary>The run's id in the run history (<see cref="ExperimentHostOptions.RecordHistory"/>), or null when it was not recorded.</summary>
     public long? RunId { get; init; }
 
-    /// <summary>How the run ended: <see cref="RunStatus.Completed"/>, <see cref="RunStatus.Failed"/> or <see cref="RunStatus.Interrupted"/>.</summary>
-    public required string Status { get; init; }
+    /// <summary>How the run ended (the run history records the same).</summary>
+    public required RunOutcome Status { get; init; }
 
     /// <summary>One result per experiment that finished (trained, or answered by the run cache), in the run's order.</summary>
     public required IReadOnlyList<ExperimentResult> Results { get; init; }
@@ -37,12 +37,38 @@ public sealed record RunSummary
     public IReadOnlyList<RunExportResult> Exports { get; init; } = [];
 }
 
-/// <summary>What one exporter (<see cref="IRunExporter"/>) did with a run.</summary>
-/// <param name="Exporter">The exporter's <see cref="IRunExporter.Name"/>.</param>
-/// <param name="Files">The files it wrote (absolute paths); empty when it failed or had nothing to write.</param>
-/// <param name="Error">Why it failed (its exception's message), or null.</param>
-public sealed record RunExportResult(string Exporter, IReadOnlyList<string> Files, string? Error = null)
+/// <summary>How a run ended (<see cref="RunSummary.Status"/>).</summary>
+public enum RunOutcome
 {
+    /// <summary>Every experiment completed or diverged (a diverged experiment is a result) and every result was recorded.</summary>
+    Completed,
+
+    /// <summary>An experiment failed, a result could not be recorded, or the run did not start (<see cref="RunSummary.ExitCode"/> says why).</summary>
+    Failed,
+
+    /// <summary>The run was stopped (its cancellation token, Ctrl+C, a signal); the experiments that finished are kept.</summary>
+    Interrupted,
+}
+
+/// <summary>What one exporter (<see cref="IRunExporter"/>) did with a run.</summary>
+public sealed class RunExportResult
+{
+    internal RunExportResult(string exporter, IReadOnlyList<string> files, string? error = null)
+    {
+        Exporter = exporter;
+        Files = files;
+        Error = error;
+    }
+
+    /// <summary>The exporter's <see cref="IRunExporter.Name"/>.</summary>
+    public string Exporter { get; }
+
+    /// <summary>The files it wrote (absolute paths); empty when it failed or had nothing to write.</summary>
+    public IReadOnlyList<string> Files { get; }
+
+    /// <summary>Why it failed (its exception's message), or null.</summary>
+    public string? Error { get; }
+
     /// <summary>Whether the exporter failed (threw).</summary>
     public bool Failed => Error is not null;
 }

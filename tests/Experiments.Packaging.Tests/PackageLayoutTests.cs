@@ -93,11 +93,11 @@ public sealed class PackageLayoutTests(PackagesFixture packages, ITestOutputHelp
         Assert.DoesNotContain("TorchSharp-cpu", dependencies);
         Assert.DoesNotContain("libtorch-cpu", dependencies);
 
-        // The host depends on the runtime of the same release.
+        // The host depends on exactly the runtime of the same release (it uses Core's internals): [0.1.0], not 0.1.0 or newer.
         var host = Metadata(packages.PackagePath("Experiments.Host"), "Experiments.Host");
         var onCore = host.Descendants(host.Name.Namespace + "dependency").FirstOrDefault(d => d.Attribute("id")?.Value == "Experiments.Core");
         Assert.NotNull(onCore);
-        Assert.Equal(packages.Version, onCore.Attribute("version")?.Value);
+        Assert.Equal($"[{packages.Version}]", onCore.Attribute("version")?.Value);
     }
 
     [Fact]

@@ -6,23 +6,38 @@ namespace Experiments.Runner.Tests;
 public sealed class FoldersTests
 {
     [Theory]
-    [InlineData("out", "/configured", "/repo/results/", "/elsewhere", "/elsewhere/out")] // an option is relative to the current directory
-    [InlineData(null, "configured", "/repo/results/", "/elsewhere", "/elsewhere/configured")] // then the host's option, the same way
-    [InlineData("../shared/data", null, null, "/elsewhere/sub", "/elsewhere/shared/data")]
-    [InlineData("/srv/results", null, "/repo/results/", "/elsewhere", "/srv/results")]
-    [InlineData(null, null, null, "/elsewhere", "/elsewhere/results")] // an unknown project
-    [InlineData(null, null, "/no-such-project-folder/results/", "/elsewhere", "/elsewhere/results")] // the project is gone
-    public void An_option_then_the_hosts_option_then_the_current_directory_when_the_project_is_not_there(string? option, string? configured, string? project, string current, string expected) =>
-        Assert.Equal(expected, Folders.Resolve(option, configured, project, Folders.ResultsName, current));
+    [InlineData("out", "/configured", "/repo", "/repo/results/", "/elsewhere", "/elsewhere/out")] // an option is relative to the current directory
+    [InlineData(null, "configured", "/repo", "/repo/results/", "/elsewhere", "/elsewhere/configured")] // then the host's option, the same way
+    [InlineData("../shared/data", null, null, null, "/elsewhere/sub", "/elsewhere/shared/data")]
+    [InlineData("/srv/results", null, "/repo", "/repo/results/", "/elsewhere", "/srv/results")]
+    [InlineData(null, null, null, null, "/elsewhere", "/elsewhere/results")] // an unknown project
+    [InlineData(null, null, "/no-such-project-folder", "/no-such-project-folder/results/", "/elsewhere", "/elsewhere/results")] // the project is gone
+    [InlineData(null, null, null, "/tmp/results/", "/elsewhere", "/elsewhere/results")] // a folder without its project: not used
+    public void An_option_then_the_hosts_option_then_the_current_directory_when_the_project_is_not_there(string? option, string? configured, string? projectDirectory, string? project, string current, string expected) =>
+        Assert.Equal(expected, Folders.Resolve(option, configured, projectDirectory, project, Folders.ResultsName, current));
 
     [Fact]
-    public void Without_options_the_projects_folder_while_the_folder_that_holds_it_exists()
+    public void Without_options_the_projects_folder_while_the_project_exists()
     {
         using var project = new TemporaryDirectory();
         var results = project.Combine("results") + "/";
 
         // results/ need not exist yet (the first run creates it): its project does.
-        Assert.Equal(project.Combine("results"), Folders.Resolve(null, null, results, Folders.ResultsName, "/elsewhere"));
+        Assert.Equal(project.Combine("results"), Folders.Resolve(null, null, project.Path, results, Folders.ResultsName, "/elsewhere"));
+    }
+
+    [Fact]
+    public void A_nested_results_folder_of_an_existing_project_is_used_although_its_parent_does_not_exist_yet()
+    {
+        using var project = new TemporaryDirectory();
+        var nested = project.Combine("out", "runs") + "/";
+        Assert.False(Directory.Exists(project.Combine("out")));
+
+        Assert.Equal(project.Combine("out", "runs"), Folders.Resolve(null, null, project.Path, nested, Folders.ResultsName, "/elsewhere"));
+
+        // The folder's parent existing is not what counts: the project's folder is (here it is gone).
+        var elsewhere = Path.GetTempPath();
+        Assert.Equal("/elsewhere/results", Folders.Resolve(null, null, Path.Combine(elsewhere, "no-such-project-" + Guid.NewGuid().ToString("N")), Path.Combine(elsewhere, "results") + "/", Folders.ResultsName, "/elsewhere"));
     }
 
     [Fact]

@@ -36,11 +36,11 @@ public sealed class HostApiTests : IDisposable
     [Fact]
     public void RunExperiments_returns_a_summary_with_the_results_in_the_folders_of_the_catalogs_project()
     {
-        var summary = ExperimentHost.RunExperiments(Catalog(), new ExperimentHostOptions { Console = console }, [Tiny]);
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console });
 
         Assert.True(summary.ExitCode == ExitCodes.Success, Output);
         Assert.Equal(1, summary.RunId);
-        Assert.Equal(RunStatus.Completed, summary.Status);
+        Assert.Equal(RunOutcome.Completed, summary.Status);
         var result = Assert.Single(summary.Results);
         Assert.Equal(Tiny, result.Experiment);
         Assert.Equal(ExperimentStatus.Completed, result.Status);
@@ -50,11 +50,10 @@ public sealed class HostApiTests : IDisposable
         Assert.True(summary.Elapsed > TimeSpan.Zero);
 
         // Every default exporter ran, in order, and the files it names are there.
-        Assert.Equal(["experiments.db", "pictures", "report.html", "latest.json", "latest.md"], summary.Exports.Select(e => e.Exporter));
+        Assert.Equal(["pictures", "report.html", "latest.json", "latest.md"], summary.Exports.Select(e => e.Exporter));
         Assert.All(summary.Exports, e => Assert.False(e.Failed, e.Error));
-        Assert.Equal(Path.Combine(Results, ResultStore.FileName), Assert.Single(summary.Exports[0].Files));
-        Assert.Contains(Path.Combine(Results, "1", "report.html"), summary.Exports[2].Files);
-        Assert.NotEmpty(summary.Exports[1].Files);
+        Assert.Contains(Path.Combine(Results, "1", "report.html"), summary.Exports[1].Files);
+        Assert.NotEmpty(summary.Exports[0].Files);
         Assert.All(summary.Exports.SelectMany(e => e.Files), file => Assert.True(File.Exists(file), file));
 
         // Recorded as the command line would: the history holds the run and its result.
@@ -66,7 +65,7 @@ public sealed class HostApiTests : IDisposable
     [Fact]
     public void RunExperiments_with_a_name_that_matches_nothing_throws_what_run_prints()
     {
-        var exception = Assert.Throws<ArgumentException>(() => ExperimentHost.RunExperiments(Catalog(), new ExperimentHostOptions { Console = console }, ["digits-cvs"]));
+        var exception = Assert.Throws<ArgumentException>(() => ExperimentHost.RunExperiments(Catalog(), ["digits-cvs"], new ExperimentHostOptions { Console = console }));
 
         Assert.Equal(ExitCodes.UsageError, ExperimentHost.Run(["run", "digits-cvs"], Catalog(), new ExperimentHostOptions { Console = console }));
         Assert.Contains("digits-cvs", exception.Message, StringComparison.Ordinal);
@@ -78,7 +77,7 @@ public sealed class HostApiTests : IDisposable
     public void A_users_exporter_is_called_once_with_the_summary_and_its_files_are_reported_and_a_list_without_pictures_draws_none()
     {
         var mine = new FileExporter();
-        var summary = ExperimentHost.RunExperiments(Catalog(), new ExperimentHostOptions { Console = console, Exporters = [new RunHistoryExporter(), mine] }, [Tiny]);
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, Exporters = [mine] });
 
         Assert.True(summary.ExitCode == ExitCodes.Success, Output);
         var seen = Assert.Single(mine.Summaries);
@@ -86,9 +85,10 @@ public sealed class HostApiTests : IDisposable
         Assert.Equal(summary.Results, seen.Results);
         Assert.Empty(seen.Exports); // what the others wrote is only in the final summary
         Assert.Equal(Path.Combine(Results, "1"), mine.RunDirectory);
-        Assert.Equal([("experiments.db", 1), ("mine", 1)], summary.Exports.Select(e => (e.Exporter, e.Files.Count)));
-        Assert.Equal(Path.Combine(Results, "mine.txt"), summary.Exports[1].Files[0]);
-        Assert.Equal("1 result(s) of run 1", File.ReadAllText(summary.Exports[1].Files[0]));
+        Assert.Equal([("mine", 1)], summary.Exports.Select(e => (e.Exporter, e.Files.Count)));
+        Assert.Equal(Path.Combine(Results, "mine.txt"), summary.Exports[0].Files[0]);
+        Assert.Equal("1 result(s) of run 1", File.ReadAllText(summary.Exports[0].Files[0]));
+        Assert.Equal("completed", mine.RunStatusInHistory); // the run history was finished before the first exporter
 
         // Neither pictures nor the report nor latest.json/md: only the run history, the checkpoint and mine.
         Assert.Empty(Directory.GetFiles(Results, "*.png", SearchOption.AllDirectories));
@@ -100,10 +100,10 @@ public sealed class HostApiTests : IDisposable
     public void An_exporter_that_throws_is_reported_by_name_and_the_other_exporters_and_the_history_are_kept()
     {
         var after = new FileExporter();
-        var summary = ExperimentHost.RunExperiments(Catalog(), new ExperimentHostOptions { Console = console, Exporters = [new RunHistoryExporter(), new ThrowingExporter(), new LatestJsonExporter(), after] }, [Tiny]);
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, Exporters = [new ThrowingExporter(), new LatestJsonExporter(), after] });
 
         Assert.Equal(ExitCodes.ExperimentFailed, summary.ExitCode);
-        Assert.Equal(RunStatus.Completed, summary.Status); // the experiments did complete
+        Assert.Equal(RunOutcome.Completed, summary.Status); // the experiments did complete
         Assert.Contains("The exporter boom failed: the disk is on fire", Output, StringComparison.Ordinal);
         var boom = Assert.Single(summary.Exports, e => e.Exporter == "boom");
         Assert.True(boom.Failed);
@@ -119,31 +119,31 @@ public sealed class HostApiTests : IDisposable
     [Fact]
     public void Without_the_run_history_a_run_is_not_recorded_and_trains_again()
     {
-        var options = new ExperimentHostOptions { Console = console, Exporters = [new LatestJsonExporter()] };
-        var first = ExperimentHost.RunExperiments(Catalog(), options, [Tiny]);
-        var second = ExperimentHost.RunExperiments(Catalog(), options, [Tiny]);
+        var options = new ExperimentHostOptions { Console = console, RecordHistory = false, Exporters = [new LatestJsonExporter()] };
+        var first = ExperimentHost.RunExperiments(Catalog(), [Tiny], options);
+        var second = ExperimentHost.RunExperiments(Catalog(), [Tiny], options);
 
         Assert.True(second.ExitCode == ExitCodes.Success, Output);
         Assert.Null(first.RunId);
         Assert.Null(Assert.Single(second.Results).CachedFromRun);
         Assert.False(File.Exists(Path.Combine(Results, ResultStore.FileName)));
         Assert.True(File.Exists(Path.Combine(Results, "latest.json")));
-        Assert.Contains("not recorded (no run history exporter)", Output, StringComparison.Ordinal);
+        Assert.Contains("not recorded (ExperimentHostOptions.RecordHistory is false)", Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_users_event_handler_gets_the_events_in_order()
     {
         var handler = new RecordingHandler();
-        var summary = ExperimentHost.RunExperiments(Catalog(), new ExperimentHostOptions { Console = console, EventHandlers = [handler] }, [Tiny]);
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, EventHandlers = [handler] });
 
         Assert.True(summary.ExitCode == ExitCodes.Success, Output);
         var epochs = ExperimentCatalog.All.Single(e => e.Name == Tiny).Settings.Epochs;
         string[] expected =
         [
-            "RunStarted 1 digits-csv", "Wrap", "ExperimentStarted digits-csv 1/1",
+            "RunStarted 1 digits-csv", "Scope", "ExperimentStarted digits-csv 1/1",
             .. Enumerable.Range(1, epochs).Select(epoch => $"EpochCompleted digits-csv {epoch}/{epochs}"),
-            "ExperimentCompleted digits-csv Completed", "Wrapped", "RunCompleted 1 completed 5 exports",
+            "ExperimentCompleted digits-csv Completed", "Scoped", "RunCompleted 1 Completed 4 exports",
         ];
         Assert.Equal(expected, handler.Events.Where(e => !e.StartsWith("BatchCompleted", StringComparison.Ordinal)));
         Assert.Same(summary, handler.Summary);
@@ -157,14 +157,14 @@ public sealed class HostApiTests : IDisposable
     {
         var failing = new RecordingHandler { ThrowIn = "EpochCompleted" };
         var after = new RecordingHandler();
-        var summary = ExperimentHost.RunExperiments(Catalog(), new ExperimentHostOptions { Console = console, EventHandlers = [failing, after] }, [Tiny]);
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, EventHandlers = [failing, after] });
 
         Assert.True(summary.ExitCode == ExitCodes.Success, Output);
         Assert.Equal(ExperimentStatus.Completed, Assert.Single(summary.Results).Status);
         Assert.Contains($"warning: the event handler {typeof(RecordingHandler).FullName} failed in EpochCompleted (InvalidOperationException: handler broke)", Output, StringComparison.Ordinal);
         // The one that threw, then no event (its Wrap, under way, returns as the training ends).
-        Assert.Equal(["RunStarted 1 digits-csv", "Wrap", "ExperimentStarted digits-csv 1/1", "EpochCompleted digits-csv 1/50", "Wrapped"], failing.Events);
-        Assert.Equal("RunCompleted 1 completed 5 exports", after.Events[^1]); // the others get everything
+        Assert.Equal(["RunStarted 1 digits-csv", "Scope", "ExperimentStarted digits-csv 1/1", "EpochCompleted digits-csv 1/50", "Scoped"], failing.Events);
+        Assert.Equal("RunCompleted 1 Completed 4 exports", after.Events[^1]); // the others get everything
         using var store = ResultStore.OpenExisting(Results);
         Assert.Equal(RunStatus.Completed, Assert.Single(store.Runs()).Status);
     }
@@ -186,10 +186,10 @@ public sealed class HostApiTests : IDisposable
     {
         var empty = project.Combine("empty-data");
         Directory.CreateDirectory(empty);
-        var options = new ExperimentHostOptions { Console = console, DataRoot = empty, DatasetStore = o => o with { SystemSearchDirectories = [] } };
+        var options = new ExperimentHostOptions { Console = console, DataRoot = empty, ConfigureDatasetStore = o => o with { SystemSearchDirectories = [] } };
 
         // MNIST, which --download can fetch (nothing trains: its files are not there).
-        var summary = ExperimentHost.RunExperiments(Catalog("mylab"), options, ["seed-recipe"]);
+        var summary = ExperimentHost.RunExperiments(Catalog("mylab"), ["seed-recipe"], options);
 
         Assert.Equal(ExitCodes.ExperimentFailed, summary.ExitCode);
         Assert.Equal(empty, summary.DataRoot);
@@ -220,11 +220,181 @@ public sealed class HostApiTests : IDisposable
         Assert.Equal(ExperimentProject.Unknown.ApplicationName, host.ApplicationName);
     }
 
+    [Fact]
+    public void RunExperiments_refuses_what_the_command_line_refuses_and_unusable_options()
+    {
+        var catalog = Catalog();
+        string Refused(IEnumerable<string>? names, ExperimentHostOptions options) =>
+            Assert.Throws<ArgumentException>(() => ExperimentHost.RunExperiments(catalog, names, options)).Message;
+
+        Assert.StartsWith("ExperimentHostOptions.Force and ExperimentHostOptions.Resume cannot be used together: ExperimentHostOptions.Force trains every experiment from the start", Refused([Tiny], new() { Console = console, Force = true, Resume = true }), StringComparison.Ordinal);
+        Assert.StartsWith("ExperimentHostOptions.Threads must be at least 1, but is 0", Refused([Tiny], new() { Console = console, Threads = 0 }), StringComparison.Ordinal);
+        Assert.StartsWith($"ExperimentHostOptions.Threads must be at most the {Environment.ProcessorCount} core(s) this machine has", Refused([Tiny], new() { Console = console, Threads = Environment.ProcessorCount + 1 }), StringComparison.Ordinal);
+        Assert.StartsWith("no experiment names given", Refused([], new() { Console = console }), StringComparison.Ordinal);
+        Assert.StartsWith("names[1] is null", Refused([Tiny, null!], new() { Console = console }), StringComparison.Ordinal);
+        Assert.StartsWith("ExperimentHostOptions.Exporters[2] is null", Refused(null, new() { Console = console, Exporters = [new LatestJsonExporter(), new LatestMarkdownExporter(), null!] }), StringComparison.Ordinal);
+        Assert.StartsWith("ExperimentHostOptions.EventHandlers[0] is null", Refused(null, new() { Console = console, EventHandlers = [null!] }), StringComparison.Ordinal);
+
+        // The command line's own words for the same mistakes, and unusable options refused there too.
+        Assert.Equal(ExitCodes.UsageError, ExperimentHost.Run(["run", Tiny, "--force", "--resume"], catalog, new ExperimentHostOptions { Console = console }));
+        Assert.Contains("--force and --resume cannot be used together: --force trains every experiment from the start", Output, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => ExperimentHost.Run(["list"], catalog, new ExperimentHostOptions { Console = console, Threads = 0 }));
+        Assert.False(Directory.Exists(Results)); // nothing ran
+    }
+
+    [Fact]
+    public void The_options_run_settings_are_the_command_lines_defaults_and_the_command_line_wins()
+    {
+        var options = new ExperimentHostOptions { Console = console, Force = true };
+        Assert.Equal(ExitCodes.Success, ExperimentHost.Run(["run", Tiny], Catalog(), options));
+        Assert.Equal(ExitCodes.Success, ExperimentHost.Run(["run", Tiny], Catalog(), options));
+
+        // --resume given wins over the options' Force: not refused, and the run cache answers again.
+        Assert.True(ExperimentHost.Run(["run", Tiny, "--resume"], Catalog(), options) == ExitCodes.Success, Output);
+        using var store = ResultStore.OpenExisting(Results);
+        Assert.Null(Assert.Single(store.ResultsOfRun(2)).Result.CachedFromRun); // Force: trained again
+        Assert.NotNull(Assert.Single(store.ResultsOfRun(3)).Result.CachedFromRun);
+    }
+
+    [Fact]
+    public void A_data_root_set_in_the_options_that_does_not_exist_is_refused_before_anything_is_recorded_unless_datasets_are_downloaded()
+    {
+        var missing = project.Combine("no-data");
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, DataRoot = missing });
+
+        Assert.Equal(ExitCodes.UsageError, summary.ExitCode);
+        Assert.Equal(RunOutcome.Failed, summary.Status);
+        Assert.Null(summary.RunId);
+        Assert.Contains($"error: the data root '{missing}' set in ExperimentHostOptions.DataRoot does not exist. Give the folder that holds one folder per dataset (digits/", Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Results));
+
+        // Downloading creates it, as a first run of a new project does (the CSV has no download: its experiment fails).
+        var downloading = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, DataRoot = missing, Download = true, ConfigureDatasetStore = o => o with { SystemSearchDirectories = [] } });
+        Assert.True(Directory.Exists(missing));
+        Assert.Equal(ExitCodes.ExperimentFailed, downloading.ExitCode);
+        Assert.Equal(1, downloading.RunId);
+    }
+
+    [Fact]
+    public void The_projects_data_root_may_not_exist_yet_a_download_run_creates_it_and_a_run_without_one_says_how_to_fetch()
+    {
+        var fresh = project.Combine("fresh", "data");
+        var catalog = ExperimentCatalogs.Create(ExperimentCatalog.All, DatasetCatalog.All, new ExperimentProject
+        {
+            ApplicationName = "mylab",
+            ProjectDirectory = project.Path,
+            DataRoot = fresh + "/",
+            ResultsDirectory = Results + "/",
+        });
+        var options = new ExperimentHostOptions { Console = console, ConfigureDatasetStore = o => o with { SystemSearchDirectories = [] } };
+
+        // Not refused: the dataset's own message names the folders searched and the download command (MNIST has one).
+        var offline = ExperimentHost.RunExperiments(catalog, ["seed-recipe"], options);
+        Assert.Equal(ExitCodes.ExperimentFailed, offline.ExitCode);
+        Assert.Equal(fresh, offline.DataRoot);
+        Assert.True(Output.Contains("mylab all --download", StringComparison.Ordinal), Output);
+        Assert.DoesNotContain("ExperimentHostOptions.DataRoot", Output, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(fresh));
+
+        var downloading = ExperimentHost.RunExperiments(catalog, [Tiny], new ExperimentHostOptions { Console = console, Download = true, ConfigureDatasetStore = options.ConfigureDatasetStore });
+        Assert.True(Directory.Exists(fresh));
+        Assert.Equal(ExitCodes.ExperimentFailed, downloading.ExitCode); // the CSV has nothing to download
+    }
+
+    [Fact]
+    public void RunExperiments_stopped_by_its_token_is_interrupted_and_the_history_says_so()
+    {
+        using var stop = new CancellationTokenSource();
+        var handler = new RecordingHandler { OnEpoch = stop.Cancel };
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, EventHandlers = [handler] }, stop.Token);
+
+        Assert.Equal(RunOutcome.Interrupted, summary.Status);
+        Assert.Equal(ExitCodes.Cancelled, summary.ExitCode);
+        Assert.Empty(summary.Results);
+        Assert.Empty(summary.Exports); // nothing finished: the result files are left as they were
+        Assert.Contains("Interrupted:", Output, StringComparison.Ordinal);
+        Assert.Equal(RunOutcome.Interrupted, handler.Summary?.Status);
+        using var store = ResultStore.OpenExisting(Results);
+        Assert.Equal(RunStatus.Interrupted, Assert.Single(store.Runs()).Status);
+    }
+
+    [Fact]
+    public void A_progress_scope_that_throws_before_the_training_is_reported_and_the_run_trains_without_it()
+    {
+        var failing = new RecordingHandler { ThrowIn = "Scope" };
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, EventHandlers = [failing] });
+
+        Assert.True(summary.ExitCode == ExitCodes.Success, Output);
+        Assert.Equal(ExperimentStatus.Completed, Assert.Single(summary.Results).Status);
+        Assert.Contains($"warning: the event handler {typeof(RecordingHandler).FullName} failed in IRunProgressScope.Run (InvalidOperationException: handler broke)", Output, StringComparison.Ordinal);
+        Assert.Equal(["RunStarted 1 digits-csv", "Scope"], failing.Events);
+    }
+
+    [Fact]
+    public void A_handler_that_throws_in_RunCompleted_is_reported_and_the_summary_and_history_are_kept()
+    {
+        var failing = new RecordingHandler { ThrowIn = "RunCompleted" };
+        var after = new RecordingHandler();
+        var summary = ExperimentHost.RunExperiments(Catalog(), [Tiny], new ExperimentHostOptions { Console = console, EventHandlers = [failing, after] });
+
+        Assert.True(summary.ExitCode == ExitCodes.Success, Output);
+        Assert.Same(summary, failing.Summary);
+        Assert.Same(summary, after.Summary);
+        Assert.Contains($"warning: the event handler {typeof(RecordingHandler).FullName} failed in RunCompleted (InvalidOperationException: handler broke)", Output, StringComparison.Ordinal);
+        using var store = ResultStore.OpenExisting(Results);
+        Assert.Equal(RunStatus.Completed, Assert.Single(store.Runs()).Status);
+    }
+
+    [Fact]
+    public void An_exporter_can_be_tested_with_a_summary_and_a_context_of_its_own()
+    {
+        var summary = new RunSummary { Status = RunOutcome.Completed, Results = [HistoryCommandTests.Result(Tiny, 91.5)], ResultsDirectory = project.Path, DataRoot = project.Path };
+
+        var files = new LatestJsonExporter().Export(summary, new RunExportContext(project.Path, runDirectory: null, console, "my-lab"));
+
+        Assert.Equal([project.Combine("latest.json")], files);
+        Assert.Contains($"\"{Tiny}\"", File.ReadAllText(files[0]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_console_is_the_hosts_own_and_leaves_AnsiConsole_Console_as_it_was()
+    {
+        var width = Spectre.Console.AnsiConsole.Console.Profile.Width;
+        var host = HostSettings.Resolve(Catalog(), null);
+
+        Assert.NotSame(Spectre.Console.AnsiConsole.Console, host.Console);
+        Assert.Equal(width, Spectre.Console.AnsiConsole.Console.Profile.Width);
+        Assert.True(System.Console.IsOutputRedirected); // as under dotnet test: then 200 columns
+        Assert.Equal(200, host.Console.Profile.Width);
+    }
+
+    [Fact]
+    public void A_handlers_failure_whose_warning_cannot_be_written_does_not_escape_and_still_drops_the_handler()
+    {
+        var failing = new RecordingHandler { ThrowIn = "RunCompleted" };
+        var after = new RecordingHandler();
+        var events = new RunEvents([failing, after], new BrokenConsole(), CancellationToken.None);
+        var summary = new RunSummary { Status = RunOutcome.Completed, Results = [], ResultsDirectory = project.Path, DataRoot = project.Path };
+
+        events.RunCompleted(summary);
+        events.RunCompleted(summary);
+
+        Assert.Single(failing.Events); // dropped after its failure
+        Assert.Equal(2, after.Events.Count);
+    }
+
+    private sealed class BrokenConsole : InterceptingConsole
+    {
+        public override void Write(Spectre.Console.Rendering.IRenderable renderable) => throw new IOException("Broken pipe");
+    }
+
     private sealed class FileExporter : IRunExporter
     {
         public List<RunSummary> Summaries { get; } = [];
 
         public string? RunDirectory { get; private set; }
+
+        public string? RunStatusInHistory { get; private set; }
 
         public string Name => "mine";
 
@@ -232,6 +402,12 @@ public sealed class HostApiTests : IDisposable
         {
             Summaries.Add(summary);
             RunDirectory = context.RunDirectory;
+            if (summary.RunId is { } runId && File.Exists(Path.Combine(context.ResultsDirectory, ResultStore.FileName)))
+            {
+                using var store = ResultStore.OpenExisting(context.ResultsDirectory);
+                RunStatusInHistory = store.Runs().Single(r => r.Id == runId).Status;
+            }
+
             var path = Path.Combine(context.ResultsDirectory, "mine.txt");
             File.WriteAllText(path, $"{summary.Results.Count} result(s) of run {summary.RunId}");
             return [path];
@@ -245,13 +421,15 @@ public sealed class HostApiTests : IDisposable
         public IReadOnlyList<string> Export(RunSummary summary, RunExportContext context) => throw new IOException("the disk is on fire");
     }
 
-    private sealed class RecordingHandler : IRunEventHandler
+    private sealed class RecordingHandler : IRunEventHandler, IRunProgressScope
     {
         public List<string> Events { get; } = [];
 
         public RunSummary? Summary { get; private set; }
 
         public string? ThrowIn { get; init; }
+
+        public Action? OnEpoch { get; init; }
 
         private void Add(string name, string text)
         {
@@ -264,16 +442,20 @@ public sealed class HostApiTests : IDisposable
 
         public void RunStarted(RunStartedEvent run) => Add("RunStarted", $"RunStarted {run.RunId} {string.Join(',', run.Experiments.Select(e => e.Name))}");
 
-        public void Wrap(Action training)
+        public void Run(Action training)
         {
-            Add("Wrap", "Wrap");
+            Add("Scope", "Scope");
             training();
-            Events.Add("Wrapped");
+            Events.Add("Scoped");
         }
 
         public void ExperimentStarted(ExperimentStartedEvent experiment) => Add("ExperimentStarted", $"ExperimentStarted {experiment.Experiment.Name} {experiment.Index}/{experiment.Count}");
 
-        public void EpochCompleted(EpochCompletedEvent epoch) => Add("EpochCompleted", $"EpochCompleted {epoch.Experiment.Name} {epoch.Report.Epoch}/{epoch.Report.TotalEpochs}");
+        public void EpochCompleted(EpochCompletedEvent epoch)
+        {
+            Add("EpochCompleted", $"EpochCompleted {epoch.Experiment.Name} {epoch.Report.Epoch}/{epoch.Report.TotalEpochs}");
+            OnEpoch?.Invoke();
+        }
 
         public void BatchCompleted(BatchCompletedEvent batch) => Add("BatchCompleted", $"BatchCompleted {batch.Experiment.Name}");
 

@@ -178,7 +178,7 @@ public sealed class ReliabilityTests
         var exitCode = TestHost.Run(["run", "seed-recipe", "--data-root", RepositoryPaths.Data, "--results", results.Path], console, ExperimentCatalog.All);
 
         Assert.True(exitCode == ExitCodes.InternalError, console.Output);
-        Assert.Contains("the runner failed: System.IO.IOException: Broken pipe", console.Output, StringComparison.Ordinal);
+        Assert.Contains("the host failed: System.IO.IOException: Broken pipe", console.Output, StringComparison.Ordinal);
         using var store = ResultStore.OpenExisting(results.Path);
         var run = Assert.Single(store.Runs());
         Assert.Equal(RunStatus.Failed, run.Status);

@@ -19,7 +19,7 @@ internal static class TestHost
     /// <param name="datasetStore">Adjusts the dataset store's options (local mirrors, other datasets).</param>
     /// <param name="cancellationToken">Stops a run as Ctrl+C does.</param>
     public static int Run(string[] args, IAnsiConsole console, IReadOnlyList<IExperiment> experiments, Func<DatasetStoreOptions, DatasetStoreOptions>? datasetStore, CancellationToken cancellationToken) =>
-        ExperimentHost.Run(args, Catalog(experiments), new ExperimentHostOptions { Console = console, DatasetStore = datasetStore }, cancellationToken);
+        ExperimentHost.Run(args, Catalog(experiments), new ExperimentHostOptions { Console = console, ConfigureDatasetStore = datasetStore }, cancellationToken);
 
     /// <summary>A catalog of <paramref name="experiments"/> with the repository's datasets and project (as the runner's).</summary>
     public static IExperimentCatalog Catalog(IReadOnlyList<IExperiment> experiments) =>

@@ -227,7 +227,7 @@ internal static class StoreFile
     {
         if (version > Schema.Current)
         {
-            throw new StoreException($"The run history '{path}' has schema version {version}, newer than this build understands ({Schema.Current}); it was left as it is: use a newer build of the runner, or pass another --results");
+            throw new StoreException($"The run history '{path}' has schema version {version}, newer than this build understands ({Schema.Current}); it was left as it is: use a newer version of Experiments, or pass another --results");
         }
     }
 

@@ -83,7 +83,7 @@ internal static class CommandLineApp
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
             // A cancellation that nobody asked for (e.g. a timeout deep inside a library) is a failure like any other.
-            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] the runner failed: {exception.ToString()}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] the host failed: {exception.ToString()}");
             return ExitCodes.InternalError;
         }
         finally
@@ -107,9 +107,11 @@ internal static class CommandLineApp
     {
         var console = host.Console;
         var catalog = host.Catalog.Experiments;
+        var settings = host.Options;
+        var datasetFolders = string.Join(", ", host.Datasets.Select(d => d.Root.TrimEnd('/') + "/").Distinct(StringComparer.Ordinal));
         var dataRoot = new Option<string>("--data-root")
         {
-            Description = $"Folder holding one folder per dataset (mnist/, fashion-mnist/). Default: {host.DataRoot(null)}",
+            Description = $"Folder holding one folder per dataset{(datasetFolders.Length == 0 ? "" : $" ({datasetFolders})")}. Default: {host.DataRoot(null)}",
             HelpName = "DIR",
         };
         var results = new Option<string>("--results")
@@ -119,29 +121,22 @@ internal static class CommandLineApp
         };
         var download = new Option<bool>("--download")
         {
-            Description = "Download a dataset that is not on disk (from its usual mirrors; verified by SHA-256).",
+            Description = "Download a dataset that is not on disk (from its usual mirrors; verified by SHA-256)." + (settings.Download ? " On by default here (ExperimentHostOptions.Download)." : ""),
         };
         var threads = new Option<int>("--threads")
         {
-            Description = "Threads TorchSharp uses for its math. 1 by default: a linear model on mini-batches is bound by per-step overhead, and extra threads spin-wait when the machine is busy.",
+            Description = $"Threads TorchSharp uses for its math. {settings.Threads} by default: a linear model on mini-batches is bound by per-step overhead, and extra threads spin-wait when the machine is busy.",
             HelpName = "N",
-            DefaultValueFactory = _ => 1,
+            DefaultValueFactory = _ => settings.Threads,
         };
         threads.Validators.Add(result =>
         {
             // A value that is not a number is reported by the parser itself.
             if (result.Tokens is [var token] && int.TryParse(token.Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
             {
-                if (value < 1)
+                if (HostSettings.ThreadsProblem("--threads", value) is { } problem)
                 {
-                    result.AddError($"--threads must be at least 1, but is {value}");
-                }
-                else if (value > Environment.ProcessorCount)
-                {
-                    // More threads than cores only makes libtorch's workers spin-wait for each other (16 threads took
-                    // 74.5 s where 1 took 0.6 s; 100000 started 32,440 threads): refused rather than capped, so the
-                    // recorded command line says what really ran.
-                    result.AddError($"--threads must be at most the {Environment.ProcessorCount} core(s) this machine has (Environment.ProcessorCount), but is {value}");
+                    result.AddError(problem);
                 }
             }
         });
@@ -156,8 +151,16 @@ internal static class CommandLineApp
         dataRoot.Validators.Add(result => RequireText(result, "--data-root"));
         results.Validators.Add(result => RequireText(result, "--results"));
 
-        RunOptions Options(ParseResult parse) =>
-            new(host, host.DataRoot(parse.GetValue(dataRoot)), host.Results(parse.GetValue(results)), parse.GetValue(download), parse.GetValue(threads), commandLine, parse.GetValue(dataRoot)) { Force = parse.GetValue(force), Resume = parse.GetValue(resume) };
+        // The host's options are the defaults; what the command line gives wins (--resume over Force, --force over Resume).
+        RunOptions Options(ParseResult parse)
+        {
+            var (forced, resumed) = (parse.GetValue(force), parse.GetValue(resume));
+            return new(host, host.DataRoot(parse.GetValue(dataRoot)), host.Results(parse.GetValue(results)), parse.GetValue(download) || settings.Download, parse.GetValue(threads), commandLine, parse.GetValue(dataRoot))
+            {
+                Force = forced || (settings.Force && !resumed),
+                Resume = resumed || (settings.Resume && !forced),
+            };
+        }
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
@@ -200,12 +203,12 @@ internal static class CommandLineApp
             return new ExperimentPlan(Options(parse)).Execute(selected, cancellationToken).ExitCode;
         });
 
-        var list = new Command("list", "List the experiments generated from experiments/*.yaml.");
+        var list = new Command("list", "List the experiments generated from the project's experiment YAML files.");
         list.SetAction(_ => ListExperiments(console, catalog));
 
         var datasetNames = new Argument<string[]>("NAME")
         {
-            Description = "Dataset names (see datasets/*.yaml); none: every described dataset.",
+            Description = $"Dataset names{(host.Datasets.Count == 0 ? "" : " (" + string.Join(", ", host.Datasets.Select(d => d.Name)) + ")")}; none: every described dataset.",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var datasets = new Command("datasets", "List the described datasets: format, example shape, classes, where the files are, split sizes and class balance; writes a picture of sample examples per class under <results>/datasets/.")
@@ -244,7 +247,7 @@ internal static class CommandLineApp
     {
         if (result.GetValue(force) && result.GetValue(resume))
         {
-            result.AddError("--force and --resume cannot be used together: --force trains every experiment from the start, --resume goes on with unfinished ones");
+            result.AddError(HostSettings.ForceWithResume("--force", "--resume"));
         }
     }
 

@@ -42,7 +42,7 @@ internal static class DatasetsCommand
 
         if (selected.Count == 0)
         {
-            console.MarkupLine("[yellow]No datasets are described.[/] Add a YAML file under datasets/ and build.");
+            console.MarkupLine("[yellow]No datasets are described.[/] Add a dataset YAML file to the project and build.");
             return 0;
         }
 

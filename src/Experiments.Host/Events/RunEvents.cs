@@ -25,28 +25,31 @@ internal sealed class RunEvents(IReadOnlyList<IRunEventHandler> handlers, IAnsiC
     public void RunCompleted(RunSummary summary) => Raise(nameof(IRunEventHandler.RunCompleted), h => h.RunCompleted(summary));
 
     /// <summary>
-    /// Runs <paramref name="training"/> inside every active handler's <see cref="IRunEventHandler.Wrap"/> (the first
+    /// Runs <paramref name="training"/> inside every active handler's <see cref="IRunProgressScope.Run"/> (the first
     /// handler's outermost). The training's own exceptions pass through; a handler's are its failure.
     /// </summary>
-    public void Wrap(Action training)
+    public void RunInScopes(Action training)
     {
         var wrapped = training;
         foreach (var handler in active.AsEnumerable().Reverse().ToList())
         {
-            var inner = wrapped;
-            wrapped = () => WrapOne(handler, inner);
+            if (handler is IRunProgressScope scope)
+            {
+                var inner = wrapped;
+                wrapped = () => RunInScope(handler, scope, inner);
+            }
         }
 
         wrapped();
     }
 
-    private void WrapOne(IRunEventHandler handler, Action inner)
+    private void RunInScope(IRunEventHandler handler, IRunProgressScope scope, Action inner)
     {
         var called = false;
         Exception? innerFailure = null;
         try
         {
-            handler.Wrap(() =>
+            scope.Run(() =>
             {
                 if (called)
                 {
@@ -70,11 +73,11 @@ internal sealed class RunEvents(IReadOnlyList<IRunEventHandler> handlers, IAnsiC
             if (innerFailure is not null)
             {
                 // The handler replaced the training's exception with its own: the training's is what counts.
-                Fail(handler, nameof(IRunEventHandler.Wrap), exception);
+                Fail(handler, ScopeEvent, exception);
                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(innerFailure).Throw();
             }
 
-            Fail(handler, nameof(IRunEventHandler.Wrap), exception);
+            Fail(handler, ScopeEvent, exception);
         }
 
         if (!called)
@@ -82,6 +85,8 @@ internal sealed class RunEvents(IReadOnlyList<IRunEventHandler> handlers, IAnsiC
             inner();
         }
     }
+
+    private const string ScopeEvent = nameof(IRunProgressScope) + "." + nameof(IRunProgressScope.Run);
 
     private void Raise(string name, Action<IRunEventHandler> raise)
     {
@@ -106,7 +111,15 @@ internal sealed class RunEvents(IReadOnlyList<IRunEventHandler> handlers, IAnsiC
     {
         if (active.Remove(handler))
         {
-            console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] the event handler {handler.GetType().FullName} failed in {eventName} ({exception.GetType().Name}: {exception.Message}); it gets no more events of this run, which goes on without it");
+            try
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"[yellow]warning:[/] the event handler {handler.GetType().FullName} failed in {eventName} ({exception.GetType().Name}: {exception.Message}); it gets no more events of this run, which goes on without it");
+            }
+            catch (Exception)
+            {
+                // The console itself fails (the handler may have broken it, or the terminal is gone): the handler is
+                // out all the same, and the run must go on without the warning.
+            }
         }
     }
 }

@@ -11,7 +11,7 @@ namespace Experiments.Hosting;
 /// moving by batches within an epoch, with speed and time left); in a log or a file, a line per experiment and per
 /// epoch. Compose it with a handler of your own by listing both. One instance serves one run at a time.
 /// </summary>
-public sealed class SpectreProgressHandler : IRunEventHandler
+public sealed class SpectreProgressHandler : IRunEventHandler, IRunProgressScope
 {
     private IAnsiConsole? console;
     private IReadOnlyList<IExperiment> experiments = [];
@@ -28,7 +28,7 @@ public sealed class SpectreProgressHandler : IRunEventHandler
     }
 
     /// <summary>On a terminal, runs the training inside <c>Progress.Start</c>; else just runs it.</summary>
-    public void Wrap(Action training)
+    public void Run(Action training)
     {
         ArgumentNullException.ThrowIfNull(training);
         if (console is not { Profile.Capabilities.Interactive: true })

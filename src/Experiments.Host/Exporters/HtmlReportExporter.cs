@@ -8,7 +8,7 @@ namespace Experiments.Hosting;
 /// <summary>
 /// The run as one self-contained HTML file, <c>RESULTS/RUN/report.html</c> (<see cref="HtmlReport"/>): its facts, its
 /// results, the comparison with each experiment's previous run and the pictures, embedded. Read from the run history,
-/// so it comes after <see cref="RunHistoryExporter"/>, and it takes the pictures <see cref="PicturesExporter"/> saved
+/// which the host finishes before any exporter runs (<see cref="ExperimentHostOptions.RecordHistory"/>), and it takes the pictures <see cref="PicturesExporter"/> saved
 /// (drawing those that are missing). Not for an interrupted run, nor for one not recorded. The <c>report</c> command
 /// writes the same file again, of any run.
 /// </summary>
@@ -22,14 +22,14 @@ public sealed class HtmlReportExporter : IRunExporter
     {
         ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(context);
-        if (summary.Status == RunStatus.Interrupted || summary.Results.Count == 0)
+        if (summary.Status == RunOutcome.Interrupted || summary.Results.Count == 0)
         {
             return [];
         }
 
         if (summary.RunId is not { } runId || context.RunDirectory is not { } runDirectory)
         {
-            context.Console.MarkupLine("[grey]No HTML report: the run is not recorded (no run history exporter), and the report is read from there.[/]");
+            context.Console.MarkupLine("[grey]No HTML report: the run is not recorded (ExperimentHostOptions.RecordHistory is false), and the report is read from there.[/]");
             return [];
         }
 

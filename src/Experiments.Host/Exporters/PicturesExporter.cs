@@ -18,14 +18,14 @@ public sealed class PicturesExporter : IRunExporter
     {
         ArgumentNullException.ThrowIfNull(summary);
         ArgumentNullException.ThrowIfNull(context);
-        if (summary.Status == History.RunStatus.Interrupted || summary.Results.Count == 0)
+        if (summary.Status == RunOutcome.Interrupted || summary.Results.Count == 0)
         {
             return [];
         }
 
         if (context.RunDirectory is not { } directory)
         {
-            context.Console.MarkupLine("[grey]No pictures: the run is not recorded (no run history exporter), so it has no folder.[/]");
+            context.Console.MarkupLine("[grey]No pictures: the run is not recorded (ExperimentHostOptions.RecordHistory is false), so it has no folder.[/]");
             return [];
         }
 

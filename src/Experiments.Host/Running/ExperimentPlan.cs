@@ -12,7 +12,7 @@ namespace Experiments.Hosting;
 
 /// <summary>
 /// Runs a list of experiments for the <c>all</c> and <c>run</c> commands and <see cref="ExperimentHost.RunExperiments"/>:
-/// records the run (<see cref="RunHistoryExporter"/>), answers what it can from the run cache (<see cref="RunCache"/>),
+/// records the run (<see cref="ExperimentHostOptions.RecordHistory"/>), answers what it can from the run cache (<see cref="RunCache"/>),
 /// loads each dataset the rest train on once, reports progress to the event handlers (<see cref="RunEvents"/>),
 /// prints the results table and hands the run to the exporters.
 /// </summary>
@@ -25,7 +25,7 @@ internal sealed class ExperimentPlan(RunOptions options)
         var stopwatch = Stopwatch.StartNew();
         RunSummary NotRun(int exitCode) => new()
         {
-            Status = exitCode == 0 ? RunStatus.Completed : RunStatus.Failed,
+            Status = exitCode == 0 ? RunOutcome.Completed : RunOutcome.Failed,
             Results = [],
             ResultsDirectory = options.Results,
             DataRoot = options.DataRoot,
@@ -35,15 +35,30 @@ internal sealed class ExperimentPlan(RunOptions options)
 
         if (experiments.Count == 0)
         {
-            console.MarkupLine("[yellow]No experiments to run.[/] Add a YAML file under experiments/ and build.");
+            console.MarkupLine("[yellow]No experiments to run.[/] Add a YAML file to the project's experiments folder and build.");
             return NotRun(ExitCodes.Success);
         }
 
-        // A mistyped --data-root would fail every experiment: refuse it before the run is recorded or anything written.
+        // A mistyped --data-root (or ExperimentHostOptions.DataRoot) would fail every experiment: refuse it before
+        // the run is recorded or anything written.
         if (DataRootProblem(options) is { } problem)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {problem}");
             return NotRun(ExitCodes.UsageError);
+        }
+
+        if (options.Download && options.DataRootSource != FolderSource.Option && !Directory.Exists(options.DataRoot))
+        {
+            // A first --download run of a new project: its data root does not exist yet, and the datasets go there.
+            try
+            {
+                Directory.CreateDirectory(options.DataRoot);
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] the data root '{options.DataRoot}' {Describe(options.DataRootSource)} cannot be created for --download: {exception.Message}; nothing was run or written.");
+                return NotRun(ExitCodes.UsageError);
+            }
         }
 
         // Find out now, not after an hour of training, that the results cannot be written.
@@ -58,7 +73,7 @@ internal sealed class ExperimentPlan(RunOptions options)
         }
 
         RunRecording? recording = null;
-        if (options.Host.Exporters.OfType<RunHistoryExporter>().Any())
+        if (options.Host.Options.RecordHistory)
         {
             try
             {
@@ -119,7 +134,7 @@ internal sealed class ExperimentPlan(RunOptions options)
         var dataRoot = options.DataRoot;
         if (recording is null)
         {
-            console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · not recorded (no run history exporter)");
+            console.MarkupLineInterpolated(TerminalText.Format, $"Running [bold]{experiments.Count}[/] experiment(s) · data: [blue]{dataRoot}[/] · results: [blue]{options.Results}[/] · not recorded (ExperimentHostOptions.RecordHistory is false)");
         }
         else
         {
@@ -176,7 +191,7 @@ internal sealed class ExperimentPlan(RunOptions options)
         void Train(IExperiment experiment, int index)
         {
             var hit = cache.HitOf(experiment);
-            events.ExperimentStarted(new ExperimentStartedEvent(experiment, index, experiments.Count, Cached: hit is not null));
+            events.ExperimentStarted(new ExperimentStartedEvent(experiment, index, experiments.Count, cached: hit is not null));
             ExperimentResult result;
             if (hit is not null)
             {
@@ -239,7 +254,7 @@ internal sealed class ExperimentPlan(RunOptions options)
                 Load(name);
             }
 
-            events.Wrap(() =>
+            events.RunInScopes(() =>
             {
                 for (var i = 0; i < experiments.Count; i++)
                 {
@@ -265,9 +280,9 @@ internal sealed class ExperimentPlan(RunOptions options)
         }
 
         // A run whose results are not all in the history is not completed, whatever its experiments did.
-        var status = cancelled ? RunStatus.Interrupted
-            : results.All(r => r.Status != ExperimentStatus.Failed) && (recording?.UnrecordedResults ?? 0) == 0 ? RunStatus.Completed
-            : RunStatus.Failed;
+        var status = cancelled ? RunOutcome.Interrupted
+            : results.All(r => r.Status != ExperimentStatus.Failed) && (recording?.UnrecordedResults ?? 0) == 0 ? RunOutcome.Completed
+            : RunOutcome.Failed;
 
         // Nothing could be trained or reused (a wrong data root, a missing dataset).
         var noData = cache is null || (cache.Hits == 0 && !loaded.ContainsValue(true));
@@ -276,7 +291,7 @@ internal sealed class ExperimentPlan(RunOptions options)
         if (cancelled && results.Count == 0)
         {
             console.MarkupLine("No experiment finished, so the result files were left as they were.");
-            exporters = exporters.OfType<RunHistoryExporter>();
+            exporters = [];
             exitCode = ExitCodes.Cancelled;
         }
         else if (noData)
@@ -284,13 +299,19 @@ internal sealed class ExperimentPlan(RunOptions options)
             // Nothing could be trained (a wrong data root, a missing dataset): failed rows must not replace the
             // results of the last run that had data. The failures are recorded in the run history.
             console.MarkupLine("No dataset could be loaded, so the result files were left as they were.");
-            exporters = exporters.OfType<RunHistoryExporter>();
+            exporters = [];
             exitCode = cancelled ? ExitCodes.Cancelled : ExitCodes.ExperimentFailed;
         }
         else
         {
             // A diverged experiment is a result (its learning rate blew up), not a failure of the run.
-            exitCode = cancelled ? ExitCodes.Cancelled : status == RunStatus.Completed ? ExitCodes.Success : ExitCodes.ExperimentFailed;
+            exitCode = cancelled ? ExitCodes.Cancelled : status == RunOutcome.Completed ? ExitCodes.Success : ExitCodes.ExperimentFailed;
+        }
+
+        // The run history is finished before any exporter runs: the HTML report reads the finished run.
+        if (recording is not null && FinishRecording(recording, status) && !cancelled)
+        {
+            exitCode = ExitCodes.ExperimentFailed;
         }
 
         var summary = new RunSummary
@@ -304,7 +325,7 @@ internal sealed class ExperimentPlan(RunOptions options)
             Elapsed = stopwatch.Elapsed,
         };
         var runDirectory = recording is null ? null : Path.Combine(options.Results, HistoryTables.Id(recording.RunId));
-        var context = new RunExportContext(options.Results, runDirectory, console, options.Host.ApplicationName, recording);
+        var context = new RunExportContext(options.Results, runDirectory, console, options.Host.ApplicationName);
         var exports = exporters.Select(exporter => Export(exporter, summary, context, cancellationToken)).ToList();
         if (exports.Any(e => e.Failed) && !cancelled)
         {
@@ -315,6 +336,33 @@ internal sealed class ExperimentPlan(RunOptions options)
         events.RunCompleted(summary);
         return summary;
     }
+
+    /// <summary>Records how the run ended and says so; true when the run could not be recorded in full.</summary>
+    private bool FinishRecording(RunRecording recording, RunOutcome status)
+    {
+        recording.FinishIfRunning(RunStatusOf(status));
+        if (recording.UnrecordedResults > 0)
+        {
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]{recording.UnrecordedResults} of {recording.Results} results could not be recorded[/] in [blue]{recording.StorePath}[/], so run {recording.RunId} is not completed");
+        }
+
+        if (recording.Failed)
+        {
+            console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] run {recording.RunId} could not be recorded in full in [blue]{recording.StorePath}[/]");
+            return true;
+        }
+
+        console.MarkupLineInterpolated(TerminalText.Format, $"Run [bold]{recording.RunId}[/] ({RunStatusOf(status)}) recorded in [blue]{recording.StorePath}[/]");
+        return false;
+    }
+
+    /// <summary>The run history's word for <paramref name="outcome"/> (<see cref="RunStatus"/>).</summary>
+    internal static string RunStatusOf(RunOutcome outcome) => outcome switch
+    {
+        RunOutcome.Completed => RunStatus.Completed,
+        RunOutcome.Interrupted => RunStatus.Interrupted,
+        _ => RunStatus.Failed,
+    };
 
     /// <summary>One exporter's turn: what it wrote, or, when it threw, its error, reported by its name.</summary>
     private RunExportResult Export(IRunExporter exporter, RunSummary summary, RunExportContext context, CancellationToken cancellationToken)
@@ -345,7 +393,7 @@ internal sealed class ExperimentPlan(RunOptions options)
     /// <summary>
     /// The dataset store's options of every command that loads datasets (<c>all</c>, <c>run</c>, <c>datasets</c>):
     /// the described datasets, the data root, downloads as asked, and its log on the console in grey; then adjusted
-    /// by <see cref="ExperimentHostOptions.DatasetStore"/>.
+    /// by <see cref="ExperimentHostOptions.ConfigureDatasetStore"/>.
     /// </summary>
     internal static DatasetStoreOptions StoreOptions(IAnsiConsole console, RunOptions options)
     {
@@ -358,22 +406,38 @@ internal sealed class ExperimentPlan(RunOptions options)
             RememberFailures = true,
             Log = message => console.MarkupLineInterpolated(TerminalText.Format, $"[grey]{message}[/]"),
         };
-        return options.Host.Options.DatasetStore?.Invoke(storeOptions) ?? storeOptions;
+        return options.Host.Options.ConfigureDatasetStore?.Invoke(storeOptions) ?? storeOptions;
     }
 
-    /// <summary>What is wrong with the --data-root given (it must be an existing folder), or null.</summary>
+    /// <summary>
+    /// What is wrong with the data root, or null: one given with <c>--data-root</c> must be an existing folder, and so
+    /// must one set in <see cref="ExperimentHostOptions.DataRoot"/> unless datasets are downloaded (which creates it).
+    /// The project's own (<c>ExperimentsDataRoot</c>) may not exist yet: a missing dataset's message says how to download it.
+    /// </summary>
     internal static string? DataRootProblem(RunOptions options)
     {
         var root = options.DataRoot;
-        if (options.DataRootOption is null || Directory.Exists(root))
+        var source = options.DataRootSource;
+        if (Directory.Exists(root) || source is FolderSource.Project or FolderSource.CurrentDirectory || (source == FolderSource.HostOptions && options.Download && !File.Exists(root)))
         {
             return null;
         }
 
         var what = File.Exists(root) ? "is a file, not a folder" : "does not exist";
-        var download = options.Download ? " (--download fetches into an existing folder: create it first)" : "";
-        return $"the data root '{root}' given with --data-root {what}{download}. Give the folder that holds one folder per dataset (mnist/, fashion-mnist/); nothing was run or written.";
+        var download = source == FolderSource.Option && options.Download ? " (--download fetches into an existing folder: create it first)" : "";
+        var datasets = string.Join(", ", options.Host.Datasets.Select(d => d.Root.TrimEnd('/') + "/").Distinct(StringComparer.Ordinal));
+        var holds = datasets.Length == 0 ? "one folder per dataset" : $"one folder per dataset ({datasets})";
+        return $"the data root '{root}' {Describe(source)} {what}{download}. Give the folder that holds {holds}; nothing was run or written.";
     }
+
+    /// <summary>Where a data root came from, as messages name it.</summary>
+    private static string Describe(FolderSource source) => source switch
+    {
+        FolderSource.Option => "given with --data-root",
+        FolderSource.HostOptions => "set in ExperimentHostOptions.DataRoot",
+        FolderSource.Project => "of the project (its ExperimentsDataRoot)",
+        _ => "(data/ of the current directory)",
+    };
 
     /// <summary>The command that fetches missing data into the same data root, quoted in "not found" errors.</summary>
     private static string DownloadCommand(RunOptions options)

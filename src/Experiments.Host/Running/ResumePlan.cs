@@ -40,7 +40,7 @@ internal sealed class ResumePlan
         {
             if (resume)
             {
-                warn("nothing is resumed: --resume reads the run history, and this run has no run history exporter (RunHistoryExporter)");
+                warn("nothing is resumed: --resume reads the run history, and this run is not recorded (ExperimentHostOptions.RecordHistory is false)");
             }
 
             return plan;

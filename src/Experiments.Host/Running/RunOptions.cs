@@ -15,4 +15,7 @@ internal sealed record RunOptions(HostSettings Host, string DataRoot, string Res
 
     /// <summary>Go on from the training state an earlier, interrupted run left of an experiment (<c>--resume</c>).</summary>
     public bool Resume { get; init; }
+
+    /// <summary>Where <see cref="DataRoot"/> comes from (the option, the host's options, the project), as messages name it.</summary>
+    public FolderSource DataRootSource => Host.DataRootSource(DataRootOption);
 }
