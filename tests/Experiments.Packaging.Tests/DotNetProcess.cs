@@ -26,6 +26,9 @@ internal static class DotNetProcess
 
         info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         info.Environment["DOTNET_NOLOGO"] = "1";
+        // NuGet's vulnerability audit asks nuget.org on every restore: offline it warns (NU1900), and an advisory published
+        // tomorrow against any transitive package warns (NU1901-NU1904); neither is what these tests check.
+        info.Environment["NuGetAudit"] = "false";
         info.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         // No wide table is cut at a console's width, and no colour codes reach the checked text.
         info.Environment["NO_COLOR"] = "1";

@@ -83,7 +83,7 @@ public sealed class EndToEndTests(PackagesFixture packages, ITestOutputHelper ou
             File.Delete(broken);
 
             // The generated test project passes.
-            var tests = Step("dotnet test (generated tests)", "test", Path.Combine(project, "MyLab.Tests"), Build);
+            var tests = Step("dotnet test (generated tests)", "test", Path.Combine(project, "my-lab.Tests"), Build);
             Assert.Matches(@"Passed!|total: \d+, failed: 0|Failed:\s+0", tests);
         }
         finally
@@ -100,7 +100,7 @@ public sealed class EndToEndTests(PackagesFixture packages, ITestOutputHelper ou
         using TorchSharp.Modules;
         using static TorchSharp.torch;
 
-        namespace MyLab.Models;
+        namespace my_lab.Models;
 
         public sealed class TinyNet : nn.Module<Tensor, Tensor>
         {
@@ -130,7 +130,7 @@ public sealed class EndToEndTests(PackagesFixture packages, ITestOutputHelper ou
     private const string Doubling = """
         using static TorchSharp.torch;
 
-        namespace MyLab.Models;
+        namespace my_lab.Models;
 
         public static class Doubling
         {

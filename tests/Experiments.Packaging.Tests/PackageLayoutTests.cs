@@ -119,7 +119,7 @@ public sealed class PackageLayoutTests(PackagesFixture packages, ITestOutputHelp
         Assert.Matches("<PackageReference Include=\"TorchSharp-cpu\" Version=\"[0-9]+\\.[0-9]+\\.[0-9]+\" />", project);
         var tests = packages.ReadEntry(path, "content/Lab/MyLab.Tests/MyLab.Tests.csproj");
         Assert.DoesNotContain("_VERSION", project + tests, StringComparison.Ordinal);
-        Assert.Contains("<ProjectReference Include=\"../MyLab.csproj\" />", tests, StringComparison.Ordinal);
+        Assert.Contains("<ProjectReference Include=\"../*.csproj\" />", tests, StringComparison.Ordinal);
 
         // Taken from the repository when packed, byte for byte.
         foreach (var (entry, file) in new[]
@@ -145,8 +145,8 @@ public sealed class PackageLayoutTests(PackagesFixture packages, ITestOutputHelp
         Assert.False(packages.Project.StartsWith(PackagesFixture.RepositoryRoot, StringComparison.Ordinal));
         foreach (var file in new[]
         {
-            "MyLab.csproj", "Program.cs", "README.md", ".gitignore", "experiments/seed-recipe.yaml", "experiments/experiment.schema.json",
-            "datasets/mnist.yaml", "datasets/dataset.schema.json", "MyLab.Tests/MyLab.Tests.csproj", "MyLab.Tests/CatalogTests.cs",
+            "my-lab.csproj", "Program.cs", "README.md", ".gitignore", "experiments/seed-recipe.yaml", "experiments/experiment.schema.json",
+            "datasets/mnist.yaml", "datasets/dataset.schema.json", "my-lab.Tests/my-lab.Tests.csproj", "my-lab.Tests/CatalogTests.cs",
         })
         {
             Assert.True(File.Exists(Path.Combine(packages.Project, file)), $"dotnet new experiments made no {file}");
@@ -154,6 +154,11 @@ public sealed class PackageLayoutTests(PackagesFixture packages, ITestOutputHelp
 
         Assert.False(Directory.Exists(Path.Combine(packages.Project, ".template.config")));
         Assert.Contains("ExperimentHost.Run(args, ExperimentCatalog.Instance)", File.ReadAllText(Path.Combine(packages.Project, "Program.cs")), StringComparison.Ordinal);
+
+        // my-lab is no C# namespace: inside the files it is my_lab, in file names my-lab, and no path inside a file names it.
+        Assert.Contains("<RootNamespace>my_lab</RootNamespace>", File.ReadAllText(Path.Combine(packages.Project, "my-lab.csproj")), StringComparison.Ordinal);
+        Assert.Contains("using my_lab;", File.ReadAllText(Path.Combine(packages.Project, "Program.cs")), StringComparison.Ordinal);
+        Assert.Contains("<ProjectReference Include=\"../*.csproj\" />", File.ReadAllText(Path.Combine(packages.Project, "my-lab.Tests", "my-lab.Tests.csproj")), StringComparison.Ordinal);
     }
 
     private void WriteLog()

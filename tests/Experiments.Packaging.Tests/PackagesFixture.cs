@@ -32,11 +32,13 @@ public sealed class PackagesFixture : IDisposable
     public PackagesFixture(IMessageSink sink)
     {
         Sink = sink;
-        Version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture);
+        // The process id too: two runs on one machine in the same second must not share (and delete) one version.
+        Version = "0.1.0-e2e." + DateTime.UtcNow.ToString("yyyyMMddHHmmss", CultureInfo.InvariantCulture) + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         Root = Directory.CreateTempSubdirectory("experiments-e2e-").FullName;
         Packages = Path.Combine(Root, "packages");
         Hive = Path.Combine(Root, "hive");
-        Project = Path.Combine(Root, "MyLab");
+        // A name C# cannot take as a namespace: the template must make it one (my_lab) and keep paths as typed.
+        Project = Path.Combine(Root, "my-lab");
         Directory.CreateDirectory(Packages);
         try
         {
@@ -131,7 +133,14 @@ public sealed class PackagesFixture : IDisposable
     {
         if (Directory.Exists(Hive))
         {
-            DotNetProcess.Run($"new uninstall Experiments.Templates --debug:custom-hive \"{Hive}\"", Root, TimeSpan.FromMinutes(1));
+            try
+            {
+                DotNetProcess.Run($"new uninstall Experiments.Templates --debug:custom-hive \"{Hive}\"", Root, TimeSpan.FromMinutes(1));
+            }
+            catch (Exception exception) when (exception is TimeoutException or IOException or System.ComponentModel.Win32Exception)
+            {
+                // The hive is inside Root, deleted below either way; the packages must still be removed.
+            }
         }
 
         // This run's packages in the global packages folder: nothing else ever asks for this version.

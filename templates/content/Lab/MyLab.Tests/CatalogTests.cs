@@ -29,6 +29,18 @@ public sealed class CatalogTests
     }
 
     [Fact]
+    public void TheSeedRecipesModelRunsOnOneImage()
+    {
+        // Loads TorchSharp's native library in the test process too (see MyLab.Tests.csproj).
+        var seed = Assert.Single(Catalog.Experiments, e => e.Name == "seed-recipe");
+        using var model = seed.CreateModel();
+        using var image = TorchSharp.torch.zeros(1, 784);
+        using var scores = model.call(image);
+
+        Assert.Equal(new long[] { 1, 10 }, scores.shape);
+    }
+
+    [Fact]
     public void MnistIsDescribedAsTheSeedRecipeNeedsIt()
     {
         var mnist = Assert.Single(Catalog.Datasets, d => d.Name == "mnist");
