@@ -13,28 +13,14 @@ public sealed class GeneratorBuildTests
     public void AnotherExperimentsFolderIsReadAndBytesThatAreNotUtf8FailTheBuildAtTheByte()
     {
         using var temp = new TemporaryDirectory();
-        var root = TestFiles.RepositoryRoot;
         var projectDirectory = Path.Combine(temp.Path, "lab");
         var project = Path.Combine(projectDirectory, "lab.csproj");
         Directory.CreateDirectory(Path.Combine(projectDirectory, "my-experiments"));
         Directory.CreateDirectory(Path.Combine(projectDirectory, "experiments"));
-        File.WriteAllText(project, $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <ExperimentsDirectory>$(MSBuildProjectDirectory)/my-experiments/</ExperimentsDirectory>
-                <DatasetsDirectory>{root}datasets/</DatasetsDirectory>
-                <CompilerGeneratedFilesOutputPath>$(BaseIntermediateOutputPath)generated</CompilerGeneratedFilesOutputPath>
-              </PropertyGroup>
-              <ItemGroup>
-                <ProjectReference Include="{root}src/Experiments.Core/Experiments.Core.csproj" />
-                <ProjectReference Include="{root}generators/Experiments.Generators/Experiments.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-              </ItemGroup>
-              <Import Project="{root}generators/Experiments.Generators/build/Experiments.Generators.targets" />
-            </Project>
-            """);
+        WriteProject(
+            project,
+            "<ExperimentsDirectory>$(MSBuildProjectDirectory)/my-experiments/</ExperimentsDirectory>",
+            "<CompilerGeneratedFilesOutputPath>$(BaseIntermediateOutputPath)generated</CompilerGeneratedFilesOutputPath>");
         const string Rest = "\ninputSize: 784\nnumClasses: 10\nepochs: 1\nbatchSize: 100\nlearningRate: 0.1\n";
         File.WriteAllText(Path.Combine(projectDirectory, "my-experiments", "good.yaml"), "description: fine" + Rest);
         var cafe = Path.Combine(projectDirectory, "my-experiments", "cafe.yaml");
@@ -75,26 +61,11 @@ public sealed class GeneratorBuildTests
     public void FileNamesTheCommandLineCannotTakeAreLocatedErrorsAndNeverReachTheCompiler()
     {
         using var temp = new TemporaryDirectory();
-        var root = TestFiles.RepositoryRoot;
         var projectDirectory = Path.Combine(temp.Path, "lab");
         var experiments = Path.Combine(projectDirectory, "experiments");
         Directory.CreateDirectory(experiments);
         var project = Path.Combine(projectDirectory, "lab.csproj");
-        File.WriteAllText(project, $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <DatasetsDirectory>{root}datasets/</DatasetsDirectory>
-              </PropertyGroup>
-              <ItemGroup>
-                <ProjectReference Include="{root}src/Experiments.Core/Experiments.Core.csproj" />
-                <ProjectReference Include="{root}generators/Experiments.Generators/Experiments.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-              </ItemGroup>
-              <Import Project="{root}generators/Experiments.Generators/build/Experiments.Generators.targets" />
-            </Project>
-            """);
+        WriteProject(project);
         const string Content = "inputSize: 784\nnumClasses: 10\nepochs: 1\nbatchSize: 100\nlearningRate: 0.1\n";
         foreach (var name in new[] { "line\nbreak.yaml", "we\"ird.yaml", "-dash.yaml", "it's.yml", "good.yaml" })
         {
@@ -125,27 +96,13 @@ public sealed class GeneratorBuildTests
     public void TheProjectsPropertiesReachTheCatalogAHyphenatedProjectNameBuildsAndANamespaceCSharpCannotTakeIsAnErrorAtTheProjectFile()
     {
         using var temp = new TemporaryDirectory();
-        var root = TestFiles.RepositoryRoot;
         var projectDirectory = Path.Combine(temp.Path, "lab");
         Directory.CreateDirectory(Path.Combine(projectDirectory, "experiments"));
         var project = Path.Combine(projectDirectory, "my-lab.csproj");
-        File.WriteAllText(project, $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
-                <DatasetsDirectory>{root}datasets/</DatasetsDirectory>
-                <ExperimentsDataRoot>../shared-data</ExperimentsDataRoot>
-                <CompilerGeneratedFilesOutputPath>$(BaseIntermediateOutputPath)generated</CompilerGeneratedFilesOutputPath>
-              </PropertyGroup>
-              <ItemGroup>
-                <ProjectReference Include="{root}src/Experiments.Core/Experiments.Core.csproj" />
-                <ProjectReference Include="{root}generators/Experiments.Generators/Experiments.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
-              </ItemGroup>
-              <Import Project="{root}generators/Experiments.Generators/build/Experiments.Generators.targets" />
-            </Project>
-            """);
+        WriteProject(
+            project,
+            "<ExperimentsDataRoot>../shared-data</ExperimentsDataRoot>",
+            "<CompilerGeneratedFilesOutputPath>$(BaseIntermediateOutputPath)generated</CompilerGeneratedFilesOutputPath>");
         File.WriteAllText(Path.Combine(projectDirectory, "experiments", "mlp.yaml"), "inputSize: 784\nnumClasses: 10\nepochs: 1\nbatchSize: 100\nlearningRate: 0.1\n");
         File.WriteAllText(Path.Combine(projectDirectory, "Catalogs.cs"), "namespace my_lab;\n\n/// <summary>The catalog as the host takes it.</summary>\npublic static class Catalogs\n{\n    /// <summary>This project's.</summary>\n    public static global::Experiments.IExperimentCatalog Mine => ExperimentCatalog.Instance;\n}\n");
 
@@ -174,6 +131,31 @@ public sealed class GeneratorBuildTests
         Assert.NotEqual(0, failed);
         Assert.Contains($"{project}(1,1): error EXP0045: ExperimentsNamespace is 'my-lab', which cannot be the namespace of the generated code: the part 'my-lab' is not a C# identifier", output, StringComparison.Ordinal);
         Assert.DoesNotMatch(@"error (?!EXP0045)", output);
+    }
+
+    /// <summary>
+    /// A project that uses the generator the way the runner does (project references to this repository's Core and
+    /// generator, its targets imported by path, the repository's datasets), warnings as errors, with <paramref name="properties"/> added.
+    /// </summary>
+    private static void WriteProject(string project, params string[] properties)
+    {
+        var root = TestFiles.RepositoryRoot;
+        var lines = string.Concat(properties.Select(p => "\n    " + p));
+        File.WriteAllText(project, $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+                <DatasetsDirectory>{root}datasets/</DatasetsDirectory>{lines}
+              </PropertyGroup>
+              <ItemGroup>
+                <ProjectReference Include="{root}src/Experiments.Core/Experiments.Core.csproj" />
+                <ProjectReference Include="{root}generators/Experiments.Generators/Experiments.Generators.csproj" OutputItemType="Analyzer" ReferenceOutputAssembly="false" />
+              </ItemGroup>
+              <Import Project="{root}generators/Experiments.Generators/build/Experiments.Generators.targets" />
+            </Project>
+            """);
     }
 
     private static (int ExitCode, string Output) Build(TemporaryDirectory temp, string project, string extra = "") =>
