@@ -80,6 +80,20 @@ public sealed class ExperimentHostOptions
     public int Threads { get; init; } = 1;
 
     /// <summary>
+    /// The run history to use when <c>--store</c> is not given: a PostgreSQL connection or an SQLite path, as
+    /// <see cref="Experiments.History.StoreLocation.Parse"/> takes them. Null: the environment variable
+    /// <c>EXPERIMENTS_STORE</c>, else <c>experiments.db</c> in the results folder.
+    /// </summary>
+    public string? Store { get; init; }
+
+    /// <summary>
+    /// How a worker process of this application is started (<c>--parallel</c>, and the command a Slurm or Kubernetes
+    /// job runs): the program and its first arguments, to which the worker's arguments are appended. Null: this
+    /// process's own program (its apphost, or <c>dotnet</c> with the entry assembly).
+    /// </summary>
+    public IReadOnlyList<string>? WorkerCommand { get; init; }
+
+    /// <summary>
     /// Train every experiment again, ignoring the run cache. <see cref="ExperimentHost.RunExperiments"/> uses it; for
     /// the command line it is the default of <c>all</c>/<c>run</c> unless <c>--resume</c> is given (<c>--force</c>
     /// switches it on too). Not with <see cref="Resume"/>.

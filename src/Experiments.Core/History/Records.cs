@@ -37,6 +37,12 @@ public sealed record RunRecord
 
     /// <summary>The highest test accuracy among the run's results, or null when none has one.</summary>
     public double? BestTestAccuracy { get; init; }
+
+    /// <summary>The key a queued run was created with (<see cref="WorkQueue.CreateRun"/>); null for a run recorded in one process.</summary>
+    public string? RunKey { get; init; }
+
+    /// <summary>Where a queued run's tasks and workers stand; null for a run recorded in one process.</summary>
+    public RunProgress? Progress { get; init; }
 }
 
 /// <summary>One experiment's result as stored, with where it came from.</summary>
@@ -73,6 +79,9 @@ public sealed record StoredResult
 
     /// <summary>How many state entries the row says it has; null when it was stored without a state.</summary>
     public int? StateEntries { get; init; }
+
+    /// <summary>The worker of a queued run that recorded it (<see cref="WorkerRecord.Name"/>); null for a result recorded in one process.</summary>
+    public string? WorkerName { get; init; }
 }
 
 /// <summary>What the run history holds for a run cache key.</summary>

@@ -49,6 +49,16 @@ public sealed class ResultStore : IDisposable
     /// <summary>The store's file in <paramref name="directory"/>.</summary>
     public static string PathIn(string directory) => System.IO.Path.Combine(directory, FileName);
 
+    /// <summary>Which store this is (its kind, and how messages name it).</summary>
+    public StoreLocation Location => throw new NotImplementedException();
+
+    /// <summary>
+    /// Opens the store at <paramref name="location"/>, SQLite or PostgreSQL: with <paramref name="create"/>, creating
+    /// (SQLite: the folder and file; PostgreSQL: the schema in an empty database) and migrating it as needed; without,
+    /// a missing store is a <see cref="StoreException"/> that says how to make one.
+    /// </summary>
+    public static ResultStore Open(StoreLocation location, bool create, StoreOptions? options = null) => throw new NotImplementedException();
+
     /// <summary>Opens the store in <paramref name="directory"/> to record runs, creating the directory and the store if needed.</summary>
     public static ResultStore OpenOrCreate(string directory) => new(StoreFile.Open(directory, create: true), PathIn(directory), writable: true);
 

@@ -1,0 +1,52 @@
+namespace Experiments.History;
+
+/// <summary>Which kind of database a run history is.</summary>
+public enum StoreKind
+{
+    /// <summary>An SQLite file (<c>experiments.db</c> in the results folder by default): one machine.</summary>
+    Sqlite,
+
+    /// <summary>A PostgreSQL database reached through Npgsql: shared by every worker of a sweep.</summary>
+    PostgreSql,
+}
+
+/// <summary>
+/// Which run history a command reads and writes: <c>--store</c>, else <see cref="EnvironmentVariable"/>, else the
+/// SQLite file in the results folder. See docs/scale-out.md for the forms it takes.
+/// </summary>
+public sealed record StoreLocation
+{
+    /// <summary>The environment variable that selects the store when <c>--store</c> is not given.</summary>
+    public const string EnvironmentVariable = "EXPERIMENTS_STORE";
+
+    private StoreLocation(StoreKind kind, string target, string display)
+    {
+        Kind = kind;
+        Target = target;
+        Display = display;
+    }
+
+    public StoreKind Kind { get; }
+
+    /// <summary>SQLite: the database file's absolute path. PostgreSQL: the Npgsql connection string (it may hold a password: never print it).</summary>
+    public string Target { get; }
+
+    /// <summary>How messages name the store: the file's path, or <c>postgresql://user@host:port/database</c> without any password.</summary>
+    public string Display { get; }
+
+    /// <summary>The SQLite file <see cref="ResultStore.FileName"/> in <paramref name="resultsDirectory"/> (the default).</summary>
+    public static StoreLocation InDirectory(string resultsDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(resultsDirectory);
+        var path = Path.GetFullPath(ResultStore.PathIn(resultsDirectory));
+        return new StoreLocation(StoreKind.Sqlite, path, path);
+    }
+
+    /// <summary>
+    /// Reads a <c>--store</c> value (or <see cref="EnvironmentVariable"/>'s); a relative SQLite path is taken from
+    /// <paramref name="baseDirectory"/>. Throws <see cref="FormatException"/> naming what is wrong (never the password).
+    /// </summary>
+    public static StoreLocation Parse(string text, string baseDirectory) => throw new NotImplementedException();
+
+    public override string ToString() => Display;
+}
