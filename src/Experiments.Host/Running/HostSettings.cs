@@ -40,6 +40,22 @@ internal sealed record HostSettings
     public string Results(string? option) => Folders.Resolve(option, Options.ResultsDirectory, Catalog.Project.ProjectDirectory, Catalog.Project.ResultsDirectory, Folders.ResultsName, Environment.CurrentDirectory);
 
     /// <summary>
+    /// How a worker process of this application starts (<see cref="ExperimentHostOptions.WorkerCommand"/>, else this
+    /// process's program: its apphost, or <c>dotnet</c> with the entry assembly); the worker's arguments
+    /// (<see cref="WorkerArguments.ToArguments"/>) are appended.
+    /// </summary>
+    public IReadOnlyList<string> WorkerCommand => Options.WorkerCommand is { Count: > 0 } command ? command : OwnCommand();
+
+    private static IReadOnlyList<string> OwnCommand()
+    {
+        var program = Environment.ProcessPath ?? throw new InvalidOperationException("This process's program is not known (Environment.ProcessPath): set ExperimentHostOptions.WorkerCommand");
+        var name = Path.GetFileNameWithoutExtension(program);
+        return string.Equals(name, "dotnet", StringComparison.OrdinalIgnoreCase) && System.Reflection.Assembly.GetEntryAssembly()?.Location is { Length: > 0 } entry
+            ? [program, entry]
+            : [program];
+    }
+
+    /// <summary>
     /// Resolves <paramref name="options"/>' defaults against <paramref name="catalog"/>; throws
     /// <see cref="ArgumentException"/> for options no run can use (a null exporter or handler, <see cref="ExperimentHostOptions.Threads"/>
     /// out of range, <see cref="ExperimentHostOptions.Force"/> with <see cref="ExperimentHostOptions.Resume"/>).
