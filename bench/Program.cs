@@ -133,7 +133,22 @@ datasetLoad.SetAction(parse =>
     return DatasetBench.MeasureLoad(RepositoryRoot(), parse.GetValue(loadCount), parse.GetValue(loadDir), parse.GetValue(loadRepeat), Console.Out);
 });
 
-var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch, models, digitsImages, datasetLoad };
+var queueStore = new Option<string>("--store") { Description = "The store: a PostgreSQL connection (postgresql://...) or an SQLite path.", Required = true };
+var queueTasks = new Option<int>("--tasks") { Description = "Tiny tasks in the run.", DefaultValueFactory = _ => 1000 };
+var queueWorkers = new Option<int>("--workers") { Description = "Worker processes.", DefaultValueFactory = _ => 4 };
+var queue = new Command("queue", "The work queue: many tiny tasks through worker processes; claim and completion times, and no task done twice or missed.") { queueStore, queueTasks, queueWorkers };
+queue.SetAction(parse =>
+{
+    Console.WriteLine(Invariant($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on: {Machine.Describe(1)}; `dotnet run -c Release --project bench -- {string.Join(' ', args)}`"));
+    return QueueBench.Run(parse.GetValue(queueStore)!, parse.GetValue(queueTasks), parse.GetValue(queueWorkers), Console.Out);
+});
+var queueRun = new Option<long>("--run") { Required = true };
+var queueIndex = new Option<int>("--index") { Required = true };
+var queueWorker = new Command("queue-worker", "One worker process of 'queue' (started by it).") { queueStore, queueRun, queueIndex };
+queueWorker.Hidden = true;
+queueWorker.SetAction(parse => QueueBench.Work(parse.GetValue(queueStore)!, parse.GetValue(queueRun), parse.GetValue(queueIndex), Console.Out));
+
+var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch, models, digitsImages, datasetLoad, queue, queueWorker };
 return root.Parse(args).Invoke();
 
 /// <summary>The bench's entry point and the helpers its commands share.</summary>
