@@ -148,7 +148,19 @@ var queueWorker = new Command("queue-worker", "One worker process of 'queue' (st
 queueWorker.Hidden = true;
 queueWorker.SetAction(parse => QueueBench.Work(parse.GetValue(queueStore)!, parse.GetValue(queueRun), parse.GetValue(queueIndex), Console.Out));
 
-var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch, models, digitsImages, datasetLoad, queue, queueWorker };
+var parallelWorkers = new Option<int>("--parallel") { Description = "Worker processes of the parallel runs.", DefaultValueFactory = _ => 2 };
+var parallelRuns = new Option<int>("--runs") { Description = "Runs of each command, taken in turns (the median is reported).", DefaultValueFactory = _ => 3 };
+var parallelNames = new Argument<string[]>("NAME") { Description = "Experiments to run (default: the shipped linear ones).", Arity = ArgumentArity.ZeroOrMore };
+var parallelCommand = new Command("parallel", "The README's `run NAMES --force` in one process against `--parallel N`, fresh processes in turns: the wall-time speed-up.") { parallelWorkers, parallelRuns, parallelNames };
+parallelCommand.SetAction(parse =>
+{
+    string[] linear = ["best-deskewed", "best-linear", "digits-csv", "digits-images", "lr-sweep/*", "seed-literal-softmax", "seed-recipe", "tuned-momentum"];
+    var names = parse.GetValue(parallelNames) is { Length: > 0 } given ? given : linear;
+    Console.WriteLine(Invariant($"{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC on: {Machine.Describe(1)}"));
+    return ParallelBench.Run(RepositoryRoot(), names, parse.GetValue(parallelWorkers), parse.GetValue(parallelRuns), Console.Out);
+});
+
+var root = new RootCommand("Benchmarks of the TorchSharp recipes against ML.NET, and the validation search.") { table, search, steps, userCommand, modelSearch, models, digitsImages, datasetLoad, queue, queueWorker, parallelCommand };
 return root.Parse(args).Invoke();
 
 /// <summary>The bench's entry point and the helpers its commands share.</summary>
