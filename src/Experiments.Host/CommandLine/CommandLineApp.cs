@@ -148,6 +148,7 @@ internal static class CommandLineApp
         {
             Description = "Go on with each experiment an earlier run left unfinished (interrupted, or failed) from its last finished epoch, instead of training it from the start. With one thread (--threads 1, the default), the final weights are those of an uninterrupted run, bit for bit; with more threads libtorch does not promise identical bits.",
         };
+        var store = HistoryCommands.StoreOption(host);
         dataRoot.Validators.Add(result => RequireText(result, "--data-root"));
         results.Validators.Add(result => RequireText(result, "--results"));
 
@@ -159,12 +160,13 @@ internal static class CommandLineApp
             {
                 Force = forced || (settings.Force && !resumed),
                 Resume = resumed || (settings.Resume && !forced),
+                StoreOption = parse.GetValue(store),
             };
         }
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
-            dataRoot, results, download, threads, force, resume,
+            dataRoot, results, store, download, threads, force, resume,
         };
         all.Validators.Add(result => RefuseForceWithResume(result, force, resume));
         all.SetAction(parse => new ExperimentPlan(Options(parse)).Execute(catalog, cancellationToken).ExitCode);
@@ -176,7 +178,7 @@ internal static class CommandLineApp
         };
         var run = new Command("run", "Train and evaluate the experiments whose names match (globs: * and ?).")
         {
-            names, dataRoot, results, download, threads, force, resume,
+            names, dataRoot, results, store, download, threads, force, resume,
         };
         run.Validators.Add(result => RefuseForceWithResume(result, force, resume));
         run.SetAction(parse =>
@@ -185,7 +187,7 @@ internal static class CommandLineApp
             if (patterns.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 // Names never start with '-': this is an option the parser took for a name.
-                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download, --threads, --force and --resume");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --store, --download, --threads, --force and --resume");
                 return ExitCodes.UsageError;
             }
 

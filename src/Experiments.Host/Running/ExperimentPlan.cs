@@ -77,9 +77,9 @@ internal sealed class ExperimentPlan(RunOptions options)
         {
             try
             {
-                recording = RunRecording.Start(console, options.Results, options.CommandLine, experiments, options.Host.GitDirectory);
+                recording = RunRecording.Start(console, options.Store(), options.CommandLine, experiments, options.Host.GitDirectory);
             }
-            catch (StoreException exception)
+            catch (Exception exception) when (exception is StoreException or UsageException)
             {
                 console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {exception.Message}");
                 return NotRun(ExitCodes.UsageError);
@@ -244,7 +244,7 @@ internal sealed class ExperimentPlan(RunOptions options)
 
         try
         {
-            cache = RunCache.Plan(experiments, store, recording, options.Force, Warn, Load);
+            cache = RunCache.Plan(experiments, store, recording, options.Results, options.Force, Warn, Load);
             resumes = ResumePlan.Make(experiments, cache, recording, options.Results, options.Resume, Say, Warn);
 
             // Load every dataset an experiment trains on before the progress display starts; one whose experiments
@@ -325,7 +325,7 @@ internal sealed class ExperimentPlan(RunOptions options)
             Elapsed = stopwatch.Elapsed,
         };
         var runDirectory = recording is null ? null : Path.Combine(options.Results, HistoryTables.Id(recording.RunId));
-        var context = new RunExportContext(options.Results, runDirectory, console, options.Host.ApplicationName);
+        var context = new RunExportContext(options.Results, runDirectory, console, options.Host.ApplicationName) { Store = recording?.Location };
         var exports = exporters.Select(exporter => Export(exporter, summary, context, cancellationToken)).ToList();
         if (exports.Any(e => e.Failed) && !cancelled)
         {

@@ -28,10 +28,11 @@ internal sealed class RunCache
     /// <param name="experiments">What the run sets out to do.</param>
     /// <param name="datasets">The dataset store, to know the datasets' content keys and whether their files are verified.</param>
     /// <param name="recording">The run history, or null when the run is not recorded (nothing is looked up).</param>
+    /// <param name="resultsDirectory">The results folder, where the stored results' checkpoints are.</param>
     /// <param name="force">Train everything (the keys are still recorded).</param>
     /// <param name="warn">Says why a stored result is not reused (damaged, stored without its state).</param>
     /// <param name="load">Loads (and so verifies) a dataset whose content key or files the caches do not vouch for; false when it cannot be loaded.</param>
-    public static RunCache Plan(IReadOnlyList<IExperiment> experiments, DatasetStore datasets, RunRecording? recording, bool force, Action<string> warn, Func<string, bool> load)
+    public static RunCache Plan(IReadOnlyList<IExperiment> experiments, DatasetStore datasets, RunRecording? recording, string resultsDirectory, bool force, Action<string> warn, Func<string, bool> load)
     {
         var cache = new RunCache();
         var datasetKeys = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -59,7 +60,6 @@ internal sealed class RunCache
         }
 
         var candidates = new Dictionary<IExperiment, StoredResult>(ReferenceEqualityComparer.Instance);
-        var resultsDirectory = Path.GetDirectoryName(Path.GetFullPath(recording.StorePath))!;
         foreach (var (experiment, key) in cache.keys)
         {
             var lookup = recording.FindCached(key);
