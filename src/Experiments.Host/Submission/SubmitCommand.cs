@@ -470,7 +470,7 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
         };
         start.ArgumentList.Add("--parsable");
         start.ArgumentList.Add(file);
-        if (password is not null && Environment.GetEnvironmentVariable("PGPASSWORD") is null)
+        if (password is not null && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PGPASSWORD")))
         {
             start.Environment["PGPASSWORD"] = password;
         }
