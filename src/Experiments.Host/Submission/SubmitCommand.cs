@@ -140,8 +140,11 @@ internal static partial class SubmitCommand
     }
 
     /// <summary>The worker's program in a container image when <c>--command</c> is not given: this program's apphost under <c>/app</c>.</summary>
-    internal static string DefaultImageProgram =>
-        "/app/" + (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name is { Length: > 0 } name ? name : CommandLineApp.ProgramName);
+    internal static string DefaultImageProgram => "/app/" + ProgramFileName;
+
+    /// <summary>This program's name (its entry assembly's, as its apphost is named): the Slurm job's name, and the program in an image.</summary>
+    internal static string ProgramFileName =>
+        System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name is { Length: > 0 } name ? name : CommandLineApp.ProgramName;
 
     /// <summary>sbatch's forms of a time limit: minutes[:seconds], hours:minutes:seconds, days-hours[:minutes[:seconds]], or no limit.</summary>
     [GeneratedRegex(@"^(\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}|(?i:unlimited|infinite))$", RegexOptions.CultureInvariant)]
@@ -366,7 +369,7 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
             var program = request.Program?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [SubmitCommand.DefaultImageProgram];
             return new KubernetesJob
             {
-                Name = KubernetesJob.JobNameFor(host.ApplicationName, runKey),
+                Name = KubernetesJob.JobNameFor(SubmitCommand.ProgramFileName, runKey),
                 RunKey = runKey,
                 RunId = runId,
                 Workers = request.Workers,
@@ -382,7 +385,7 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
 
         return new SlurmScript
         {
-            JobName = host.ApplicationName,
+            JobName = SubmitCommand.ProgramFileName,
             Workers = request.Workers,
             Partition = request.Partition,
             Time = request.Time,
