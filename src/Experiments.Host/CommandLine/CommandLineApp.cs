@@ -231,7 +231,7 @@ internal static class CommandLineApp
 
         var root = new RootCommand($"Typed ML experiments from YAML files: train, evaluate and compare them. '{host.ApplicationName} all' trains every experiment; '{host.ApplicationName} COMMAND --help' shows a command's options.")
         {
-            all, run, list, datasets,
+            all, run, list, datasets, WorkerCommand.Create(host, commandLine, cancellationToken),
         };
         foreach (var command in HistoryCommands.Create(host))
         {
