@@ -71,6 +71,19 @@ internal sealed class RunRecording : IDisposable
         }
     }
 
+    /// <summary>
+    /// The record of a run that already is in <paramref name="store"/> (a queued run: the coordinator records the run
+    /// cache's answers into it and reads back what the workers recorded); it takes over the store.
+    /// </summary>
+    public static RunRecording Attach(IAnsiConsole console, ResultStore store, StoreLocation location, long runId, IReadOnlyList<IExperiment> experiments) =>
+        new(console, store, runId, experiments.ToDictionary(e => e.Name, e => new ExperimentSource(e.SourceFile, e.ConfigurationSha256), StringComparer.Ordinal)) { Location = location };
+
+    /// <summary>Where an experiment came from, as its results are recorded with.</summary>
+    public ExperimentSource SourceOf(string experiment) => sources.GetValueOrDefault(experiment) ?? new ExperimentSource(null, null);
+
+    /// <summary>Says that the run's end is recorded already (the work queue ended it with its last task).</summary>
+    public void MarkFinished() => Finished = true;
+
     /// <summary>Records one result, with its run cache key; a result the cache reused names the stored result it is.</summary>
     public void Record(ExperimentResult result, RunCacheKey? key = null, StoredResult? cachedFrom = null)
     {
@@ -88,7 +101,10 @@ internal sealed class RunRecording : IDisposable
     }
 
     /// <summary>The run cache's look-up; a store that cannot be read is no hit, and says why.</summary>
-    public CacheLookup FindCached(RunCacheKey key)
+    public CacheLookup FindCached(RunCacheKey key) => FindCached(store, key);
+
+    /// <summary>The run cache's look-up in <paramref name="store"/>; a store that cannot be read is no hit, and says why.</summary>
+    public static CacheLookup FindCached(ResultStore store, RunCacheKey key)
     {
         try
         {
