@@ -38,9 +38,12 @@ public sealed class SbatchTests : IClassFixture<PostgresServer>, IDisposable
         return bin;
     }
 
-    private (int ExitCode, string Output) Submit(string bin, params string[] extra)
+    private (int ExitCode, string Output) Submit(string bin, params string[] extra) =>
+        Submit(bin, ["seed-recipe", "tuned-momentum"], ["--workers", "3", .. extra]);
+
+    private (int ExitCode, string Output) Submit(string bin, string[] names, string[] extra)
     {
-        string[] arguments = ["submit", "--slurm", "seed-recipe", "tuned-momentum", "--workers", "3", "--store", connection, "--results", Results, .. extra];
+        string[] arguments = ["submit", "--slurm", .. names, "--store", connection, "--results", Results, .. extra];
         var environment = new Dictionary<string, string>
         {
             ["PATH"] = bin,
@@ -131,5 +134,31 @@ public sealed class SbatchTests : IClassFixture<PostgresServer>, IDisposable
         Assert.Contains($"(run {run.Id} in the store)", text, StringComparison.Ordinal);
         Assert.Contains("--run-key " + run.RunKey, text, StringComparison.Ordinal);
         Assert.Contains("#SBATCH --array=0-2", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tasks_of_the_script_train_the_run_as_workers_and_log_their_ids()
+    {
+        // A stand-in sbatch that runs the array's two tasks here at once (and waits for them), as Slurm would on nodes;
+        // the password reaches them only through the environment sbatch was given.
+        var (exitCode, output) = Submit(
+            Bin("file=\"$2\"\nfor t in 0 1; do PATH=/usr/bin:/bin SLURM_JOB_ID=$((50+t)) SLURM_ARRAY_JOB_ID=50 SLURM_ARRAY_TASK_ID=$t /bin/bash \"$file\" > \"${file%/*}/slurm-50_$t.out\" 2>&1 & done\nwait\necho 50\n"),
+            ["digits-csv", "digits-images"],
+            ["--workers", "2", "--data-root", RepositoryPaths.Data]);
+
+        Assert.True(exitCode == 0, output);
+        var folder = Path.GetDirectoryName(Script())!;
+        var logs = Enumerable.Range(0, 2).Select(t => File.ReadAllText(Path.Combine(folder, $"slurm-50_{t}.out"))).ToList();
+        Assert.StartsWith("job 50 (array job 50, task 0) on ", logs[0], StringComparison.Ordinal);
+        Assert.Contains("SLURM_ARRAY_TASK_ID=1", logs[1], StringComparison.Ordinal);
+
+        using var store = OpenStore();
+        var run = Assert.Single(store.Runs());
+        Assert.True(run.Status == RunStatus.Completed, string.Join("\n", logs));
+        var stored = store.ResultsOfRun(run.Id);
+        Assert.Equal(["digits-csv", "digits-images"], stored.Select(r => r.Experiment).Order(StringComparer.Ordinal));
+        Assert.All(stored, r => Assert.StartsWith("slurm-50_", r.WorkerName, StringComparison.Ordinal));
+        Assert.Equal(["slurm-50_0", "slurm-50_1"], new WorkQueue(store).Workers(run.Id).Select(w => w.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("50", new WorkQueue(store).Progress(run.Id).JobId);
     }
 }
