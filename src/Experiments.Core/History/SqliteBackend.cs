@@ -31,7 +31,7 @@ internal sealed class SqliteBackend : StoreBackend
 
     public override string Now => "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-    public override string NowPlus(string secondsParameter) => $"strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+' || {secondsParameter} || ' seconds')";
+    public override string NowPlus(string secondsParameter) => $"strftime('%Y-%m-%dT%H:%M:%fZ', 'now', {secondsParameter} || ' seconds')";
 
     public override string SkipLocked => "";
 
