@@ -205,6 +205,31 @@ public sealed partial class ScaleOutTests : IDisposable
         Assert.Equal(2, task.Attempts);
     }
 
+    [Fact]
+    public void SIGTERM_stops_the_workers_records_the_run_interrupted_and_leaves_no_worker_behind()
+    {
+        string[] names = ["seed-recipe", "tuned-momentum"];
+        using var runner = new RunnerProcess(["run", .. names, "--parallel", "2", "--data-root", RepositoryPaths.Data, "--results", results.Path]);
+        runner.WaitForOutput("[w1]       epoch 1/");
+        var pids = WorkerPids().Matches(runner.Output).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.NotEmpty(pids);
+        runner.Signal("TERM");
+
+        var exitCode = runner.WaitForExit();
+        var output = runner.Output;
+        Assert.True(exitCode == ExitCodes.Terminated, output);
+        Assert.Contains("Interrupted:", output, StringComparison.Ordinal);
+        Assert.All(pids, pid => Assert.False(Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}") && !File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat").Contains(") Z", StringComparison.Ordinal), $"worker {pid} is still running"));
+        using var store = ResultStore.OpenExisting(results.Path);
+        Assert.Equal(RunStatus.Interrupted, store.Run(1)!.Status);
+        var queue = new WorkQueue(store);
+        Assert.All(queue.Workers(1), w => Assert.Equal(WorkerStatus.Interrupted, w.Status));
+        Assert.DoesNotContain(queue.Tasks(1), t => t.Status == TaskStates.Claimed);
+    }
+
+    [GeneratedRegex(@"\[w\d+\] worker local-\d+ · host [^·]+ · pid (\d+)")]
+    private static partial Regex WorkerPids();
+
     [GeneratedRegex(@"\[w(\d+)\] claimed seed-recipe")]
     private static partial Regex ClaimLine();
 

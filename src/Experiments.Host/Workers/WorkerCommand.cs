@@ -221,6 +221,11 @@ internal static class WorkerCommand
                 {
                     return Work(options, store, location, name, requested, cancellationToken);
                 }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // SIGTERM, SIGINT (scancel, preemption, the coordinator's stop): the exit code says which signal.
+                    return ExitCodes.Cancelled;
+                }
                 catch (StoreException exception)
                 {
                     // The store stayed unreachable beyond its retries: what is held expires and another worker takes it.
