@@ -40,7 +40,7 @@ internal static partial class SubmitCommand
         var kubernetes = new Option<bool>("--kubernetes") { Description = "Write a Kubernetes Indexed Job of the workers (kubectl apply -f takes it); needs --image." };
         var workers = new Option<int>("--workers")
         {
-            Description = "How many workers (array tasks, or pods) share the experiments out; each trains one at a time with one thread. Default: 4.",
+            Description = "How many workers (array tasks, or pods) share the experiments out; each trains one at a time with one thread.",
             HelpName = "K",
             DefaultValueFactory = _ => 4,
         };
@@ -66,7 +66,7 @@ internal static partial class SubmitCommand
         resultsClaim.Validators.Add(result => RequireWord(result, "--results-claim", "a PersistentVolumeClaim's name"));
         var lease = new Option<int>("--lease")
         {
-            Description = "How long, in seconds, a worker's claim on an experiment holds without renewal (renewed every third of it): a worker not heard from that long is taken for dead, and its experiment is claimed again. Default: 60.",
+            Description = "How long, in seconds, a worker's claim on an experiment holds without renewal (renewed every third of it): a worker not heard from that long is taken for dead, and its experiment is claimed again.",
             HelpName = "SECONDS",
             DefaultValueFactory = _ => 60,
         };
