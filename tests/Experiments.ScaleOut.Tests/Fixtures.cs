@@ -17,9 +17,12 @@ public sealed class SlurmFixture : IDisposable
     }
 }
 
-/// <summary>The tests that submit to Slurm run one class at a time: the node has 2 CPUs.</summary>
+/// <summary>
+/// The tests that submit to Slurm run one class at a time (the node has 2 CPUs), with one Slurm cluster and one
+/// PostgreSQL server (tests/Shared/PostgresServer.cs: a database per test) for all.
+/// </summary>
 [CollectionDefinition(Name)]
-public sealed class SlurmCollection : ICollectionFixture<SlurmFixture>
+public sealed class SlurmCollection : ICollectionFixture<SlurmFixture>, ICollectionFixture<PostgresServer>
 {
     public const string Name = "Slurm";
 }
