@@ -46,7 +46,72 @@ public sealed record StoreLocation
     /// Reads a <c>--store</c> value (or <see cref="EnvironmentVariable"/>'s); a relative SQLite path is taken from
     /// <paramref name="baseDirectory"/>. Throws <see cref="FormatException"/> naming what is wrong (never the password).
     /// </summary>
-    public static StoreLocation Parse(string text, string baseDirectory) => throw new NotImplementedException();
+    public static StoreLocation Parse(string text, string baseDirectory)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(baseDirectory);
+        var trimmed = text.Trim();
+        if (trimmed.Length == 0)
+        {
+            throw new FormatException("The store is empty: pass a PostgreSQL connection (postgresql://user@host:port/database, or Host=...;Database=...) or an SQLite file (sqlite:PATH, or a path)");
+        }
+
+        if (StoreConnection.IsPostgresUri(trimmed))
+        {
+            var (connection, display) = StoreConnection.FromUri(trimmed);
+            return new StoreLocation(StoreKind.PostgreSql, connection, display);
+        }
+
+        if (StoreConnection.OtherScheme(trimmed) is { } scheme)
+        {
+            throw new FormatException($"The store '{scheme}://...' is of a kind this framework does not know ('{scheme}'): pass postgresql://user@host:port/database, an Npgsql keyword string (Host=...;Database=...), or an SQLite file (sqlite:PATH, or a path)");
+        }
+
+        if (trimmed.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = trimmed["sqlite:".Length..];
+            if (path.StartsWith("//", StringComparison.Ordinal))
+            {
+                path = path[2..];
+            }
+
+            if (path.Length == 0)
+            {
+                throw new FormatException("The store 'sqlite:' names no file: write sqlite:PATH (the .db file, or a folder holding experiments.db)");
+            }
+
+            return Sqlite(path, baseDirectory);
+        }
+
+        if (StoreConnection.IsKeywordString(trimmed))
+        {
+            var (connection, display) = StoreConnection.FromKeywords(trimmed);
+            return new StoreLocation(StoreKind.PostgreSql, connection, display);
+        }
+
+        return Sqlite(trimmed, baseDirectory);
+    }
+
+    /// <summary>An SQLite store at <paramref name="path"/>: the file, or <see cref="ResultStore.FileName"/> in a folder (one that exists, or a path ending in a separator).</summary>
+    private static StoreLocation Sqlite(string path, string baseDirectory)
+    {
+        string full;
+        try
+        {
+            full = Path.GetFullPath(path, Path.GetFullPath(baseDirectory));
+        }
+        catch (Exception exception) when (exception is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            throw new FormatException($"The store '{path}' is not a usable file path ({exception.Message})", exception);
+        }
+
+        if (Directory.Exists(full) || path.EndsWith('/') || path.EndsWith(Path.DirectorySeparatorChar))
+        {
+            full = ResultStore.PathIn(full);
+        }
+
+        return new StoreLocation(StoreKind.Sqlite, full, full);
+    }
 
     public override string ToString() => Display;
 }
