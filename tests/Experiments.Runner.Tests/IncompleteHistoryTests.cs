@@ -180,7 +180,7 @@ public sealed class IncompleteHistoryTests : IDisposable
             HistoryCommandTests.Result("blows-up", 10) with { Status = ExperimentStatus.Diverged, Test = null, DivergenceReason = "training loss NaN at epoch 1" },
         ];
         var console = new TestConsole().Width(250);
-        console.Write(ExperimentPlan.BuildTable(run));
+        console.Write(RunConclusion.BuildTable(run));
         var live = ConsoleTable(console.Output, "Dataset");
 
         var markdown = ResultFiles.ToMarkdown(run).Split('\n').Where(l => l.StartsWith('|')).Select(l => l.Trim('|').Split(" | ").Select(c => c.Trim()).ToList()).ToList();

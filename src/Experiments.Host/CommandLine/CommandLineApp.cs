@@ -148,6 +148,19 @@ internal static class CommandLineApp
         {
             Description = "Go on with each experiment an earlier run left unfinished (interrupted, or failed) from its last finished epoch, instead of training it from the start. With one thread (--threads 1, the default), the final weights are those of an uninterrupted run, bit for bit; with more threads libtorch does not promise identical bits.",
         };
+        var store = HistoryCommands.StoreOption(host);
+        var parallel = new Option<int?>("--parallel")
+        {
+            Description = "Train N experiments at once, each in a worker process of its own with one thread, all recording into the same run history (the run cache answers what it can first).",
+            HelpName = "N",
+        };
+        parallel.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1 and var value)
+            {
+                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--parallel must be at least 1, but is {value}"));
+            }
+        });
         dataRoot.Validators.Add(result => RequireText(result, "--data-root"));
         results.Validators.Add(result => RequireText(result, "--results"));
 
@@ -159,15 +172,37 @@ internal static class CommandLineApp
             {
                 Force = forced || (settings.Force && !resumed),
                 Resume = resumed || (settings.Resume && !forced),
+                StoreOption = parse.GetValue(store),
             };
         }
 
         var all = new Command("all", "Train and evaluate every experiment, then print and save the results table.")
         {
-            dataRoot, results, download, threads, force, resume,
+            dataRoot, results, store, download, threads, force, resume, parallel,
         };
+
+        // In this process, or shared out among worker processes (--parallel).
+        int Execute(ParseResult parse, IReadOnlyList<IExperiment> experiments)
+        {
+            if (parse.GetValue(parallel) is not { } workers)
+            {
+                return new ExperimentPlan(Options(parse)).Execute(experiments, cancellationToken).ExitCode;
+            }
+
+            var refused = !settings.RecordHistory ? "--parallel needs the run history (the workers share their tasks and results through it), but ExperimentHostOptions.RecordHistory is false"
+                : parse.GetValue(resume) || settings.Resume ? "--parallel cannot be used with --resume: a worker goes on from what an earlier attempt left of its own run, not from earlier runs"
+                : null;
+            if (refused is not null)
+            {
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {refused}");
+                return ExitCodes.UsageError;
+            }
+
+            return new Coordinator(Options(parse), workers).Execute(experiments, cancellationToken).ExitCode;
+        }
+
         all.Validators.Add(result => RefuseForceWithResume(result, force, resume));
-        all.SetAction(parse => new ExperimentPlan(Options(parse)).Execute(catalog, cancellationToken).ExitCode);
+        all.SetAction(parse => Execute(parse, catalog));
 
         var names = new Argument<string[]>("NAME")
         {
@@ -176,7 +211,7 @@ internal static class CommandLineApp
         };
         var run = new Command("run", "Train and evaluate the experiments whose names match (globs: * and ?).")
         {
-            names, dataRoot, results, download, threads, force, resume,
+            names, dataRoot, results, store, download, threads, force, resume, parallel,
         };
         run.Validators.Add(result => RefuseForceWithResume(result, force, resume));
         run.SetAction(parse =>
@@ -185,7 +220,7 @@ internal static class CommandLineApp
             if (patterns.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
                 // Names never start with '-': this is an option the parser took for a name.
-                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --download, --threads, --force and --resume");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of run are --data-root, --results, --store, --download, --threads, --force, --resume and --parallel");
                 return ExitCodes.UsageError;
             }
 
@@ -200,7 +235,7 @@ internal static class CommandLineApp
                 return ExitCodes.UsageError;
             }
 
-            return new ExperimentPlan(Options(parse)).Execute(selected, cancellationToken).ExitCode;
+            return Execute(parse, selected);
         });
 
         var list = new Command("list", "List the experiments generated from the project's experiment YAML files.");
@@ -229,7 +264,7 @@ internal static class CommandLineApp
 
         var root = new RootCommand($"Typed ML experiments from YAML files: train, evaluate and compare them. '{host.ApplicationName} all' trains every experiment; '{host.ApplicationName} COMMAND --help' shows a command's options.")
         {
-            all, run, list, datasets,
+            all, run, list, datasets, WorkerCommand.Create(host, commandLine, cancellationToken),
         };
         foreach (var command in HistoryCommands.Create(host))
         {

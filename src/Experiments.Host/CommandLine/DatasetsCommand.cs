@@ -20,7 +20,7 @@ internal static class DatasetsCommand
     public static int Execute(RunOptions options, IReadOnlyList<string> names, CancellationToken cancellationToken)
     {
         var console = options.Host.Console;
-        if (ExperimentPlan.DataRootProblem(options) is { } problem)
+        if (RunPreparation.DataRootProblem(options) is { } problem)
         {
             console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] {problem}");
             return ExitCodes.UsageError;

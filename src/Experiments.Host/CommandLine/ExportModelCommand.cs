@@ -50,14 +50,15 @@ internal static class ExportModelCommand
             }
         });
         var results = HistoryCommands.ResultsOption(host);
+        var storeOption = HistoryCommands.StoreOption(host);
         var command = new Command("export-model", "Write a trained model of a declared architecture (linear, mlp, layers) as an ONNX file that runs without TorchSharp.")
         {
-            reference, format, output, results,
+            reference, format, output, results, storeOption,
         };
         command.SetAction(parse =>
         {
             var resultsDirectory = host.Results(parse.GetValue(results));
-            return HistoryCommands.WithStore(console, resultsDirectory, store => Execute(host, store, resultsDirectory, parse.GetValue(reference)!, parse.GetValue(output)));
+            return HistoryCommands.WithStore(host, parse.GetValue(storeOption), resultsDirectory, store => Execute(host, store, resultsDirectory, parse.GetValue(reference)!, parse.GetValue(output)));
         });
         return command;
     }

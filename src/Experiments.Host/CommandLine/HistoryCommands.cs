@@ -12,20 +12,22 @@ internal static class HistoryCommands
     {
         var console = host.Console;
         var results = ResultsOption(host);
-        var runs = new Command("runs", "List the recorded runs.") { results };
-        runs.SetAction(parse => WithStore(console, host.Results(parse.GetValue(results)), store =>
+        var runsStore = StoreOption(host);
+        var runs = new Command("runs", "List the recorded runs.") { results, runsStore };
+        runs.SetAction(parse => WithStore(host, parse.GetValue(runsStore), host.Results(parse.GetValue(results)), store =>
         {
             var list = store.Runs();
             ConsoleTables.Write(console, HistoryTables.Runs(list));
-            console.MarkupLineInterpolated(TerminalText.Format, $"{list.Count} run(s) in {store.Path}");
+            console.MarkupLineInterpolated(TerminalText.Format, $"{list.Count} run(s) in {Name(store)}");
             return 0;
         }));
 
         var showResults = ResultsOption(host);
         var runId = new Argument<long>("RUN") { Description = "The run's id (see 'runs')." };
         var showExperiment = new Argument<string?>("EXPERIMENT") { Description = "One experiment of the run: its result and its model's layers.", Arity = ArgumentArity.ZeroOrOne };
-        var show = new Command("show", "Show one run in full: where it ran, its results, per-class accuracy; or one experiment of it with its model's layers.") { runId, showExperiment, showResults };
-        show.SetAction(parse => WithStore(console, host.Results(parse.GetValue(showResults)), store =>
+        var showStore = StoreOption(host);
+        var show = new Command("show", "Show one run in full: where it ran, its results, per-class accuracy; or one experiment of it with its model's layers.") { runId, showExperiment, showResults, showStore };
+        show.SetAction(parse => WithStore(host, parse.GetValue(showStore), host.Results(parse.GetValue(showResults)), store =>
         {
             var run = FindRun(store, parse.GetValue(runId));
             var stored = store.ResultsOfRun(run.Id);
@@ -46,6 +48,7 @@ internal static class HistoryCommands
         }));
 
         var compareResults = ResultsOption(host);
+        var compareStore = StoreOption(host);
         var baseline = new Option<string>("--baseline")
         {
             Description = "What to compare with: a run id, an experiment name, or a git ref (commit, branch, tag). Default: each experiment's previous run.",
@@ -54,9 +57,9 @@ internal static class HistoryCommands
         var compareFormat = FormatOption("table", "table", "md", "csv", "json");
         var compare = new Command("compare", "The latest result of each experiment against a baseline, with changes beyond run-to-run noise highlighted.")
         {
-            baseline, compareFormat, compareResults,
+            baseline, compareFormat, compareResults, compareStore,
         };
-        compare.SetAction(parse => WithStore(console, host.Results(parse.GetValue(compareResults)), store =>
+        compare.SetAction(parse => WithStore(host, parse.GetValue(compareStore), host.Results(parse.GetValue(compareResults)), store =>
         {
             var (label, rows) = Comparison.Compare(store, parse.GetValue(baseline), reference => ResolveGitRef(host.GitDirectory, reference));
             Emit(console, Comparison.Table(label, rows), parse.GetValue(compareFormat)!);
@@ -64,13 +67,14 @@ internal static class HistoryCommands
         }));
 
         var historyResults = ResultsOption(host);
+        var historyStore = StoreOption(host);
         var experiment = new Argument<string>("EXPERIMENT") { Description = "The experiment's name." };
         var historyFormat = FormatOption("table", "table", "md", "csv", "json");
         var history = new Command("history", "One experiment's results over time, marking where its YAML file changed.")
         {
-            experiment, historyFormat, historyResults,
+            experiment, historyFormat, historyResults, historyStore,
         };
-        history.SetAction(parse => WithStore(console, host.Results(parse.GetValue(historyResults)), store =>
+        history.SetAction(parse => WithStore(host, parse.GetValue(historyStore), host.Results(parse.GetValue(historyResults)), store =>
         {
             var name = parse.GetValue(experiment)!;
             var stored = HistoryTables.RequireResults(store, name);
@@ -79,6 +83,7 @@ internal static class HistoryCommands
         }));
 
         var exportResults = ResultsOption(host);
+        var exportStore = StoreOption(host);
         var exportFormat = FormatOption(null, "md", "csv", "json");
         exportFormat.Required = true;
         var exportRun = RunOption();
@@ -86,9 +91,9 @@ internal static class HistoryCommands
         output.Validators.Add(result => CommandLineApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
         var export = new Command("export", "One run's results (default: the latest run) as Markdown, CSV or JSON.")
         {
-            exportFormat, exportRun, output, exportResults,
+            exportFormat, exportRun, output, exportResults, exportStore,
         };
-        export.SetAction(parse => WithStore(console, host.Results(parse.GetValue(exportResults)), store =>
+        export.SetAction(parse => WithStore(host, parse.GetValue(exportStore), host.Results(parse.GetValue(exportResults)), store =>
         {
             var run = parse.GetValue(exportRun) is { } id ? FindRun(store, id) : LatestRun(store);
             var text = RunExport.Write(parse.GetValue(exportFormat)!, run, store.ResultsOfRun(run.Id));
@@ -115,17 +120,18 @@ internal static class HistoryCommands
         }));
 
         var reportResults = ResultsOption(host);
+        var reportStore = StoreOption(host);
         var reportRun = RunOption();
         var reportOutput = new Option<string>("--output") { Description = "Where to write the HTML file (- is standard output). Default: RESULTS/RUN/report.html.", HelpName = "FILE" };
         reportOutput.Validators.Add(result => CommandLineApp.RequirePathLength(result, "--output", result.GetValueOrDefault<string>() ?? ""));
         var report = new Command("report", "Write one run (default: the latest) as a self-contained HTML file: tables and embedded pictures.")
         {
-            reportRun, reportOutput, reportResults,
+            reportRun, reportOutput, reportResults, reportStore,
         };
         report.SetAction(parse =>
         {
             var resultsDirectory = host.Results(parse.GetValue(reportResults));
-            return WithStore(console, resultsDirectory, store =>
+            return WithStore(host, parse.GetValue(reportStore), resultsDirectory, store =>
             {
                 var run = parse.GetValue(reportRun) is { } id ? FindRun(store, id) : LatestRun(store);
                 var stored = store.ResultsOfRun(run.Id, withWeights: true);
@@ -198,6 +204,32 @@ internal static class HistoryCommands
         option.Validators.Add(result => CommandLineApp.RequireText(result, "--results"));
         return option;
     }
+
+    /// <summary><c>--store</c>: which run history (<see cref="HostSettings.Store"/>). Its value is never echoed: it may hold a password.</summary>
+    internal static Option<string> StoreOption(HostSettings host)
+    {
+        var option = new Option<string>("--store")
+        {
+            Description = $"The run history: a PostgreSQL connection (postgresql://user@host:port/database, or Host=...;Database=...;Username=...; the password best from PGPASSWORD or ~/.pgpass) or an SQLite file. Default: {(host.Options.Store is not null ? "ExperimentHostOptions.Store" : $"the environment variable {StoreLocation.EnvironmentVariable}, else experiments.db in the results folder")}",
+            HelpName = "CONNECTION",
+        };
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (string.IsNullOrWhiteSpace(value))
+            {
+                result.AddError("--store needs a connection (postgresql://user@host:port/database) or an SQLite file's path");
+            }
+            else if (value.StartsWith("--", StringComparison.Ordinal))
+            {
+                result.AddError($"--store needs a connection, but is followed by the option '{TerminalText.Shorten(value)}'");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>How messages name an open store (a file's path, or a server without its password).</summary>
+    internal static string Name(ResultStore store) => store.Path;
 
     internal static Option<long?> RunOption()
     {
@@ -288,11 +320,12 @@ internal static class HistoryCommands
     /// hold into a clear error (exit 2). What the store says about what a reader sees goes to standard error: first
     /// what it cannot see, then each result row that could not be read and was skipped (the command goes on without it).
     /// </summary>
-    internal static int WithStore(IAnsiConsole console, string resultsDirectory, Func<ResultStore, int> action)
+    internal static int WithStore(HostSettings host, string? storeOption, string resultsDirectory, Func<ResultStore, int> action)
     {
+        var console = host.Console;
         try
         {
-            using var store = ResultStore.OpenExisting(resultsDirectory);
+            using var store = StoreAccess.Open(host.Store(storeOption, resultsDirectory), create: false, console);
             if (store.Warning is { } warning)
             {
                 // On standard error: the output may be JSON or CSV for another program.

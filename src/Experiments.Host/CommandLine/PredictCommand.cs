@@ -44,18 +44,19 @@ internal static class PredictCommand
         var format = new Option<string>("--format") { Description = "Output format: table, json (an array, one object per image) or csv (one row per image and rank).", HelpName = "table|json|csv", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong(Formats);
         var results = HistoryCommands.ResultsOption(host);
-        var command = new Command(Name, "Classify image files with a trained model: the latest of an experiment, or run:ID/EXPERIMENT.") { model, paths, top, format, results };
+        var storeOption = HistoryCommands.StoreOption(host);
+        var command = new Command(Name, "Classify image files with a trained model: the latest of an experiment, or run:ID/EXPERIMENT.") { model, paths, top, format, results, storeOption };
         command.SetAction(parse =>
         {
             var given = parse.GetValue(paths)!;
             if (given.FirstOrDefault(p => p.StartsWith('-')) is { } unknownOption)
             {
-                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of predict are --top, --format and --results");
+                console.MarkupLineInterpolated(TerminalText.Format, $"[red]error:[/] Unrecognized option '{TerminalText.Shorten(unknownOption)}'; the options of predict are --top, --format, --results and --store");
                 return ExitCodes.UsageError;
             }
 
             var resultsDirectory = host.Results(parse.GetValue(results));
-            return HistoryCommands.WithStore(console, resultsDirectory, store =>
+            return HistoryCommands.WithStore(host, parse.GetValue(storeOption), resultsDirectory, store =>
                 Execute(host, store, resultsDirectory, parse.GetValue(model)!, given, parse.GetValue(top), parse.GetValue(format)!));
         });
         return command;

@@ -33,7 +33,7 @@ public sealed class HtmlReportExporter : IRunExporter
             return [];
         }
 
-        using var store = ResultStore.OpenExisting(context.ResultsDirectory);
+        using var store = StoreAccess.Open(context.Store ?? StoreLocation.InDirectory(context.ResultsDirectory), create: false, console: null);
         var run = store.Run(runId) ?? throw new StoreException($"The run history '{store.Path}' has no run {runId}");
         var stored = store.ResultsOfRun(run.Id, withWeights: true);
         var (html, _) = RunReport.Render(store, run, stored, (result, path) => RunPictures.Read(runDirectory, path) ?? RunPictures.DrawnBefore(context.ResultsDirectory, result, path));

@@ -62,4 +62,7 @@ public sealed class RunExportContext
 
     /// <summary>How a user starts the program (<see cref="ExperimentHostOptions.ApplicationName"/>), for hints.</summary>
     public string ApplicationName { get; }
+
+    /// <summary>The run history the run was recorded in; null: <c>experiments.db</c> in <see cref="ResultsDirectory"/>.</summary>
+    internal Experiments.History.StoreLocation? Store { get; init; }
 }

@@ -40,6 +40,13 @@ internal sealed record HostSettings
     public string Results(string? option) => Folders.Resolve(option, Options.ResultsDirectory, Catalog.Project.ProjectDirectory, Catalog.Project.ResultsDirectory, Folders.ResultsName, Environment.CurrentDirectory);
 
     /// <summary>
+    /// The run history of a command: <paramref name="option"/> (<c>--store</c>), else <see cref="ExperimentHostOptions.Store"/>,
+    /// else <c>EXPERIMENTS_STORE</c>, else <c>experiments.db</c> in <paramref name="resultsDirectory"/>; a value that is no
+    /// store is a <see cref="Experiments.History.UsageException"/> (<see cref="StoreAccess.Resolve"/>).
+    /// </summary>
+    public Experiments.History.StoreLocation Store(string? option, string resultsDirectory) => StoreAccess.Resolve(Options, option, resultsDirectory);
+
+    /// <summary>
     /// How a worker process of this application starts (<see cref="ExperimentHostOptions.WorkerCommand"/>, else this
     /// process's program: its apphost, or <c>dotnet</c> with the entry assembly); the worker's arguments
     /// (<see cref="WorkerArguments.ToArguments"/>) are appended.

@@ -27,11 +27,12 @@ internal sealed class RunCache
     /// <summary>Computes the keys and looks each up (unless <paramref name="force"/>).</summary>
     /// <param name="experiments">What the run sets out to do.</param>
     /// <param name="datasets">The dataset store, to know the datasets' content keys and whether their files are verified.</param>
-    /// <param name="recording">The run history, or null when the run is not recorded (nothing is looked up).</param>
+    /// <param name="findCached">The run history's look-up (<see cref="RunRecording.FindCached(ResultStore, RunCacheKey)"/>), or null when the run is not recorded (nothing is looked up).</param>
+    /// <param name="resultsDirectory">The results folder, where the stored results' checkpoints are.</param>
     /// <param name="force">Train everything (the keys are still recorded).</param>
     /// <param name="warn">Says why a stored result is not reused (damaged, stored without its state).</param>
     /// <param name="load">Loads (and so verifies) a dataset whose content key or files the caches do not vouch for; false when it cannot be loaded.</param>
-    public static RunCache Plan(IReadOnlyList<IExperiment> experiments, DatasetStore datasets, RunRecording? recording, bool force, Action<string> warn, Func<string, bool> load)
+    public static RunCache Plan(IReadOnlyList<IExperiment> experiments, DatasetStore datasets, Func<RunCacheKey, CacheLookup>? findCached, string resultsDirectory, bool force, Action<string> warn, Func<string, bool> load)
     {
         var cache = new RunCache();
         var datasetKeys = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -53,16 +54,15 @@ internal sealed class RunCache
             }
         }
 
-        if (force || recording is null)
+        if (force || findCached is null)
         {
             return cache;
         }
 
         var candidates = new Dictionary<IExperiment, StoredResult>(ReferenceEqualityComparer.Instance);
-        var resultsDirectory = Path.GetDirectoryName(Path.GetFullPath(recording.StorePath))!;
         foreach (var (experiment, key) in cache.keys)
         {
-            var lookup = recording.FindCached(key);
+            var lookup = findCached(key);
             if (lookup.Hit is { } hit && CheckpointProblem(hit, resultsDirectory) is { } missing)
             {
                 warn($"{experiment.Name} is trained again: the run cache's result of run {hit.RunId} {missing}");

@@ -16,6 +16,12 @@ internal sealed record RunOptions(HostSettings Host, string DataRoot, string Res
     /// <summary>Go on from the training state an earlier, interrupted run left of an experiment (<c>--resume</c>).</summary>
     public bool Resume { get; init; }
 
+    /// <summary>The <c>--store</c> as typed, or null: the host's option, the environment variable or the results folder's file (<see cref="HostSettings.Store"/>).</summary>
+    public string? StoreOption { get; init; }
+
+    /// <summary>The run history this run records into (<see cref="HostSettings.Store"/>); throws <see cref="Experiments.History.UsageException"/> for a value that is no store.</summary>
+    public Experiments.History.StoreLocation Store() => Host.Store(StoreOption, Results);
+
     /// <summary>Where <see cref="DataRoot"/> comes from (the option, the host's options, the project), as messages name it.</summary>
     public FolderSource DataRootSource => Host.DataRootSource(DataRootOption);
 }

@@ -26,7 +26,14 @@ internal sealed class RunRecording : IDisposable
 
     public long RunId { get; }
 
-    public string StorePath => store.Path;
+    /// <summary>How messages name the store (a file's path, or a server without its password).</summary>
+    public string StorePath => Location.Display;
+
+    /// <summary>Which store the run is recorded in.</summary>
+    public required StoreLocation Location { get; init; }
+
+    /// <summary>The open store (the work queue of a queued run records through it).</summary>
+    public ResultStore Store => store;
 
     /// <summary>Whether a result or the run's end could not be recorded.</summary>
     public bool Failed { get; private set; }
@@ -39,13 +46,13 @@ internal sealed class RunRecording : IDisposable
 
     /// <summary>Opens the store and records the run's start; throws <see cref="StoreException"/> when the store cannot be used.</summary>
     /// <param name="console">Where a failure to record is reported.</param>
-    /// <param name="resultsDirectory">The results folder, which holds the store.</param>
+    /// <param name="location">The run history (<see cref="HostSettings.Store"/>).</param>
     /// <param name="commandLine">The command as typed.</param>
     /// <param name="experiments">What the run sets out to do.</param>
     /// <param name="gitDirectory">Where the git commit recorded with the run is read (the project's folder), or null.</param>
-    public static RunRecording Start(IAnsiConsole console, string resultsDirectory, string commandLine, IReadOnlyList<IExperiment> experiments, string? gitDirectory)
+    public static RunRecording Start(IAnsiConsole console, StoreLocation location, string commandLine, IReadOnlyList<IExperiment> experiments, string? gitDirectory)
     {
-        var store = ResultStore.OpenOrCreate(resultsDirectory);
+        var store = StoreAccess.Open(location, create: true, console);
         try
         {
             // The hash of the configuration the build compiled in, which is what trains: not of the file on disk,
@@ -55,7 +62,7 @@ internal sealed class RunRecording : IDisposable
                 e => new ExperimentSource(e.SourceFile, e.ConfigurationSha256),
                 StringComparer.Ordinal);
             var runId = store.StartRun(RunInfo.Capture(commandLine, gitDirectory), DateTimeOffset.UtcNow, plannedResults: experiments.Count);
-            return new RunRecording(console, store, runId, sources);
+            return new RunRecording(console, store, runId, sources) { Location = location };
         }
         catch
         {
@@ -63,6 +70,19 @@ internal sealed class RunRecording : IDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// The record of a run that already is in <paramref name="store"/> (a queued run: the coordinator records the run
+    /// cache's answers into it and reads back what the workers recorded); it takes over the store.
+    /// </summary>
+    public static RunRecording Attach(IAnsiConsole console, ResultStore store, StoreLocation location, long runId, IReadOnlyList<IExperiment> experiments) =>
+        new(console, store, runId, experiments.ToDictionary(e => e.Name, e => new ExperimentSource(e.SourceFile, e.ConfigurationSha256), StringComparer.Ordinal)) { Location = location };
+
+    /// <summary>Where an experiment came from, as its results are recorded with.</summary>
+    public ExperimentSource SourceOf(string experiment) => sources.GetValueOrDefault(experiment) ?? new ExperimentSource(null, null);
+
+    /// <summary>Says that the run's end is recorded already (the work queue ended it with its last task).</summary>
+    public void MarkFinished() => Finished = true;
 
     /// <summary>Records one result, with its run cache key; a result the cache reused names the stored result it is.</summary>
     public void Record(ExperimentResult result, RunCacheKey? key = null, StoredResult? cachedFrom = null)
@@ -81,7 +101,10 @@ internal sealed class RunRecording : IDisposable
     }
 
     /// <summary>The run cache's look-up; a store that cannot be read is no hit, and says why.</summary>
-    public CacheLookup FindCached(RunCacheKey key)
+    public CacheLookup FindCached(RunCacheKey key) => FindCached(store, key);
+
+    /// <summary>The run cache's look-up in <paramref name="store"/>; a store that cannot be read is no hit, and says why.</summary>
+    public static CacheLookup FindCached(ResultStore store, RunCacheKey key)
     {
         try
         {
