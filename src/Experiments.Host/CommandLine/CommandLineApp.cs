@@ -273,6 +273,7 @@ internal static class CommandLineApp
 
         root.Subcommands.Add(PredictCommand.Create(host));
         root.Subcommands.Add(ExportModelCommand.Create(host));
+        root.Subcommands.Add(SubmitCommand.Create(host));
 
         return root;
     }
