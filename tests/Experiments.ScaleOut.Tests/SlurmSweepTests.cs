@@ -91,7 +91,7 @@ public sealed partial class SlurmSweepTests : IDisposable
         var claimed = WaitFor(() => queue.Tasks(runId).SingleOrDefault(task => task.Experiment == ScaleOutApp.Long && task.Status == TaskStates.Claimed), "the long experiment's claim");
         var victim = queue.Workers(runId).Single(worker => worker.Id == claimed.WorkerId);
         WaitFor(() => SavedTrainingState(runId), "the long experiment's first saved training state");
-        Assert.Equal(Environment.MachineName, victim.Process.Host);
+        Assert.Equal(System.Environment.MachineName, victim.Process.Host);
         using (var process = Process.GetProcessById(victim.Process.ProcessId))
         {
             process.Kill();

@@ -71,7 +71,7 @@ for _ in 1 2 3 4 5; do
   port=$(( 20000 + RANDOM % 20000 ))
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
   if as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start >/dev/null 2>&1; then
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=200" start </dev/null >/dev/null 2>&1; then
     break
   fi
   port=

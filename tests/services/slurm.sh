@@ -90,7 +90,7 @@ chmod 0640 "$dir/munged.log"
 # --force: the folders above DIR (/tmp) are writable by all, which munged would otherwise refuse.
 su -s /bin/sh munge -c "exec munged --force --socket='$socket' --key-file='$dir/munge/munge.key' \
   --pid-file='$dir/munge/munged.pid' --log-file='$dir/munged.log' --seed-file='$dir/munge/munged.seed'" \
-  >> "$dir/munged.log" 2>&1 || fail "munged did not start" "$dir/munged.log"
+  < /dev/null >> "$dir/munged.log" 2>&1 || fail "munged did not start" "$dir/munged.log"
 # munge's socket must be usable by everyone who submits.
 chmod 0755 "$dir/munge"
 
@@ -148,9 +148,9 @@ ConstrainDevices=no
 CONF
 export SLURM_CONF="$dir/slurm.conf"
 
-# -c: a fresh cluster, whatever state/ holds; -i: ignore a leftover state.
-slurmctld -c -f "$SLURM_CONF" >> "$dir/slurmctld.log" 2>&1 || fail "slurmctld did not start" "$dir/slurmctld.log"
-slurmd -f "$SLURM_CONF" >> "$dir/slurmd.log" 2>&1 || fail "slurmd did not start" "$dir/slurmd.log"
+# -c: a fresh cluster, whatever state/ holds from an earlier start.
+slurmctld -c -f "$SLURM_CONF" < /dev/null >> "$dir/slurmctld.log" 2>&1 || fail "slurmctld did not start" "$dir/slurmctld.log"
+slurmd -f "$SLURM_CONF" < /dev/null >> "$dir/slurmd.log" 2>&1 || fail "slurmd did not start" "$dir/slurmd.log"
 
 # Wait until the node takes jobs (idle), up to 60 s.
 state=
