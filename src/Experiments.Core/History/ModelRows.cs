@@ -4,7 +4,8 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Experiments.Models;
-using Microsoft.Data.Sqlite;
+using System.Data;
+using System.Data.Common;
 
 namespace Experiments.History;
 
@@ -69,20 +70,19 @@ internal static class ModelRows
     }
 
     /// <summary>Writes every entry of <paramref name="state"/> as rows of <paramref name="resultId"/>.</summary>
-    public static void InsertState(SqliteCommand command, long resultId, ModelState state)
+    public static void InsertState(DbCommand command, long resultId, ModelState state)
     {
-        command.CommandText = """
+        command.Sql("""
             INSERT INTO result_state (result_id, position, name, shape, is_parameter, value_count, value_data)
-            VALUES ($result, $position, $name, $shape, $parameter, $count, $data)
-            """;
-        command.Parameters.Clear();
-        var result = command.Parameters.Add("$result", SqliteType.Integer);
-        var position = command.Parameters.Add("$position", SqliteType.Integer);
-        var name = command.Parameters.Add("$name", SqliteType.Text);
-        var shape = command.Parameters.Add("$shape", SqliteType.Text);
-        var parameter = command.Parameters.Add("$parameter", SqliteType.Integer);
-        var count = command.Parameters.Add("$count", SqliteType.Integer);
-        var data = command.Parameters.Add("$data", SqliteType.Blob);
+            VALUES (@result, @position, @name, @shape, @parameter, @count, @data)
+            """);
+        var result = command.Add("@result", DbType.Int64);
+        var position = command.Add("@position", DbType.Int64);
+        var name = command.Add("@name", DbType.String);
+        var shape = command.Add("@shape", DbType.String);
+        var parameter = command.Add("@parameter", DbType.Int64);
+        var count = command.Add("@count", DbType.Int64);
+        var data = command.Add("@data", DbType.Binary);
         for (var i = 0; i < state.Entries.Count; i++)
         {
             var entry = state.Entries[i];
@@ -93,11 +93,11 @@ internal static class ModelRows
             }
 
             result.Value = resultId;
-            position.Value = i;
+            position.Value = (long)i;
             name.Value = entry.Name;
             shape.Value = "[" + string.Join(",", entry.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + "]";
-            parameter.Value = entry.IsParameter ? 1 : 0;
-            count.Value = entry.Values.Length;
+            parameter.Value = entry.IsParameter ? 1L : 0L;
+            count.Value = (long)entry.Values.Length;
             data.Value = Float32.Encode(entry.Values);
             command.ExecuteNonQuery();
         }
@@ -106,21 +106,20 @@ internal static class ModelRows
     /// <summary>
     /// Reads the <paramref name="expectedEntries"/> state entries stored under <paramref name="stateResultId"/>.
     /// </summary>
-    /// <param name="connection">The store's connection.</param>
+    /// <param name="command">A command of the store's connection (no reader open on it).</param>
     /// <param name="rowId">The result row being read (named in the message when something is wrong).</param>
     /// <param name="describeRow">Names the row: "result 4 (run 2, experiment 'a')".</param>
     /// <param name="stateResultId">The result whose rows hold the state.</param>
     /// <param name="expectedEntries">How many entries the result row says there are.</param>
-    public static ModelState ReadState(SqliteConnection connection, long rowId, string describeRow, long stateResultId, int expectedEntries)
+    public static ModelState ReadState(DbCommand command, long rowId, string describeRow, long stateResultId, int expectedEntries)
     {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT position, name, shape, is_parameter, value_count, value_data FROM result_state WHERE result_id = $id ORDER BY position";
-        command.Parameters.AddWithValue("$id", stateResultId);
+        command.Sql("SELECT position, name, shape, is_parameter, value_count, value_data FROM result_state WHERE result_id = @id ORDER BY position");
+        command.Add("@id", stateResultId);
         using var reader = command.ExecuteReader();
         var entries = new List<StateEntry>(expectedEntries);
         while (reader.Read())
         {
-            var position = reader.GetInt32(0);
+            var position = reader.Int32(0);
             var name = reader.IsDBNull(1) ? "?" : reader.GetString(1);
             try
             {

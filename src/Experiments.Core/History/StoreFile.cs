@@ -53,10 +53,10 @@ internal static class StoreFile
         }
     }
 
-    public static SqliteConnection Open(string directory, bool create)
+    public static SqliteConnection Open(string path, bool create)
     {
-        ArgumentNullException.ThrowIfNull(directory);
-        var path = ResultStore.PathIn(directory);
+        ArgumentNullException.ThrowIfNull(path);
+        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
         if (Directory.Exists(path))
         {
             throw new StoreException($"'{path}' is a directory, not a run history; move it away or pass another --results");

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Experiments.History;
 
@@ -15,11 +15,14 @@ internal static class StoreRows
         INSERT INTO results (run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters, seed,
             test_accuracy, test_loss, validation_accuracy, validation_loss, train_seconds, evaluation_seconds, epochs, test, validation, error,
             weights, weights_rows, weights_columns, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
-            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint, resumed_from_epoch)
-        VALUES ($run, $recorded, $experiment, $dataset, $source, $sha, $status, $hyperparameters, $seed,
-            $testAccuracy, $testLoss, $validationAccuracy, $validationLoss, $train, $evaluation, $epochs, $test, $validation, $error,
-            $weights, $rows, $columns, $preprocess, $bestEpoch, $stoppedEarly, $divergence,
-            $model, $stateResult, $stateEntries, $configurationKey, $codeKey, $datasetKey, $cachedFromRun, $classNames, $checkpoint, $resumedFromEpoch)
+            model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint, resumed_from_epoch,
+            result_key, worker_id)
+        VALUES (@run, @recorded, @experiment, @dataset, @source, @sha, @status, @hyperparameters, @seed,
+            @testAccuracy, @testLoss, @validationAccuracy, @validationLoss, @train, @evaluation, @epochs, @test, @validation, @error,
+            @weights, @rows, @columns, @preprocess, @bestEpoch, @stoppedEarly, @divergence,
+            @model, @stateResult, @stateEntries, @configurationKey, @codeKey, @datasetKey, @cachedFromRun, @classNames, @checkpoint, @resumedFromEpoch,
+            @resultKey, @workerId)
+        ON CONFLICT (result_key) DO NOTHING
         RETURNING id
         """;
 
@@ -29,55 +32,62 @@ internal static class StoreRows
     /// <param name="source">Where the experiment came from, with its cache key.</param>
     /// <param name="recordedAt">When.</param>
     /// <param name="stateOf">For a cached result, the stored result it reuses (whose state rows it shares); null when its state is written with it.</param>
-    public static void AddResultParameters(SqliteParameterCollection p, long runId, ExperimentResult result, ExperimentSource? source, DateTimeOffset recordedAt, StoredResult? stateOf)
+    /// <param name="workerId">The worker of a queued run that records it, or null.</param>
+    public static void AddResultParameters(DbCommand p, long runId, ExperimentResult result, ExperimentSource? source, DateTimeOffset recordedAt, StoredResult? stateOf, long? workerId = null)
     {
-        p.AddWithValue("$run", runId);
-        p.AddWithValue("$recorded", Timestamp(recordedAt));
-        p.AddWithValue("$experiment", result.Experiment);
-        p.AddWithValue("$dataset", result.Dataset);
-        p.AddWithValue("$source", (object?)source?.SourceFile ?? DBNull.Value);
-        p.AddWithValue("$sha", (object?)source?.Sha256 ?? DBNull.Value);
-        p.AddWithValue("$status", RunStatus.Of(result.Status));
-        p.AddWithValue("$hyperparameters", StoredJson.Hyperparameters(result.Hyperparameters));
-        p.AddWithValue("$seed", Seed(result) is { } seed ? seed : DBNull.Value);
-        p.AddWithValue("$testAccuracy", Real(result.Test?.Accuracy));
-        p.AddWithValue("$testLoss", Real(result.Test?.Loss));
-        p.AddWithValue("$validationAccuracy", Real(result.Validation?.Accuracy));
-        p.AddWithValue("$validationLoss", Real(result.Validation?.Loss));
-        p.AddWithValue("$train", Real(result.TrainSeconds));
-        p.AddWithValue("$evaluation", Real(result.EvaluationSeconds));
-        p.AddWithValue("$epochs", StoredJson.Epochs(result.Epochs));
-        p.AddWithValue("$test", result.Test is { } test ? StoredJson.Evaluation(test) : DBNull.Value);
-        p.AddWithValue("$validation", result.Validation is { } validation ? StoredJson.Evaluation(validation) : DBNull.Value);
-        p.AddWithValue("$error", (object?)result.Error ?? DBNull.Value);
-        p.AddWithValue("$weights", result.Weights is { } weights ? MemoryMarshal.AsBytes(weights.AsSpan()).ToArray() : DBNull.Value);
-        p.AddWithValue("$rows", result.Weights is { } w1 ? w1.Rows : DBNull.Value);
-        p.AddWithValue("$columns", result.Weights is { } w2 ? w2.Columns : DBNull.Value);
-        p.AddWithValue("$preprocess", Real(result.PreprocessSeconds));
-        p.AddWithValue("$bestEpoch", result.BestEpoch is { } best ? best : DBNull.Value);
-        p.AddWithValue("$stoppedEarly", result.StoppedEarly ? 1 : 0);
-        p.AddWithValue("$divergence", (object?)result.DivergenceReason ?? DBNull.Value);
-        p.AddWithValue("$model", result.Model is { } model ? ModelRows.Summary(model) : DBNull.Value);
-        p.AddWithValue("$stateResult", stateOf is { } reused ? reused.StateResultId : DBNull.Value);
+        p.Add("@resultKey", ResultKey(runId, result.Experiment));
+        p.Add("@workerId", workerId);
+        p.Add("@run", runId);
+        p.Add("@recorded", Timestamp(recordedAt));
+        p.Add("@experiment", result.Experiment);
+        p.Add("@dataset", result.Dataset);
+        p.Add("@source", (object?)source?.SourceFile ?? DBNull.Value);
+        p.Add("@sha", (object?)source?.Sha256 ?? DBNull.Value);
+        p.Add("@status", RunStatus.Of(result.Status));
+        p.Add("@hyperparameters", StoredJson.Hyperparameters(result.Hyperparameters));
+        p.Add("@seed", Seed(result) is { } seed ? seed : DBNull.Value);
+        p.Add("@testAccuracy", Real(result.Test?.Accuracy));
+        p.Add("@testLoss", Real(result.Test?.Loss));
+        p.Add("@validationAccuracy", Real(result.Validation?.Accuracy));
+        p.Add("@validationLoss", Real(result.Validation?.Loss));
+        p.Add("@train", Real(result.TrainSeconds));
+        p.Add("@evaluation", Real(result.EvaluationSeconds));
+        p.Add("@epochs", StoredJson.Epochs(result.Epochs));
+        p.Add("@test", result.Test is { } test ? StoredJson.Evaluation(test) : DBNull.Value);
+        p.Add("@validation", result.Validation is { } validation ? StoredJson.Evaluation(validation) : DBNull.Value);
+        p.Add("@error", (object?)result.Error ?? DBNull.Value);
+        p.Add("@weights", result.Weights is { } weights ? MemoryMarshal.AsBytes(weights.AsSpan()).ToArray() : DBNull.Value);
+        p.Add("@rows", result.Weights is { } w1 ? w1.Rows : DBNull.Value);
+        p.Add("@columns", result.Weights is { } w2 ? w2.Columns : DBNull.Value);
+        p.Add("@preprocess", Real(result.PreprocessSeconds));
+        p.Add("@bestEpoch", result.BestEpoch is { } best ? best : DBNull.Value);
+        p.Add("@stoppedEarly", result.StoppedEarly ? 1 : 0);
+        p.Add("@divergence", (object?)result.DivergenceReason ?? DBNull.Value);
+        p.Add("@model", result.Model is { } model ? ModelRows.Summary(model) : DBNull.Value);
+        p.Add("@stateResult", stateOf is { } reused ? reused.StateResultId : DBNull.Value);
         var stateEntries = stateOf is not null ? stateOf.StateEntries : result.State?.Entries.Count;
-        p.AddWithValue("$stateEntries", stateEntries is { } entries ? entries : DBNull.Value);
-        p.AddWithValue("$configurationKey", (object?)source?.CacheKey?.Configuration ?? DBNull.Value);
-        p.AddWithValue("$codeKey", (object?)source?.CacheKey?.Code ?? DBNull.Value);
-        p.AddWithValue("$datasetKey", (object?)source?.CacheKey?.Dataset ?? DBNull.Value);
-        p.AddWithValue("$cachedFromRun", result.CachedFromRun is { } cachedFrom ? cachedFrom : DBNull.Value);
-        p.AddWithValue("$classNames", StoredJson.ClassNames(result.ClassNames));
-        p.AddWithValue("$checkpoint", (object?)StoredJson.Checkpoint(result) ?? DBNull.Value);
-        p.AddWithValue("$resumedFromEpoch", result.ResumedFromEpoch is { } resumed ? resumed : DBNull.Value);
+        p.Add("@stateEntries", stateEntries is { } entries ? entries : DBNull.Value);
+        p.Add("@configurationKey", (object?)source?.CacheKey?.Configuration ?? DBNull.Value);
+        p.Add("@codeKey", (object?)source?.CacheKey?.Code ?? DBNull.Value);
+        p.Add("@datasetKey", (object?)source?.CacheKey?.Dataset ?? DBNull.Value);
+        p.Add("@cachedFromRun", result.CachedFromRun is { } cachedFrom ? cachedFrom : DBNull.Value);
+        p.Add("@classNames", StoredJson.ClassNames(result.ClassNames));
+        p.Add("@checkpoint", (object?)StoredJson.Checkpoint(result) ?? DBNull.Value);
+        p.Add("@resumedFromEpoch", result.ResumedFromEpoch is { } resumed ? resumed : DBNull.Value);
     }
+
+    /// <summary>What makes a result's row unique (docs/scale-out.md): a retried or repeated write of it records nothing new.</summary>
+    public static string ResultKey(long runId, string experiment) => runId.ToString(CultureInfo.InvariantCulture) + "/" + experiment;
 
     /// <summary>The columns <see cref="ReadResult"/> reads, in its order; the weights only when asked for.</summary>
     public static string ResultColumns(bool withWeights) => """
         SELECT id, run_id, recorded_at, experiment, dataset, source_file, source_sha256, status, hyperparameters,
                train_seconds, evaluation_seconds, epochs, test, validation, error, preprocess_seconds, best_epoch, stopped_early, divergence_reason,
         """ + (withWeights ? " weights, weights_rows, weights_columns" : " NULL, NULL, NULL")
-        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint, resumed_from_epoch FROM results ";
+        + ", model, state_result, state_entries, configuration_key, code_key, dataset_key, cached_from_run, class_names, checkpoint, resumed_from_epoch,"
+        + " (SELECT w.name FROM workers w WHERE w.id = results.worker_id) FROM results ";
 
-    public static StoredResult ReadResult(SqliteDataReader reader)
+    public static StoredResult ReadResult(DbDataReader reader)
     {
         var id = reader.GetInt64(0);
         var column = "";
@@ -91,8 +101,8 @@ internal static class StoreRows
         {
             var status = Column("status", () => reader.GetString(7));
             var weights = reader.IsDBNull(19) ? null : Column("weights", () => new ModelWeights(
-                reader.GetInt32(20),
-                reader.GetInt32(21),
+                reader.Int32(20),
+                reader.Int32(21),
                 MemoryMarshal.Cast<byte, float>((byte[])reader.GetValue(19)).ToArray()));
             var model = reader.IsDBNull(22) ? null : Column("model", () => ModelRows.ReadSummary(reader.GetString(22)));
             var test = reader.IsDBNull(12) ? null : Column("test", () => StoredJson.ReadEvaluation(reader.GetString(12)));
@@ -109,7 +119,8 @@ internal static class StoreRows
                 Id = id,
                 CacheKey = cacheKey,
                 StateResultId = reader.IsDBNull(23) ? id : Column("state_result", () => reader.GetInt64(23)),
-                StateEntries = reader.IsDBNull(24) ? null : Column("state_entries", () => reader.GetInt32(24)),
+                StateEntries = reader.IsDBNull(24) ? null : Column("state_entries", () => reader.Int32(24)),
+                WorkerName = reader.IsDBNull(32) ? null : reader.GetString(32),
                 RunId = reader.GetInt64(1),
                 RecordedAt = Column("recorded_at", () => ParseTimestamp(reader.GetString(2))),
                 SourceFile = reader.IsDBNull(5) ? null : reader.GetString(5),
@@ -129,7 +140,7 @@ internal static class StoreRows
                     Validation = validation,
                     Error = reader.IsDBNull(14) ? null : reader.GetString(14),
                     PreprocessSeconds = reader.IsDBNull(15) ? double.NaN : Column("preprocess_seconds", () => reader.GetDouble(15)),
-                    BestEpoch = reader.IsDBNull(16) ? null : Column("best_epoch", () => reader.GetInt32(16)),
+                    BestEpoch = reader.IsDBNull(16) ? null : Column("best_epoch", () => reader.Int32(16)),
                     StoppedEarly = !reader.IsDBNull(17) && Column("stopped_early", () => reader.GetInt64(17)) != 0,
                     DivergenceReason = reader.IsDBNull(18) ? null : reader.GetString(18),
                     Weights = weights,
@@ -137,7 +148,7 @@ internal static class StoreRows
                     CachedFromRun = reader.IsDBNull(28) ? null : Column("cached_from_run", () => reader.GetInt64(28)),
                     Checkpoint = checkpoint,
                     CheckpointError = checkpointError,
-                    ResumedFromEpoch = reader.IsDBNull(31) ? null : Column("resumed_from_epoch", () => reader.GetInt32(31)),
+                    ResumedFromEpoch = reader.IsDBNull(31) ? null : Column("resumed_from_epoch", () => reader.Int32(31)),
                 },
             };
         }
@@ -156,7 +167,7 @@ internal static class StoreRows
         evaluation is null ? [] : [.. Enumerable.Range(0, evaluation.ConfusionMatrix.Count).Select(i => i.ToString(CultureInfo.InvariantCulture))];
 
     /// <summary>The row the reader is on, as messages name it: <c>result 4 (run 2, experiment 'a')</c>.</summary>
-    public static string Describe(SqliteDataReader reader)
+    public static string Describe(DbDataReader reader)
     {
         var runId = reader.IsDBNull(1) ? "?" : Convert.ToString(reader.GetValue(1), CultureInfo.InvariantCulture);
         var experiment = reader.IsDBNull(3) ? "?" : Convert.ToString(reader.GetValue(3), CultureInfo.InvariantCulture);
@@ -166,12 +177,13 @@ internal static class StoreRows
     public const string SelectRuns = """
         SELECT r.id, r.started_at, r.ended_at, r.command_line, r.git_commit, r.git_dirty, r.machine, r.operating_system,
                r.dotnet_version, r.torchsharp_version, r.status, count(x.id), max(x.test_accuracy),
-               r.host, r.pid, r.process_start, r.planned_results, count(x.cached_from_run)
+               r.host, r.pid, r.process_start, r.planned_results, count(x.cached_from_run),
+               r.run_key, r.scheduler, r.job_id, r.lease_seconds
         FROM runs r LEFT JOIN results x ON x.run_id = r.id
         """;
 
     /// <summary>A run as stored (its status not yet checked against its process).</summary>
-    public static RunRecord ReadRun(SqliteDataReader reader) => new()
+    public static RunRecord ReadRun(DbDataReader reader) => new()
     {
         Id = reader.GetInt64(0),
         StartedAt = ParseTimestamp(reader.GetString(1)),
@@ -187,14 +199,19 @@ internal static class StoreRows
             TorchSharpVersion = reader.IsDBNull(9) ? null : reader.GetString(9),
             RecordedBy = reader.IsDBNull(13) || reader.IsDBNull(14)
                 ? null
-                : new ProcessIdentity(reader.GetString(13), reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetString(15)),
+                : new ProcessIdentity(reader.GetString(13), reader.Int32(14), reader.IsDBNull(15) ? null : reader.GetString(15)),
         },
         Status = reader.GetString(10),
-        ResultCount = reader.GetInt32(11),
+        ResultCount = reader.Int32(11),
         BestTestAccuracy = reader.IsDBNull(12) ? null : reader.GetDouble(12),
-        PlannedResults = reader.IsDBNull(16) ? null : reader.GetInt32(16),
-        CachedResults = reader.GetInt32(17),
+        PlannedResults = reader.NullableInt32(16),
+        CachedResults = reader.Int32(17),
+        RunKey = reader.NullableString(18),
     };
+
+    /// <summary>The queue columns of a run read by <see cref="ReadRun"/>: scheduler, job id, lease seconds.</summary>
+    public static (string? Scheduler, string? JobId, int? LeaseSeconds) ReadScheduling(DbDataReader reader) =>
+        (reader.NullableString(19), reader.NullableString(20), reader.NullableInt32(21));
 
     /// <summary>
     /// The run as a reader should see it: one stored as running whose process on this host is gone is abandoned, and

@@ -128,12 +128,13 @@ public sealed class ModelStateStoreTests
     {
         using var directory = new TemporaryDirectory();
         using var store = ResultStore.OpenOrCreate(directory.Path);
-        var run = store.StartRun(StoreSamples.Info(), Start);
         var source = new ExperimentSource("a.yaml", Key.Configuration) { CacheKey = Key };
-        store.AddResult(run, WithModel(StoreSamples.Completed("a", 80)), source);
-        store.AddResult(run, WithModel(StoreSamples.Completed("a", 81)), source);
-        store.AddResult(run, WithModel(StoreSamples.Failed("a")), source);
-        store.AddResult(run, WithModel(StoreSamples.Completed("a", 60)) with { Status = ExperimentStatus.Diverged, DivergenceReason = "NaN" }, source);
+
+        // One result of an experiment per run (result_key): each in a run of its own.
+        store.AddResult(store.StartRun(StoreSamples.Info(), Start), WithModel(StoreSamples.Completed("a", 80)), source);
+        store.AddResult(store.StartRun(StoreSamples.Info(), Start), WithModel(StoreSamples.Completed("a", 81)), source);
+        store.AddResult(store.StartRun(StoreSamples.Info(), Start), WithModel(StoreSamples.Failed("a")), source);
+        store.AddResult(store.StartRun(StoreSamples.Info(), Start), WithModel(StoreSamples.Completed("a", 60)) with { Status = ExperimentStatus.Diverged, DivergenceReason = "NaN" }, source);
 
         var hit = store.FindCached(Key).Hit!;
         Assert.Equal(2, hit.Id);
