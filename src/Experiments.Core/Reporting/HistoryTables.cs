@@ -13,7 +13,9 @@ public static class HistoryTables
         new("Run", run => new Cell(Id(run.Id), run.Id), Numeric: true),
         new("Started (UTC)", run => Time(run.StartedAt)),
         new("Seconds", run => run.EndedAt is { } end ? Cell.Of((end - run.StartedAt).TotalSeconds, "F1") : "-", Numeric: true),
-        new("Status", run => Status(run.Status)),
+        new("Status", run => run.Progress is { } progress && run.Status == RunStatus.Running
+            ? new Cell(string.Create(CultureInfo.InvariantCulture, $"{run.Status} ({progress.Done}/{progress.Tasks} done)"), null, Status(run.Status).Mark)
+            : Status(run.Status)),
         new("Commit", run => Commit(run.Info)),
         new("Results", ResultCount, Numeric: true),
         new("Best accuracy (%)", run => Cell.Of(run.BestTestAccuracy, "F2"), Numeric: true),
@@ -38,6 +40,11 @@ public static class HistoryTables
                 notes.Add($"Run {Id(run.Id)} is {run.Status}: {note}.");
             }
 
+            if (run.Progress is { } progress)
+            {
+                notes.Add($"Run {Id(run.Id)} ({SchedulingText(progress)}): {ProgressText(progress)}.");
+            }
+
             if (run.MissingResults > 0)
             {
                 notes.Add($"Run {Id(run.Id)} recorded {run.ResultCount.ToString(CultureInfo.InvariantCulture)} of {run.PlannedResults!.Value.ToString(CultureInfo.InvariantCulture)} results: {run.MissingResults.ToString(CultureInfo.InvariantCulture)} missing.");
@@ -56,6 +63,9 @@ public static class HistoryTables
             ["Run", Id(run.Id)],
             ["Status", run.StatusNote is null ? Status(run.Status) : new Cell($"{run.Status}: {run.StatusNote}", null, Status(run.Status).Mark)],
             ["Results", ResultCount(run)],
+            .. run.Progress is { } progress
+                ? new IReadOnlyList<Cell>[] { ["Scheduler", SchedulingText(progress)], ["Progress", ProgressText(progress)] }
+                : [],
             ["Started (UTC)", Time(run.StartedAt)],
             ["Ended (UTC)", run.EndedAt is { } end ? Time(end) : "-"],
             ["Command", run.Info.CommandLine],
@@ -81,11 +91,67 @@ public static class HistoryTables
         new("YAML", stored => ShortHash(stored.SourceSha256)),
     ];
 
-    /// <summary>Every result of a run: the results table's columns plus the YAML hash; why each failed or diverged one did, under it.</summary>
+    /// <summary>
+    /// Every result of a run: the results table's columns plus the YAML hash, and which worker recorded each when a
+    /// worker did (a queued run); why each failed or diverged one did, under it.
+    /// </summary>
     public static TextTable Results(string title, IReadOnlyList<StoredResult> results)
     {
         ArgumentNullException.ThrowIfNull(results);
-        return TextTable.Of(title, ResultColumns, results) with { Notes = ResultTable.Notes(results.Select(r => r.Result), markdown: false) };
+        IReadOnlyList<Column<StoredResult>> columns = results.Any(r => r.WorkerName is not null)
+            ? [.. ResultColumns, new("Worker", stored => stored.WorkerName ?? (stored.Result.CachedFromRun is null ? "-" : "run cache"))]
+            : ResultColumns;
+        return TextTable.Of(title, columns, results) with { Notes = ResultTable.Notes(results.Select(r => r.Result), markdown: false) };
+    }
+
+    /// <summary>
+    /// Where a queued run stands, e.g. <c>3/6 done, 2 training, 1 pending · 2 of 4 workers</c>: its tasks (done, failed,
+    /// training, whose lease expired, pending) and its workers (live of registered).
+    /// </summary>
+    public static string ProgressText(RunProgress progress)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        var parts = new List<string> { string.Create(CultureInfo.InvariantCulture, $"{progress.Done}/{progress.Tasks} done") };
+        void Add(int count, string what)
+        {
+            if (count > 0)
+            {
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{count} {what}"));
+            }
+        }
+
+        Add(progress.Failed, "failed");
+        Add(progress.Training, "training");
+        Add(progress.Expired, "lease expired (its worker is presumed dead; another takes it)");
+        Add(progress.Pending, "pending");
+        var workers = progress.Workers == 0
+            ? "no worker yet"
+            : string.Create(CultureInfo.InvariantCulture, $"{progress.LiveWorkers} of {progress.Workers} worker{(progress.Workers == 1 ? "" : "s")} live");
+        return string.Join(", ", parts) + " · " + workers;
+    }
+
+    /// <summary>Who runs a queued run's workers: the scheduler, with its job id.</summary>
+    private static string SchedulingText(RunProgress progress) =>
+        (progress.Scheduler ?? "queued") + (progress.JobId is { } job ? $" job {job}" : "");
+
+    /// <summary>A queued run's workers: name, status (lost when not heard from within the lease), host and pid, when it started and was last heard from, how many results it recorded.</summary>
+    public static TextTable Workers(string title, IReadOnlyList<WorkerRecord> workers)
+    {
+        ArgumentNullException.ThrowIfNull(workers);
+        var rows = workers.Select(worker => (IReadOnlyList<Cell>)
+        [
+            worker.Name,
+            new Cell(worker.Status, null, worker.Status is WorkerStatus.Lost or WorkerStatus.Interrupted ? CellMark.Worse : CellMark.None),
+            $"pid {worker.Process.ProcessId.ToString(CultureInfo.InvariantCulture)} on {worker.Process.Host}",
+            Time(worker.StartedAt),
+            Time(worker.HeartbeatAt),
+            worker.EndedAt is { } end ? Time(end) : "-",
+            new Cell(worker.Results.ToString(CultureInfo.InvariantCulture), worker.Results),
+        ]).ToList();
+        return new TextTable(title, ["Worker", "Status", "Process", "Started (UTC)", "Last heard (UTC)", "Ended (UTC)", "Results"], rows)
+        {
+            NumericColumns = new HashSet<int> { 6 },
+        };
     }
 
     /// <summary>

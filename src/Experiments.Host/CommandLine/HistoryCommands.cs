@@ -38,6 +38,11 @@ internal static class HistoryCommands
             }
 
             ConsoleTables.Write(console, HistoryTables.RunFacts(run));
+            if (run.Progress is not null)
+            {
+                ConsoleTables.Write(console, HistoryTables.Workers("Workers", new WorkQueue(store).Workers(run.Id)));
+            }
+
             ConsoleTables.Write(console, HistoryTables.Results("Results", stored));
             foreach (var perClass in HistoryTables.PerClassAccuracy(stored))
             {
