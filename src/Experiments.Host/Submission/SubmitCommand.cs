@@ -60,7 +60,7 @@ internal static partial class SubmitCommand
         image.Validators.Add(result => RequireWord(result, "--image", "an image, e.g. registry.example.org/lab:1.0"));
         var secret = new Option<string>("--secret") { Description = $"Kubernetes: the Secret whose key '{KubernetesJob.SecretKey}' holds the store's connection string (EXPERIMENTS_STORE in the pods). Default: {KubernetesJob.DefaultSecret}.", HelpName = "NAME" };
         secret.Validators.Add(result => RequireWord(result, "--secret", "a Secret's name"));
-        var program = new Option<string>("--command") { Description = $"Kubernetes: the application's program inside the image (words separated by spaces, e.g. 'dotnet /app/lab.dll'). Default: /app/{host.ApplicationName}.", HelpName = "PROGRAM" };
+        var program = new Option<string>("--command") { Description = $"Kubernetes: the application's program inside the image (words separated by spaces, e.g. 'dotnet /app/lab.dll'). Default: {DefaultImageProgram} (this program's apphost as dotnet publish writes it, in /app).", HelpName = "PROGRAM" };
         program.Validators.Add(result => RequireWord(result, "--command", "the program, e.g. /app/lab", allowSpaces: true));
         var resultsClaim = new Option<string>("--results-claim") { Description = $"Kubernetes: a PersistentVolumeClaim mounted at {KubernetesJob.ResultsPath} for the workers' checkpoints and pictures. Default: none (they stay in the pods).", HelpName = "PVC" };
         resultsClaim.Validators.Add(result => RequireWord(result, "--results-claim", "a PersistentVolumeClaim's name"));
@@ -138,6 +138,13 @@ internal static partial class SubmitCommand
         });
         return command;
     }
+
+    /// <summary>The worker's program in a container image when <c>--command</c> is not given: this program's apphost under <c>/app</c>.</summary>
+    internal static string DefaultImageProgram => "/app/" + ProgramFileName;
+
+    /// <summary>This program's name (its entry assembly's, as its apphost is named): the Slurm job's name, and the program in an image.</summary>
+    internal static string ProgramFileName =>
+        System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name is { Length: > 0 } name ? name : CommandLineApp.ProgramName;
 
     /// <summary>sbatch's forms of a time limit: minutes[:seconds], hours:minutes:seconds, days-hours[:minutes[:seconds]], or no limit.</summary>
     [GeneratedRegex(@"^(\d+(:\d+){0,2}|\d+-\d+(:\d+){0,2}|(?i:unlimited|infinite))$", RegexOptions.CultureInvariant)]
@@ -281,11 +288,6 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
             return Error($"submit needs a PostgreSQL store that every worker reaches, but the run history is the SQLite file {store.Display}, which the nodes of a job array cannot share. Give one with --store postgresql://user@host:port/database (or the environment variable {StoreLocation.EnvironmentVariable}); the password best from PGPASSWORD or ~/.pgpass");
         }
 
-        if (request.Workers > selected.Count)
-        {
-            Warn(string.Create(CultureInfo.InvariantCulture, $"{request.Workers} workers for {selected.Count} experiment(s): {request.Workers - selected.Count} will find nothing to claim and end at once (--workers {selected.Count} would do)"));
-        }
-
         var runKey = SubmitCommand.NewRunKey(DateTimeOffset.UtcNow);
         var directory = SubmitCommand.SubmissionDirectory(resultsDirectory, runKey);
         var commandLine = request.CommandLine(store);
@@ -306,6 +308,7 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
             output.Write(text);
             output.Flush();
             console.MarkupLineInterpolated(TerminalText.Format, $"[grey]Dry run: nothing was written, created or submitted ({(request.Kubernetes ? "the manifest" : "the script")} would go to {Path.Combine(directory, request.Kubernetes ? KubernetesJob.FileName : SlurmScript.FileName)}).[/]");
+            WarnAboutIdleWorkers(selected.Count);
             return ExitCodes.Success;
         }
 
@@ -342,9 +345,20 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
             return Error($"cannot write the submission of run {runId} to {directory}: {exception.Message}; run {runId} is marked failed. Make the results folder writable, or pass --results DIR");
         }
 
-        return request.Kubernetes
+        var exitCode = request.Kubernetes
             ? Kubernetes(runId, runKey, file)
             : Slurm(queue, resultStore, store, runId, directory, file);
+        WarnAboutIdleWorkers(selected.Count);
+        return exitCode;
+    }
+
+    /// <summary>After the script or manifest (which stays whole for copying): more workers than experiments.</summary>
+    private void WarnAboutIdleWorkers(int experiments)
+    {
+        if (request.Workers > experiments)
+        {
+            Warn(string.Create(CultureInfo.InvariantCulture, $"{request.Workers} workers for {experiments} experiment(s): {request.Workers - experiments} will find nothing to claim and end at once (--workers {experiments} would do)"));
+        }
     }
 
     private string Render(StoreLocation store, IReadOnlyList<IExperiment> selected, string runKey, string directory, string resultsDirectory, long? runId, string commandLine)
@@ -352,10 +366,10 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
         var experiments = selected.Select(e => e.Name).ToList();
         if (request.Kubernetes)
         {
-            var program = request.Program?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? ["/app/" + host.ApplicationName];
+            var program = request.Program?.Split(' ', StringSplitOptions.RemoveEmptyEntries) ?? [SubmitCommand.DefaultImageProgram];
             return new KubernetesJob
             {
-                Name = KubernetesJob.JobNameFor(host.ApplicationName, runKey),
+                Name = KubernetesJob.JobNameFor(SubmitCommand.ProgramFileName, runKey),
                 RunKey = runKey,
                 RunId = runId,
                 Workers = request.Workers,
@@ -371,12 +385,12 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
 
         return new SlurmScript
         {
-            JobName = host.ApplicationName,
+            JobName = SubmitCommand.ProgramFileName,
             Workers = request.Workers,
             Partition = request.Partition,
             Time = request.Time,
             Directory = directory,
-            Store = store.Display,
+            Store = WorkerStore(store),
             RunKey = runKey,
             RunId = runId,
             Command = host.WorkerCommand,
@@ -459,7 +473,7 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
         };
         start.ArgumentList.Add("--parsable");
         start.ArgumentList.Add(file);
-        if (password is not null && Environment.GetEnvironmentVariable("PGPASSWORD") is null)
+        if (password is not null && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("PGPASSWORD")))
         {
             start.Environment["PGPASSWORD"] = password;
         }
@@ -487,6 +501,31 @@ internal sealed class Submission(HostSettings host, SubmitRequest request)
         {
             return (-1, "", "", $"sbatch cannot be run ({exception.Message}): submit needs Slurm's sbatch on PATH, e.g. on the cluster's login node (Debian: apt-get install slurm-client), or run the script there with sbatch");
         }
+    }
+
+    /// <summary>
+    /// The store as the script exports it, without its password: <see cref="StoreLocation.Display"/> when that names the
+    /// same connection, else the connection string without the password (its SSL mode, search path and other settings
+    /// kept, which the display leaves out).
+    /// </summary>
+    internal static string WorkerStore(StoreLocation store)
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(store.Target);
+        builder.Remove("Password");
+        builder.Remove("SSL Password");
+        try
+        {
+            if (new Npgsql.NpgsqlConnectionStringBuilder(StoreLocation.Parse(store.Display, Environment.CurrentDirectory).Target).EquivalentTo(builder))
+            {
+                return store.Display;
+            }
+        }
+        catch (Exception exception) when (exception is FormatException or ArgumentException)
+        {
+            // The display is no connection of its own: the keywords are.
+        }
+
+        return builder.ConnectionString;
     }
 
     /// <summary>The password of a PostgreSQL connection string, or null.</summary>
