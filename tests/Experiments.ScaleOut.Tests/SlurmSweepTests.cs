@@ -22,23 +22,30 @@ public sealed partial class SlurmSweepTests : IDisposable
     private readonly TemporaryDirectory directory = ScaleOutDirectories.Create();
     private readonly SlurmCluster cluster;
     private readonly PostgresServer postgres;
-    private readonly string connection;
     private readonly string results;
+    private string connection = "";
 
     public SlurmSweepTests(SlurmFixture slurm, PostgresServer postgres)
     {
         cluster = slurm.Cluster;
         this.postgres = postgres;
-        connection = postgres.CreateDatabase();
         results = directory.Combine("results");
     }
 
+    /// <summary>
+    /// The stores the scenarios run against: PostgreSQL through <c>submit --slurm</c> (the issue's case), and one
+    /// SQLite file shared by the array's tasks on this single node through an sbatch script of workers of our own
+    /// (<c>submit</c> refuses SQLite, whose file a multi-node array cannot share).
+    /// </summary>
+    public static TheoryData<string> Stores => new() { "postgresql", "sqlite" };
+
     public void Dispose() => directory.Dispose();
 
-    [Fact]
-    public void A_sweep_submitted_as_a_four_task_array_records_every_result_exactly_once()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void A_sweep_submitted_as_a_four_task_array_records_every_result_exactly_once(string kind)
     {
-        var job = Submit(workers: 4, lease: 30, ScaleOutApp.Tiny);
+        var job = Submit(kind, workers: 4, lease: 30, ScaleOutApp.Tiny);
 
         var tasks = cluster.WaitForJob(job, JobTimeout);
 
@@ -47,8 +54,13 @@ public sealed partial class SlurmSweepTests : IDisposable
         using var store = OpenStore();
         var run = store.Runs().Single();
         Assert.Equal(RunStatus.Completed, run.Status);
-        Assert.Equal(job, run.Progress?.JobId);
-        Assert.Equal(Schedulers.Slurm, run.Progress?.Scheduler);
+        if (kind == "postgresql")
+        {
+            // submit created the run and recorded sbatch's job id.
+            Assert.Equal(job, run.Progress?.JobId);
+            Assert.Equal(Schedulers.Slurm, run.Progress?.Scheduler);
+        }
+
         AssertEveryResultOnce(store, run.Id, ScaleOutApp.Tiny);
         var queue = new WorkQueue(store);
         Assert.All(queue.Tasks(run.Id), task => Assert.Equal(TaskStates.Done, task.Status));
@@ -72,17 +84,22 @@ public sealed partial class SlurmSweepTests : IDisposable
         var runs = ScaleOutApp.Succeed(Environment(), "runs", "--store", connection, "--results", results);
         Assert.Matches(new Regex($@"(?m)^\W*{run.Id.ToString(CultureInfo.InvariantCulture)}\W.*completed"), runs);
         var show = ScaleOutApp.Succeed(Environment(), "show", run.Id.ToString(CultureInfo.InvariantCulture), "--store", connection, "--results", results);
+        // show: the run's six results, its progress, every worker, and each experiment by name (its per-class row).
+        Assert.Matches(@"Results\W+6\b", show);
+        Assert.Contains("6/6 done", show, StringComparison.Ordinal);
+        Assert.All(names, name => Assert.Contains(name, show, StringComparison.Ordinal));
         foreach (var experiment in ScaleOutApp.Tiny)
         {
-            Assert.Single(Regex.Matches(show, Regex.Escape(experiment) + @"(?![\d.])"));
+            Assert.Matches(Regex.Escape(experiment) + @"(?![\d.])", show);
         }
     }
 
-    [Fact]
-    public void A_worker_killed_mid_training_loses_its_lease_and_its_experiment_completes_elsewhere_once()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void A_worker_killed_mid_training_loses_its_lease_and_its_experiment_completes_elsewhere_once(string kind)
     {
         string[] experiments = [ScaleOutApp.Long, .. ScaleOutApp.Tiny];
-        var job = Submit(workers: 2, lease: 6, experiments);
+        var job = Submit(kind, workers: 2, lease: 6, experiments);
         using var store = OpenStore();
         var queue = new WorkQueue(store);
         var runId = WaitForRun(store);
@@ -114,11 +131,12 @@ public sealed partial class SlurmSweepTests : IDisposable
         Assert.Equal(WorkerStatus.Lost, queue.Workers(runId).Single(worker => worker.Id == victim.Id).Status);
     }
 
-    [Fact]
-    public void A_requeued_task_resumes_its_experiment_from_its_checkpoint()
+    [Theory]
+    [MemberData(nameof(Stores))]
+    public void A_requeued_task_resumes_its_experiment_from_its_checkpoint(string kind)
     {
         string[] experiments = [ScaleOutApp.Long, ScaleOutApp.Tiny[0]];
-        var job = Submit(workers: 1, lease: 30, experiments);
+        var job = Submit(kind, workers: 1, lease: 30, experiments);
         using var store = OpenStore();
         var queue = new WorkQueue(store);
         var runId = WaitForRun(store);
@@ -145,7 +163,7 @@ public sealed partial class SlurmSweepTests : IDisposable
     public void A_postgresql_restart_while_the_workers_run_loses_nothing()
     {
         string[] experiments = [.. ScaleOutApp.Tiny, ScaleOutApp.Long];
-        var job = Submit(workers: 2, lease: 30, experiments);
+        var job = Submit("postgresql", workers: 2, lease: 30, experiments);
         using (var store = OpenStore())
         {
             var runId = WaitForRun(store);
@@ -166,9 +184,39 @@ public sealed partial class SlurmSweepTests : IDisposable
         }
     }
 
-    /// <summary><c>submit --slurm</c> of <paramref name="experiments"/>; the job id it printed.</summary>
-    private string Submit(int workers, int lease, IReadOnlyList<string> experiments)
+    /// <summary>
+    /// A job array of <paramref name="workers"/> workers of <paramref name="experiments"/>: for PostgreSQL, <c>submit
+    /// --slurm</c> (the job id it printed); for SQLite, an sbatch script as submit writes it, against the file.
+    /// </summary>
+    private string Submit(string kind, int workers, int lease, IReadOnlyList<string> experiments)
     {
+        if (kind == "sqlite")
+        {
+            Directory.CreateDirectory(results);
+            connection = "sqlite:" + Path.Combine(results, ResultStore.FileName);
+            var folder = Path.Combine(results, "submissions", "sqlite");
+            Directory.CreateDirectory(folder);
+            static string Quote(string word) => "'" + word.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+            var options = ScaleOutApp.Command.Concat(
+                [
+                    "worker", "--run-key", "sqlite-" + Guid.NewGuid().ToString("N")[..8], "--store", connection, "--results", results,
+                    "--threads", "1", "--lease", lease.ToString(CultureInfo.InvariantCulture),
+                ]).Select(Quote);
+            var script = Path.Combine(folder, "job.sbatch");
+            File.WriteAllText(script, string.Join('\n', [
+                "#!/bin/bash",
+                string.Create(CultureInfo.InvariantCulture, $"#SBATCH --array=0-{workers - 1}"),
+                "#SBATCH --cpus-per-task=1",
+                "#SBATCH --requeue",
+                "#SBATCH --open-mode=append",
+                $"#SBATCH --output={folder}/slurm-%A_%a.out",
+                "exec " + string.Join(' ', options) + " --name \"slurm-${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\" " + string.Join(' ', experiments.Select(Quote)),
+                "",
+            ]));
+            return cluster.Submit(script);
+        }
+
+        connection = postgres.CreateDatabase();
         var output = ScaleOutApp.Succeed(
             Environment(),
             ["submit", "--slurm", .. experiments, "--workers", workers.ToString(CultureInfo.InvariantCulture),
@@ -184,7 +232,17 @@ public sealed partial class SlurmSweepTests : IDisposable
         ["XDG_CACHE_HOME"] = System.Environment.GetEnvironmentVariable("XDG_CACHE_HOME") ?? directory.Combine("cache"),
     };
 
-    private ResultStore OpenStore() => ResultStore.Open(StoreLocation.Parse(connection, results), create: false);
+    /// <summary>The test's store, once it exists (an SQLite file is created by the first worker).</summary>
+    private ResultStore OpenStore()
+    {
+        var location = StoreLocation.Parse(connection, results);
+        if (location.Kind == StoreKind.Sqlite)
+        {
+            WaitFor(() => File.Exists(location.Target) ? location.Target : null, "the SQLite store's creation by the first worker");
+        }
+
+        return ResultStore.Open(location, create: false);
+    }
 
     private string TaskLog(string job, int task)
     {
