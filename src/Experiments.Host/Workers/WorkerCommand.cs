@@ -93,6 +93,23 @@ internal static class WorkerCommand
         return command;
     }
 
+    /// <summary>
+    /// Parses a worker's command line (<paramref name="arguments"/> after the program, starting with <c>worker</c>) as
+    /// the command does; null with the parser's errors when it is not one. <see cref="WorkerArguments.ToArguments"/>
+    /// reads back into what it was made from.
+    /// </summary>
+    internal static (WorkerArguments? Arguments, IReadOnlyList<string> Errors) Parse(HostSettings host, IReadOnlyList<string> arguments)
+    {
+        var options = new Options { Store = HistoryCommands.StoreOption(host) };
+        var command = new Command(Name)
+        {
+            options.Names, options.RunKey, options.Store, options.Results, options.DataRoot, options.Threads, options.Force, options.Download, options.Lease, options.WorkerName,
+        };
+        var root = new RootCommand { command };
+        var parse = root.Parse([.. arguments]);
+        return parse.Errors.Count > 0 ? (null, [.. parse.Errors.Select(e => e.Message)]) : (Read(parse, options), []);
+    }
+
     /// <summary>The worker's arguments as parsed (<see cref="WorkerArguments.ToArguments"/> read back).</summary>
     internal static WorkerArguments Read(ParseResult parse, Options options) => new(parse.GetValue(options.RunKey)!, parse.GetValue(options.Names) ?? [])
     {
