@@ -99,7 +99,7 @@ public sealed partial class SlurmSweepTests : IDisposable
     public void A_worker_killed_mid_training_loses_its_lease_and_its_experiment_completes_elsewhere_once(string kind)
     {
         string[] experiments = [ScaleOutApp.Long, .. ScaleOutApp.Tiny];
-        var job = Submit(kind, workers: 2, lease: 6, experiments);
+        var job = Submit(kind, workers: 2, lease: 10, experiments);
         using var store = OpenStore();
         var queue = new WorkQueue(store);
         var runId = WaitForRun(store);
