@@ -19,7 +19,7 @@ public sealed partial class ScaleOutTests : IDisposable
     private (int ExitCode, string Output) Run(params string[] args)
     {
         var console = new TestConsole().Width(320);
-        var exitCode = ExperimentHost.Run(args, TestHost.Catalog(ExperimentCatalog.Experiments), new ExperimentHostOptions { Console = console });
+        var exitCode = ExperimentHost.Run(args, TestHost.Catalog(ExperimentCatalog.All), new ExperimentHostOptions { Console = console });
         return (exitCode, console.Output);
     }
 
@@ -33,7 +33,7 @@ public sealed partial class ScaleOutTests : IDisposable
     [Fact]
     public void The_worker_command_line_reads_back_into_what_it_was_made_from()
     {
-        var host = HostSettings.Resolve(TestHost.Catalog(ExperimentCatalog.Experiments), new ExperimentHostOptions { Console = new TestConsole() });
+        var host = HostSettings.Resolve(TestHost.Catalog(ExperimentCatalog.All), new ExperimentHostOptions { Console = new TestConsole() });
         var full = new WorkerArguments("local-abc", ["digits-csv", "lr-sweep/learningRate=0.01"])
         {
             Store = "sqlite:/tmp/x/experiments.db",
@@ -114,7 +114,7 @@ public sealed partial class ScaleOutTests : IDisposable
         var console = new TestConsole().Width(320);
         var exitCode = ExperimentHost.Run(
             ["runs", "--results", results.Path, "--store", "postgresql://me:hunter2@127.0.0.1:1/experiments?Timeout=2"],
-            TestHost.Catalog(ExperimentCatalog.Experiments),
+            TestHost.Catalog(ExperimentCatalog.All),
             new ExperimentHostOptions { Console = console });
         Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("127.0.0.1", console.Output, StringComparison.Ordinal);
@@ -127,7 +127,7 @@ public sealed partial class ScaleOutTests : IDisposable
         var console = new TestConsole().Width(320);
         var exitCode = ExperimentHost.Run(
             ["run", "digits-csv", "--parallel", "2", "--data-root", RepositoryPaths.Data, "--results", results.Path],
-            TestHost.Catalog(ExperimentCatalog.Experiments),
+            TestHost.Catalog(ExperimentCatalog.All),
             new ExperimentHostOptions { Console = console, RecordHistory = false });
         Assert.Equal(ExitCodes.UsageError, exitCode);
         Assert.Contains("RecordHistory", console.Output, StringComparison.Ordinal);
@@ -143,8 +143,7 @@ public sealed partial class ScaleOutTests : IDisposable
         Assert.Contains("[w1]", output, StringComparison.Ordinal);
         Assert.Contains("[w2]", output, StringComparison.Ordinal);
         Assert.Contains("Run 1 (completed)", output, StringComparison.Ordinal);
-        var table = output[output.LastIndexOf("Results", StringComparison.Ordinal)..];
-        Assert.All(names, name => Assert.Contains(name, table, StringComparison.Ordinal));
+        Assert.All(names, name => Assert.Contains($"│ {name} ", output, StringComparison.Ordinal));
 
         using (var store = ResultStore.OpenExisting(results.Path))
         {
@@ -187,7 +186,11 @@ public sealed partial class ScaleOutTests : IDisposable
         var prefix = claim.Groups[1].Value;
         var pid = int.Parse(WorkerPid(prefix).Match(runner.Output).Groups[1].Value, CultureInfo.InvariantCulture);
         runner.WaitForOutput($"[w{prefix}]       epoch 1/");
-        Assert.Equal(0, System.Diagnostics.Process.Start("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]).WaitForExitAsync().Wait(TimeSpan.FromSeconds(10)) ? 0 : 1);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-KILL", pid.ToString(CultureInfo.InvariantCulture)]))
+        {
+            Assert.True(kill.WaitForExit(TimeSpan.FromSeconds(10)));
+            Assert.Equal(0, kill.ExitCode);
+        }
 
         var exitCode = runner.WaitForExit();
         var output = runner.Output;
@@ -201,6 +204,31 @@ public sealed partial class ScaleOutTests : IDisposable
         Assert.Equal(TaskStates.Done, task.Status);
         Assert.Equal(2, task.Attempts);
     }
+
+    [Fact]
+    public void SIGTERM_stops_the_workers_records_the_run_interrupted_and_leaves_no_worker_behind()
+    {
+        string[] names = ["seed-recipe", "tuned-momentum"];
+        using var runner = new RunnerProcess(["run", .. names, "--parallel", "2", "--data-root", RepositoryPaths.Data, "--results", results.Path]);
+        runner.WaitForOutput("[w1]       epoch 1/");
+        var pids = WorkerPids().Matches(runner.Output).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.NotEmpty(pids);
+        runner.Signal("TERM");
+
+        var exitCode = runner.WaitForExit();
+        var output = runner.Output;
+        Assert.True(exitCode == ExitCodes.Terminated, output);
+        Assert.Contains("Interrupted:", output, StringComparison.Ordinal);
+        Assert.All(pids, pid => Assert.False(Directory.Exists($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}") && !File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat").Contains(") Z", StringComparison.Ordinal), $"worker {pid} is still running"));
+        using var store = ResultStore.OpenExisting(results.Path);
+        Assert.Equal(RunStatus.Interrupted, store.Run(1)!.Status);
+        var queue = new WorkQueue(store);
+        Assert.All(queue.Workers(1), w => Assert.Equal(WorkerStatus.Interrupted, w.Status));
+        Assert.DoesNotContain(queue.Tasks(1), t => t.Status == TaskStates.Claimed);
+    }
+
+    [GeneratedRegex(@"\[w\d+\] worker local-\d+ · host [^·]+ · pid (\d+)")]
+    private static partial Regex WorkerPids();
 
     [GeneratedRegex(@"\[w(\d+)\] claimed seed-recipe")]
     private static partial Regex ClaimLine();

@@ -196,7 +196,13 @@ internal sealed class Coordinator(RunOptions options, int parallel)
                     break;
                 }
 
-                cancellationToken.WaitHandle.WaitOne(Poll);
+                if (!cancellationToken.WaitHandle.WaitOne(Poll))
+                {
+                    continue;
+                }
+
+                // Stopping: the workers were sent SIGTERM; wait for them to release their tasks and end.
+                Thread.Sleep(Poll);
             }
 
             ReportProgress(queue, runId, experiments.Count, positions, started, completed, events);

@@ -28,6 +28,33 @@ internal static class WorkerCommand
     /// <summary>The options of the command, shared by the parser and <see cref="Read"/>.</summary>
     internal sealed class Options
     {
+        public Options()
+        {
+            Results.Validators.Add(result => CommandLineApp.RequireText(result, "--results"));
+            DataRoot.Validators.Add(result => CommandLineApp.RequireText(result, "--data-root"));
+            RunKey.Validators.Add(result =>
+            {
+                if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
+                {
+                    result.AddError("--run-key needs the run's key");
+                }
+            });
+            Threads.Validators.Add(result =>
+            {
+                if (HostSettings.ThreadsProblem("--threads", result.GetValueOrDefault<int>()) is { } problem)
+                {
+                    result.AddError(problem);
+                }
+            });
+            Lease.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() is < 3 and var value)
+                {
+                    result.AddError(string.Create(CultureInfo.InvariantCulture, $"--lease must be at least 3 seconds (it is renewed every third of it), but is {value}"));
+                }
+            });
+        }
+
         public Argument<string[]> Names { get; } = new("NAME") { Description = "The run's experiments, in catalog order (needed by the worker that creates the run).", Arity = ArgumentArity.ZeroOrMore };
 
         public Option<string> RunKey { get; } = new("--run-key") { Description = "The run's key: every worker of one run gives the same.", HelpName = "KEY", Required = true };
@@ -56,29 +83,6 @@ internal static class WorkerCommand
         {
             options.Names, options.RunKey, options.Store, options.Results, options.DataRoot, options.Threads, options.Force, options.Download, options.Lease, options.WorkerName,
         };
-        options.Results.Validators.Add(result => CommandLineApp.RequireText(result, "--results"));
-        options.DataRoot.Validators.Add(result => CommandLineApp.RequireText(result, "--data-root"));
-        options.RunKey.Validators.Add(result =>
-        {
-            if (string.IsNullOrWhiteSpace(result.GetValueOrDefault<string>()))
-            {
-                result.AddError("--run-key needs the run's key");
-            }
-        });
-        options.Threads.Validators.Add(result =>
-        {
-            if (HostSettings.ThreadsProblem("--threads", result.GetValueOrDefault<int>()) is { } problem)
-            {
-                result.AddError(problem);
-            }
-        });
-        options.Lease.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() is < 3 and var value)
-            {
-                result.AddError(string.Create(CultureInfo.InvariantCulture, $"--lease must be at least 3 seconds (it is renewed every third of it), but is {value}"));
-            }
-        });
         command.SetAction(parse =>
         {
             var arguments = Read(parse, options);
@@ -216,6 +220,11 @@ internal static class WorkerCommand
                 try
                 {
                     return Work(options, store, location, name, requested, cancellationToken);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // SIGTERM, SIGINT (scancel, preemption, the coordinator's stop): the exit code says which signal.
+                    return ExitCodes.Cancelled;
                 }
                 catch (StoreException exception)
                 {
