@@ -152,7 +152,7 @@ public sealed partial class SlurmSweepTests : IDisposable
         AssertEveryResultOnce(store, runId, experiments);
         Assert.Equal(RunStatus.Completed, store.Run(runId)!.Status);
         var longResult = store.ResultsOfRun(runId).Single(result => result.Experiment == ScaleOutApp.Long);
-        Assert.True(longResult.Result.ResumedFromEpoch > 0, $"the requeued task started over (ResumedFromEpoch {longResult.Result.ResumedFromEpoch?.ToString(CultureInfo.InvariantCulture) ?? "null"})");
+        Assert.True(longResult.Result.ResumedFromEpoch > 0, $"the requeued task started over (ResumedFromEpoch {longResult.Result.ResumedFromEpoch?.ToString(CultureInfo.InvariantCulture) ?? "null"}); its log:\n{TaskLog(job, 0)}");
         // The requeued task is the same worker (its name is the array task's), so the run has one.
         var worker = Assert.Single(queue.Workers(runId));
         Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"slurm-{job}_0"), worker.Name);
