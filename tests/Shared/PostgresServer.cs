@@ -47,6 +47,8 @@ public sealed class PostgresServer : IDisposable
         {
             admin = new DbConnectionStringBuilder { ConnectionString = external };
             dataDirectory = Environment.GetEnvironmentVariable(DataVariable) is { Length: > 0 } data ? data : null;
+            // test.sh's server (tests/services/postgres.sh) runs as the postgres user: pg_ctl restart must too.
+            runAsPostgres = Environment.UserName == "root";
             OwnsCluster = false;
             running = true;
             return;
