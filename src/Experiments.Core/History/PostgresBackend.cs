@@ -38,7 +38,7 @@ internal sealed class PostgresBackend : StoreBackend
 
     public override string SkipLocked => " FOR UPDATE SKIP LOCKED";
 
-    public override string? LockRun => "SELECT id FROM runs WHERE id = @run FOR UPDATE";
+    public override string? LockRun => "SELECT id FROM runs WHERE id = @run FOR NO KEY UPDATE";
 
     public static PostgresBackend Open(StoreLocation location, bool create, StoreOptions options)
     {

@@ -192,7 +192,6 @@ public sealed class WorkQueue
         var recordedAt = DateTimeOffset.UtcNow;
         return Execute($"record the result of '{result.Experiment}'", write: true, command =>
         {
-            LockRun(command, lease.RunId);
             var id = ResultStore.InsertResult(command, lease.RunId, result, source, recordedAt, cachedFrom, lease.WorkerId);
             command.Sql($"UPDATE tasks SET status = @done, result_id = @result, finished_at = {Store.Backend.Now}, error = NULL WHERE id = @task AND status <> @done");
             command.Add("@done", TaskStates.Done);
@@ -200,6 +199,11 @@ public sealed class WorkQueue
             command.Add("@task", lease.TaskId);
             command.ExecuteNonQuery();
             Heartbeat(command, lease.WorkerId);
+
+            // The run's row lock only for the end-of-run check (not the whole write, which would serialize every
+            // worker's completion): two last completions at once take it in turn, and under read committed the second
+            // one's check sees the first one's task done, so exactly one of them ends the run.
+            LockRun(command, lease.RunId);
             QueueRows.EndRunIfFinished(command, Store.Backend, lease.RunId);
             return id;
         });
