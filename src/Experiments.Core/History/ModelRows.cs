@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Experiments.Models;
-using System.Data;
-using System.Data.Common;
 
 namespace Experiments.History;
 

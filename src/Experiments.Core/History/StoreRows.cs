@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Data.Common;
 
 namespace Experiments.History;
 
