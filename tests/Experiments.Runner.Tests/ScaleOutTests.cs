@@ -122,6 +122,15 @@ public sealed partial class ScaleOutTests : IDisposable
     }
 
     [Fact]
+    public void The_recorded_command_line_never_holds_a_store_password()
+    {
+        var recorded = string.Join(' ', CommandLineApp.WithoutPasswords(["runs", "--store", "postgresql://me:hunter2@db.example:5433/x", "--store=Host=h;Password=hunter2;Database=d", "--results", "r"]));
+        Assert.DoesNotContain("hunter2", recorded, StringComparison.Ordinal);
+        Assert.Contains("db.example", recorded, StringComparison.Ordinal);
+        Assert.Contains("--results r", recorded, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Parallel_without_the_run_history_is_a_usage_error()
     {
         var console = new TestConsole().Width(320);

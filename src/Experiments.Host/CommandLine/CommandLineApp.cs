@@ -63,7 +63,7 @@ internal static class CommandLineApp
         Console.CancelKeyPress += OnCancel;
         try
         {
-            var commandLine = string.Join(' ', args.Select(ExperimentPlan.ShellQuote).Prepend(ProgramName));
+            var commandLine = string.Join(' ', WithoutPasswords(args).Select(ExperimentPlan.ShellQuote).Prepend(ProgramName));
             var parseResult = CreateCommand(host, commandLine, cancellation.Token).Parse(args);
             if (parseResult.Errors.Count > 0)
             {
@@ -89,6 +89,42 @@ internal static class CommandLineApp
         finally
         {
             Console.CancelKeyPress -= OnCancel;
+        }
+    }
+
+    /// <summary>
+    /// The arguments as the run records them: a <c>--store</c> value as <see cref="Experiments.History.StoreLocation.Display"/>
+    /// names it (without its password), or <c>...</c> when it is no store.
+    /// </summary>
+    internal static IEnumerable<string> WithoutPasswords(IReadOnlyList<string> args)
+    {
+        static string Hide(string value)
+        {
+            try
+            {
+                return Experiments.History.StoreLocation.Parse(value, Environment.CurrentDirectory).Display;
+            }
+            catch (FormatException)
+            {
+                return "...";
+            }
+        }
+
+        for (var i = 0; i < args.Count; i++)
+        {
+            if (args[i] == "--store" && i + 1 < args.Count)
+            {
+                yield return args[i];
+                yield return Hide(args[++i]);
+            }
+            else if (args[i].StartsWith("--store=", StringComparison.Ordinal))
+            {
+                yield return "--store=" + Hide(args[i]["--store=".Length..]);
+            }
+            else
+            {
+                yield return args[i];
+            }
         }
     }
 
