@@ -339,7 +339,9 @@ internal static class WorkerCommand
             var hit = cache.HitOf(experiment);
             var folder = InterruptedTrainings.FolderOf(options.Results, claim.RunId, experiment);
             string? resumeFrom = null;
-            if (claim.Attempt > 1 && hit is null && InterruptedTrainings.TryInspect(folder) is { } state)
+            // Whatever attempt this is: a task released by a stopped worker (scancel, a Slurm requeue, preemption)
+            // gets its attempt back, yet the state that worker left in the run's folder of the experiment is there.
+            if (hit is null && InterruptedTrainings.TryInspect(folder) is { } state && state.ProblemFor(experiment, cache.KeyOf(experiment)) is null)
             {
                 resumeFrom = folder;
                 console.MarkupLineInterpolated(TerminalText.Format, $"{experiment.Name} goes on from the state an earlier attempt left in [blue]{folder}[/] (epoch {state.Epoch} of {state.TotalEpochs})");
