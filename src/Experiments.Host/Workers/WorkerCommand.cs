@@ -265,7 +265,9 @@ internal static class WorkerCommand
             var events = new RunEvents(host.EventHandlers, console, cancellationToken);
             using var trainer = new ExperimentTrainer(options, events, cancellationToken);
             var (trained, reused, lost) = (0, 0, 0);
-            var poll = TimeSpan.FromSeconds(Math.Clamp(arguments.LeaseSeconds / 10.0, 0.5, 5));
+            // Short: a worker waiting for the last experiments of others ends this long after the run does (a 5 s poll kept
+            // `--parallel 2` of the linear experiments waiting 4 s at the end); an expired lease is seen as soon.
+            var poll = TimeSpan.FromSeconds(Math.Clamp(arguments.LeaseSeconds / 120.0, 0.25, 2));
             events.RunStarted(new RunStartedEvent(inRun, runId, options.DataRoot, options.Results, console));
             try
             {
