@@ -70,7 +70,7 @@ internal static partial class SubmitCommand
             HelpName = "SECONDS",
             DefaultValueFactory = _ => 60,
         };
-        lease.Validators.Add(result => AtLeast(result, "--lease", 3, "a worker renews its claim every third of it"));
+        lease.Validators.Add(result => AtLeast(result, "--lease", WorkerArguments.MinimumLeaseSeconds, "a worker renews its claim every third of it"));
         var force = new Option<bool>("--force") { Description = "Train every experiment again, even one with a completed result in the run history (the run cache)." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the script (or manifest) and stop: nothing is written, created or submitted." };
         var store = HistoryCommands.StoreOption(host);

@@ -25,6 +25,9 @@ internal sealed record WorkerArguments(string RunKey, IReadOnlyList<string> Expe
 
     public bool Download { get; init; }
 
+    /// <summary>The shortest <c>--lease</c> a worker (and <c>submit</c>, which passes it on) takes: it is renewed every third of it.</summary>
+    public const int MinimumLeaseSeconds = 3;
+
     /// <summary><c>--lease</c> in seconds.</summary>
     public int LeaseSeconds { get; init; } = 60;
 

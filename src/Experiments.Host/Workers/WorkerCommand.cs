@@ -48,9 +48,9 @@ internal static class WorkerCommand
             });
             Lease.Validators.Add(result =>
             {
-                if (result.GetValueOrDefault<int>() is < 3 and var value)
+                if (result.GetValueOrDefault<int>() is var value && value < WorkerArguments.MinimumLeaseSeconds)
                 {
-                    result.AddError(string.Create(CultureInfo.InvariantCulture, $"--lease must be at least 3 seconds (it is renewed every third of it), but is {value}"));
+                    result.AddError(string.Create(CultureInfo.InvariantCulture, $"--lease must be at least {WorkerArguments.MinimumLeaseSeconds} seconds (it is renewed every third of it), but is {value}"));
                 }
             });
         }
